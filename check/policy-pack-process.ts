@@ -1,0 +1,127 @@
+// Starts a Node policy pack exactly as the Pulumi CLI does: `node run-policy-pack <engine> .`
+// in the pack folder, reads the port from the first stdout line, and ends the whole process
+// group afterwards (the CLI's shim runs node as a child, so a plain kill would orphan it).
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { UserInputError } from "./errors";
+
+export interface PolicyPackEnv {
+  readonly project: string;
+  readonly stack: string;
+  readonly organization: string;
+  readonly config: Readonly<Record<string, string>>;
+}
+
+export interface PolicyPackProcess {
+  /** "127.0.0.1:<port>" of the pack's analyzer service. */
+  readonly address: string;
+  readonly pid: number;
+  /** Milliseconds from spawn to the port line. */
+  readonly startMs: number;
+  /** What the pack wrote to stderr so far. */
+  stderr(): string;
+  /** Ends the pack's process group and waits for the pack to exit. */
+  stop(): Promise<void>;
+}
+
+// run-policy-pack ignores the engine address, but it must be there.
+const unusedEngineAddress = "127.0.0.1:0";
+const startTimeoutMs = 120_000;
+
+/** The env the CLI gives an analyzer plugin, on top of the caller's. */
+export function policyPackEnv(env: PolicyPackEnv): Record<string, string> {
+  const config = JSON.stringify(env.config);
+  return {
+    PULUMI_CONFIG: config,
+    PULUMI_NODEJS_PROJECT: env.project,
+    PULUMI_NODEJS_STACK: env.stack,
+    PULUMI_NODEJS_DRY_RUN: "true",
+    PULUMI_NODEJS_ORGANIZATION: env.organization,
+    PULUMI_PROJECT: env.project,
+    PULUMI_STACK: env.stack,
+    PULUMI_DRY_RUN: "true",
+    PULUMI_ORGANIZATION: env.organization,
+  };
+}
+
+function checkPackDir(packDir: string): void {
+  for (const file of ["PulumiPolicy.yaml", "package.json"]) {
+    if (!fs.existsSync(path.join(packDir, file))) {
+      throw new UserInputError(`${packDir} is not a policy pack: it has no ${file}`);
+    }
+  }
+}
+
+function endGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+export function startPolicyPack(packDir: string, env: PolicyPackEnv): Promise<PolicyPackProcess> {
+  checkPackDir(packDir);
+  const runPolicyPack = require.resolve("@pulumi/pulumi/cmd/run-policy-pack");
+  const started = Date.now();
+  const child = spawn(process.execPath, [runPolicyPack, unusedEngineAddress, "."], {
+    cwd: packDir,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...policyPackEnv(env) },
+  });
+  let stderr = "";
+  child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // If this process dies first, take the pack with it.
+  const onExit = () => endGroup(child, "SIGKILL");
+  process.once("exit", onExit);
+
+  const stop = async () => {
+    process.off("exit", onExit);
+    if (child.exitCode === null && child.signalCode === null) {
+      endGroup(child, "SIGTERM");
+      const timer = setTimeout(() => endGroup(child, "SIGKILL"), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+
+  return new Promise((resolve, reject) => {
+    let stdout = "";
+    const fail = (reason: string) => {
+      clearTimeout(timer);
+      void stop().then(() =>
+        reject(new UserInputError(`the policy pack in ${packDir} did not start: ${reason}\n${stderr.trim()}`)),
+      );
+    };
+    const timer = setTimeout(() => fail(`no port after ${startTimeoutMs / 1000} s`), startTimeoutMs);
+    child.once("error", (err) => fail(err.message));
+    const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      fail(`it exited (${signal ?? `code ${code}`}) before printing its port`);
+    child.once("exit", onEarlyExit);
+    child.stdout?.setEncoding("utf8").on("data", function onData(chunk: string) {
+      stdout += chunk;
+      const newline = stdout.indexOf("\n");
+      if (newline < 0) return;
+      child.stdout?.off("data", onData);
+      child.off("exit", onEarlyExit);
+      clearTimeout(timer);
+      // The CLI reads the FIRST line only: anything printed before the port breaks the launch.
+      const firstLine = stdout.slice(0, newline).trim();
+      if (!/^\d+$/.test(firstLine)) {
+        fail(`its first stdout line is "${firstLine}", not a port`);
+        return;
+      }
+      child.stdout?.resume();
+      resolve({
+        address: `127.0.0.1:${firstLine}`,
+        pid: child.pid ?? -1,
+        startMs: Date.now() - started,
+        stderr: () => stderr,
+        stop,
+      });
+    });
+  });
+}

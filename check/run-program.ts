@@ -1,0 +1,241 @@
+// Runs the Pulumi program in this process under Pulumi's own mocks, in preview mode, with a
+// stack's config, and captures every raw RegisterResourceRequest as the engine would receive it
+// (unknown sentinels and secret wrappers intact).
+import * as path from "node:path";
+import type * as pulumiModule from "@pulumi/pulumi";
+import type {
+  RegisterResourceOutputsRequest,
+  RegisterResourceRequest,
+  RegisterResourceResponse,
+} from "@pulumi/pulumi/proto/resource_pb";
+import type * as structPb from "google-protobuf/google/protobuf/struct_pb";
+import { UserInputError } from "./errors";
+import type { JsonObject } from "./json";
+import { unknownValue, wrapSecret } from "./property-values";
+import { fromSdk } from "./sdk";
+import type { StackConfig } from "./stack-config";
+
+export interface CapturedOptions {
+  readonly protect: boolean;
+  readonly ignoreChanges: readonly string[];
+  readonly deleteBeforeReplace?: boolean;
+  readonly additionalSecretOutputs: readonly string[];
+  readonly aliases: readonly string[];
+  /** In seconds, as the engine hands them to an analyzer. */
+  readonly customTimeouts: { readonly create: number; readonly update: number; readonly delete: number };
+}
+
+export interface CapturedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly urn: string;
+  readonly custom: boolean;
+  readonly parent?: string;
+  /** Provider reference "<provider urn>::<id>", when the program or a parent chose one. */
+  readonly providerRef?: string;
+  /** Package version the SDK asked for; the engine uses it to pick the default provider. */
+  readonly version: string;
+  readonly dependencies: readonly string[];
+  readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+  readonly options: CapturedOptions;
+  /** The raw inputs as marshalled by the SDK. */
+  readonly object: JsonObject;
+}
+
+export interface ProgramRun {
+  readonly project: string;
+  readonly stack: string;
+  readonly resources: readonly CapturedResource[];
+  readonly stackOutputs?: JsonObject;
+}
+
+/** Answers one invoke (data source) token with plain outputs. */
+export type InvokeMock = (inputs: Record<string, unknown>) => Record<string, unknown> | Promise<Record<string, unknown>>;
+
+export interface RunProgramOptions {
+  readonly stackConfig: StackConfig;
+  /** Invoke token -> answer; any other invoke fails the run with a message naming the token. */
+  readonly invokes?: Readonly<Record<string, InvokeMock>>;
+  readonly organization?: string;
+}
+
+type Callback<Response = unknown> = (err: unknown, response?: Response) => void;
+
+/** The parts of the SDK's MockMonitor this module wraps (they are not in its public typings). */
+interface MockMonitorInternals {
+  newUrn(parent: string, type: string, name: string): string;
+  registerResource(req: RegisterResourceRequest, callback: Callback<RegisterResourceResponse>): Promise<void>;
+  registerResourceOutputs(req: RegisterResourceOutputsRequest, callback: Callback): void;
+}
+
+interface SettingsInternals {
+  getMonitor(): unknown;
+  waitForRPCs(): Promise<void>;
+}
+
+const rootStackType = "pulumi:pulumi:Stack";
+
+/**
+ * The engine's URN rule: a child's type is qualified by its parent's full qualified type, except
+ * under the root stack. The mock monitor prefixes root children with "pulumi:pulumi:Stack$" and
+ * keeps only the last segment for deeper ones.
+ */
+export function engineUrn(stack: string, project: string, parentUrn: string, type: string, name: string): string {
+  const parentType = parentUrn ? parentUrn.split("::")[2] : "";
+  const qualifiedType = parentType && parentType !== rootStackType ? `${parentType}$${type}` : type;
+  return `urn:pulumi:${stack}::${project}::${qualifiedType}::${name}`;
+}
+
+/** Go duration ("1h30m", "90s", "500ms") to seconds; "" is 0. */
+export function durationSeconds(duration: string): number {
+  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, "µs": 1e-6, ns: 1e-9 };
+  let seconds = 0;
+  for (const [, amount, unit] of duration.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) {
+    seconds += Number(amount) * units[unit];
+  }
+  return seconds;
+}
+
+function capture(req: RegisterResourceRequest, urn: string): CapturedResource {
+  const timeouts = req.getCustomtimeouts();
+  const propertyDependencies: Record<string, string[]> = {};
+  req.getPropertydependenciesMap().forEach((deps, key) => {
+    propertyDependencies[key] = deps.getUrnsList();
+  });
+  const aliasUrns = req.getAliasesList().map((alias) => alias.getUrn()).filter((u) => u !== "");
+  return {
+    type: req.getType(),
+    name: req.getName(),
+    urn,
+    custom: req.getCustom(),
+    parent: req.getParent() || undefined,
+    providerRef: req.getProvider() || undefined,
+    version: req.getVersion(),
+    dependencies: req.getDependenciesList(),
+    propertyDependencies,
+    options: {
+      protect: req.getProtect() ?? false,
+      ignoreChanges: req.getIgnorechangesList(),
+      deleteBeforeReplace: req.getDeletebeforereplacedefined() ? req.getDeletebeforereplace() : undefined,
+      additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      aliases: [...req.getAliasurnsList(), ...aliasUrns],
+      customTimeouts: {
+        create: durationSeconds(timeouts?.getCreate() ?? ""),
+        update: durationSeconds(timeouts?.getUpdate() ?? ""),
+        delete: durationSeconds(timeouts?.getDelete() ?? ""),
+      },
+    },
+    object: (req.getObject()?.toJavaScript() ?? {}) as JsonObject,
+  };
+}
+
+/**
+ * The engine marks `additionalSecretOutputs` secret in the state it returns; the mock monitor
+ * does not. An output the mock left out is unknown at preview, so it becomes an unknown secret.
+ */
+function applySecretOutputs(req: RegisterResourceRequest, response: RegisterResourceResponse): void {
+  const names = req.getAdditionalsecretoutputsList();
+  if (names.length === 0) return;
+  const { Struct } = fromSdk<typeof structPb>("google-protobuf/google/protobuf/struct_pb");
+  const state = (response.getObject()?.toJavaScript() ?? {}) as JsonObject;
+  for (const name of names) state[name] = wrapSecret(state[name] ?? unknownValue);
+  response.setObject(Struct.fromJavaScript(state as never));
+}
+
+function programFailure(err: unknown, pulumi: typeof pulumiModule): UserInputError {
+  if (!(err instanceof Error)) return new UserInputError(`the program failed: ${String(err)}`);
+  const { name, message } = err;
+  // RunError and ResourceError carry a message meant for the user; their stack is noise.
+  if (pulumi.RunError.isInstance(err) || pulumi.ResourceError.isInstance(err)) return new UserInputError(message);
+  return new UserInputError(`the program failed: ${name}: ${message}`);
+}
+
+/** Loads the program as the Node language host does and returns what it registered. */
+export async function runProgram(options: RunProgramOptions): Promise<ProgramRun> {
+  const { stackConfig } = options;
+  const { project, stack } = stackConfig;
+  // Read once when @pulumi/pulumi is first loaded; setAllConfig covers an already loaded SDK.
+  Object.assign(process.env, {
+    PULUMI_CONFIG: JSON.stringify(stackConfig.config),
+    PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(stackConfig.secretKeys),
+    PULUMI_NODEJS_PROJECT: project,
+    PULUMI_NODEJS_STACK: stack,
+    PULUMI_NODEJS_DRY_RUN: "true",
+    PULUMI_NODEJS_ORGANIZATION: options.organization ?? "organization",
+  });
+  const pulumi = require("@pulumi/pulumi") as typeof pulumiModule;
+  const settings = require("@pulumi/pulumi/runtime/settings") as SettingsInternals;
+  pulumi.runtime.setAllConfig({ ...stackConfig.config }, [...stackConfig.secretKeys]);
+
+  const invokes = options.invokes ?? {};
+  await pulumi.runtime.setMocks(
+    {
+      // A preview of a create: the state is the inputs, every computed output stays unknown.
+      newResource: (args) => ({ id: undefined, state: args.inputs }),
+      call: (args) => {
+        const answer = invokes[args.token];
+        if (!answer) throw new Error(`invoke ${args.token} is not mocked: add it to the check's invoke mocks`);
+        return answer(args.inputs);
+      },
+    },
+    project,
+    stack,
+    true,
+    options.organization,
+  );
+
+  const monitor = settings.getMonitor() as MockMonitorInternals;
+  const resources: CapturedResource[] = [];
+  const outputsByUrn = new Map<string, JsonObject>();
+  monitor.newUrn = (parent, type, name) => engineUrn(stack, project, parent, type, name);
+  const registerResource = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) =>
+    registerResource(req, (err, response) => {
+      if (!err && response) {
+        applySecretOutputs(req, response);
+        resources.push(capture(req, response.getUrn()));
+      }
+      callback(err, response);
+    });
+  const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req, callback) => {
+    outputsByUrn.set(req.getUrn(), (req.getOutputs()?.toJavaScript() ?? {}) as JsonObject);
+    registerResourceOutputs(req, callback);
+  };
+
+  // The language host fails a run on any uncaught error, including ones inside `apply`.
+  const failures: unknown[] = [];
+  const onFailure = (err: unknown) => failures.push(err);
+  process.on("unhandledRejection", onFailure);
+  process.on("uncaughtException", onFailure);
+  try {
+    const entry = resolveEntry(stackConfig.main);
+    await pulumi.runtime
+      .runInPulumiStack(async () => {
+        const exported: unknown = require(entry);
+        return exported instanceof Function ? await exported() : exported;
+      })
+      .catch(onFailure);
+    await settings.waitForRPCs().catch(onFailure);
+  } finally {
+    process.off("unhandledRejection", onFailure);
+    process.off("uncaughtException", onFailure);
+  }
+  if (failures.length > 0) throw programFailure(failures[0], pulumi);
+
+  const stackResource = resources.find((r) => r.type === rootStackType);
+  return {
+    project,
+    stack,
+    resources,
+    stackOutputs: stackResource ? outputsByUrn.get(stackResource.urn) : undefined,
+  };
+}
+
+function resolveEntry(main: string): string {
+  try {
+    return require.resolve(path.resolve(main));
+  } catch {
+    throw new UserInputError(`cannot find the program's entry point in ${main} (index.ts or package.json "main")`);
+  }
+}

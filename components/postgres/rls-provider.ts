@@ -1,0 +1,223 @@
+// TenantIsolation: a Pulumi dynamic resource that enables and FORCEs row-level security on tenant
+// tables and keeps one tenant-isolation policy per table in step with the program.
+//
+// Identity is the database (connection.database): changing it replaces the resource. Host, port,
+// user, password and TLS only say how to reach it, so they update in place (a moved server carries
+// its data with it; replacing would drop the policies on the same database after re-creating them).
+// Every operation runs in one transaction, so a failure leaves the previous policies intact.
+// `pg` is required inside the methods: Pulumi serializes the provider's code, not its imports.
+import * as pulumi from "@pulumi/pulumi";
+import type { Client } from "pg";
+import {
+  DEFAULT_POLICY_NAME, DEFAULT_TENANT_SETTING, rlsStatements, tableKey,
+  type ResolvedTenantTable, type TenantTable,
+} from "./rls-sql";
+
+export type PgSslMode = "disable" | "require" | "verify-full";
+
+export interface PgConnection {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  password: string;
+  /** Default "verify-full". */
+  sslmode?: PgSslMode;
+  /** PEM text of the CA that signed the server certificate (verify-full). */
+  sslRootCert?: string;
+}
+
+export interface TenantIsolationInputs {
+  /** Must be the tables' owner (ALTER TABLE and CREATE POLICY need ownership). */
+  connection: PgConnection;
+  tables: TenantTable[];
+  /** Default "app.current_tenant". */
+  settingName?: string;
+  /** Default "tenant_isolation". */
+  policyName?: string;
+}
+
+export interface TenantIsolationOutputs {
+  connection: PgConnection;
+  tables: Array<Required<TenantTable>>;
+  settingName: string;
+  policyName: string;
+  /** "schema.table" of every table under the policy. */
+  isolatedTables: string[];
+}
+
+function normalize(inputs: TenantIsolationInputs): TenantIsolationOutputs {
+  const tables = inputs.tables
+    .map((t) => ({ schema: t.schema ?? "public", table: t.table, tenantColumn: t.tenantColumn }))
+    .sort((a, b) => tableKey(a).localeCompare(tableKey(b)));
+  return {
+    connection: { ...inputs.connection, sslmode: inputs.connection.sslmode ?? "verify-full" },
+    tables,
+    settingName: inputs.settingName ?? DEFAULT_TENANT_SETTING,
+    policyName: inputs.policyName ?? DEFAULT_POLICY_NAME,
+    isolatedTables: tables.map(tableKey),
+  };
+}
+
+function sslOption(c: PgConnection): false | { ca?: string; rejectUnauthorized: boolean } {
+  switch (c.sslmode ?? "verify-full") {
+    case "disable":
+      return false;
+    case "require":
+      return { rejectUnauthorized: false };
+    case "verify-full":
+      return { ca: c.sslRootCert, rejectUnauthorized: true };
+  }
+}
+
+/** Runs `work` inside BEGIN/COMMIT on a fresh connection; rolls back on any error. */
+async function inTransaction<T>(c: PgConnection, work: (client: Client) => Promise<T>): Promise<T> {
+  const pg = require("pg") as typeof import("pg");
+  const client = new pg.Client({ host: c.host, port: c.port, database: c.database, user: c.user, password: c.password, ssl: sslOption(c) });
+  await client.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await work(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Looks up each tenant column's type so the setting is cast to exactly that type. */
+async function resolveTables(client: Client, tables: Array<Required<TenantTable>>): Promise<ResolvedTenantTable[]> {
+  const resolved: ResolvedTenantTable[] = [];
+  for (const t of tables) {
+    const { rows } = await client.query<{ column_type: string }>(
+      `SELECT format_type(a.atttypid, a.atttypmod) AS column_type
+         FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = to_regclass(quote_ident($1) || '.' || quote_ident($2))
+          AND a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped`,
+      [t.schema, t.table, t.tenantColumn],
+    );
+    if (rows.length !== 1) throw new Error(`tenant column ${t.tenantColumn} not found on ${tableKey(t)}`);
+    resolved.push({ ...t, columnType: rows[0].column_type });
+  }
+  return resolved;
+}
+
+async function reconcile(news: TenantIsolationOutputs, previous?: TenantIsolationOutputs): Promise<void> {
+  await inTransaction(news.connection, async (client) => {
+    const tables = await resolveTables(client, news.tables);
+    const plan = {
+      desired: { tables, settingName: news.settingName, policyName: news.policyName },
+      previous: previous && { tables: previous.tables, policyName: previous.policyName },
+    };
+    for (const sql of rlsStatements(plan)) await client.query(sql);
+  });
+}
+
+function comparable(o: TenantIsolationOutputs): string {
+  return JSON.stringify([o.tables, o.settingName, o.policyName]);
+}
+
+export const tenantIsolationProvider: pulumi.dynamic.ResourceProvider<TenantIsolationInputs, TenantIsolationOutputs> = {
+  async check(_olds, news) {
+    const failures: pulumi.dynamic.CheckFailure[] = [];
+    if (!news.tables || news.tables.length === 0) failures.push({ property: "tables", reason: "list at least one tenant table" });
+    const keys = (news.tables ?? []).map(tableKey);
+    if (new Set(keys).size !== keys.length) failures.push({ property: "tables", reason: "a table is listed twice" });
+    if (news.connection?.sslmode === "verify-full" && !news.connection.sslRootCert) {
+      failures.push({ property: "connection", reason: "sslmode verify-full needs sslRootCert (PEM)" });
+    }
+    return { inputs: news, failures };
+  },
+
+  async diff(_id, olds, news) {
+    const next = normalize(news);
+    const replaces = olds.connection.database !== next.connection.database ? ["connection"] : [];
+    const changes =
+      replaces.length > 0 ||
+      comparable(olds) !== comparable(next) ||
+      JSON.stringify(olds.connection) !== JSON.stringify(next.connection);
+    return { changes, replaces, deleteBeforeReplace: false };
+  },
+
+  async create(inputs) {
+    const outs = normalize(inputs);
+    await reconcile(outs);
+    const c = outs.connection;
+    return { id: `${c.host}:${c.port}/${c.database}/${outs.policyName}`, outs };
+  },
+
+  async update(_id, olds, news) {
+    const outs = normalize(news);
+    await reconcile(outs, olds);
+    return { outs };
+  },
+
+  // Reports only the tables that still carry the policy with RLS enabled and forced, so drift shows up.
+  async read(id, props) {
+    if (!props) return { id };
+    const isolated = await inTransaction(props.connection, async (client) => {
+      const { rows } = await client.query<{ key: string }>(
+        `SELECT n.nspname || '.' || c.relname AS key
+           FROM pg_catalog.pg_class c
+           JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+           JOIN pg_catalog.pg_policy p ON p.polrelid = c.oid AND p.polname = $1
+          WHERE c.relrowsecurity AND c.relforcerowsecurity`,
+        [props.policyName],
+      );
+      return new Set(rows.map((r) => r.key));
+    });
+    const tables = props.tables.filter((t) => isolated.has(tableKey(t)));
+    return { id, props: { ...props, tables, isolatedTables: tables.map(tableKey) } };
+  },
+
+  async delete(_id, props) {
+    await inTransaction(props.connection, async (client) => {
+      const plan = { previous: { tables: props.tables, policyName: props.policyName } };
+      for (const sql of rlsStatements(plan)) await client.query(sql);
+    });
+  },
+};
+
+export interface TenantIsolationArgs {
+  connection: pulumi.Input<{
+    host: pulumi.Input<string>;
+    port: pulumi.Input<number>;
+    database: pulumi.Input<string>;
+    user: pulumi.Input<string>;
+    password: pulumi.Input<string>;
+    sslmode?: pulumi.Input<PgSslMode>;
+    sslRootCert?: pulumi.Input<string>;
+  }>;
+  tables: pulumi.Input<Array<pulumi.Input<TenantTable>>>;
+  settingName?: pulumi.Input<string>;
+  policyName?: pulumi.Input<string>;
+}
+
+/** Row-level tenant isolation on the listed tables, reconciled on every `pulumi up`. */
+export class TenantIsolation extends pulumi.dynamic.Resource {
+  declare readonly tables: pulumi.Output<Array<Required<TenantTable>>>;
+  declare readonly settingName: pulumi.Output<string>;
+  declare readonly policyName: pulumi.Output<string>;
+  declare readonly isolatedTables: pulumi.Output<string[]>;
+
+  constructor(name: string, args: TenantIsolationArgs, opts?: pulumi.CustomResourceOptions) {
+    super(
+      tenantIsolationProvider,
+      name,
+      {
+        // The connection carries the owner's password: keep it secret in inputs and in state.
+        connection: pulumi.secret(args.connection),
+        tables: args.tables,
+        settingName: args.settingName,
+        policyName: args.policyName,
+        isolatedTables: undefined,
+      },
+      pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }),
+      "jewelry-shop",
+      "TenantIsolation",
+    );
+  }
+}

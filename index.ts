@@ -1,0 +1,150 @@
+// The jewelry-shop production platform: composition only. Each concern is a component in components/;
+// the stack configuration is read and validated once, here, and passed on as typed values.
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { readStackConfig } from "./components/config";
+import { DockerTopology, NETWORKS, POSTGRES_DATA_ADDRESS } from "./components/docker/topology";
+import { PgBouncer } from "./components/pgbouncer/pgbouncer";
+import { appEnv } from "./components/app/app-env";
+import { APP_PATHS, DjangoApp, WEB_CONTAINER, WEB_PORT } from "./components/app/django-app";
+import { Edge } from "./components/edge/edge";
+import { AppDatabase, DB_ROLES } from "./components/postgres/app-database";
+import { RowLevelSecurity } from "./components/postgres/row-level-security";
+import { POSTGRES_CONTAINER, PostgresServer } from "./components/postgres/postgres-server";
+import { REDIS_USERS, Redis } from "./components/redis/redis";
+import { Secrets } from "./components/secrets/secrets";
+import { InternalCa } from "./components/tls/internal-ca";
+
+const config = readStackConfig();
+const stack = pulumi.getStack();
+
+const dockerHost = new docker.Provider("docker-host", { host: config.dockerHost });
+const onHost: pulumi.ComponentResourceOptions = { providers: { docker: dockerHost } };
+
+const secrets = new Secrets("secrets", { stack });
+const topology = new DockerTopology("topology", { stack }, onHost);
+const internalCa = new InternalCa("internal-ca", {
+  services: {
+    // 127.0.0.1/localhost: the administrators' SSH tunnel verifies the same certificate.
+    postgres: { dnsNames: [POSTGRES_CONTAINER, "postgres", "localhost"], ipAddresses: [POSTGRES_DATA_ADDRESS, "127.0.0.1"] },
+    pgbouncer: { dnsNames: ["jewelry-pgbouncer", "pgbouncer"] },
+  },
+});
+
+const postgres = new PostgresServer("postgres", {
+  size: config.sizes.postgres,
+  maxConnections: config.postgres.maxConnections,
+  network: topology.networks.data,
+  dataVolume: topology.volumes["postgres-data"],
+  walArchiveVolume: topology.volumes["wal-archive"],
+  socketVolume: topology.volumes["postgres-socket"],
+  superuserPassword: secrets.postgresPassword,
+  tls: internalCa.certs.postgres,
+}, onHost);
+
+const pgbouncer = new PgBouncer("pgbouncer", {
+  size: config.sizes.pgbouncer,
+  clientNetwork: topology.networks.backend,
+  dataNetwork: topology.networks.data,
+  databaseName: config.postgres.database,
+  postgresHost: postgres.host,
+  postgresMaxConnections: config.postgres.maxConnections,
+  authPassword: secrets.pgbouncerAuthPassword,
+  monitorPassword: secrets.monitoringDbPassword,
+  tls: internalCa.certs.pgbouncer,
+  caCertPem: internalCa.caCertPem,
+  dependsOn: [postgres.container],
+}, onHost);
+
+const redis = new Redis("redis", {
+  size: config.sizes.redis,
+  network: topology.networks.backend,
+  monitoringNetwork: topology.networks.monitoring,
+  dataVolume: topology.volumes["redis-data"],
+  maxmemoryMb: config.redis.maxmemoryMb,
+  maxmemoryPolicy: config.redis.maxmemoryPolicy,
+  appPassword: secrets.redisPassword,
+  exporterPassword: secrets.redisExporterPassword,
+}, onHost);
+
+const database = new AppDatabase("database", {
+  databaseName: config.postgres.database,
+  passwords: {
+    owner: secrets.migrationDbPassword,
+    app: secrets.appDbPassword,
+    pgbouncerAuth: secrets.pgbouncerAuthPassword,
+    monitor: secrets.monitoringDbPassword,
+    superuser: secrets.postgresPassword,
+  },
+  tunnel: { host: "127.0.0.1", port: config.postgres.adminPort },
+  server: postgres.container,
+});
+
+const appEnvInputs = {
+  config,
+  djangoSecretKey: secrets.djangoSecretKey,
+  backupEncryptionKey: secrets.backupEncryptionKey,
+  fieldEncryptionKey: secrets.fieldEncryptionKey,
+  redis: { host: redis.host, port: redis.port, user: REDIS_USERS.app, password: secrets.redisPassword },
+};
+const app = new DjangoApp("app", {
+  image: config.appImage,
+  sizes: config.sizes,
+  env: appEnv({
+    ...appEnvInputs,
+    database: {
+      host: pgbouncer.host, port: pgbouncer.port, name: config.postgres.database, user: DB_ROLES.app,
+      password: secrets.appDbPassword, viaPgbouncer: true, caFile: APP_PATHS.caCert,
+    },
+  }),
+  migrationEnv: appEnv({
+    ...appEnvInputs,
+    database: {
+      host: postgres.host, port: postgres.port, name: config.postgres.database, user: DB_ROLES.owner,
+      password: secrets.migrationDbPassword, viaPgbouncer: false, caFile: APP_PATHS.caCert,
+    },
+  }),
+  caCertPem: internalCa.caCertPem,
+  networks: topology.networks,
+  staticVolume: topology.volumes.static,
+  mediaVolume: topology.volumes.media,
+  gunicornWorkers: config.app.gunicornWorkers,
+  celeryConcurrency: config.app.celeryConcurrency,
+  dependsOn: [database, pgbouncer, redis],
+}, onHost);
+
+const rowLevelSecurity = new RowLevelSecurity("row-level-security", {
+  admin: database.adminConnection,
+  databaseName: config.postgres.database,
+  tenantTables: config.postgres.tenantTables,
+  after: [app.jobs.migrate],
+});
+
+const edge = new Edge("edge", {
+  domain: config.domain,
+  aliases: config.domainAliases,
+  acmeEmail: config.monitoring.alertEmail,
+  sizes: { nginx: config.sizes.nginx, certbot: config.sizes.certbot },
+  edgeNetwork: topology.networks.edge,
+  volumes: {
+    static: topology.volumes.static,
+    media: topology.volumes.media,
+    letsencrypt: topology.volumes.letsencrypt,
+    acmeWebroot: topology.volumes["acme-webroot"],
+  },
+  upstream: { host: WEB_CONTAINER, port: WEB_PORT },
+  clientMaxBodyMb: config.app.clientMaxBodyMb,
+  behindCloudflare: config.cloudflare.proxied,
+  cloudflareZoneId: config.cloudflare.zoneId,
+  dependsOn: [app.web],
+}, onHost);
+
+export const environment = config.environment;
+export const siteUrl = config.siteUrl;
+export const dataNetworkSubnet = NETWORKS.data.subnet;
+export const databaseName = database.databaseName;
+export const pgbouncerEndpoint = pulumi.interpolate`${pgbouncer.host}:${pgbouncer.port}`;
+export const redisEndpoint = pulumi.interpolate`${redis.host}:${redis.port}`;
+export const tenantIsolatedTables = rowLevelSecurity.isolation.isolatedTables;
+export const fail2banJailLocal = edge.fail2ban.jailLocal;
+export const fail2banFilters = edge.fail2ban.filters;

@@ -1,0 +1,266 @@
+// pgBackRest 2.45 with the GENERATED pgbackrest.conf against a real PostgreSQL 15 cluster (generated
+// postgresql.conf, archive_command = pgbackrest archive-push). Only repo1 (local posix) is rendered
+// here: the R2 and B2 repositories need the internet, so this config variant has repo1 alone; the
+// three-repository file is covered by tests/unit/backup-renderers.test.ts.
+// Secrets: the test's own pgbackrest runs get PGBACKREST_REPO1_CIPHER_PASS from the environment (the
+// production route). The fixture starts postgres with a reset environment, so archive_command and the
+// restored servers' restore_command read the pass from a 0600 conf.d include written by this test.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderBackupWrapper } from "../../components/backup/backup-schedule";
+import {
+  deriveRepoCipherPass, pgbackrestSecretEnv, renderPgbackrestConf, type PgbackrestRepo,
+} from "../../components/backup/pgbackrest-conf";
+import { renderRestoreDrillScript } from "../../components/backup/restore-drill";
+import { freePort, removeDir, userIds, waitFor, workDir, writeOwned } from "./fixtures";
+import { generatedPostgresConf } from "./postgres-generated-conf";
+import { PG_BIN, startPostgres, startPostgresOnDataDir, type PostgresServer } from "./postgres-server";
+
+const STANZA = "main";
+const TABLE = "jewelry_items";
+const KNOWN_ROW = `emerald-ring-${randomBytes(4).toString("hex")}`;
+const backupEncryptionKey = randomBytes(32).toString("base64url") + "=";
+
+let base: string;
+let etc: string;
+let envOnlyEtc: string;
+let repoPath: string;
+let textfileDir: string;
+let pg: PostgresServer;
+let repos: PgbackrestRepo[];
+let secretEnv: Record<string, string>;
+
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs argv as postgres with exactly `env` (plus PATH): setpriv without --reset-env. */
+function runAsPostgres(argv: string[], env: Record<string, string> = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", ...argv], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+      cwd: base,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.once("error", reject);
+    child.once("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** pgbackrest with the generated config, the cipher pass from the environment, libpq's password. */
+async function pgbackrest(args: string[], extra: Record<string, string> = {}): Promise<string> {
+  const t0 = Date.now();
+  try {
+  const result = await runAsPostgres(["pgbackrest", `--config-path=${etc}`, `--stanza=${STANZA}`, ...args], {
+    ...secretEnv, PGPASSWORD: pg.superuserPassword, ...extra,
+  });
+  if (result.code !== 0) throw new Error(`pgbackrest ${args.join(" ")} exited ${result.code}:\n${result.stdout}${result.stderr}`);
+  return result.stdout;
+  } finally { console.log("DEBUG", args.join(" "), Date.now() - t0); }
+}
+
+function ownedDir(path: string, mode = 0o700): string {
+  mkdirSync(path, { recursive: true, mode });
+  const { uid, gid } = userIds("postgres");
+  chownSync(path, uid, gid);
+  return path;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+async function switchAndWaitArchived(): Promise<void> {
+  const segment = await pg.psql("SELECT pg_walfile_name(pg_switch_wal())");
+  await waitFor(`WAL ${segment} archived by pgbackrest`, async () =>
+    (await pg.psql(`SELECT coalesce(last_archived_wal >= '${segment}', false) FROM pg_stat_archiver`)) === "t", 30_000);
+}
+
+/** Readiness of a restored server: accepting connections is not enough, it must have promoted. */
+async function promoted(server: PostgresServer): Promise<void> {
+  await waitFor("restored server to finish recovery and promote", async () =>
+    (await server.psql("SELECT pg_is_in_recovery()")) === "f", 30_000);
+}
+
+async function rowsOf(server: PostgresServer): Promise<string> {
+  return server.psql(`SELECT string_agg(name, ',' ORDER BY id) FROM ${TABLE}`);
+}
+
+beforeAll(async () => {
+  base = workDir("pgbackrest", "postgres");
+  etc = ownedDir(join(base, "etc"), 0o750);
+  envOnlyEtc = ownedDir(join(base, "etc-env-only"), 0o750);
+  repoPath = ownedDir(join(base, "repo"), 0o750);
+  textfileDir = ownedDir(join(base, "textfile"), 0o755);
+  for (const sub of ["spool", "log", "lock", "drill"]) ownedDir(join(base, sub));
+  repos = [{ type: "posix", name: "local", path: repoPath, retention: { full: 2, diff: 3 } }];
+  secretEnv = pgbackrestSecretEnv(repos, { backupEncryptionKey, s3Keys: {} });
+
+  console.log("DEBUG start", Date.now());
+  pg = await startPostgres({
+    name: "pgbackrest",
+    conf: (paths) => {
+      const conf = renderPgbackrestConf({
+        stanza: STANZA,
+        repos,
+        pg: { dataDir: paths.dataDir, port: paths.port, socketPath: paths.socketDir, user: "postgres" },
+        spoolPath: join(base, "spool"),
+        logPath: join(base, "log"),
+        lockPath: join(base, "lock"),
+        processMax: 2,
+      });
+      writeOwned(join(etc, "pgbackrest.conf"), conf, "postgres", 0o640);
+      writeOwned(join(envOnlyEtc, "pgbackrest.conf"), conf, "postgres", 0o640);
+      ownedDir(join(etc, "conf.d"), 0o700);
+      writeOwned(join(etc, "conf.d", "secrets.conf"),
+        `[global]\nrepo1-cipher-pass=${secretEnv.PGBACKREST_REPO1_CIPHER_PASS}\n`, "postgres", 0o600);
+      return generatedPostgresConf({
+        archiveCommand: `pgbackrest --config-path=${etc} --stanza=${STANZA} archive-push %p`,
+      })(paths);
+    },
+  });
+  console.log("DEBUG started", Date.now());
+  await pgbackrest(["stanza-create"]);
+  await pgbackrest(["check"]);
+  await pg.psql(`CREATE TABLE ${TABLE} (id serial PRIMARY KEY, name text NOT NULL);
+    INSERT INTO ${TABLE} (name) VALUES ('${KNOWN_ROW}'), ('sapphire-pendant');`);
+  await pgbackrest(["--type=full", "--repo=1", "backup"]);
+}, 120_000);
+
+afterAll(async () => {
+  await pg?.stop();
+  if (base) removeDir(base);
+});
+
+describe("pgBackRest with the generated pgbackrest.conf", () => {
+  it("encrypts every file in the repository (backup.info, manifests, data, WAL)", () => {
+    const files = filesUnder(repoPath);
+    expect(files.some((f) => f.endsWith("backup.manifest"))).toBe(true);
+    expect(files.some((f) => f.includes("/archive/main/15-1/"))).toBe(true);
+    for (const file of files) {
+      const bytes = readFileSync(file);
+      // OpenSSL's salted-cipher header, which pgBackRest writes in front of every encrypted file.
+      expect(bytes.subarray(0, 8).toString("latin1"), file).toBe("Salted__");
+      expect(bytes.includes(Buffer.from(TABLE)), file).toBe(false);
+      expect(bytes.includes(Buffer.from(KNOWN_ROW)), file).toBe(false);
+    }
+  });
+
+  it("reads the repository only with the right cipher pass from the environment", async () => {
+    const info = (env: Record<string, string>) =>
+      runAsPostgres(["pgbackrest", `--config-path=${envOnlyEtc}`, `--stanza=${STANZA}`, "info"], env);
+    const right = await info(secretEnv);
+    expect(right.code).toBe(0);
+    expect(right.stdout).toMatch(/status: ok[\s\S]*full backup:/);
+    const missing = await info({});
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/requires option: repo1-cipher-pass/);
+    const wrong = await info({ PGBACKREST_REPO1_CIPHER_PASS: deriveRepoCipherPass(backupEncryptionKey, "other") });
+    // `info` exits 0 even when it cannot read the repository: the status line says so.
+    expect(wrong.stdout).toMatch(/status: error[\s\S]*CryptoError\] unable to load info file/);
+    expect(wrong.stdout).not.toMatch(/full backup:/);
+  });
+
+  it("restores the latest backup into a fresh data dir that starts with the same rows", async () => {
+    await switchAndWaitArchived();
+    const dataDir = ownedDir(join(base, "restore-latest"));
+    await pgbackrest([`--pg1-path=${dataDir}`, "--archive-mode=off", "restore"]);
+    const restored = await startPostgresOnDataDir(dataDir, {
+      name: "pgbackrest-restored", conf: generatedPostgresConf(), superuserPassword: pg.superuserPassword,
+    });
+    try {
+      await promoted(restored);
+      expect(await rowsOf(restored)).toBe(`${KNOWN_ROW},sapphire-pendant`);
+    } finally {
+      await restored.stop();
+      removeDir(dataDir);
+    }
+  });
+
+  it("recovers to a point in time: rows committed before it, none after", async () => {
+    await pg.psql(`INSERT INTO ${TABLE} (name) VALUES ('row-A-before-target')`);
+    const target = await pg.psql(
+      "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'");
+    await pg.psql(`INSERT INTO ${TABLE} (name) VALUES ('row-B-after-target')`);
+    await switchAndWaitArchived();
+
+    const dataDir = ownedDir(join(base, "restore-pitr"));
+    await pgbackrest([`--pg1-path=${dataDir}`, "--type=time", `--target=${target}`, "--target-action=promote",
+      "--archive-mode=off", "restore"]);
+    const restored = await startPostgresOnDataDir(dataDir, {
+      name: "pgbackrest-pitr", conf: generatedPostgresConf(), superuserPassword: pg.superuserPassword,
+    });
+    try {
+      await promoted(restored);
+      const names = (await rowsOf(restored)).split(",");
+      expect(names).toContain("row-A-before-target");
+      expect(names).not.toContain("row-B-after-target");
+    } finally {
+      await restored.stop();
+      removeDir(dataDir);
+    }
+  });
+
+  it("runs the generated backup wrapper and publishes its metrics atomically", async () => {
+    const wrapper = join(base, "pgbackrest-backup.sh");
+    writeOwned(wrapper, renderBackupWrapper({
+      stanza: STANZA, configPath: etc, textfileDir, lockFile: join(base, "lock", "backup.lock"),
+    }), "postgres", 0o755);
+    const env = { ...secretEnv, PGPASSWORD: pg.superuserPassword };
+    const before = Math.floor(Date.now() / 1000);
+    const ok = await runAsPostgres([wrapper, "incr", "1"], env);
+    expect(ok.code, ok.stderr).toBe(0);
+    const success = readFileSync(join(textfileDir, "jewelry_backup_repo1_incr.last_success.prom"), "utf8");
+    const stamp = /jewelry_backup_last_success_timestamp_seconds\{repo="repo1",type="incr",stanza="main"\} (\d+)/.exec(success);
+    expect(Number(stamp?.[1])).toBeGreaterThanOrEqual(before);
+    expect(await pgbackrest(["info"])).toMatch(/incr backup:/);
+
+    const failed = await runAsPostgres([wrapper, "diff", "2"], env);
+    expect(failed.code).not.toBe(0);
+    expect(existsSync(join(textfileDir, "jewelry_backup_repo2_diff.last_success.prom"))).toBe(false);
+    expect(readFileSync(join(textfileDir, "jewelry_backup_repo2_diff.last_run.prom"), "utf8"))
+      .toContain('jewelry_backup_last_run_success{repo="repo2",type="diff",stanza="main"} 0');
+    expect(readdirSync(textfileDir).filter((f) => f.startsWith("."))).toEqual([]);
+  });
+
+  it("runs the generated restore drill: restore, start, check rows, clean up, report success", async () => {
+    const drill = (repo: number, port: number) => renderRestoreDrillScript({
+      stanza: STANZA, configPath: envOnlyEtc, repo, target: "immediate", scratchParent: join(base, "drill"),
+      scratchPort: port, pgBinDir: PG_BIN, textfileDir, check: { database: "postgres", table: TABLE, minRows: 2 },
+      timeoutSeconds: 60,
+    });
+    const script = join(base, "restore-drill.sh");
+    writeOwned(script, drill(1, await freePort()), "postgres", 0o755);
+    const t0 = Date.now();
+    const run = await runAsPostgres([script], secretEnv);
+    console.log("DEBUG drill", Date.now() - t0, run.stdout, run.stderr);
+    expect(run.code, `${run.stdout}${run.stderr}`).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`${TABLE} has \\d+ rows`));
+    expect(readdirSync(join(base, "drill"))).toEqual([]);
+    const lastRun = readFileSync(join(textfileDir, "jewelry_restore_drill.last_run.prom"), "utf8");
+    expect(lastRun).toContain('jewelry_restore_drill_success{stanza="main",repo="repo1"} 1');
+    const lastSuccess = readFileSync(join(textfileDir, "jewelry_restore_drill.last_success.prom"), "utf8");
+
+    // A drill that fails (here: a repository that does not exist) reports 0, keeps the last success
+    // timestamp, and still cleans up its scratch folder.
+    writeOwned(script, drill(2, await freePort()), "postgres", 0o755);
+    const failing = await runAsPostgres([script], secretEnv);
+    expect(failing.code).not.toBe(0);
+    expect(readFileSync(join(textfileDir, "jewelry_restore_drill.last_run.prom"), "utf8"))
+      .toContain('jewelry_restore_drill_success{stanza="main",repo="repo2"} 0');
+    expect(readFileSync(join(textfileDir, "jewelry_restore_drill.last_success.prom"), "utf8")).toBe(lastSuccess);
+    expect(readdirSync(join(base, "drill"))).toEqual([]);
+  });
+});

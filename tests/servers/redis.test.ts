@@ -1,0 +1,238 @@
+// The generated redis.conf and ACL file in a real redis-server 7 (Debian package), run as the
+// redis user on 127.0.0.1 and a random port. Talks RESP over node:net so every reply's text,
+// including error replies, is checked exactly.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderRedisAclFile, renderRedisConf } from "../../components/redis/redis-conf";
+import { freePort, portAccepts, removeDir, startServer, waitFor, workDir, writeOwned, type ServerProcess } from "./fixtures";
+
+const APP = { user: "jewelry_app", password: "app-password-0123456789abcdef" };
+const EXPORTER = { user: "redis_exporter", password: "exporter-password-0123456789" };
+// Only the test has an admin: production has none (ops use the container's shell).
+const TEST_ADMIN = { user: "test_admin", password: "admin-password-0123456789abc" };
+const MAXMEMORY_MB = 64;
+
+type RespValue = string | number | null | RespError | RespValue[];
+class RespError {
+  constructor(readonly message: string) {}
+}
+
+/** A minimal RESP2 client: one command at a time, error replies returned (not thrown). */
+class RespConnection {
+  private buffer = Buffer.alloc(0);
+  private waiting: ((value: RespValue) => void) | null = null;
+
+  private constructor(private readonly socket: Socket) {
+    socket.on("data", (chunk: Buffer) => {
+      this.buffer = Buffer.concat([this.buffer, chunk]);
+      this.deliver();
+    });
+  }
+
+  static open(port: number): Promise<RespConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: "127.0.0.1", port }, () => resolve(new RespConnection(socket)));
+      socket.once("error", reject);
+    });
+  }
+
+  call(...args: string[]): Promise<RespValue> {
+    const payload = [`*${args.length}\r\n`, ...args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`)].join("");
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.socket.write(payload);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private deliver(): void {
+    if (!this.waiting) return;
+    const parsed = parse(this.buffer, 0);
+    if (!parsed) return;
+    this.buffer = this.buffer.subarray(parsed.end);
+    const resolve = this.waiting;
+    this.waiting = null;
+    resolve(parsed.value);
+  }
+}
+
+function parse(buf: Buffer, start: number): { value: RespValue; end: number } | null {
+  const lineEnd = buf.indexOf("\r\n", start);
+  if (lineEnd < 0) return null;
+  const type = String.fromCharCode(buf[start]);
+  const line = buf.toString("utf8", start + 1, lineEnd);
+  const next = lineEnd + 2;
+  switch (type) {
+    case "+":
+      return { value: line, end: next };
+    case "-":
+      return { value: new RespError(line), end: next };
+    case ":":
+      return { value: Number(line), end: next };
+    case "$": {
+      const length = Number(line);
+      if (length < 0) return { value: null, end: next };
+      if (buf.length < next + length + 2) return null;
+      return { value: buf.toString("utf8", next, next + length), end: next + length + 2 };
+    }
+    case "*": {
+      const count = Number(line);
+      if (count < 0) return { value: null, end: next };
+      const items: RespValue[] = [];
+      let at = next;
+      for (let i = 0; i < count; i++) {
+        const item = parse(buf, at);
+        if (!item) return null;
+        items.push(item.value);
+        at = item.end;
+      }
+      return { value: items, end: at };
+    }
+    default:
+      throw new Error(`unexpected RESP type ${type}`);
+  }
+}
+
+function errorText(value: RespValue): string {
+  if (!(value instanceof RespError)) throw new Error(`expected an error reply, got ${JSON.stringify(value)}`);
+  return value.message;
+}
+
+let dir: string;
+let port: number;
+let server: ServerProcess;
+const connections: RespConnection[] = [];
+
+async function startRedis(): Promise<ServerProcess> {
+  return startServer({
+    name: "redis-server",
+    user: "redis",
+    argv: ["redis-server", join(dir, "redis.conf")],
+    ready: async () => (await portAccepts(port)) && (await answersPing()),
+  });
+}
+
+/** Ready means the dataset is loaded: until then an authenticated PING gets LOADING, not PONG. */
+async function answersPing(): Promise<boolean> {
+  const conn = await RespConnection.open(port);
+  try {
+    return (await conn.call("AUTH", APP.user, APP.password)) === "OK" && (await conn.call("PING")) === "PONG";
+  } finally {
+    conn.close();
+  }
+}
+
+async function session(user?: { user: string; password: string }): Promise<RespConnection> {
+  const conn = await RespConnection.open(port);
+  connections.push(conn);
+  if (user) expect(await conn.call("AUTH", user.user, user.password)).toBe("OK");
+  return conn;
+}
+
+beforeAll(async () => {
+  dir = workDir("redis", "redis");
+  port = await freePort();
+  const conf = renderRedisConf({
+    bind: ["127.0.0.1"],
+    port,
+    aclFile: join(dir, "users.acl"),
+    dir,
+    maxmemoryMb: MAXMEMORY_MB,
+  });
+  const acl =
+    renderRedisAclFile({ appUser: APP.user, appPassword: APP.password, exporterUser: EXPORTER.user, exporterPassword: EXPORTER.password }) +
+    `user ${TEST_ADMIN.user} on >${TEST_ADMIN.password} ~* &* +@all\n`;
+  writeOwned(join(dir, "redis.conf"), conf, "redis", 0o644);
+  writeOwned(join(dir, "users.acl"), acl, "redis", 0o600);
+  server = await startRedis();
+});
+
+afterAll(async () => {
+  for (const conn of connections) conn.close();
+  await server?.stop();
+  if (dir) removeDir(dir);
+});
+
+describe("redis-server with the generated redis.conf and ACL file", () => {
+  it("refuses every command from a connection that has not authenticated", async () => {
+    const anonymous = await session();
+    expect(errorText(await anonymous.call("PING"))).toMatch(/^NOAUTH/);
+    expect(errorText(await anonymous.call("GET", "any"))).toMatch(/^NOAUTH/);
+  });
+
+  it("keeps the default user off, so no password opens it", async () => {
+    const anonymous = await session();
+    expect(errorText(await anonymous.call("AUTH", "default", "anything"))).toMatch(/^WRONGPASS/);
+    const admin = await session(TEST_ADMIN);
+    const flags = (await admin.call("ACL", "GETUSER", "default")) as RespValue[];
+    expect(flags[flags.indexOf("flags") + 1]).toContain("off");
+  });
+
+  it("runs with AOF everysec, the configured maxmemory and an eviction policy that spares broker keys", async () => {
+    const admin = await session(TEST_ADMIN);
+    const config = async (name: string) => ((await admin.call("CONFIG", "GET", name)) as string[])[1];
+    expect(await config("appendonly")).toBe("yes");
+    expect(await config("appendfsync")).toBe("everysec");
+    expect(await config("maxmemory")).toBe(String(MAXMEMORY_MB * 1024 * 1024));
+    expect(await config("maxmemory-policy")).toBe("volatile-lru");
+    expect(await config("save")).toBe("900 1 300 10 60 10000");
+    expect(await config("protected-mode")).toBe("yes");
+  });
+
+  it("lets the app user do what Celery and django-redis do", async () => {
+    const app = await session(APP);
+    expect(await app.call("SETEX", "cache:price:gold", "300", "61.5")).toBe("OK");
+    expect(await app.call("GET", "cache:price:gold")).toBe("61.5");
+    expect(await app.call("LPUSH", "celery", "task-1")).toBe(1);
+    expect(await app.call("BRPOP", "celery", "1")).toEqual(["celery", "task-1"]);
+    expect(await app.call("PUBLISH", "celeryev", "hello")).toBe(0);
+    expect(await app.call("EVAL", "return redis.call('INCR', KEYS[1])", "1", "lock:counter")).toBe(1);
+    expect(Array.isArray(await app.call("SCAN", "0", "MATCH", "cache:*"))).toBe(true);
+  });
+
+  it("refuses the app user every dangerous command: FLUSHALL, FLUSHDB, CONFIG, DEBUG, KEYS, SHUTDOWN, ACL", async () => {
+    const app = await session(APP);
+    for (const command of [["FLUSHALL"], ["FLUSHDB"], ["CONFIG", "GET", "maxmemory"], ["CONFIG", "SET", "maxmemory", "0"],
+      ["KEYS", "*"], ["SHUTDOWN"], ["ACL", "LIST"], ["MONITOR"], ["CLIENT", "KILL", "ID", "1"]]) {
+      expect(errorText(await app.call(...command)), command.join(" ")).toMatch(/^NOPERM/);
+    }
+    expect(errorText(await app.call("DEBUG", "SLEEP", "0"))).toMatch(/^(NOPERM|ERR DEBUG command not allowed)/);
+    // Lua runs with the caller's permissions: no way around the ACL through EVAL.
+    expect(errorText(await app.call("EVAL", "return redis.call('FLUSHALL')", "0"))).toMatch(/can't run this command/);
+  });
+
+  it("gives the exporter server metrics and nothing else", async () => {
+    const exporter = await session(EXPORTER);
+    expect(await exporter.call("CLIENT", "SETNAME", "redis_exporter")).toBe("OK");
+    expect(String(await exporter.call("INFO", "memory"))).toContain("maxmemory_policy:volatile-lru");
+    expect(await exporter.call("CONFIG", "GET", "maxmemory")).toEqual(["maxmemory", String(MAXMEMORY_MB * 1024 * 1024)]);
+    expect(Array.isArray(await exporter.call("SLOWLOG", "GET", "10"))).toBe(true);
+    expect(Array.isArray(await exporter.call("LATENCY", "LATEST"))).toBe(true);
+    expect(String(await exporter.call("CLIENT", "LIST"))).toContain("name=redis_exporter");
+    for (const command of [["GET", "cache:price:gold"], ["SET", "x", "1"], ["CONFIG", "SET", "maxmemory", "0"],
+      ["FLUSHALL"], ["CLIENT", "KILL", "ID", "1"], ["CLIENT", "PAUSE", "10"], ["SCAN", "0"]]) {
+      expect(errorText(await exporter.call(...command)), command.join(" ")).toMatch(/^NOPERM/);
+    }
+  });
+
+  it("keeps writes acknowledged a moment before a crash: the AOF replays them on restart", async () => {
+    const app = await session(APP);
+    const marker = `order-${Date.now()}`;
+    expect(await app.call("SET", "durability:check", marker)).toBe("OK");
+    const aofDir = join(dir, "appendonlydir");
+    const incrementalAof = () => readdirSync(aofDir).filter((f) => f.endsWith(".incr.aof")).map((f) => join(aofDir, f));
+    await waitFor("the write to reach the AOF", () => incrementalAof().some((f) => readFileSync(f, "utf8").includes(marker)), 5_000);
+
+    // SIGKILL: no shutdown save, so only the AOF can bring the key back.
+    await server.stop("SIGKILL");
+    server = await startRedis();
+    const after = await session(APP);
+    expect(await after.call("GET", "durability:check")).toBe(marker);
+    expect(existsSync(join(aofDir, "appendonly.aof.manifest"))).toBe(true);
+  });
+});

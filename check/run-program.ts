@@ -203,24 +203,21 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
     registerResourceOutputs(req, callback);
   };
 
-  // The language host fails a run on any uncaught error, including ones inside `apply`.
+  // The language host fails a run on any uncaught error, including ones inside `apply`. The
+  // handlers stay for the life of the process: the SDK re-raises a program error through
+  // several promise chains, some of them after the run has settled.
   const failures: unknown[] = [];
   const onFailure = (err: unknown) => failures.push(err);
   process.on("unhandledRejection", onFailure);
   process.on("uncaughtException", onFailure);
-  try {
-    const entry = resolveEntry(stackConfig.main);
-    await pulumi.runtime
-      .runInPulumiStack(async () => {
-        const exported: unknown = require(entry);
-        return exported instanceof Function ? await exported() : exported;
-      })
-      .catch(onFailure);
-    await settings.waitForRPCs().catch(onFailure);
-  } finally {
-    process.off("unhandledRejection", onFailure);
-    process.off("uncaughtException", onFailure);
-  }
+  const entry = resolveEntry(stackConfig.main);
+  await pulumi.runtime
+    .runInPulumiStack(async () => {
+      const exported: unknown = require(entry);
+      return exported instanceof Function ? await exported() : exported;
+    })
+    .catch(onFailure);
+  await settings.waitForRPCs().catch(onFailure);
   if (failures.length > 0) throw programFailure(failures[0], pulumi);
 
   const stackResource = resources.find((r) => r.type === rootStackType);

@@ -41,7 +41,10 @@ export function renderText(report: Report): string {
   }
   if (report.policyErrors.length > 0) {
     lines.push(`Policy errors (${report.policyErrors.length}): a policy threw, so its verdict is missing`);
-    for (const e of report.policyErrors) lines.push(`  ${e.method}${e.urn ? ` ${e.urn}` : ""}: ${e.message.split("\n")[0]}`);
+    // The pack's message is "<which policy>:\n<error and stack>": keep the first two lines.
+    for (const e of report.policyErrors) {
+      lines.push(`  ${e.method}${e.urn ? ` ${e.urn}` : ""}: ${e.message.split("\n").slice(0, 2).join(" ")}`);
+    }
     lines.push("");
   }
   if (report.exemptions.length > 0) {

@@ -5,7 +5,7 @@ import type { ServiceSize } from "../config";
 import { hardenedContainerArgs } from "../docker/hardening";
 import { IMAGES, pullImage } from "../docker/images";
 import { NETWORKS } from "../docker/topology";
-import { renderFail2banJailLocal, renderNginxAuthFailureFilter, renderNginxLimitReqFilter } from "../fail2ban/fail2ban-config";
+import { FAIL2BAN_FILTER_NAMES, renderFail2banJailLocal, renderNginxAuthFailureFilter, renderNginxLimitReqFilter } from "../fail2ban/fail2ban-config";
 import { renderNginxConf } from "../nginx/nginx-conf";
 import { CLOUDFLARE_IPV4_RANGES, CLOUDFLARE_IPV6_RANGES, FFDHE2048_PEM, certbotLoop, nginxCertLinkScript, nginxReloadWatcherScript } from "./edge-files";
 
@@ -155,9 +155,10 @@ export class Edge extends pulumi.ComponentResource {
         dockerPublishedPorts: true,
         cloudflareZoneId: args.behindCloudflare ? args.cloudflareZoneId : undefined,
       }),
+      // Keys are the filter names the jails reference (filter.d/<name>.conf).
       filters: {
-        "nginx-limit-req": renderNginxLimitReqFilter(),
-        "nginx-auth-failure": renderNginxAuthFailureFilter(),
+        [FAIL2BAN_FILTER_NAMES.limitReq]: renderNginxLimitReqFilter(),
+        [FAIL2BAN_FILTER_NAMES.authFailure]: renderNginxAuthFailureFilter(),
       },
     };
 

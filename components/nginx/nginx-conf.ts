@@ -78,6 +78,11 @@ export interface NginxConfArgs {
   realIp?: { trustedProxyCidrs: readonly string[]; header: string };
   /** Close connections for names we do not serve (HTTP 444, TLS handshake rejected). Default true. */
   rejectUnknownHosts?: boolean;
+  /**
+   * stub_status for nginx-prometheus-exporter and the container healthcheck, on its own plain-HTTP
+   * port that is never published; loopback is always allowed, plus these networks.
+   */
+  status?: { port: number; allowCidrs: readonly string[] };
   /** Grafana at /grafana/ behind basic auth; Grafana needs root_url …/grafana/ and serve_from_sub_path. */
   grafana?: { upstream: NginxHostPort; htpasswdPath: string; contentSecurityPolicy?: string };
 }
@@ -203,6 +208,7 @@ export function renderNginxConf(args: NginxConfArgs): string {
     "}",
     ...(args.grafana ? ["upstream grafana {", `    server ${args.grafana.upstream.host}:${args.grafana.upstream.port};`, "}"] : []),
     "",
+    ...(args.status ? statusServer(listen(args.status.port), args.status.allowCidrs) : []),
     ...(args.rejectUnknownHosts ?? true ? unknownHostServers(listen(args.httpPort), listen(args.httpsPort)) : []),
     "server {",
     `    listen ${listen(args.httpPort)};`,
@@ -345,6 +351,25 @@ function unknownHostServers(httpListen: string, httpsListen: string): string[] {
   ];
 }
 
+function statusServer(listen: string, allowCidrs: readonly string[]): string[] {
+  return [
+    "server {",
+    `    listen ${listen};`,
+    "    access_log off;",
+    "    location = /stub_status {",
+    "        stub_status;",
+    "        allow 127.0.0.1;",
+    ...allowCidrs.map((cidr) => `        allow ${cidr};`),
+    "        deny all;",
+    "    }",
+    "    location / {",
+    "        return 404;",
+    "    }",
+    "}",
+    "",
+  ];
+}
+
 function rateLimitedLocation(prefix: string, zone: (typeof NGINX_LIMIT_REQ_ZONES)[number], limit: NginxRateLimit): string[] {
   return [
     `    location ^~ ${prefix} {`,
@@ -375,7 +400,8 @@ function grafanaLocation(args: NginxConfArgs, limit: NginxRateLimit): string[] {
 
 function validate(args: NginxConfArgs): void {
   const problems: string[] = [];
-  for (const [name, port] of Object.entries({ httpPort: args.httpPort, httpsPort: args.httpsPort, upstreamPort: args.upstream.port })) {
+  const ports = { httpPort: args.httpPort, httpsPort: args.httpsPort, upstreamPort: args.upstream.port, statusPort: args.status?.port ?? 1 };
+  for (const [name, port] of Object.entries(ports)) {
     if (!Number.isInteger(port) || port < 1 || port > 65535) problems.push(`${name} must be a TCP port, got ${port}`);
   }
   if (args.tls.certificates.length === 0) problems.push("tls.certificates needs at least one certificate");

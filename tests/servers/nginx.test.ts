@@ -38,7 +38,7 @@ interface Reply {
 }
 
 let dir: string;
-let ports: { http: number; https: number; upstream: number };
+let ports: { http: number; https: number; upstream: number; status: number };
 let upstream: Server;
 let nginx: ServerProcess;
 
@@ -100,7 +100,7 @@ function startUpstream(port: number): Promise<Server> {
 
 beforeAll(async () => {
   dir = workDir("nginx");
-  ports = { http: await freePort(), https: await freePort(), upstream: await freePort() };
+  ports = { http: await freePort(), https: await freePort(), upstream: await freePort(), status: await freePort() };
   for (const sub of ["static", "media", "acme/.well-known/acme-challenge", "tmp", "logs"]) mkdirSync(join(dir, sub), { recursive: true });
   writeFileSync(join(dir, "acme/.well-known/acme-challenge/token-123"), "token-123.thumbprint");
   writeFileSync(join(dir, "static/app.css"), "body { color: #333; }\n".repeat(200));
@@ -131,6 +131,7 @@ beforeAll(async () => {
     rateLimits: { login: { ratePerMinute: 6, burst: LOGIN_BURST }, admin: { ratePerMinute: 60, burst: 20 }, api: { ratePerMinute: 600, burst: 50 } },
     paths: { pidFile: join(dir, "nginx.pid"), errorLog: join(dir, "logs/error.log"), accessLog: join(dir, "logs/access.log"), tempDir: join(dir, "tmp") },
     workerUser: "www-data",
+    status: { port: ports.status, allowCidrs: [] },
   });
   const confPath = join(dir, "nginx.conf");
   writeFileSync(confPath, conf);
@@ -209,6 +210,17 @@ describe("nginx with the generated config", () => {
     expect(reply.headers["cache-control"]).toBe("public, max-age=86400");
     expect(reply.headers["content-security-policy"]).toContain("sandbox");
     expectSecurityHeaders(reply);
+  });
+
+  it("reports stub_status to loopback on the status port", async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      httpRequest({ host: "127.0.0.1", port: ports.status, path: "/stub_status", agent: false }, (res) => {
+        let text = "";
+        res.on("data", (c: Buffer) => (text += c.toString()));
+        res.on("end", () => resolve(text));
+      }).on("error", reject).end();
+    });
+    expect(body).toMatch(/^Active connections: \d+/);
   });
 
   it("answers the health check every time and leaves it out of the access log", async () => {

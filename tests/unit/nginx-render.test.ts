@@ -111,6 +111,14 @@ describe("renderNginxConf", () => {
     expect(behindCdn).toContain("real_ip_header CF-Connecting-IP;");
   });
 
+  it("serves stub_status on its own port to loopback and the given networks only", () => {
+    expect(conf).not.toContain("stub_status");
+    const withStatus = renderNginxConf({ ...ARGS, status: { port: 8080, allowCidrs: ["172.30.1.0/24"] } });
+    const status = locations(withStatus).find((l) => l.head === "location = /stub_status {")!;
+    expect(withStatus).toContain("listen 8080;");
+    expect(status.body.trim().split(/\s*\n\s*/)).toEqual(["stub_status;", "allow 127.0.0.1;", "allow 172.30.1.0/24;", "deny all;"]);
+  });
+
   it("refuses invalid ports, no certificate and header values that would break quoting", () => {
     expect(() => renderNginxConf({ ...ARGS, httpsPort: 70000 })).toThrow(/httpsPort/);
     expect(() => renderNginxConf({ ...ARGS, tls: { ...ARGS.tls, certificates: [] } })).toThrow(/certificate/);

@@ -1,0 +1,133 @@
+// `npm run check`: the offline policy check of one stack. Exit 0 passed, 1 failed, 2 bad input.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { UserInputError } from "./errors";
+
+const formats = ["text", "json", "sarif", "markdown"] as const;
+type Format = (typeof formats)[number];
+
+export const usage = `usage: tsx check/cli.ts [options]
+
+Runs the Pulumi program under mocks in preview mode with a stack's config, drives the real
+CrossGuard policy pack over its gRPC analyzer interface, and prints the verdict.
+
+  --stack NAME                 stack whose Pulumi.<NAME>.yaml to use (default: production)
+  --format FORMAT              text | json | sarif | markdown (default: text)
+  --output FILE                write the report to FILE instead of stdout
+  --policy-pack-config FILE    policy settings, the CLI's format:
+                               {"all": "advisory", "<policy>": "disabled" | {"enforcementLevel": "...", ...}}
+  --root DIR                   Pulumi project folder (default: the repository root)
+  --policy-pack DIR            policy pack folder (default: <root>/policies)
+  --traceability FILE          checklist traceability map for markdown (default: <pack>/traceability.ts)
+  --help                       show this text
+
+Exit status: 0 no mandatory violation, 1 a mandatory violation or finding (or a policy error),
+2 bad input (flag, stack, config file, program config).`;
+
+export interface CliOptions {
+  readonly stack: string;
+  readonly format: Format;
+  readonly output?: string;
+  readonly policyPackConfig?: string;
+  readonly root: string;
+  readonly policyPack: string;
+  readonly traceability: string;
+  readonly help: boolean;
+}
+
+const repoRoot = path.resolve(__dirname, "..");
+
+export function parseCliArgs(argv: readonly string[]): CliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        stack: { type: "string", default: "production" },
+        format: { type: "string", default: "text" },
+        output: { type: "string" },
+        "policy-pack-config": { type: "string" },
+        root: { type: "string" },
+        "policy-pack": { type: "string" },
+        traceability: { type: "string" },
+        help: { type: "boolean", default: false },
+      },
+    }));
+  } catch (err) {
+    throw new UserInputError((err as Error).message);
+  }
+  if (!formats.includes(values.format as Format)) {
+    throw new UserInputError(`--format must be one of ${formats.join(", ")}, not "${values.format}"`);
+  }
+  const root = path.resolve(values.root ?? repoRoot);
+  if (!fs.existsSync(root)) throw new UserInputError(`--root ${root} does not exist`);
+  const policyPack = path.resolve(values["policy-pack"] ?? path.join(root, "policies"));
+  return {
+    stack: values.stack,
+    format: values.format as Format,
+    output: values.output,
+    policyPackConfig: values["policy-pack-config"],
+    root,
+    policyPack,
+    traceability: path.resolve(values.traceability ?? path.join(policyPack, "traceability.ts")),
+    help: values.help,
+  };
+}
+
+async function render(options: CliOptions): Promise<{ text: string; exitCode: number }> {
+  // Loaded only now: --help and bad flags answer without loading the Pulumi SDK.
+  const { runCheck } = await import("./run-check");
+  if (options.format === "markdown") {
+    // Fail on a missing map before the check runs.
+    const { loadTraceability } = await import("./traceability");
+    loadTraceability(options.traceability);
+  }
+  const report = await runCheck({
+    rootDir: options.root,
+    stack: options.stack,
+    packDir: options.policyPack,
+    policyPackConfigFile: options.policyPackConfig,
+  });
+  switch (options.format) {
+    case "json":
+      return { text: (await import("./formats/json")).renderJson(report), exitCode: report.exitCode };
+    case "sarif":
+      return { text: (await import("./formats/sarif")).renderSarif(report), exitCode: report.exitCode };
+    case "markdown": {
+      const { loadTraceability } = await import("./traceability");
+      const { renderMarkdown } = await import("./formats/markdown");
+      return { text: renderMarkdown({ report, traceability: loadTraceability(options.traceability) }), exitCode: report.exitCode };
+    }
+    case "text":
+      return { text: (await import("./formats/text")).renderText(report), exitCode: report.exitCode };
+  }
+}
+
+function finish(exitCode: number, text: string, toStderr = false): void {
+  // Exit explicitly: gRPC and the SDK may hold the event loop open.
+  (toStderr ? process.stderr : process.stdout).write(text, () => process.exit(exitCode));
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    const options = parseCliArgs(argv);
+    if (options.help) return finish(0, `${usage}\n`);
+    const { text, exitCode } = await render(options);
+    if (options.output) {
+      fs.writeFileSync(options.output, text);
+      return finish(exitCode, "");
+    }
+    finish(exitCode, text);
+  } catch (err) {
+    if (err instanceof UserInputError) {
+      const hint = /option|argument|--format|--root/.test(err.message) ? `\n\n${usage}` : "";
+      return finish(2, `error: ${err.message}${hint}\n`, true);
+    }
+    finish(2, `internal error: ${(err as Error).stack ?? String(err)}\n`, true);
+  }
+}
+
+if (require.main === module) void main(process.argv.slice(2));

@@ -1,0 +1,136 @@
+// Reading docker containers (and other resources) the way the engine hands them to a policy: values
+// may be unknown at preview (UnknownValueError on access) and optional inputs may be missing.
+import { UnknownValueError, type PolicyResource } from "@pulumi/policy";
+
+export const CONTAINER_TYPE = "docker:index/container:Container";
+
+/** Marks a value that is not known before deployment. */
+export const UNKNOWN = Symbol("unknown");
+export type Maybe<T> = T | typeof UNKNOWN;
+
+/** Runs `read`, turning an unknown value into UNKNOWN; every other error propagates. */
+export function known<T>(read: () => T): Maybe<T> {
+  try {
+    return read();
+  } catch (err) {
+    if (err instanceof UnknownValueError) return UNKNOWN;
+    throw err;
+  }
+}
+
+/** Elements of an array input: the known ones and how many are unknown (a missing array is empty). */
+export function knownElements<T>(read: () => readonly T[] | undefined): { values: T[]; unknown: number } {
+  const array = known(read);
+  if (array === UNKNOWN) return { values: [], unknown: 1 };
+  if (!Array.isArray(array)) return { values: [], unknown: 0 };
+  const values: T[] = [];
+  let unknown = 0;
+  for (let i = 0; i < array.length; i++) {
+    const element = known(() => array[i] as T);
+    if (element === UNKNOWN) unknown++;
+    else values.push(element);
+  }
+  return { values, unknown };
+}
+
+/** A value a rule needs was unknown: rethrown so the pack reports the policy as undecidable at preview. */
+export function undecidable(what: string): never {
+  throw new UnknownValueError(undefined, what.split("."));
+}
+
+export function containers(resources: readonly PolicyResource[]): PolicyResource[] {
+  return resources.filter((r) => r.type === CONTAINER_TYPE);
+}
+
+/** The image reference, or "" when it is unknown at preview. */
+export function imageOf(container: PolicyResource): string {
+  const image = known(() => container.props.image as string | undefined);
+  return typeof image === "string" ? image : "";
+}
+
+/** Repository part of an image reference: "docker.io/library/nginx:1.27@sha256:…" -> "nginx". */
+export function imageRepository(image: string): string {
+  const noDigest = image.split("@")[0]!;
+  const lastSlash = noDigest.lastIndexOf("/");
+  const colon = noDigest.indexOf(":", lastSlash + 1);
+  const repo = colon >= 0 ? noDigest.slice(0, colon) : noDigest;
+  return repo.replace(/^(docker\.io\/)?(library\/)?/, "");
+}
+
+export function runsImage(container: PolicyResource, repository: string | RegExp): boolean {
+  const repo = imageRepository(imageOf(container));
+  return typeof repository === "string" ? repo === repository : repository.test(repo);
+}
+
+export interface EnvView {
+  /** NAME -> value for every known `NAME=value` entry. */
+  readonly vars: ReadonlyMap<string, string>;
+  /** Entries unknown at preview (e.g. a secret built from a random password): their names are unknown too. */
+  readonly unknownEntries: number;
+}
+
+export function envOf(container: PolicyResource): EnvView {
+  const { values, unknown } = knownElements(() => container.props.envs as string[] | undefined);
+  const vars = new Map<string, string>();
+  for (const entry of values) {
+    if (typeof entry !== "string") continue;
+    const eq = entry.indexOf("=");
+    if (eq > 0) vars.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  return { vars, unknownEntries: unknown };
+}
+
+/**
+ * The value of a variable the rule requires. Absent among known entries while some are unknown:
+ * the rule cannot be decided at preview (throws); absent with every entry known: undefined.
+ */
+export function requiredEnv(env: EnvView, name: string): string | undefined {
+  const value = env.vars.get(name);
+  if (value !== undefined) return value;
+  if (env.unknownEntries > 0) undecidable(`envs.${name}`);
+  return undefined;
+}
+
+export interface UploadView {
+  readonly file: string;
+  /** UNKNOWN when the content holds a value unknown at preview. */
+  readonly content: Maybe<string>;
+}
+
+export function uploadsOf(container: PolicyResource): UploadView[] {
+  const { values } = knownElements(() => container.props.uploads as { file: string; content?: string }[] | undefined);
+  return values.flatMap((u) => {
+    const file = known(() => u.file);
+    if (typeof file !== "string") return [];
+    const content = known(() => u.content);
+    return [{ file, content: content === UNKNOWN ? UNKNOWN : (content ?? "") }];
+  });
+}
+
+/** Content of the upload at a path matching `file`; undefined if there is none; throws if its content is unknown. */
+export function uploadText(container: PolicyResource, file: string | RegExp): string | undefined {
+  const upload = uploadsOf(container).find((u) => (typeof file === "string" ? u.file === file : file.test(u.file)));
+  if (!upload) return undefined;
+  if (upload.content === UNKNOWN) undecidable(`uploads[${upload.file}].content`);
+  return upload.content;
+}
+
+/** command + entrypoints as one list of known strings (argv of the container's main process). */
+export function argvOf(container: PolicyResource): string[] {
+  const entry = knownElements(() => container.props.entrypoints as string[] | undefined).values;
+  const command = knownElements(() => container.props.command as string[] | undefined).values;
+  return [...entry, ...command].filter((s): s is string => typeof s === "string");
+}
+
+/** The container's name as Docker knows it (its `name` input), else the Pulumi resource name. */
+export function containerName(container: PolicyResource): string {
+  const name = known(() => container.props.name as string | undefined);
+  return typeof name === "string" && name !== "" ? name : container.name;
+}
+
+/** A string property or "" if missing; throws (undecidable) if unknown. */
+export function stringProp(resource: PolicyResource, read: (props: Record<string, unknown>) => unknown): string {
+  const value = known(() => read(resource.props));
+  if (value === UNKNOWN) undecidable(`${resource.name} property`);
+  return typeof value === "string" ? value : "";
+}

@@ -7,6 +7,9 @@ import { DockerTopology, NETWORKS, POSTGRES_DATA_ADDRESS } from "./components/do
 import { PgBouncer } from "./components/pgbouncer/pgbouncer";
 import { appEnv } from "./components/app/app-env";
 import { APP_PATHS, DjangoApp, WEB_CONTAINER, WEB_PORT } from "./components/app/django-app";
+import { B2Storage } from "./components/b2/b2-storage";
+import { Backups } from "./components/backup/backups";
+import { CloudflareEdge, R2Storage } from "./components/cloudflare";
 import { Edge } from "./components/edge/edge";
 import { AppDatabase, DB_ROLES } from "./components/postgres/app-database";
 import { RowLevelSecurity } from "./components/postgres/row-level-security";
@@ -80,12 +83,34 @@ const database = new AppDatabase("database", {
   server: postgres.container,
 });
 
+const cloudflareEdge = new CloudflareEdge("cloudflare-edge", { zoneId: config.cloudflare.zoneId, dns: config });
+const r2 = new R2Storage("r2", {
+  accountId: config.cloudflare.accountId,
+  location: config.cloudflare.r2Location,
+  buckets: { media: config.cloudflare.mediaBucket, backups: config.cloudflare.backupBucket },
+  stack,
+});
+const b2 = new B2Storage("b2", {
+  bucket: config.b2.bucket,
+  masterKeyId: config.b2.masterKeyId,
+  masterApplicationKey: config.secrets.b2MasterApplicationKey!,
+  retentionDays: config.backups.retentionFull * 7 + 7,
+});
+
 const appEnvInputs = {
   config,
   djangoSecretKey: secrets.djangoSecretKey,
   backupEncryptionKey: secrets.backupEncryptionKey,
   fieldEncryptionKey: secrets.fieldEncryptionKey,
   redis: { host: redis.host, port: redis.port, user: REDIS_USERS.app, password: secrets.redisPassword },
+  // Media on R2 through django-storages' S3 backend; the token reaches the media bucket only.
+  extra: [
+    pulumi.interpolate`AWS_STORAGE_BUCKET_NAME=${r2.media.bucket}`,
+    `AWS_S3_ENDPOINT_URL=${r2.media.endpoint}`,
+    "AWS_S3_REGION_NAME=auto",
+    pulumi.secret(pulumi.interpolate`AWS_ACCESS_KEY_ID=${r2.media.accessKeyId}`),
+    pulumi.secret(pulumi.interpolate`AWS_SECRET_ACCESS_KEY=${r2.media.secretAccessKey}`),
+  ],
 };
 const app = new DjangoApp("app", {
   image: config.appImage,
@@ -139,6 +164,26 @@ const edge = new Edge("edge", {
   dependsOn: [app.web],
 }, onHost);
 
+const backups = new Backups("backups", {
+  size: config.sizes.backup,
+  schedules: {
+    full: config.backups.fullSchedule, diff: config.backups.diffSchedule,
+    incr: config.backups.incrSchedule, restoreDrill: config.backups.restoreDrillSchedule,
+  },
+  retention: { full: config.backups.retentionFull, diff: config.backups.retentionDiff },
+  r2: { accountId: config.cloudflare.accountId, bucket: config.cloudflare.backupBucket, credentials: r2.backups },
+  b2: { region: config.b2.region, bucket: config.b2.bucket, credentials: { accessKeyId: b2.key.applicationKeyId, secretAccessKey: b2.key.applicationKey } },
+  backupEncryptionKey: secrets.backupEncryptionKey,
+  postgresPassword: secrets.postgresPassword,
+  networks: { data: topology.networks.data, egress: topology.networks.egress },
+  volumes: {
+    repo: topology.volumes["pgbackrest-repo"], spool: topology.volumes["pgbackrest-spool"],
+    postgresData: topology.volumes["postgres-data"], postgresSocket: topology.volumes["postgres-socket"],
+    textfile: topology.volumes["node-textfile"],
+  },
+  dependsOn: [postgres.container],
+}, onHost);
+
 export const environment = config.environment;
 export const siteUrl = config.siteUrl;
 export const dataNetworkSubnet = NETWORKS.data.subnet;
@@ -148,3 +193,5 @@ export const redisEndpoint = pulumi.interpolate`${redis.host}:${redis.port}`;
 export const tenantIsolatedTables = rowLevelSecurity.isolation.isolatedTables;
 export const fail2banJailLocal = edge.fail2ban.jailLocal;
 export const fail2banFilters = edge.fail2ban.filters;
+export const dnsRecords = cloudflareEdge.specs.map((r) => `${r.type} ${r.name}`);
+export const backupRepositories = backups.pgbackrestConf.match(/^repo\d+-type=.*$/gm);

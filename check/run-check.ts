@@ -17,6 +17,7 @@ export interface CheckOptions {
   readonly policyPackConfigFile?: string;
   readonly organization?: string;
   readonly invokes?: Readonly<Record<string, InvokeMock>>;
+  readonly duplicateUrns?: "fail" | "suffix";
 }
 
 const readyTimeoutMs = 10_000;
@@ -49,7 +50,7 @@ export async function runCheck(options: CheckOptions): Promise<Report> {
   let pack: PolicyPackProcess | undefined;
   try {
     const programStarted = Date.now();
-    const run = await runProgram({ stackConfig, invokes: options.invokes, organization }).catch(async (err) => {
+    const run = await runProgram({ stackConfig, invokes: options.invokes, organization, duplicateUrns: options.duplicateUrns }).catch(async (err) => {
       await packStarting.then((p) => p.stop()).catch(() => undefined);
       throw err;
     });

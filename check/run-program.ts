@@ -57,6 +57,11 @@ export interface RunProgramOptions {
   /** Invoke token -> answer; any other invoke fails the run with a message naming the token. */
   readonly invokes?: Readonly<Record<string, InvokeMock>>;
   readonly organization?: string;
+  /**
+   * A second registration of the same URN fails the run, as the engine fails it ("fail"), or
+   * gets a "-copy<n>" name suffix ("suffix": only for benchmarks that load a program n times).
+   */
+  readonly duplicateUrns?: "fail" | "suffix";
 }
 
 type Callback<Response = unknown> = (err: unknown, response?: Response) => void;
@@ -189,14 +194,24 @@ export async function runProgram(options: RunProgramOptions): Promise<ProgramRun
   const outputsByUrn = new Map<string, JsonObject>();
   monitor.newUrn = (parent, type, name) => engineUrn(stack, project, parent, type, name);
   const registerResource = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req, callback) =>
-    registerResource(req, (err, response) => {
+  const seen = new Map<string, number>();
+  monitor.registerResource = (req, callback) => {
+    const urn = engineUrn(stack, project, req.getParent(), req.getType(), req.getName());
+    const copies = seen.get(urn) ?? 0;
+    seen.set(urn, copies + 1);
+    if (copies > 0 && options.duplicateUrns !== "suffix") {
+      callback(new UserInputError(`the program registers ${urn} twice: resource names must be unique per type`));
+      return Promise.resolve();
+    }
+    if (copies > 0) req.setName(`${req.getName()}-copy${copies}`);
+    return registerResource(req, (err, response) => {
       if (!err && response) {
         applySecretOutputs(req, response);
         resources.push(capture(req, response.getUrn()));
       }
       callback(err, response);
     });
+  };
   const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
   monitor.registerResourceOutputs = (req, callback) => {
     outputsByUrn.set(req.getUrn(), (req.getOutputs()?.toJavaScript() ?? {}) as JsonObject);

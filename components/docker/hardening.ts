@@ -58,7 +58,11 @@ export function hardenedContainerArgs(spec: HardenedContainerSpec): docker.Conta
       retries: spec.healthcheck.retries ?? 3,
       startPeriod: spec.healthcheck.startPeriod ?? "30s",
     },
-    labels: [{ label: "com.jewelry-shop.service", value: spec.containerName }],
+    labels: [
+      { label: "com.jewelry-shop.service", value: spec.containerName },
+      // promtail turns this label into the Loki `service` label the dashboards query ({service="web"}).
+      { label: "jewelry.service", value: spec.containerName.replace(/^jewelry-/, "") },
+    ],
     // Wait for the healthcheck on create/update so dependants start on a healthy service.
     wait: spec.restart === "no" ? false : true,
     waitTimeout: 180,

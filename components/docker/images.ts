@@ -22,6 +22,8 @@ export const IMAGES = {
   nginxExporter: "nginx/nginx-prometheus-exporter:1.3.0",
   celeryExporter: "danihodovic/celery-exporter:0.10.14",
   blackboxExporter: "prom/blackbox-exporter:v0.25.0",
+  /** Read-only Docker API for promtail (only GET on containers): the raw socket is root-equivalent. */
+  dockerSocketProxy: "tecnativa/docker-socket-proxy:0.3.0",
 } as const;
 
 export type ImageName = keyof typeof IMAGES;

@@ -12,9 +12,10 @@ export interface SmtpSettings {
   /** host:port of the SMTP relay, e.g. "smtp.sendgrid.net:587". */
   smarthost: string;
   from: string;
-  authUsername: string;
-  /** file holding the SMTP password. */
-  authPasswordFile: string;
+  /** Omitted (with authPasswordFile) for a relay that needs no login. */
+  authUsername?: string;
+  /** file holding the SMTP password; set together with authUsername. */
+  authPasswordFile?: string;
   /** STARTTLS is required unless explicitly disabled. */
   requireTls?: boolean;
 }
@@ -23,8 +24,8 @@ export interface AlertmanagerConfigArgs {
   smtp: SmtpSettings;
   /** Recipients of every alert. */
   emailTo: readonly string[];
-  /** Where critical alerts page someone. */
-  paging: PagingReceiver;
+  /** Where critical alerts page someone; absent: critical alerts go by email only. */
+  paging?: PagingReceiver;
   /** Optional chat channel that also receives warnings. */
   warningSlack?: { apiUrlFile: string; channel: string };
   groupBy?: readonly string[];
@@ -40,7 +41,7 @@ export const ALERT_RECEIVERS = { email: "email", pager: "pager", warningSlack: "
 
 /** Receivers an alert of `severity` reaches, in routing order. */
 export function receiversFor(args: AlertmanagerConfigArgs, severity: Severity): string[] {
-  if (severity === "critical") return [ALERT_RECEIVERS.pager, ALERT_RECEIVERS.email];
+  if (severity === "critical") return args.paging ? [ALERT_RECEIVERS.pager, ALERT_RECEIVERS.email] : [ALERT_RECEIVERS.email];
   return args.warningSlack ? [ALERT_RECEIVERS.warningSlack, ALERT_RECEIVERS.email] : [ALERT_RECEIVERS.email];
 }
 
@@ -71,9 +72,12 @@ export function renderAlertmanagerConfig(args: AlertmanagerConfigArgs): string {
   for (const [key, value] of Object.entries(timing)) assertDuration(key, value);
   if (args.emailTo.length === 0) throw new Error("emailTo must list at least one recipient");
   if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(args.smtp.smarthost)) throw new Error(`smtp.smarthost must be host:port, got "${args.smtp.smarthost}"`);
-  assertAbsolute("smtp.authPasswordFile", args.smtp.authPasswordFile);
-  if (args.paging.kind === "slack") assertAbsolute("paging.apiUrlFile", args.paging.apiUrlFile);
-  else assertAbsolute("paging.routingKeyFile", args.paging.routingKeyFile);
+  if ((args.smtp.authUsername === undefined) !== (args.smtp.authPasswordFile === undefined)) {
+    throw new Error("smtp.authUsername and smtp.authPasswordFile must be set together");
+  }
+  if (args.smtp.authPasswordFile !== undefined) assertAbsolute("smtp.authPasswordFile", args.smtp.authPasswordFile);
+  if (args.paging?.kind === "slack") assertAbsolute("paging.apiUrlFile", args.paging.apiUrlFile);
+  else if (args.paging?.kind === "pagerduty") assertAbsolute("paging.routingKeyFile", args.paging.routingKeyFile);
   if (args.warningSlack) assertAbsolute("warningSlack.apiUrlFile", args.warningSlack.apiUrlFile);
 
   const warningRoutes = args.warningSlack
@@ -85,8 +89,9 @@ export function renderAlertmanagerConfig(args: AlertmanagerConfigArgs): string {
       resolve_timeout: "5m",
       smtp_smarthost: args.smtp.smarthost,
       smtp_from: args.smtp.from,
-      smtp_auth_username: args.smtp.authUsername,
-      smtp_auth_password_file: args.smtp.authPasswordFile,
+      ...(args.smtp.authUsername !== undefined
+        ? { smtp_auth_username: args.smtp.authUsername, smtp_auth_password_file: args.smtp.authPasswordFile }
+        : {}),
       smtp_require_tls: args.smtp.requireTls ?? true,
     },
     route: {
@@ -98,7 +103,9 @@ export function renderAlertmanagerConfig(args: AlertmanagerConfigArgs): string {
       repeat_interval: timing.repeatInterval,
       routes: [
         // continue: the critical alert also falls through to the email route below.
-        { matchers: ['severity="critical"'], receiver: ALERT_RECEIVERS.pager, repeat_interval: timing.criticalRepeatInterval, continue: true },
+        ...(args.paging
+          ? [{ matchers: ['severity="critical"'], receiver: ALERT_RECEIVERS.pager, repeat_interval: timing.criticalRepeatInterval, continue: true }]
+          : []),
         ...warningRoutes,
         { matchers: ['severity=~"critical|warning"'], receiver: ALERT_RECEIVERS.email },
       ],
@@ -109,7 +116,7 @@ export function renderAlertmanagerConfig(args: AlertmanagerConfigArgs): string {
     ],
     receivers: [
       { name: ALERT_RECEIVERS.email, email_configs: [{ to: args.emailTo.join(", "), send_resolved: true }] },
-      pagerReceiver(args.paging),
+      ...(args.paging ? [pagerReceiver(args.paging)] : []),
       ...(args.warningSlack
         ? [{
             name: ALERT_RECEIVERS.warningSlack,

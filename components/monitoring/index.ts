@@ -6,3 +6,4 @@ export * from "./grafana-provisioning";
 export * from "./dashboards";
 export * from "./loki-config";
 export * from "./promtail-config";
+export * from "./blackbox-config";

@@ -1,8 +1,8 @@
 // Reading docker containers (and other resources) the way the engine hands them to a policy: values
 // may be unknown at preview (UnknownValueError on access) and optional inputs may be missing.
 import { UnknownValueError, type PolicyResource } from "@pulumi/policy";
-
-export const CONTAINER_TYPE = "docker:index/container:Container";
+import { CONTAINER } from "./resource-types";
+import { knownElements as splitKnown, readKnown } from "./unknowns";
 
 /** Marks a value that is not known before deployment. */
 export const UNKNOWN = Symbol("unknown");
@@ -10,12 +10,8 @@ export type Maybe<T> = T | typeof UNKNOWN;
 
 /** Runs `read`, turning an unknown value into UNKNOWN; every other error propagates. */
 export function known<T>(read: () => T): Maybe<T> {
-  try {
-    return read();
-  } catch (err) {
-    if (err instanceof UnknownValueError) return UNKNOWN;
-    throw err;
-  }
+  const readout = readKnown(read);
+  return readout.known ? readout.value : UNKNOWN;
 }
 
 /** Elements of an array input: the known ones and how many are unknown (a missing array is empty). */
@@ -23,14 +19,8 @@ export function knownElements<T>(read: () => readonly T[] | undefined): { values
   const array = known(read);
   if (array === UNKNOWN) return { values: [], unknown: 1 };
   if (!Array.isArray(array)) return { values: [], unknown: 0 };
-  const values: T[] = [];
-  let unknown = 0;
-  for (let i = 0; i < array.length; i++) {
-    const element = known(() => array[i] as T);
-    if (element === UNKNOWN) unknown++;
-    else values.push(element);
-  }
-  return { values, unknown };
+  const split = splitKnown<T>(array);
+  return { values: split.known, unknown: split.unknown.length };
 }
 
 /** A value a rule needs was unknown: rethrown so the pack reports the policy as undecidable at preview. */
@@ -39,7 +29,7 @@ export function undecidable(what: string): never {
 }
 
 export function containers(resources: readonly PolicyResource[]): PolicyResource[] {
-  return resources.filter((r) => r.type === CONTAINER_TYPE);
+  return resources.filter((r) => r.type === CONTAINER);
 }
 
 /** The image reference, or "" when it is unknown at preview. */

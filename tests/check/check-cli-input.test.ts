@@ -8,7 +8,7 @@ import { fixtureRoot, runCli } from "./run-cli";
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "check-input-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-describe("check CLI input errors", () => {
+describe.concurrent("check CLI input errors", () => {
   it("rejects an unknown flag with the usage", async () => {
     const r = await runCli(["--bogus"]);
     expect(r.code).toBe(2);

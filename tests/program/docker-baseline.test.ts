@@ -81,8 +81,10 @@ describe("every container of the production stack", () => {
   });
 
   it("pins every image to a version: no latest, no bare name (11.2)", () => {
-    const images = program.resources.filter((r) => r.type === "docker:index/remoteImage:RemoteImage").map((r) => String(r.object.name));
-    expect(images.length).toBeGreaterThan(5);
+    const pulled = program.resources.filter((r) => r.type === "docker:index/remoteImage:RemoteImage").map((r) => String(r.object.name));
+    const built = program.resources.filter((r) => r.type === "docker:index/image:Image").map((r) => String(r.object.imageName));
+    const images = [...pulled, ...built];
+    expect(pulled.length).toBeGreaterThan(5);
     for (const image of images) expect(image, image).toMatch(/:(?!latest$)[\w][\w.-]*$|@sha256:[0-9a-f]{64}$/);
     for (const c of containers(program)) expect(images, c.name).toContain(c.object.image);
   });

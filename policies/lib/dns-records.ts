@@ -1,0 +1,44 @@
+// Cloudflare DNS records as the engine hands them (cloudflare:index/dnsRecord:DnsRecord, v5+ schema:
+// name, type, content, proxied; CAA and SRV values in `data`).
+import type { PolicyResource } from "@pulumi/policy";
+import { known, stringProp, UNKNOWN } from "./container-inputs";
+
+export const DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord";
+/** The v4 provider's name for the same thing, still seen in older stacks. */
+export const LEGACY_DNS_RECORD = "cloudflare:index/record:Record";
+
+export interface DnsRecordView {
+  readonly resource: PolicyResource;
+  /** As written: a full name ("shop.example.com"), a relative one ("www") or "@" for the apex. */
+  readonly name: string;
+  readonly type: string;
+  /** Missing `proxied` is the provider's default: false (DNS only). */
+  readonly proxied: boolean;
+}
+
+/** DNS records whose name and type are known (both are plain inputs in any sane program). */
+export function dnsRecords(resources: readonly PolicyResource[]): DnsRecordView[] {
+  return resources
+    .filter((r) => r.type === DNS_RECORD || r.type === LEGACY_DNS_RECORD)
+    .map((resource) => {
+      const proxied = known(() => resource.props.proxied as boolean | undefined);
+      return {
+        resource,
+        name: stringProp(resource, (p) => p.name).toLowerCase().replace(/\.$/, ""),
+        type: stringProp(resource, (p) => p.type).toUpperCase(),
+        proxied: proxied === UNKNOWN ? false : proxied === true,
+      };
+    });
+}
+
+/** The record's value (`content`, or v4's `value`); throws (undecidable) when it is unknown. */
+export function recordText(resource: PolicyResource): string {
+  const content = stringProp(resource, (p) => p.content);
+  return content !== "" ? content : stringProp(resource, (p) => p.value);
+}
+
+/** Whether a record name denotes `domain` (full name, relative first label(s), or "@" for an apex). */
+export function recordNames(record: DnsRecordView, domain: string): boolean {
+  const d = domain.toLowerCase().replace(/\.$/, "");
+  return record.name === d || d.startsWith(`${record.name}.`) || (record.name === "@" && d.split(".").length === 2);
+}

@@ -1,0 +1,12 @@
+// Type tokens of the resources the pack judges, as the engine names them.
+export const CONTAINER = "docker:index/container:Container";
+export const NETWORK = "docker:index/network:Network";
+export const REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage";
+export const RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword";
+export const RANDOM_BYTES = "random:index/randomBytes:RandomBytes";
+export const RANDOM_STRING = "random:index/randomString:RandomString";
+export const TLS_PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
+export const PG_ROLE = "postgresql:index/role:Role";
+export const PG_DATABASE = "postgresql:index/database:Database";
+/** Every Node dynamic resource has this type; the RLS one is recognised by its inputs. */
+export const DYNAMIC_RESOURCE = "pulumi-nodejs:dynamic:Resource";

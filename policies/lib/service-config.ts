@@ -1,0 +1,67 @@
+// The configuration a data-tier container will really run with: the uploaded config file named on
+// its command line, overridden by command-line options, else the image's defaults.
+import { containerArgv, longOptions, stringList, uploadAt, uploadText } from "./containers";
+import { parsePgHba, type HbaRecord } from "./pg-hba";
+import { postgresCommandLineSettings, postgresSettings, type PostgresSettings } from "./postgresql-conf";
+import { parseRedisConf, redisCommandLineDirectives, redisSettings, type RedisSettings } from "./redis-conf";
+import type { PropRecord } from "./values";
+
+export interface PostgresRuntimeConfig {
+  readonly settings: PostgresSettings;
+  /** Uploaded postgresql.conf path, when the command line names one (`-c config_file=`). */
+  readonly configFile?: string;
+  /** The uploaded pg_hba.conf's records; undefined when the image's default pg_hba.conf is used. */
+  readonly hba?: readonly HbaRecord[];
+}
+
+/** Text of the upload at `path`; undefined when nothing is uploaded there. */
+function uploadedText(props: PropRecord, path: string | undefined): string | undefined {
+  if (!path) return undefined;
+  const upload = uploadAt(props, path);
+  return upload ? uploadText(upload) : undefined;
+}
+
+/**
+ * The server's own arguments: what follows `postgres` in the command, or the whole command when it
+ * starts with an option (the official image then prepends `postgres`). An entrypoint wrapper such
+ * as `sh -c '…' --` is not the server's argv and is not read.
+ */
+export function postgresArgv(props: PropRecord): string[] {
+  const command = stringList(props.command);
+  const server = command.findIndex((a) => a === "postgres" || a.endsWith("/postgres"));
+  if (server >= 0) return command.slice(server + 1);
+  return command.length > 0 && command[0].startsWith("-") ? command : [];
+}
+
+export function postgresRuntimeConfig(props: PropRecord): PostgresRuntimeConfig {
+  const argv = postgresArgv(props);
+  const configFile = postgresCommandLineSettings(argv).filter(([name]) => name === "config_file").pop()?.[1];
+  const settings = postgresSettings(uploadedText(props, configFile), argv);
+  const hbaText = uploadedText(props, settings.get("hba_file"));
+  return { settings, configFile, hba: hbaText === undefined ? undefined : parsePgHba(hbaText) };
+}
+
+export interface RedisRuntimeConfig {
+  readonly settings: RedisSettings;
+  /** The config file path on the command line, if any. */
+  readonly configFile?: string;
+  /** Whether that file is among the uploads (else the image's file or none: defaults apply). */
+  readonly configUploaded: boolean;
+}
+
+/**
+ * redis-server argv: [redis-server] [config-file] [--option values…]. The official image prepends
+ * redis-server when the first argument ends in ".conf" or starts with "-".
+ */
+export function redisRuntimeConfig(props: PropRecord): RedisRuntimeConfig {
+  const argv = containerArgv(props);
+  const server = argv.findIndex((a) => a === "redis-server" || a.endsWith("/redis-server"));
+  const args = server >= 0 ? argv.slice(server + 1) : argv;
+  const configFile = args.length > 0 && !args[0].startsWith("-") ? args[0] : undefined;
+  const fileText = uploadedText(props, configFile);
+  const directives = [
+    ...parseRedisConf(fileText ?? ""),
+    ...redisCommandLineDirectives(longOptions(configFile ? args.slice(1) : args)),
+  ];
+  return { settings: redisSettings(directives), configFile, configUploaded: fileText !== undefined };
+}

@@ -1,0 +1,50 @@
+// Recognising the platform's services among a stack's containers by what the engine shows (image,
+// env, uploaded files), never by this program's resource names, so a stack written by hand is judged too.
+import type { PolicyResource } from "@pulumi/policy";
+import { argvOf, containers, envOf, requiredEnv, runsImage, uploadsOf, uploadText, UNKNOWN } from "./container-inputs";
+import { parseNginxConf, type NginxDirective } from "./nginx-conf";
+
+/** Django app containers (web, workers, deploy jobs): DJANGO_SETTINGS_MODULE is in their env. */
+export function appContainers(resources: readonly PolicyResource[]): PolicyResource[] {
+  return containers(resources).filter((c) => envOf(c).vars.has("DJANGO_SETTINGS_MODULE"));
+}
+
+/** Long-running app containers: not the one-shot `manage.py` jobs. */
+export function appServices(resources: readonly PolicyResource[]): PolicyResource[] {
+  return appContainers(resources).filter((c) => manageCommand(c) === undefined);
+}
+
+/** The `manage.py <command>` a container runs, if it is a one-shot management job. */
+export function manageCommand(container: PolicyResource): string | undefined {
+  const words = argvOf(container).flatMap((arg) => arg.split(/\s+/));
+  const at = words.findIndex((w) => /(^|\/)manage\.py$/.test(w) || w === "django-admin");
+  return at >= 0 ? words[at + 1] : undefined;
+}
+
+const NGINX_CONF = /(^|\/)nginx\.conf$/;
+
+export interface NginxContainer {
+  readonly container: PolicyResource;
+  readonly conf: NginxDirective[];
+}
+
+/** Containers that run nginx (by image, or by receiving an nginx.conf), with their parsed main config. */
+export function nginxContainers(resources: readonly PolicyResource[]): NginxContainer[] {
+  return containers(resources)
+    .filter((c) => runsImage(c, /^(nginx|nginxinc\/nginx-unprivileged|bitnami\/nginx)$/) || uploadsOf(c).some((u) => NGINX_CONF.test(u.file)))
+    .map((container) => {
+      const text = uploadText(container, NGINX_CONF);
+      return { container, conf: text === undefined ? [] : parseNginxConf(text) };
+    });
+}
+
+/** Whether env var `name` is set and non-empty (undecidable while unknown entries could hold it). */
+export function hasNonEmptyEnv(container: PolicyResource, name: string): boolean {
+  const value = requiredEnv(envOf(container), name);
+  return value !== undefined && value.trim() !== "";
+}
+
+/** Every upload on the container whose path matches, with known content; unknown content is skipped. */
+export function knownUploads(container: PolicyResource, file: RegExp): { file: string; content: string }[] {
+  return uploadsOf(container).flatMap((u) => (file.test(u.file) && u.content !== UNKNOWN ? [{ file: u.file, content: u.content }] : []));
+}

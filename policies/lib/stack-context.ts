@@ -1,0 +1,69 @@
+// What the pack knows about the stack it judges, read ONCE when the pack process starts: the CLI
+// gives an analyzer the stack config in PULUMI_CONFIG and the stack name in PULUMI_(NODEJS_)STACK.
+
+/** Namespace of the program's own config keys ("jewelry-shop:<key>"). */
+export const CONFIG_NAMESPACE = "jewelry-shop";
+
+export type DeploymentEnvironment = "production" | "staging" | "development";
+
+export interface StackContext {
+  readonly stack: string;
+  readonly environment: DeploymentEnvironment;
+  /** The raw config map, "<namespace>:<key>" -> string (structured values JSON-encoded). */
+  readonly config: Readonly<Record<string, string>>;
+  /** Config keys the CLI marked secret, when it says so (PULUMI_CONFIG_SECRET_KEYS). */
+  readonly secretKeys?: readonly string[];
+  /** "YYYY-MM-DD" (UTC), for exemption expiry; fixed at start-up so one run judges one day. */
+  readonly today: string;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function parseJsonObject(text: string | undefined, what: string): Record<string, string> {
+  if (!text) return {};
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error(`${what} is not a JSON object`);
+  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+/**
+ * Only an explicit staging or development environment relaxes the pack. Unset, the stack name
+ * decides ("staging", "development"/"dev"); anything else, including a typo, is judged as
+ * production: failing closed costs a re-run, failing open costs an insecure deployment.
+ */
+export function deploymentEnvironment(configured: string | undefined, stack: string): DeploymentEnvironment {
+  const value = (configured ?? stack).trim().toLowerCase();
+  if (value === "staging") return "staging";
+  if (value === "development" || value === "dev") return "development";
+  return "production";
+}
+
+export function readStackContext(env: Env = process.env, now: Date = new Date()): StackContext {
+  const config = parseJsonObject(env.PULUMI_CONFIG, "PULUMI_CONFIG");
+  const stack = env.PULUMI_NODEJS_STACK ?? env.PULUMI_STACK ?? "";
+  const secretKeysText = env.PULUMI_CONFIG_SECRET_KEYS;
+  const secretKeys = secretKeysText ? (JSON.parse(secretKeysText) as unknown) : undefined;
+  return {
+    stack,
+    environment: deploymentEnvironment(config[`${CONFIG_NAMESPACE}:environment`], stack),
+    config,
+    secretKeys: Array.isArray(secretKeys) ? secretKeys.filter((k): k is string => typeof k === "string") : undefined,
+    today: now.toISOString().slice(0, 10),
+  };
+}
+
+/** A config value of this program ("postgres" -> config["jewelry-shop:postgres"]). */
+export function configText(ctx: StackContext, key: string): string | undefined {
+  return ctx.config[`${CONFIG_NAMESPACE}:${key}`];
+}
+
+/** A structured config value, parsed; a plain string that is not JSON comes back as itself. */
+export function configValue(ctx: StackContext, key: string): unknown {
+  const text = configText(ctx, key);
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}

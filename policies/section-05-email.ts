@@ -2,9 +2,10 @@
 // DNS records that let receivers trust the sender. 5.5 (a test email arrives) runs after deployment.
 import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
-import { containerName, envOf, requiredEnv } from "./lib/container-inputs";
+import { containerName } from "./lib/container-inputs";
 import { appContainers, hasNonEmptyEnv } from "./lib/service-containers";
 import { dnsRecords, recordText } from "./lib/dns-records";
+import { containerEnv, envValue } from "./lib/containers";
 
 /** Env vars each provider needs besides EMAIL_PROVIDER (non-empty). */
 export const EMAIL_PROVIDER_CREDENTIALS: Readonly<Record<string, readonly string[]>> = {
@@ -31,7 +32,7 @@ export const emailProviderConfigured = stackPolicy({
   framework: checklistFramework("5.1", "5.2", "5.3"),
   validateStack: (args, report) => {
     for (const app of noAppContainer(args.resources, report)) {
-      const provider = requiredEnv(envOf(app), "EMAIL_PROVIDER")?.trim().toLowerCase();
+      const provider = envValue(containerEnv(app.props), "EMAIL_PROVIDER")?.trim().toLowerCase();
       const needed = provider === undefined ? undefined : EMAIL_PROVIDER_CREDENTIALS[provider];
       if (!needed) {
         report(`Container ${containerName(app)} has EMAIL_PROVIDER ${provider === undefined ? "unset" : `"${provider}"`}; expected one of ${Object.keys(EMAIL_PROVIDER_CREDENTIALS).join(", ")}.`, app.urn);
@@ -64,7 +65,7 @@ export const defaultFromEmailValid = stackPolicy({
   framework: checklistFramework("5.4"),
   validateStack: (args, report) => {
     for (const app of noAppContainer(args.resources, report)) {
-      const value = requiredEnv(envOf(app), "DEFAULT_FROM_EMAIL");
+      const value = envValue(containerEnv(app.props), "DEFAULT_FROM_EMAIL");
       if (value === undefined || senderAddress(value) === undefined) {
         report(`Container ${containerName(app)} has DEFAULT_FROM_EMAIL ${value === undefined ? "unset" : `"${value}"`}, which is not a valid address on a real domain.`, app.urn);
       }

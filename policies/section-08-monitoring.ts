@@ -3,12 +3,13 @@
 // 8.1 (the Sentry project exists) is an account outside the stack.
 import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
-import { containerName, envOf, requiredEnv, uploadsOf } from "./lib/container-inputs";
+import { containerName, uploadsOf } from "./lib/container-inputs";
 import {
   alertRules, containersOf, routesCriticalToPager, scrapeJobs, yamlUploadsWith, type AlertRule, type ScrapeJob,
 } from "./lib/monitoring-files";
 import { appContainers, knownUploads } from "./lib/service-containers";
 import { asArray, asBoolean, asRecord, asString } from "./lib/values";
+import { containerEnv, envValue } from "./lib/containers";
 
 /** https://<public key>@<host>/<project id> (optionally a path prefix before the id). */
 const SENTRY_DSN = /^https:\/\/[0-9a-f]{16,}(:[0-9a-f]+)?@[A-Za-z0-9.-]+(:\d+)?\/([\w.-]+\/)*\d+$/;
@@ -25,13 +26,13 @@ export const sentryConfigured = stackPolicy({
     const apps = appContainers(args.resources);
     if (apps.length === 0) report("No Django app container (a container with DJANGO_SETTINGS_MODULE in its env) is in the stack.");
     for (const app of apps) {
-      const env = envOf(app);
-      const dsn = requiredEnv(env, "SENTRY_DSN");
+      const env = containerEnv(app.props);
+      const dsn = envValue(env, "SENTRY_DSN");
       // The DSN is a secret: say what is wrong with it, never echo it.
       if (dsn === undefined || !SENTRY_DSN.test(dsn.trim())) {
         report(`Container ${containerName(app)} has ${dsn === undefined ? "no SENTRY_DSN" : "a SENTRY_DSN that is not an https://<key>@<host>/<project> DSN"}.`, app.urn);
       }
-      const sentryEnvironment = requiredEnv(env, "SENTRY_ENVIRONMENT");
+      const sentryEnvironment = envValue(env, "SENTRY_ENVIRONMENT");
       if (sentryEnvironment !== stack.environment) {
         report(`Container ${containerName(app)} has SENTRY_ENVIRONMENT ${sentryEnvironment === undefined ? "unset" : `"${sentryEnvironment}"`}; this stack's environment is "${stack.environment}".`, app.urn);
       }
@@ -94,13 +95,13 @@ export const grafanaDashboards = stackPolicy({
       if (providers.length === 0 || dashboards.length === 0) {
         report(`Grafana ${name} has ${providers.length === 0 ? "no dashboard provider" : "no dashboard JSON"} provisioned.`, grafana.urn);
       }
-      const env = envOf(grafana);
-      const passwordFile = env.vars.get("GF_SECURITY_ADMIN_PASSWORD__FILE");
+      const env = containerEnv(grafana.props);
+      const passwordFile = env.values.get("GF_SECURITY_ADMIN_PASSWORD__FILE");
       if (passwordFile === undefined || passwordFile === "") {
-        const password = requiredEnv(env, "GF_SECURITY_ADMIN_PASSWORD");
+        const password = envValue(env, "GF_SECURITY_ADMIN_PASSWORD");
         if (password === undefined || password === "" || password === "admin") report(`Grafana ${name} keeps the default admin password.`, grafana.urn);
       }
-      if ((env.vars.get("GF_AUTH_ANONYMOUS_ENABLED") ?? "false").toLowerCase() === "true") report(`Grafana ${name} allows anonymous access.`, grafana.urn);
+      if ((env.values.get("GF_AUTH_ANONYMOUS_ENABLED") ?? "false").toLowerCase() === "true") report(`Grafana ${name} allows anonymous access.`, grafana.urn);
     }
   },
 });

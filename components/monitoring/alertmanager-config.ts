@@ -24,8 +24,8 @@ export interface AlertmanagerConfigArgs {
   smtp: SmtpSettings;
   /** Recipients of every alert. */
   emailTo: readonly string[];
-  /** Where critical alerts page someone; absent: critical alerts go by email only. */
-  paging?: PagingReceiver;
+  /** Where critical alerts page someone. */
+  paging: PagingReceiver;
   /** Optional chat channel that also receives warnings. */
   warningSlack?: { apiUrlFile: string; channel: string };
   groupBy?: readonly string[];
@@ -36,11 +36,14 @@ export interface AlertmanagerConfigArgs {
   criticalRepeatInterval?: string;
 }
 
+/** As AlertmanagerConfigArgs, but without a pager critical alerts go by email only (stack config pager "none"). */
+export type AlertmanagerConfigInput = Omit<AlertmanagerConfigArgs, "paging"> & { paging?: PagingReceiver };
+
 /** Receiver names, stable so that amtool tests and policies can refer to them. */
 export const ALERT_RECEIVERS = { email: "email", pager: "pager", warningSlack: "slack-warnings" } as const;
 
 /** Receivers an alert of `severity` reaches, in routing order. */
-export function receiversFor(args: AlertmanagerConfigArgs, severity: Severity): string[] {
+export function receiversFor(args: AlertmanagerConfigInput, severity: Severity): string[] {
   if (severity === "critical") return args.paging ? [ALERT_RECEIVERS.pager, ALERT_RECEIVERS.email] : [ALERT_RECEIVERS.email];
   return args.warningSlack ? [ALERT_RECEIVERS.warningSlack, ALERT_RECEIVERS.email] : [ALERT_RECEIVERS.email];
 }
@@ -62,7 +65,7 @@ function assertAbsolute(what: string, path: string): void {
   if (!path.startsWith("/")) throw new Error(`${what} must be an absolute path inside the container, got "${path}"`);
 }
 
-export function renderAlertmanagerConfig(args: AlertmanagerConfigArgs): string {
+export function renderAlertmanagerConfig(args: AlertmanagerConfigInput): string {
   const timing = {
     groupWait: args.groupWait ?? "30s",
     groupInterval: args.groupInterval ?? "5m",

@@ -1,6 +1,7 @@
 // Reading docker containers (and other resources) the way the engine hands them to a policy: values
 // may be unknown at preview (UnknownValueError on access) and optional inputs may be missing.
 import { UnknownValueError, type PolicyResource } from "@pulumi/policy";
+import { parseImageRef } from "./containers";
 import { CONTAINER } from "./resource-types";
 import { knownElements as splitKnown, readKnown } from "./unknowns";
 
@@ -38,47 +39,8 @@ export function imageOf(container: PolicyResource): string {
   return typeof image === "string" ? image : "";
 }
 
-/** Repository part of an image reference: "docker.io/library/nginx:1.27@sha256:…" -> "nginx". */
-export function imageRepository(image: string): string {
-  const noDigest = image.split("@")[0]!;
-  const lastSlash = noDigest.lastIndexOf("/");
-  const colon = noDigest.indexOf(":", lastSlash + 1);
-  const repo = colon >= 0 ? noDigest.slice(0, colon) : noDigest;
-  return repo.replace(/^(docker\.io\/)?(library\/)?/, "");
-}
-
-export function runsImage(container: PolicyResource, repository: string | RegExp): boolean {
-  const repo = imageRepository(imageOf(container));
-  return typeof repository === "string" ? repo === repository : repository.test(repo);
-}
-
-export interface EnvView {
-  /** NAME -> value for every known `NAME=value` entry. */
-  readonly vars: ReadonlyMap<string, string>;
-  /** Entries unknown at preview (e.g. a secret built from a random password): their names are unknown too. */
-  readonly unknownEntries: number;
-}
-
-export function envOf(container: PolicyResource): EnvView {
-  const { values, unknown } = knownElements(() => container.props.envs as string[] | undefined);
-  const vars = new Map<string, string>();
-  for (const entry of values) {
-    if (typeof entry !== "string") continue;
-    const eq = entry.indexOf("=");
-    if (eq > 0) vars.set(entry.slice(0, eq), entry.slice(eq + 1));
-  }
-  return { vars, unknownEntries: unknown };
-}
-
-/**
- * The value of a variable the rule requires. Absent among known entries while some are unknown:
- * the rule cannot be decided at preview (throws); absent with every entry known: undefined.
- */
-export function requiredEnv(env: EnvView, name: string): string | undefined {
-  const value = env.vars.get(name);
-  if (value !== undefined) return value;
-  if (env.unknownEntries > 0) undecidable(`envs.${name}`);
-  return undefined;
+export function runsImage(container: PolicyResource, repository: RegExp): boolean {
+  return repository.test(parseImageRef(imageOf(container)).repository.replace(/^library\//, ""));
 }
 
 export interface UploadView {

@@ -1,12 +1,14 @@
 // Recognising the platform's services among a stack's containers by what the engine shows (image,
 // env, uploaded files), never by this program's resource names, so a stack written by hand is judged too.
 import type { PolicyResource } from "@pulumi/policy";
-import { argvOf, containers, envOf, requiredEnv, runsImage, uploadsOf, uploadText, UNKNOWN } from "./container-inputs";
+import { argvOf, containers, runsImage, uploadsOf, uploadText, UNKNOWN } from "./container-inputs";
+import { appContainers as djangoContainers } from "./stack-resources";
 import { parseNginxConf, type NginxDirective } from "./nginx-conf";
+import { containerEnv, envValue } from "./containers";
 
 /** Django app containers (web, workers, deploy jobs): DJANGO_SETTINGS_MODULE is in their env. */
 export function appContainers(resources: readonly PolicyResource[]): PolicyResource[] {
-  return containers(resources).filter((c) => envOf(c).vars.has("DJANGO_SETTINGS_MODULE"));
+  return djangoContainers(resources).map((app) => app.resource);
 }
 
 /** Long-running app containers: not the one-shot `manage.py` jobs. */
@@ -40,7 +42,7 @@ export function nginxContainers(resources: readonly PolicyResource[]): NginxCont
 
 /** Whether env var `name` is set and non-empty (undecidable while unknown entries could hold it). */
 export function hasNonEmptyEnv(container: PolicyResource, name: string): boolean {
-  const value = requiredEnv(envOf(container), name);
+  const value = envValue(containerEnv(container.props), name);
   return value !== undefined && value.trim() !== "";
 }
 

@@ -1,0 +1,64 @@
+// pgBackRest as containers receive it: pgbackrest.conf uploads (repositories and their options),
+// crontab uploads with the schedules, and where each repository's secrets arrive.
+import type { PolicyResource } from "@pulumi/policy";
+import { containers, uploadsOf, UNKNOWN } from "./container-inputs";
+import { parseCrontab, type CronEntry } from "./crontab";
+import { parseIni } from "./ini";
+import { knownUploads } from "./service-containers";
+
+export interface PgbackrestRepo {
+  readonly index: number;
+  /** repoN-type; pgBackRest's default is posix. */
+  readonly type: string;
+  /** repoN-* options without the prefix ("cipher-type" -> "aes-256-cbc"). */
+  readonly options: ReadonlyMap<string, string>;
+}
+
+export interface PgbackrestConf {
+  readonly container: PolicyResource;
+  readonly file: string;
+  readonly repos: PgbackrestRepo[];
+}
+
+const PGBACKREST_CONF = /(^|\/)pgbackrest\.conf$/;
+
+/** Every pgbackrest.conf upload with known content; options of all sections merged, later ones winning. */
+export function pgbackrestConfs(resources: readonly PolicyResource[]): PgbackrestConf[] {
+  return containers(resources).flatMap((container) =>
+    knownUploads(container, PGBACKREST_CONF).map(({ file, content }) => {
+      const byRepo = new Map<number, Map<string, string>>();
+      for (const section of parseIni(content).values()) {
+        for (const [key, value] of section) {
+          const m = /^repo(\d+)-(.+)$/.exec(key);
+          if (!m) continue;
+          const n = Number(m[1]);
+          byRepo.set(n, (byRepo.get(n) ?? new Map<string, string>()).set(m[2]!, value));
+        }
+      }
+      const repos = [...byRepo.entries()].sort(([a], [b]) => a - b)
+        .map(([index, options]) => ({ index, type: options.get("type") ?? "posix", options }));
+      return { container, file, repos };
+    }),
+  );
+}
+
+/** Containers that receive a pgbackrest.conf whose content is unknown at preview. */
+export const unknownPgbackrestConfs = (resources: readonly PolicyResource[]): PolicyResource[] =>
+  containers(resources).filter((c) => uploadsOf(c).some((u) => PGBACKREST_CONF.test(u.file) && u.content === UNKNOWN));
+
+/** The storage vendor of a repository: object stores by endpoint domain, others by type. */
+export function repoVendor(repo: PgbackrestRepo): string {
+  if (repo.type === "s3") {
+    const host = (repo.options.get("s3-endpoint") ?? "amazonaws.com").toLowerCase().replace(/^https?:\/\//, "").split(/[/:]/)[0]!;
+    return host.split(".").slice(-2).join(".");
+  }
+  if (repo.type === "sftp") return `sftp:${repo.options.get("sftp-host") ?? ""}`;
+  return repo.type;
+}
+
+/** Schedule lines of every crontab-like upload (crontab, cron.d) with known content, across the stack. */
+export function cronEntries(resources: readonly PolicyResource[]): { container: PolicyResource; entry: CronEntry }[] {
+  return containers(resources).flatMap((container) =>
+    knownUploads(container, /cron/i).flatMap(({ content }) => parseCrontab(content).map((entry) => ({ container, entry }))),
+  );
+}

@@ -1,0 +1,62 @@
+// Section 12, Application: migrate, collectstatic and compilemessages run as one-shot containers the
+// deployment waits for, before the web container starts. 12.4 (superuser) and 12.5 (initial data)
+// are people's decisions made after deployment.
+import type { PolicyResource } from "@pulumi/policy";
+import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
+import { argvOf, containerName, containers, known, UNKNOWN } from "./lib/container-inputs";
+import { appServices, manageCommand } from "./lib/service-containers";
+
+export const DEPLOY_JOBS = ["migrate", "collectstatic", "compilemessages"] as const;
+const WEB_SERVER = /\b(gunicorn|uvicorn|daphne|hypercorn|runserver|uwsgi)\b/;
+
+/** Every resource `resource` depends on, directly or through its dependencies and parents. */
+export function transitiveDependencies(resource: PolicyResource): Set<string> {
+  const seen = new Set<string>();
+  const pending = [...resource.dependencies, ...(resource.parent ? [resource.parent] : [])];
+  while (pending.length > 0) {
+    const next = pending.pop()!;
+    if (seen.has(next.urn)) continue;
+    seen.add(next.urn);
+    pending.push(...next.dependencies, ...(next.parent ? [next.parent] : []));
+  }
+  return seen;
+}
+
+export const deployJobsBeforeWeb = stackPolicy({
+  name: "deploy-jobs-before-web",
+  description:
+    "migrate, collectstatic and compilemessages each run as a one-shot container (restart no, attached so the deployment waits " +
+    "for its exit code), and every web container depends on all three.",
+  severity: "high",
+  remediationSteps:
+    'Declare one docker.Container per job with command ["python", "manage.py", "<job>", …], restart "no", attach true, and add ' +
+    "the three jobs to the web container's dependsOn.",
+  framework: checklistFramework("12.1", "12.2", "12.3"),
+  validateStack: (args, report) => {
+    const jobs = new Map<string, PolicyResource[]>();
+    for (const c of containers(args.resources)) {
+      const command = manageCommand(c);
+      if (command !== undefined && (DEPLOY_JOBS as readonly string[]).includes(command)) jobs.set(command, [...(jobs.get(command) ?? []), c]);
+    }
+    for (const job of DEPLOY_JOBS) {
+      const found = jobs.get(job) ?? [];
+      if (found.length === 0) report(`No one-shot container runs manage.py ${job}.`);
+      for (const c of found) {
+        const restart = known(() => c.props.restart as string | undefined);
+        if (restart !== UNKNOWN && (restart ?? "no") !== "no") report(`Job ${containerName(c)} has restart "${restart}": a one-shot job would be re-run forever.`, c.urn);
+        // Without attach, Pulumi considers the container done once it is created, not once the job succeeded.
+        const attach = known(() => c.props.attach as boolean | undefined);
+        if (attach !== UNKNOWN && attach !== true) report(`Job ${containerName(c)} is not attached: the deployment does not wait for manage.py ${job} to succeed.`, c.urn);
+      }
+    }
+    const webs = appServices(args.resources).filter((c) => WEB_SERVER.test(argvOf(c).join(" ")));
+    if (webs.length === 0) report("No web container (an app container running gunicorn, uvicorn, daphne or uwsgi) is in the stack.");
+    for (const web of webs) {
+      const before = transitiveDependencies(web);
+      const missing = DEPLOY_JOBS.filter((job) => !(jobs.get(job) ?? []).some((c) => before.has(c.urn)));
+      if (missing.length > 0) report(`Web container ${containerName(web)} does not depend on: ${missing.join(", ")}.`, web.urn);
+    }
+  },
+});
+
+export const section12Policies: readonly ChecklistPolicy[] = [deployJobsBeforeWeb];

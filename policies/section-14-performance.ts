@@ -1,0 +1,97 @@
+// Section 14, Performance: the app caches in Redis, nginx compresses text responses, and (optional)
+// the site's DNS records go through Cloudflare's CDN. Query review, indexes and minification (14.2,
+// 14.3, 14.6) live in the app's code and its build, not in this stack.
+import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
+import { containerName, containers, runsImage } from "./lib/container-inputs";
+import { dnsRecords, recordNames } from "./lib/dns-records";
+import { directives, effective, httpBlock } from "./lib/nginx-conf";
+import { appServices } from "./lib/service-containers";
+import { requireNginx, servedNames, servingTlsServers } from "./section-09-tls";
+import { containerEnv, containerHostNames, envValue } from "./lib/containers";
+
+const REDIS_IMAGE = /^(redis|valkey\/valkey|bitnami\/redis|redis\/redis-stack-server)$/;
+const CACHE_URL_VARS = ["CACHE_URL", "REDIS_CACHE_URL", "DJANGO_CACHE_URL", "REDIS_URL"];
+
+export const redisCache = stackPolicy({
+  name: "redis-cache",
+  description: "A Redis container runs in the stack and every long-running Django app container is pointed at it for caching.",
+  severity: "medium",
+  remediationSteps: "Run redis (7+) and give the app REDIS_HOST (the Redis container's name or network alias) or a redis:// CACHE_URL/REDIS_URL.",
+  framework: checklistFramework("14.1"),
+  validateStack: (args, report) => {
+    const redis = containers(args.resources).filter((c) => runsImage(c, REDIS_IMAGE));
+    if (redis.length === 0) report("No Redis container (image redis or valkey) is in the stack.");
+    const redisNames = new Set(redis.flatMap((r) => [...containerHostNames(r.props)]));
+    const apps = appServices(args.resources);
+    if (apps.length === 0) report("No long-running Django app container is in the stack.");
+    for (const app of apps) {
+      const env = containerEnv(app.props);
+      const host = env.values.get("REDIS_HOST");
+      if (host !== undefined) {
+        if (!redisNames.has(host)) report(`Container ${containerName(app)} has REDIS_HOST "${host}", which is no Redis container of the stack.`, app.urn);
+        continue;
+      }
+      const url = CACHE_URL_VARS.map((v) => env.values.get(v)).find((v) => v !== undefined) ?? envValue(env, "CACHE_URL");
+      if (url === undefined || !/^rediss?:\/\//.test(url)) report(`Container ${containerName(app)} has no Redis cache location (REDIS_HOST or a redis:// CACHE_URL).`, app.urn);
+    }
+  },
+});
+
+/** MIME types that must be compressed (text/html always is once gzip is on). */
+export const COMPRESSED_TYPES: readonly (readonly string[])[] = [["text/css"], ["application/javascript", "text/javascript"], ["application/json"]];
+
+export const staticCompression = stackPolicy({
+  name: "static-compression",
+  description: "nginx gzips HTML, CSS, JavaScript and JSON responses on every HTTPS site.",
+  severity: "low",
+  remediationSteps: "In nginx.conf's http block set gzip on and gzip_types text/css application/javascript application/json (plus other text types).",
+  framework: checklistFramework("14.4", "14.7"),
+  validateStack: (args, report) => {
+    for (const { container, conf } of requireNginx(args.resources, report)) {
+      const http = httpBlock(conf);
+      for (const server of servingTlsServers(conf)) {
+        const label = directives(server, "server_name")[0]?.args.join(" ") ?? "";
+        if (effective("gzip", http, server)?.[0] !== "on") {
+          report(`nginx ${containerName(container)}, ${label}: gzip is off.`, container.urn);
+          continue;
+        }
+        const types = effective("gzip_types", http, server) ?? [];
+        const missing = COMPRESSED_TYPES.filter((alternatives) => !types.includes("*") && !alternatives.some((t) => types.includes(t))).map((a) => a[0]);
+        if (missing.length > 0) report(`nginx ${containerName(container)}, ${label}: gzip_types lacks ${missing.join(", ")}.`, container.urn);
+      }
+    }
+  },
+});
+
+/**
+ * 14.5 is optional, so a stack without a CDN passes. A CDN in use must be whole and must not blind
+ * the edge: behind Cloudflare nginx sees Cloudflare's addresses unless it restores the client's.
+ */
+export const cdnProxied = stackPolicy({
+  name: "cdn",
+  description:
+    "When the site uses Cloudflare's CDN (a proxied DNS record), every name nginx serves is proxied and nginx restores the client " +
+    "address from CF-Connecting-IP for Cloudflare's ranges only; a stack without a CDN passes (optional item).",
+  severity: "medium",
+  remediationSteps:
+    "Set proxied: true on all of the site's A/AAAA/CNAME records, and in nginx.conf add set_real_ip_from for each Cloudflare range " +
+    "with real_ip_header CF-Connecting-IP (else rate limits and fail2ban act on Cloudflare's addresses).",
+  framework: checklistFramework("14.5"),
+  tags: ["optional"],
+  validateStack: (args, report) => {
+    const records = dnsRecords(args.resources).filter((r) => ["A", "AAAA", "CNAME"].includes(r.type));
+    if (!records.some((r) => r.proxied)) return;
+    for (const { container, conf } of requireNginx(args.resources, report)) {
+      const unproxied = servedNames(conf).filter((name) => !records.some((r) => r.proxied && recordNames(r, name)));
+      if (unproxied.length > 0) report(`The CDN is in use but ${unproxied.join(", ")} ${unproxied.length === 1 ? "is" : "are"} not proxied.`, container.urn);
+      const http = httpBlock(conf);
+      const header = effective("real_ip_header", http)?.[0]?.toLowerCase();
+      const trusted = directives(http, "set_real_ip_from").map((d) => d.args[0] ?? "");
+      if (header !== "cf-connecting-ip" || trusted.length === 0 || trusted.some((cidr) => /^(0\.0\.0\.0\/0|::\/0|all)$/.test(cidr))) {
+        report(`nginx ${containerName(container)} is behind Cloudflare but does not restore client addresses (real_ip_header CF-Connecting-IP with set_real_ip_from Cloudflare's ranges only).`, container.urn);
+      }
+    }
+  },
+});
+
+export const section14Policies: readonly ChecklistPolicy[] = [redisCache, staticCompression, cdnProxied];

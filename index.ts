@@ -10,7 +10,9 @@ import { APP_PATHS, DjangoApp, WEB_CONTAINER, WEB_PORT } from "./components/app/
 import { B2Storage } from "./components/b2/b2-storage";
 import { Backups } from "./components/backup/backups";
 import { CloudflareEdge, R2Storage } from "./components/cloudflare";
-import { Edge } from "./components/edge/edge";
+import { Edge, NGINX_CONTAINER, NGINX_STATUS_PORT } from "./components/edge/edge";
+import { alertSmtp } from "./components/monitoring/alert-smtp";
+import { Monitoring } from "./components/monitoring/monitoring";
 import { AppDatabase, DB_ROLES } from "./components/postgres/app-database";
 import { RowLevelSecurity } from "./components/postgres/row-level-security";
 import { POSTGRES_CONTAINER, PostgresServer } from "./components/postgres/postgres-server";
@@ -151,6 +153,7 @@ const edge = new Edge("edge", {
   acmeEmail: config.monitoring.alertEmail,
   sizes: { nginx: config.sizes.nginx, certbot: config.sizes.certbot },
   edgeNetwork: topology.networks.edge,
+  monitoringNetwork: topology.networks.monitoring,
   volumes: {
     static: topology.volumes.static,
     media: topology.volumes.media,
@@ -184,6 +187,38 @@ const backups = new Backups("backups", {
   dependsOn: [postgres.container],
 }, onHost);
 
+const monitoring = new Monitoring("monitoring", {
+  sizes: config.sizes,
+  environment: config.environment,
+  domain: config.domain,
+  networks: topology.networks,
+  volumes: topology.volumes,
+  prometheusRetentionDays: config.monitoring.prometheusRetentionDays,
+  lokiRetentionDays: config.monitoring.lokiRetentionDays,
+  alerts: {
+    email: config.monitoring.alertEmail,
+    pager: config.monitoring.pager,
+    pagerSecret: config.secrets.alertWebhookSecret,
+    slackChannel: config.monitoring.slackChannel,
+  },
+  smtp: alertSmtp(config),
+  grafanaAdminPassword: secrets.grafanaAdminPassword,
+  exposeGrafana: config.monitoring.exposeGrafana,
+  exporters: {
+    postgres: {
+      host: postgres.host, port: postgres.port, user: DB_ROLES.monitor, password: secrets.monitoringDbPassword,
+      database: config.postgres.database, sslmode: "require",
+    },
+    pgbouncer: { host: pgbouncer.host, port: pgbouncer.port, user: DB_ROLES.monitor, password: secrets.monitoringDbPassword },
+    redis: { host: redis.host, port: redis.port, user: REDIS_USERS.exporter, password: secrets.redisExporterPassword },
+    nginxStubStatusUrl: `http://${NGINX_CONTAINER}:${NGINX_STATUS_PORT}/stub_status`,
+    celeryBrokerUrl: pulumi.interpolate`redis://${REDIS_USERS.app}:${secrets.redisPassword}@${redis.host}:${redis.port}/1`,
+  },
+  // nginx relays the app's /metrics from its status port with the public Host (components/nginx).
+  webMetricsTarget: `${NGINX_CONTAINER}:${NGINX_STATUS_PORT}`,
+  backupRepos: ["repo1", "repo2", "repo3"],
+}, onHost);
+
 export const environment = config.environment;
 export const siteUrl = config.siteUrl;
 export const dataNetworkSubnet = NETWORKS.data.subnet;
@@ -195,3 +230,4 @@ export const fail2banJailLocal = edge.fail2ban.jailLocal;
 export const fail2banFilters = edge.fail2ban.filters;
 export const dnsRecords = cloudflareEdge.specs.map((r) => `${r.type} ${r.name}`);
 export const backupRepositories = backups.pgbackrestConf.match(/^repo\d+-type=.*$/gm);
+export const prometheusUrl = monitoring.prometheusUrl;

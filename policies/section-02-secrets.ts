@@ -36,6 +36,7 @@ export const djangoSecretKeyStrength = stackPolicy({
   remediationSteps: "Generate the key with random.RandomPassword({ length: 64, special: true }) and pass it to the app containers as DJANGO_SECRET_KEY.",
   framework: checklistFramework("2.1"),
   validateStack: (args, report) => {
+    const judged = new Set<string>();
     for (const app of appContainers(args.resources)) {
       const key = app.env.values.get("DJANGO_SECRET_KEY");
       if (key !== undefined) {
@@ -50,7 +51,8 @@ export const djangoSecretKeyStrength = stackPolicy({
       // Unknown at preview: judge the generator, recognised among the env's sources by its name.
       const generators = sourcesOf(app.resource, "envs", RANDOM_PASSWORD).filter((r) => /secret[-_]?key/i.test(r.name));
       if (generators.length === 0) throw app.env.unknown[0];
-      for (const g of generators) {
+      for (const g of generators.filter((r) => !judged.has(r.urn))) {
+        judged.add(g.urn);
         const length = asNumber(g.props.length) ?? 0;
         if (length < 50) report(`the RandomPassword "${g.name}" behind DJANGO_SECRET_KEY has length ${length}; use at least 50.`, g.urn);
         else if (passwordAlphabetSize(g.props) < 62) report(`the RandomPassword "${g.name}" behind DJANGO_SECRET_KEY draws from ${passwordAlphabetSize(g.props)} characters; keep upper, lower and numeric on.`, g.urn);
@@ -74,6 +76,7 @@ export const fernetKeys = stackPolicy({
   remediationSteps: "Generate each key with random.RandomBytes({ length: 32 }) and pass its base64 in URL-safe form (+ -> -, / -> _) to the app containers.",
   framework: checklistFramework("2.2", "2.3"),
   validateStack: (args, report) => {
+    const judged = new Set<string>();
     for (const app of appContainers(args.resources)) {
       let unknownKeys = 0;
       for (const name of FERNET_KEY_VARIABLES) {
@@ -89,7 +92,8 @@ export const fernetKeys = stackPolicy({
       // Every RandomBytes feeding the app's env is taken for a key source: the app has no other use for raw bytes.
       const generators = sourcesOf(app.resource, "envs", RANDOM_BYTES);
       if (generators.length === 0) throw app.env.unknown[0];
-      for (const g of generators) {
+      for (const g of generators.filter((r) => !judged.has(r.urn))) {
+        judged.add(g.urn);
         const length = asNumber(g.props.length);
         if (length !== 32) report(`the RandomBytes "${g.name}" feeding the app's env has length ${length}; a Fernet key needs exactly 32 bytes.`, g.urn);
       }

@@ -168,8 +168,14 @@ function toTenantTable(value: unknown): TenantTable | undefined {
   return { schema: asString(t.schema) ?? "public", table, tenantColumn: asString(t.tenantColumn) ?? "tenant_id" };
 }
 
-/** An RLS resource: a dynamic resource whose inputs list tenant tables and a tenant setting. */
-const isRlsResource = (r: PolicyResource) => r.type === DYNAMIC_RESOURCE && Array.isArray(r.props.tables) && r.props.settingName !== undefined;
+/**
+ * An RLS resource: a Node dynamic resource ("pulumi-nodejs:dynamic:Resource", or
+ * "pulumi-nodejs:dynamic/<module>:<type>" when it names its type) whose inputs list tenant tables
+ * and a tenant setting.
+ */
+const isRlsResource = (r: PolicyResource) =>
+  (r.type === DYNAMIC_RESOURCE || r.type.startsWith(`${DYNAMIC_RESOURCE.split(":")[0]}:dynamic/`)) &&
+  Array.isArray(r.props.tables) && r.props.settingName !== undefined;
 
 export const rlsOnTenantTables = stackPolicy({
   name: "rls-on-tenant-tables",
@@ -184,7 +190,7 @@ export const rlsOnTenantTables = stackPolicy({
       return;
     }
     const covered = new Set(
-      ofType(args.resources, DYNAMIC_RESOURCE).filter(isRlsResource)
+      args.resources.filter(isRlsResource)
         .flatMap((r) => asArray(r.props.tables).map(toTenantTable))
         .filter((t): t is TenantTable => t !== undefined)
         .map(tableKey),

@@ -15,7 +15,8 @@ export const EMAIL_PROVIDER_CREDENTIALS: Readonly<Record<string, readonly string
   smtp: ["EMAIL_HOST", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD"],
 };
 
-function noAppContainer(resources: readonly PolicyResource[], report: (message: string) => void): PolicyResource[] {
+/** The Django app containers, or a violation when the stack has none. */
+function requireAppContainers(resources: readonly PolicyResource[], report: (message: string) => void): PolicyResource[] {
   const apps = appContainers(resources);
   if (apps.length === 0) report("No Django app container (a container with DJANGO_SETTINGS_MODULE in its env) is in the stack.");
   return apps;
@@ -31,7 +32,7 @@ export const emailProviderConfigured = stackPolicy({
     "AWS_SES_REGION_NAME; SMTP: EMAIL_HOST, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD).",
   framework: checklistFramework("5.1", "5.2", "5.3"),
   validateStack: (args, report) => {
-    for (const app of noAppContainer(args.resources, report)) {
+    for (const app of requireAppContainers(args.resources, report)) {
       const provider = envValue(containerEnv(app.props), "EMAIL_PROVIDER")?.trim().toLowerCase();
       const needed = provider === undefined ? undefined : EMAIL_PROVIDER_CREDENTIALS[provider];
       if (!needed) {
@@ -64,7 +65,7 @@ export const defaultFromEmailValid = stackPolicy({
   remediationSteps: 'Set DEFAULT_FROM_EMAIL to an address such as "Jewelry Shop <noreply@yourdomain.com>" on a domain you send mail for.',
   framework: checklistFramework("5.4"),
   validateStack: (args, report) => {
-    for (const app of noAppContainer(args.resources, report)) {
+    for (const app of requireAppContainers(args.resources, report)) {
       const value = envValue(containerEnv(app.props), "DEFAULT_FROM_EMAIL");
       if (value === undefined || senderAddress(value) === undefined) {
         report(`Container ${containerName(app)} has DEFAULT_FROM_EMAIL ${value === undefined ? "unset" : `"${value}"`}, which is not a valid address on a real domain.`, app.urn);

@@ -55,7 +55,12 @@ export const r2BucketsPrivate = stackPolicy({
 function r2Scope(policy: Record<string, unknown>): string[] | "all" | undefined {
   const resourcesText = known(() => policy.resources as string | Record<string, unknown> | undefined);
   if (resourcesText === UNKNOWN) undecidable("policies.resources");
-  const resources: Record<string, unknown> = typeof resourcesText === "string" ? (JSON.parse(resourcesText || "{}") as Record<string, unknown>) : resourcesText ?? {};
+  let resources: Record<string, unknown>;
+  try {
+    resources = typeof resourcesText === "string" ? (JSON.parse(resourcesText || "{}") as Record<string, unknown>) : resourcesText ?? {};
+  } catch {
+    return "all"; // Cloudflare refuses it; judged as the widest grant rather than crashing the pack
+  }
   const groups = knownElements(() => policy.permissionGroups as { id?: string }[] | undefined).values;
   const groupIds = groups.map((g) => known(() => g.id)).filter((id): id is string => typeof id === "string");
   const keys = Object.keys(resources);

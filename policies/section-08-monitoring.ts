@@ -3,7 +3,8 @@
 // 8.1 (the Sentry project exists) is an account outside the stack.
 import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
-import { containerName, uploadsOf } from "./lib/container-inputs";
+import { OFFLINE_SECRET_PLACEHOLDER } from "../check/offline-secret";
+import { containerName, undecidable, uploadsOf, reportMissingService } from "./lib/container-inputs";
 import {
   alertRules, containersOf, routesCriticalToPager, scrapeJobs, yamlUploadsWith, type AlertRule, type ScrapeJob,
 } from "./lib/monitoring-files";
@@ -28,6 +29,8 @@ export const sentryConfigured = stackPolicy({
     for (const app of apps) {
       const env = containerEnv(app.props);
       const dsn = envValue(env, "SENTRY_DSN");
+      // The offline check cannot decrypt `secure:` config: its stand-in says nothing about the real DSN.
+      if (dsn === OFFLINE_SECRET_PLACEHOLDER) undecidable("envs.SENTRY_DSN");
       // The DSN is a secret: say what is wrong with it, never echo it.
       if (dsn === undefined || !SENTRY_DSN.test(dsn.trim())) {
         report(`Container ${containerName(app)} has ${dsn === undefined ? "no SENTRY_DSN" : "a SENTRY_DSN that is not an https://<key>@<host>/<project> DSN"}.`, app.urn);
@@ -61,7 +64,7 @@ export const prometheusConfigured = stackPolicy({
   framework: checklistFramework("8.4"),
   validateStack: (args, report) => {
     const servers = containersOf(args.resources, /^prom\/prometheus$|(^|\/)prometheus$/);
-    if (servers.length === 0) report("No Prometheus container (image prom/prometheus) is in the stack.");
+    if (servers.length === 0) reportMissingService(args.resources, report, "No Prometheus container (image prom/prometheus) is in the stack.");
     for (const server of servers) {
       const config = yamlUploadsWith(server, "scrape_configs")[0];
       if (!config) {
@@ -87,7 +90,7 @@ export const grafanaDashboards = stackPolicy({
   framework: checklistFramework("8.5"),
   validateStack: (args, report) => {
     const grafanas = containersOf(args.resources, /^grafana\/grafana(-oss|-enterprise)?$/);
-    if (grafanas.length === 0) report("No Grafana container (image grafana/grafana) is in the stack.");
+    if (grafanas.length === 0) reportMissingService(args.resources, report, "No Grafana container (image grafana/grafana) is in the stack.");
     for (const grafana of grafanas) {
       const name = containerName(grafana);
       const providers = yamlUploadsWith(grafana, "providers").filter((doc) => asArray(doc.providers).length > 0);
@@ -142,7 +145,7 @@ export const alertRulesPresent = stackPolicy({
     const missing = Object.entries(REQUIRED_ALERTS).filter(([, matches]) => !rules.some(matches)).map(([what]) => what);
     if (missing.length > 0) report(`Prometheus has no alert rule for: ${missing.join(", ")}.`);
     const alertmanagers = containersOf(args.resources, /^prom\/alertmanager$|(^|\/)alertmanager$/);
-    if (alertmanagers.length === 0) report("No Alertmanager container (image prom/alertmanager) is in the stack.");
+    if (alertmanagers.length === 0) reportMissingService(args.resources, report, "No Alertmanager container (image prom/alertmanager) is in the stack.");
     for (const am of alertmanagers) {
       const config = yamlUploadsWith(am, "route")[0];
       if (!config || !routesCriticalToPager(config)) report(`Alertmanager ${containerName(am)} does not route severity="critical" to a paging receiver.`, am.urn);
@@ -171,14 +174,14 @@ export const logAggregation = stackPolicy({
   framework: checklistFramework("8.7"),
   validateStack: (args, report) => {
     const lokis = containersOf(args.resources, /^grafana\/loki$/);
-    if (lokis.length === 0) report("No Loki container (image grafana/loki) is in the stack.");
+    if (lokis.length === 0) reportMissingService(args.resources, report, "No Loki container (image grafana/loki) is in the stack.");
     for (const loki of lokis) {
       const problem = lokiRetention(loki);
       if (problem) report(`Loki ${containerName(loki)} ${problem}.`, loki.urn);
     }
     const shippers = containersOf(args.resources, /^grafana\/(promtail|alloy|agent)$|^fluent\/fluent-bit$|^timberio\/vector$/);
     const pushing = shippers.filter((s) => knownUploads(s, /./).some((u) => /\/loki\/api\/v1\/push/.test(u.content)));
-    if (pushing.length === 0) report("No log shipper (Promtail, Alloy, Fluent Bit, Vector) is configured to push to Loki's /loki/api/v1/push.");
+    if (pushing.length === 0) reportMissingService(args.resources, report, "No log shipper (Promtail, Alloy, Fluent Bit, Vector) is configured to push to Loki's /loki/api/v1/push.");
   },
 });
 

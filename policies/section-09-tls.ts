@@ -2,7 +2,7 @@
 // HTTP redirect and HSTS; a certbot container that renews; DNS records for every served name.
 import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
-import { argvOf, containerName, containers, known, runsImage, UNKNOWN } from "./lib/container-inputs";
+import { argvOf, containerName, containers, known, runsImage, UNKNOWN, reportMissingService } from "./lib/container-inputs";
 import { dnsRecords, recordNames } from "./lib/dns-records";
 import {
   directives, effective, effectiveHeaders, httpBlock, isRejectingServer, isTlsServer, locationPath, locations, servers,
@@ -15,7 +15,7 @@ type Scope = readonly NginxDirective[];
 /** nginx containers, or a violation when the stack has none. */
 export function requireNginx(resources: readonly PolicyResource[], report: (message: string) => void): NginxContainer[] {
   const found = nginxContainers(resources);
-  if (found.length === 0) report("No nginx container (image nginx or an /etc/nginx/nginx.conf upload) is in the stack.");
+  if (found.length === 0) reportMissingService(resources, report, "No nginx container (image nginx or an /etc/nginx/nginx.conf upload) is in the stack.");
   for (const n of found) if (n.conf.length === 0) report(`nginx container ${containerName(n.container)} receives no nginx.conf to judge.`);
   return found.filter((n) => n.conf.length > 0);
 }
@@ -153,7 +153,7 @@ export const certbotRenewal = stackPolicy({
   framework: checklistFramework("9.2", "9.6"),
   validateStack: (args, report) => {
     const certbots = containers(args.resources).filter((c) => runsImage(c, /(^|\/)certbot(\/[a-z-]+)?$|^certbot\/dns-[a-z]+$/));
-    if (certbots.length === 0) report("No Certbot container (image certbot/certbot) is in the stack.");
+    if (certbots.length === 0) reportMissingService(args.resources, report, "No Certbot container (image certbot/certbot) is in the stack.");
     for (const certbot of certbots) {
       const script = argvOf(certbot).join(" ");
       const name = containerName(certbot);

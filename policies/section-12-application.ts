@@ -9,15 +9,16 @@ import { appServices, manageCommand } from "./lib/service-containers";
 export const DEPLOY_JOBS = ["migrate", "collectstatic", "compilemessages"] as const;
 const WEB_SERVER = /\b(gunicorn|uvicorn|daphne|hypercorn|runserver|uwsgi)\b/;
 
-/** Every resource `resource` depends on, directly or through its dependencies and parents. */
+/** Every resource `resource` depends on (dependsOn, property dependencies, parents), transitively. */
 export function transitiveDependencies(resource: PolicyResource): Set<string> {
+  const direct = (r: PolicyResource) => [...r.dependencies, ...Object.values(r.propertyDependencies).flat(), ...(r.parent ? [r.parent] : [])];
   const seen = new Set<string>();
-  const pending = [...resource.dependencies, ...(resource.parent ? [resource.parent] : [])];
+  const pending = direct(resource);
   while (pending.length > 0) {
     const next = pending.pop()!;
     if (seen.has(next.urn)) continue;
     seen.add(next.urn);
-    pending.push(...next.dependencies, ...(next.parent ? [next.parent] : []));
+    pending.push(...direct(next));
   }
   return seen;
 }

@@ -4,7 +4,7 @@
 // Whether a restore and a point-in-time recovery actually work (13.5, 13.7) is proven after deployment.
 import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
-import { containerName, containers, runsImage, undecidable, uploadsOf, UNKNOWN } from "./lib/container-inputs";
+import { containerName, containers, runsImage, undecidable, uploadsOf, UNKNOWN, reportMissingService } from "./lib/container-inputs";
 import { postgresBool } from "./lib/postgresql-conf";
 import { postgresRuntimeConfig } from "./lib/service-config";
 import { cronEntries, pgbackrestConfs, repoVendor, unknownPgbackrestConfs, type PgbackrestConf } from "./lib/pgbackrest-files";
@@ -29,6 +29,8 @@ function cipherPassDelivered(container: PolicyResource, repo: number): boolean {
   const env = containerEnv(container.props);
   if ((env.values.get(name) ?? "") !== "") return true;
   const includes = uploadsOf(container).filter((u) => /\/conf\.d\/[^/]+\.conf$/.test(u.file));
+  // A secret-only include named for the repository is decidable by its path while its content is unknown.
+  if (includes.some((u) => u.file.endsWith(`/conf.d/repo${repo}-cipher-pass.conf`))) return true;
   if (includes.some((u) => u.content !== UNKNOWN && new RegExp(`^\\s*repo${repo}-cipher-pass\\s*=\\s*\\S`, "m").test(u.content))) return true;
   // The pass is derived from a generated key, so it may hide in an entry that is unknown at preview.
   if (env.unknown.length > 0 || includes.some((u) => u.content === UNKNOWN)) undecidable(`envs.${name}`);
@@ -43,8 +45,9 @@ export const backupEncryption = stackPolicy({
   severity: "critical",
   alwaysMandatory: true,
   remediationSteps:
-    "Set repoN-cipher-type=aes-256-cbc for every repository and pass PGBACKREST_REPON_CIPHER_PASS as a secret env entry " +
-    "(derived from BACKUP_ENCRYPTION_KEY); remove any repoN-cipher-pass or repoN-s3-key-secret from pgbackrest.conf.",
+    "Set repoN-cipher-type=aes-256-cbc for every repository and deliver each pass (derived from BACKUP_ENCRYPTION_KEY) as the " +
+    "secret env entry PGBACKREST_REPON_CIPHER_PASS or, decidable at preview, an upload at <config-path>/conf.d/repoN-cipher-pass.conf; " +
+    "remove any repoN-cipher-pass or repoN-s3-key-secret from pgbackrest.conf.",
   framework: checklistFramework("13.1"),
   validateStack: (args, report) => {
     for (const conf of requireConfs(args.resources, report)) {
@@ -134,7 +137,7 @@ export const walArchiving = stackPolicy({
   framework: checklistFramework("13.6"),
   validateStack: (args, report) => {
     const servers = containers(args.resources).filter((c) => runsImage(c, POSTGRES_IMAGE));
-    if (servers.length === 0) report("No PostgreSQL container (image postgres) is in the stack.");
+    if (servers.length === 0) reportMissingService(args.resources, report, "No PostgreSQL container (image postgres) is in the stack.");
     for (const server of servers) {
       const name = containerName(server);
       const settings = postgresRuntimeConfig(server.props).settings;

@@ -2,7 +2,7 @@
 // the site's DNS records go through Cloudflare's CDN. Query review, indexes and minification (14.2,
 // 14.3, 14.6) live in the app's code and its build, not in this stack.
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
-import { containerName, containers, runsImage } from "./lib/container-inputs";
+import { containerName, containers, runsImage, reportMissingService } from "./lib/container-inputs";
 import { dnsRecords, recordNames } from "./lib/dns-records";
 import { directives, effective, httpBlock } from "./lib/nginx-conf";
 import { appServices } from "./lib/service-containers";
@@ -20,7 +20,7 @@ export const redisCache = stackPolicy({
   framework: checklistFramework("14.1"),
   validateStack: (args, report) => {
     const redis = containers(args.resources).filter((c) => runsImage(c, REDIS_IMAGE));
-    if (redis.length === 0) report("No Redis container (image redis or valkey) is in the stack.");
+    if (redis.length === 0) reportMissingService(args.resources, report, "No Redis container (image redis or valkey) is in the stack.");
     const redisNames = new Set(redis.flatMap((r) => [...containerHostNames(r.props)]));
     const apps = appServices(args.resources);
     if (apps.length === 0) report("No long-running Django app container is in the stack.");

@@ -87,4 +87,23 @@ const ownTraceability: Readonly<Record<string, Trace>> = {
   "P.17": manual("documentation is updated by the team"),
 };
 
-export const traceability: Readonly<Record<string, Trace>> = { ...laterTraceability, ...ownTraceability };
+/** Items sections share: postgres-config-hardened requires archive_mode on, the WAL item of section 13. */
+const jointTraceability: Readonly<Record<string, Trace>> = {
+  "13.6": policy("postgres-config-hardened"),
+};
+
+/** Merges trace maps; where several enforce an item by policy, the policies are united. */
+function merge(...maps: Readonly<Record<string, Trace>>[]): Record<string, Trace> {
+  const merged: Record<string, Trace> = {};
+  for (const map of maps) {
+    for (const [id, trace] of Object.entries(map)) {
+      const existing = merged[id];
+      merged[id] = existing?.kind === "policy" && trace.kind === "policy"
+        ? policy(...new Set([...existing.policies, ...trace.policies]))
+        : trace;
+    }
+  }
+  return merged;
+}
+
+export const traceability: Readonly<Record<string, Trace>> = merge(laterTraceability, ownTraceability, jointTraceability);

@@ -30,7 +30,6 @@ export interface DjangoAppArgs {
     readonly backend: docker.Network;
     readonly data: docker.Network;
     readonly egress: docker.Network;
-    readonly monitoring: docker.Network;
   };
   readonly staticVolume: docker.Volume;
   readonly mediaVolume: docker.Volume;
@@ -124,7 +123,6 @@ export class DjangoApp extends pulumi.ComponentResource {
         networksAdvanced: [
           { name: args.networks.edge.name, aliases: ["web"] },
           { name: args.networks.backend.name },
-          { name: args.networks.monitoring.name },
         ],
         volumes: [
           { volumeName: localeVolume.name, containerPath: APP_PATHS.locale, readOnly: true },

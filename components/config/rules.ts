@@ -63,6 +63,10 @@ export function crossFieldProblems(config: RawStackConfig): ConfigProblem[] {
     add("alertWebhookSecret", `is required when monitoring.pager is ${config.monitoring.pager}`,
       setCmd("alertWebhookSecret", config.monitoring.pager === "slack" ? "https://hooks.slack.com/services/…" : "<pagerduty routing key>", true));
   }
+  if ((config.email.provider === "mailgun" || config.email.provider === "ses") && !config.smtpAlertPassword) {
+    add("smtpAlertPassword", `is required when email.provider is ${config.email.provider}: Alertmanager sends alert mail over SMTP, whose password differs from the API key`,
+      setCmd("smtpAlertPassword", "<SMTP password>", true));
+  }
   if (!EMAIL.test(config.monitoring.alertEmail)) {
     add("monitoring.alertEmail", `"${config.monitoring.alertEmail}" is not an email address`, setCmd("monitoring.alertEmail", `ops@${config.domain}`));
   }

@@ -136,6 +136,8 @@ const monitoring = z.strictObject({
   alertEmail: z.string(),
   /** Where critical alerts page: the webhook URL / routing key is the secret alertWebhookSecret. */
   pager: z.enum(["slack", "pagerduty", "none"]).default("slack"),
+  /** Slack channel the webhook posts to (pager slack). */
+  slackChannel: z.string().regex(/^#[a-z0-9_-]{1,80}$/, "must be a Slack channel such as #shop-alerts").default("#shop-alerts"),
   /** Serve Grafana at https://<domain>/grafana/ behind nginx basic auth (else only by SSH tunnel). */
   exposeGrafana: z.boolean().default(false),
 });

@@ -33,6 +33,8 @@ export interface EdgeArgs {
   readonly acmeEmail: string;
   readonly sizes: { readonly nginx: ServiceSize; readonly certbot: ServiceSize };
   readonly edgeNetwork: docker.Network;
+  /** Prometheus and the nginx exporter reach the status port here. */
+  readonly monitoringNetwork: docker.Network;
   readonly volumes: { readonly static: docker.Volume; readonly media: docker.Volume; readonly letsencrypt: docker.Volume; readonly acmeWebroot: docker.Volume };
   readonly upstream: { readonly host: string; readonly port: number };
   readonly clientMaxBodyMb: number;
@@ -107,7 +109,7 @@ export class Edge extends pulumi.ComponentResource {
         { internal: 80, external: 80, protocol: "tcp" },
         { internal: 443, external: 443, protocol: "tcp" },
       ],
-      networksAdvanced: [{ name: args.edgeNetwork.name, aliases: ["nginx"] }],
+      networksAdvanced: [{ name: args.edgeNetwork.name, aliases: ["nginx"] }, { name: args.monitoringNetwork.name }],
       volumes: [
         { volumeName: args.volumes.static.name, containerPath: PATHS.static, readOnly: true },
         { volumeName: args.volumes.media.name, containerPath: PATHS.media, readOnly: true },

@@ -138,7 +138,8 @@ export function createExporters(name: string, args: ExportersArgs, parent: pulum
       ...common,
       id: "celery-exporter",
       image: "celeryExporter",
-      // The image runs as its own unprivileged `exporter` user.
+      // Stated explicitly (the image's own user is invisible to a preview): a Python app needs no account.
+      user: NOBODY,
       healthcheck: {
         test: ["CMD", "python", "-c", "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:9808/health', timeout=4).status == 200 else 1)"],
         interval: "60s",

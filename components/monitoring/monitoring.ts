@@ -280,22 +280,22 @@ export class Monitoring extends pulumi.ComponentResource {
       id: "promtail",
       image: "promtail",
       size: args.sizes.promtail,
-      // Root without capabilities: the positions volume is a fresh root-owned folder (the image has none
-      // to copy an owner from). promtail reads logs through the proxy, not from host files.
-      user: "0:0",
+      // Non-root: the positions volume is mounted at /tmp, so Docker initialises the empty volume with the
+      // image's /tmp mode (1777) and nobody can write there. promtail reads logs through the proxy.
+      user: `${UID.nobody}:${UID.nobody}`,
       network: args.networks.monitoring,
       otherNetworks: [dockerApiNetwork],
       healthcheck: { test: ["CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/9080"], interval: "30s" },
       settings: {
         command: [`-config.file=${PATHS.promtailConfig}`],
-        volumes: [{ volumeName: args.volumes["promtail-positions"].name, containerPath: "/var/lib/promtail" }],
+        volumes: [{ volumeName: args.volumes["promtail-positions"].name, containerPath: "/tmp" }],
         uploads: [{
           file: PATHS.promtailConfig,
           content: renderPromtailConfig({
             lokiPushUrl: "http://loki:3100/loki/api/v1/push",
             environment: args.environment,
             dockerHost: `tcp://docker-socket-proxy:${DOCKER_API_PORT}`,
-            positionsFile: "/var/lib/promtail/positions.yaml",
+            positionsFile: "/tmp/positions.yaml",
           }),
           permissions: "0644",
         }],

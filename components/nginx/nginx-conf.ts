@@ -80,7 +80,9 @@ export interface NginxConfArgs {
   rejectUnknownHosts?: boolean;
   /**
    * stub_status for nginx-prometheus-exporter and the container healthcheck, on its own plain-HTTP
-   * port that is never published; loopback is always allowed, plus these networks.
+   * port that is never published; loopback is always allowed, plus these networks. The same port
+   * serves the app's /metrics to Prometheus with the public Host, so Django's ALLOWED_HOSTS stays
+   * the real domains; on the public servers /metrics answers 404.
    */
   status?: { port: number; allowCidrs: readonly string[] };
   /** Grafana at /grafana/ behind basic auth; Grafana needs root_url …/grafana/ and serve_from_sub_path. */
@@ -208,7 +210,7 @@ export function renderNginxConf(args: NginxConfArgs): string {
     "}",
     ...(args.grafana ? ["upstream grafana {", `    server ${args.grafana.upstream.host}:${args.grafana.upstream.port};`, "}"] : []),
     "",
-    ...(args.status ? statusServer(listen(args.status.port), args.status.allowCidrs) : []),
+    ...(args.status ? statusServer(listen(args.status.port), args.status.allowCidrs, args.primaryDomain) : []),
     ...(args.rejectUnknownHosts ?? true ? unknownHostServers(listen(args.httpPort), listen(args.httpsPort)) : []),
     "server {",
     `    listen ${listen(args.httpPort)};`,
@@ -269,6 +271,11 @@ export function renderNginxConf(args: NginxConfArgs): string {
     `    location = ${health} {`,
     "        access_log off;",
     `        proxy_pass http://django;`,
+    "    }",
+    "",
+    "    # Metrics are for Prometheus only, through the status port.",
+    "    location = /metrics {",
+    "        return 404;",
     "    }",
     "",
     ...rateLimitedLocation("/accounts/login", "login", limits.login),
@@ -351,16 +358,21 @@ function unknownHostServers(httpListen: string, httpsListen: string): string[] {
   ];
 }
 
-function statusServer(listen: string, allowCidrs: readonly string[]): string[] {
+function statusServer(listen: string, allowCidrs: readonly string[], primaryDomain: string): string[] {
+  const allow = ["        allow 127.0.0.1;", ...allowCidrs.map((cidr) => `        allow ${cidr};`), "        deny all;"];
   return [
     "server {",
     `    listen ${listen};`,
     "    access_log off;",
     "    location = /stub_status {",
     "        stub_status;",
-    "        allow 127.0.0.1;",
-    ...allowCidrs.map((cidr) => `        allow ${cidr};`),
-    "        deny all;",
+    ...allow,
+    "    }",
+    "    location = /metrics {",
+    ...allow,
+    "        proxy_pass http://django;",
+    `        proxy_set_header Host ${primaryDomain};`,
+    "        proxy_set_header X-Forwarded-Proto https;",
     "    }",
     "    location / {",
     "        return 404;",

@@ -24,13 +24,25 @@ export function knownElements<T>(read: () => readonly T[] | undefined): { values
   return { values: split.known, unknown: split.unknown.length };
 }
 
-/** A value a rule needs was unknown: rethrown so the pack reports the policy as undecidable at preview. */
+/** The engine's sentinel for an unknown string; UnknownValueError names the value's kind from it. */
+const UNKNOWN_STRING_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** A value a rule needs was unknown: thrown so the pack reports the policy as undecidable at preview. */
 export function undecidable(what: string): never {
-  throw new UnknownValueError(undefined, what.split("."));
+  throw new UnknownValueError(UNKNOWN_STRING_SENTINEL, what.split("."));
 }
 
 export function containers(resources: readonly PolicyResource[]): PolicyResource[] {
   return resources.filter((r) => r.type === CONTAINER);
+}
+
+/**
+ * Reports that the stack lacks a service, unless some container's image is unknown at preview:
+ * that container may be the service, so the verdict waits (undecidable) instead of failing.
+ */
+export function reportMissingService(resources: readonly PolicyResource[], report: (message: string) => void, message: string): void {
+  if (containers(resources).some((c) => known(() => c.props.image) === UNKNOWN)) undecidable("image");
+  report(message);
 }
 
 /** The image reference, or "" when it is unknown at preview. */

@@ -51,10 +51,13 @@ function reporter(policy: { name: string; description: string }, level: Enforcem
 
 const isResourcePolicy = (p: ResourceValidationPolicy | StackValidationPolicy): p is ResourceValidationPolicy => "validateResource" in p;
 
-/** Runs every policy of the pack (built for `ctx`) over the resources: Analyze per resource, then AnalyzeStack. */
-export async function analyze(resources: readonly TestResource[], ctx: StackContext): Promise<Finding[]> {
+/**
+ * Runs the pack's policies (built for `ctx`) over the resources: Analyze per resource, then
+ * AnalyzeStack. `only` limits the run to some policies (the rest of the pack is still built).
+ */
+export async function analyze(resources: readonly TestResource[], ctx: StackContext, only?: readonly string[]): Promise<Finding[]> {
   const findings: Finding[] = [];
-  const policies = buildPolicies(checklistRules, ctx);
+  const policies = buildPolicies(checklistRules, ctx).filter((p) => !only || only.includes(p.name));
   const cantRun = (name: string, err: UnknownValueError, urn?: string) =>
     findings.push({ policy: name, level: "advisory", message: `can't run policy '${name}' during preview: ${err.message}`, urn });
 
@@ -108,3 +111,16 @@ export async function analyze(resources: readonly TestResource[], ctx: StackCont
 
 /** Findings of one policy. */
 export const of = (findings: readonly Finding[], policy: string) => findings.filter((f) => f.policy === policy);
+
+/** Findings of `policy` for the stack, judged under `ctx`. */
+export async function findingsOf(policy: string, resources: readonly TestResource[], ctx: StackContext): Promise<Finding[]> {
+  return of(await analyze(resources, ctx, [policy]), policy);
+}
+
+/** The one-line summary a failing expectation prints. */
+export const describeFindings = (findings: readonly Finding[]) => findings.map((f) => `${f.level}: ${f.message.split("\n").pop()}`).join("\n");
+
+/** The last line (the rule's own message) of each finding of `policy` at `level`. */
+export async function messagesOf(policy: string, resources: readonly TestResource[], ctx: StackContext, level: EnforcementLevel = "mandatory"): Promise<string[]> {
+  return (await findingsOf(policy, resources, ctx)).filter((f) => f.level === level).map((f) => f.message.split("\n").pop() ?? "");
+}

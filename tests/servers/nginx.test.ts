@@ -91,6 +91,8 @@ function startUpstream(port: number): Promise<Server> {
     } else if (path.startsWith("/admin/")) {
       res.statusCode = 403;
       res.end("forbidden");
+    } else if (path === "/metrics") {
+      res.end(`metrics for ${req.headers.host} via ${req.headers["x-forwarded-proto"]}`);
     } else {
       res.end(path === "/health/" ? "ok" : "home");
     }
@@ -221,6 +223,20 @@ describe("nginx with the generated config", () => {
       }).on("error", reject).end();
     });
     expect(body).toMatch(/^Active connections: \d+/);
+  });
+
+  it("serves the app's /metrics on the status port with the public Host, and 404 on the public site", async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      httpRequest({ host: "127.0.0.1", port: ports.status, path: "/metrics", agent: false }, (res) => {
+        let text = "";
+        res.on("data", (c: Buffer) => (text += c.toString()));
+        res.on("end", () => resolve(text));
+      }).on("error", reject).end();
+    });
+    expect(body).toBe(`metrics for ${DOMAIN} via https`);
+    const reply = await send("https", "/metrics");
+    expect(reply.status).toBe(404);
+    expect(reply.body.toString()).not.toContain("metrics for");
   });
 
   it("answers the health check every time and leaves it out of the access log", async () => {

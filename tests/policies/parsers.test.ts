@@ -1,0 +1,63 @@
+import { unknownCheckingProxy } from "@pulumi/policy";
+import { describe, expect, it } from "vitest";
+import { containerEnv, envValue, longOptions, parseImageRef } from "../../policies/lib/containers";
+import { isCatchAll, parsePgHba } from "../../policies/lib/pg-hba";
+import { postgresSettings } from "../../policies/lib/postgresql-conf";
+import { parseRedisConf, redisCommandLineDirectives, redisSettings } from "../../policies/lib/redis-conf";
+import { knownElements } from "../../policies/lib/unknowns";
+import { UNKNOWN } from "./harness";
+
+describe("parseImageRef", () => {
+  it.each([
+    ["postgres:16.6-bookworm", { registry: undefined, repository: "postgres", name: "postgres", tag: "16.6-bookworm", digest: undefined }],
+    ["registry.example.org:5000/shop/web:v1@sha256:abc", { registry: "registry.example.org:5000", repository: "shop/web", name: "web", tag: "v1", digest: "sha256:abc" }],
+    ["edoburu/pgbouncer", { registry: undefined, repository: "edoburu/pgbouncer", name: "pgbouncer", tag: undefined, digest: undefined }],
+  ])("parses %s", (reference, expected) => {
+    expect(parseImageRef(reference)).toEqual(expected);
+  });
+});
+
+describe("container env", () => {
+  it("skips unknown entries but refuses to call a name absent while one could hide it", () => {
+    const env = containerEnv(unknownCheckingProxy({ envs: ["DEBUG=False", UNKNOWN, "A=b=c"] }));
+    expect(env.values.get("A")).toBe("b=c");
+    expect(env.unknown).toHaveLength(1);
+    expect(envValue(env, "DEBUG")).toBe("False");
+    expect(() => envValue(env, "SITE_URL")).toThrow(/can't be known during preview/);
+  });
+  it("knownElements splits a proxied array", () => {
+    const { known, unknown } = knownElements(unknownCheckingProxy({ a: ["x", UNKNOWN, "y"] }).a as string[]);
+    expect([known, unknown.length]).toEqual([["x", "y"], 1]);
+  });
+});
+
+describe("redis.conf", () => {
+  const settings = (conf: string, argv: string[] = []) => redisSettings([...parseRedisConf(conf), ...redisCommandLineDirectives(longOptions(argv))]);
+  it("lets the last occurrence win and the command line override the file", () => {
+    const s = settings("appendonly yes\nappendonly no\nappendonly yes\n", ["--appendonly", "no"]);
+    expect(s.get("appendonly")).toBe("no");
+  });
+  it("replaces the default save rules with the first save line and clears them with save \"\"", () => {
+    expect(settings("").saveRules).toHaveLength(3);
+    expect(settings("save 900 1\nsave 60 1000\n").saveRules).toEqual([[900, 1], [60, 1000]]);
+    expect(settings("save 900 1\n", ["--save", ""]).saveRules).toEqual([]);
+  });
+  it("reads quoted arguments", () => {
+    expect(settings('logfile "/var/log/redis 1.log"').get("logfile")).toBe("/var/log/redis 1.log");
+  });
+});
+
+describe("postgresql.conf", () => {
+  it("reads quoted values, ignores comments, and lets -c override", () => {
+    const s = postgresSettings("ssl = on # tls\nhba_file = '/etc/pg''s/hba'\nSSL off\n", ["-c", "archive_mode=on", "-cssl=true"]);
+    expect([s.get("ssl"), s.get("hba_file"), s.get("archive_mode")]).toEqual(["true", "/etc/pg's/hba", "on"]);
+  });
+});
+
+describe("pg_hba.conf", () => {
+  it("parses records with an address and mask and spots catch-alls", () => {
+    const records = parsePgHba("# c\nlocal all all scram-sha-256\nhost all all 10.0.0.0 255.0.0.0 md5\nhostnossl all all all reject\n");
+    expect(records.map((r) => [r.type, r.method, r.line])).toEqual([["local", "scram-sha-256", 2], ["host", "md5", 3], ["hostnossl", "reject", 4]]);
+    expect(records.map(isCatchAll)).toEqual([false, false, true]);
+  });
+});

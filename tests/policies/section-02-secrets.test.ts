@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { RANDOM_BYTES } from "../../policies/lib/resource-types";
+import { baseline, GENERATED, mutate, setEnv, stackContext, withResource } from "./baseline";
+import { findingsOf, messagesOf } from "./harness";
+
+const ctx = stackContext();
+const staging = stackContext({ environment: "staging", stack: "staging" });
+const compliant = baseline();
+const preview = baseline({ secretsKnown: false });
+
+describe("django-secret-key-strength", () => {
+  it("passes with a known 64-character key and with its 64-character generator at preview", async () => {
+    expect(await findingsOf("django-secret-key-strength", compliant, ctx)).toEqual([]);
+    expect(await findingsOf("django-secret-key-strength", preview, ctx)).toEqual([]);
+  });
+  it("fails with a startproject key", async () => {
+    const insecure = mutate(compliant, "app-web", (p) => setEnv(p, "DJANGO_SECRET_KEY", `django-insecure-${GENERATED.djangoSecretKey}`));
+    expect(await messagesOf("django-secret-key-strength", insecure, ctx)).toEqual([expect.stringMatching(/django-insecure-/)]);
+  });
+  it("fails with a key shorter than 50 characters", async () => {
+    const short = mutate(compliant, "app-web", (p) => setEnv(p, "DJANGO_SECRET_KEY", GENERATED.djangoSecretKey.slice(0, 49)));
+    expect(await messagesOf("django-secret-key-strength", short, ctx)).toEqual(["DJANGO_SECRET_KEY has 49 characters, fewer than 50."]);
+  });
+  it("fails at preview when the generator is shorter than 50", async () => {
+    const weak = mutate(preview, "secrets-django-secret-key", (p) => { p.length = 40; });
+    expect((await messagesOf("django-secret-key-strength", weak, ctx))[0]).toMatch(/has length 40; use at least 50/);
+  });
+});
+
+describe("fernet-keys", () => {
+  it("passes with 32-byte URL-safe keys, known or generated", async () => {
+    expect(await findingsOf("fernet-keys", compliant, ctx)).toEqual([]);
+    expect(await findingsOf("fernet-keys", preview, ctx)).toEqual([]);
+  });
+  it("fails with a key of 16 bytes", async () => {
+    const short = mutate(compliant, "app-web", (p) => setEnv(p, "FIELD_ENCRYPTION_KEY", Buffer.alloc(16, 1).toString("base64url")));
+    expect(await messagesOf("fernet-keys", short, ctx)).toEqual([expect.stringMatching(/^FIELD_ENCRYPTION_KEY is not 44 characters/)]);
+  });
+  it("fails with standard base64 (+ and /) that Fernet rejects", async () => {
+    const plus = mutate(compliant, "app-web", (p) => setEnv(p, "BACKUP_ENCRYPTION_KEY", GENERATED.backupKeyBase64));
+    expect(GENERATED.backupKeyBase64).toMatch(/[+/]/);
+    expect(await messagesOf("fernet-keys", plus, ctx)).toHaveLength(1);
+  });
+  it("fails at preview when a feeding RandomBytes is not 32 bytes", async () => {
+    const weak = mutate(preview, "secrets-backup-encryption-key", (p) => { p.length = 16; });
+    expect(await messagesOf("fernet-keys", weak, ctx)).toEqual([expect.stringMatching(/has length 16/)]);
+  });
+});
+
+describe("strong-generated-passwords", () => {
+  it("passes with 40-character generated passwords", async () => {
+    expect(await findingsOf("strong-generated-passwords", compliant, ctx)).toEqual([]);
+    expect(await findingsOf("strong-generated-passwords", preview, ctx)).toEqual([]);
+  });
+  it("fails when the PostgreSQL password generator is shorter than 32", async () => {
+    const weak = mutate(preview, "secrets-postgres-password", (p) => { p.length = 16; });
+    expect(await messagesOf("strong-generated-passwords", weak, ctx)).toEqual([expect.stringMatching(/"secrets-postgres-password" \(used by "postgres-container"\) has length 16/)]);
+  });
+  it("fails when a generator draws from digits only", async () => {
+    const digits = mutate(preview, "secrets-redis-password", (p) => Object.assign(p, { lower: false, upper: false }));
+    expect(await messagesOf("strong-generated-passwords", digits, ctx)).toEqual([expect.stringMatching(/draws from only 10 characters/)]);
+  });
+  it("fails when a known database password is short", async () => {
+    const short = mutate(compliant, "postgres-container", (p) => setEnv(p, "POSTGRES_PASSWORD", "Sh0rtPassw0rd"));
+    expect(await messagesOf("strong-generated-passwords", short, ctx)).toEqual([expect.stringMatching(/POSTGRES_PASSWORD of "postgres-container" has 13 characters/)]);
+  });
+});
+
+describe("no-plaintext-secrets", () => {
+  it("passes when every known secret traces to a generator or the stack config", async () => {
+    expect(await findingsOf("no-plaintext-secrets", compliant, ctx)).toEqual([]);
+    expect(await findingsOf("no-plaintext-secrets", preview, ctx)).toEqual([]);
+  });
+  it("fails on a literal password in a container env, even in staging", async () => {
+    const literal = mutate(compliant, "postgres-container", (p) => setEnv(p, "POSTGRES_PASSWORD", "changeme-changeme-changeme-changeme"));
+    expect(await messagesOf("no-plaintext-secrets", literal, staging)).toEqual([expect.stringMatching(/env POSTGRES_PASSWORD of "postgres-container" holds a literal secret/)]);
+  });
+  it("fails on a literal password inside a connection URL", async () => {
+    const url = mutate(compliant, "app-web", (p) => setEnv(p, "DATABASE_URL", "postgres://jewelry_app:hunter2hunter2@jewelry-pgbouncer:6432/jewelry_shop"));
+    expect(await messagesOf("no-plaintext-secrets", url, ctx)).toEqual([expect.stringMatching(/env DATABASE_URL/)]);
+  });
+  it("fails on a secret file whose content comes from nowhere", async () => {
+    const acl = mutate(compliant, "redis-container", (p) => { p.uploads[1].content = "user default off\nuser jewelry on >typed-into-the-program ~* +@all\n"; });
+    expect(await messagesOf("no-plaintext-secrets", acl, ctx)).toEqual([expect.stringMatching(/uploaded file \/usr\/local\/etc\/redis\/users.acl/)]);
+  });
+  it("fails on a literal role password", async () => {
+    const role = mutate(compliant, "database-app", (p) => { p.password = "literal-role-password-0000000000000"; });
+    expect(await messagesOf("no-plaintext-secrets", role, ctx)).toEqual(['the password of role "database-app" is a literal.']);
+  });
+});
+
+describe("secrets-per-stack", () => {
+  it("passes when generators keep the stack name", async () => {
+    expect(await findingsOf("secrets-per-stack", compliant, ctx)).toEqual([]);
+  });
+  it("fails without keepers", async () => {
+    const bare = mutate(compliant, "secrets-app-db-password", (p) => { delete p.keepers; });
+    expect(await messagesOf("secrets-per-stack", bare, ctx)).toEqual(['keepers name no stack: add keepers.stack = "production".']);
+  });
+  it("fails when the keeper names another stack", async () => {
+    const copied = withResource(compliant, { type: RANDOM_BYTES, name: "copied", props: { length: 32, keepers: { stack: "staging" } } });
+    expect(await messagesOf("secrets-per-stack", copied, ctx)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import { baselineLater, findings, mutate } from "./baseline-later";
+
+describe("r2-buckets-private", () => {
+  it("accepts a bucket whose r2.dev domain is disabled", async () => {
+    expect(await findings(baselineLater(), "r2-buckets-private")).toEqual([]);
+  });
+  it("refuses an enabled r2.dev domain", async () => {
+    const found = await findings(mutate("media-r2dev-off", (p) => { p.enabled = true; }), "r2-buckets-private");
+    expect(found).toHaveLength(1);
+    expect(found[0].message).toMatch(/jewelry-media is public/);
+  });
+  it("refuses a stack without an R2 bucket", async () => {
+    const found = await findings(baselineLater().filter((r) => r.name !== "media-bucket"), "r2-buckets-private");
+    expect(found[0].message).toMatch(/No Cloudflare R2 bucket/);
+  });
+});
+
+describe("storage-keys-scoped", () => {
+  it("accepts a one-bucket R2 token and a bucket-scoped B2 key", async () => {
+    expect(await findings(baselineLater(), "storage-keys-scoped")).toEqual([]);
+  });
+  it("refuses an R2 token granted on the whole account", async () => {
+    const found = await findings(mutate("media-token", (p) => {
+      (p.policies as { resources: string }[])[0].resources = JSON.stringify({ "com.cloudflare.api.account.0123456789abcdef0123456789abcdef": "*" });
+    }), "storage-keys-scoped");
+    expect(found).toHaveLength(1);
+    expect(found[0].message).toMatch(/account-wide/);
+  });
+  it("refuses a B2 key that can manage keys", async () => {
+    const found = await findings(mutate("b2-backup-key", (p) => { p.capabilities = ["listFiles", "readFiles", "writeKeys"]; }), "storage-keys-scoped");
+    expect(found[0].message).toMatch(/writeKeys/);
+  });
+  it("refuses a B2 key without a bucket", async () => {
+    const found = await findings(mutate("b2-backup-key", (p) => { p.bucketId = null; }), "storage-keys-scoped");
+    expect(found[0].message).toMatch(/not restricted to a bucket/);
+  });
+});
+
+describe("b2-backup-bucket", () => {
+  it("accepts a bucket with lifecycle retention", async () => {
+    expect(await findings(baselineLater(), "b2-backup-bucket")).toEqual([]);
+  });
+  it("refuses a bucket without retention", async () => {
+    const found = await findings(mutate("b2-backups", (p) => { p.retentionDays = 0; }), "b2-backup-bucket");
+    expect(found).toHaveLength(1);
+  });
+  it("refuses a deployed bucket that became public", async () => {
+    const found = await findings(mutate("b2-backups", (p) => { p.bucketType = "allPublic"; }), "b2-backup-bucket");
+    expect(found[0].message).toMatch(/allPublic/);
+  });
+});

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { parseNginxConf } from "../../policies/lib/nginx-conf";
+import { baselineLater, editUpload, findings, mutate } from "./baseline-later";
+
+const NGINX_CONF = "/etc/nginx/nginx.conf";
+const editNginx = (edit: (text: string) => string) => mutate("edge-nginx", (p) => editUpload(p, NGINX_CONF, edit));
+
+describe("tls-nginx", () => {
+  it("accepts Mozilla intermediate TLS", async () => {
+    expect(await findings(baselineLater(), "tls-nginx")).toEqual([]);
+  });
+  it("refuses TLS 1.0", async () => {
+    const found = await findings(editNginx((t) => t.replace("ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv1 TLSv1.2 TLSv1.3;")), "tls-nginx");
+    expect(found).toHaveLength(1);
+    expect(found[0].message).toMatch(/allows TLSv1\b/);
+  });
+  it("refuses a CBC cipher", async () => {
+    const found = await findings(editNginx((t) => t.replace("ssl_ciphers ", "ssl_ciphers ECDHE-RSA-AES128-SHA:")), "tls-nginx");
+    expect(found[0].message).toMatch(/ECDHE-RSA-AES128-SHA/);
+  });
+});
+
+describe("http-redirect-https", () => {
+  it("accepts a 301 to https keeping $request_uri, ACME path exempt", async () => {
+    expect(await findings(baselineLater(), "http-redirect-https")).toEqual([]);
+  });
+  it("refuses a redirect that drops the path", async () => {
+    const found = await findings(editNginx((t) => t.replace("return 301 https://$host$request_uri;", "return 301 https://$host/;")), "http-redirect-https");
+    expect(found).toHaveLength(1);
+    expect(found[0].message).toMatch(/location \/ does not return 301/);
+  });
+});
+
+describe("hsts-header", () => {
+  it("accepts two years with includeSubDomains, always, in every location", async () => {
+    expect(await findings(baselineLater(), "hsts-header")).toEqual([]);
+  });
+  it("refuses HSTS shorter than a year", async () => {
+    const found = await findings(editNginx((t) => t.replace(/max-age=63072000/g, "max-age=86400")), "hsts-header");
+    expect(found.length).toBeGreaterThan(0);
+    expect(found[0].message).toMatch(/below 31536000/);
+  });
+  it("refuses a location whose own add_header drops HSTS", async () => {
+    const found = await findings(editNginx((t) => t.replace('        add_header Cache-Control "public, max-age=86400";', '        add_header Cache-Control "public, max-age=86400";\n        # media only').replace(/(location \^~ \/media\/ \{[\s\S]*?)add_header Strict-Transport-Security[^\n]*\n/, "$1")), "hsts-header");
+    expect(found).toHaveLength(1);
+    expect(found[0].message).toMatch(/location \/media\/: no Strict-Transport-Security/);
+  });
+});
+
+describe("certbot-renewal", () => {
+  it("accepts the certonly + renew loop with restart unless-stopped", async () => {
+    expect(await findings(baselineLater(), "certbot-renewal")).toEqual([]);
+  });
+  it("refuses a certbot that Docker never restarts", async () => {
+    const found = await findings(mutate("edge-certbot", (p) => { delete p.restart; }), "certbot-renewal");
+    expect(found).toHaveLength(1);
+    expect(found[0].message).toMatch(/restart "no"/);
+  });
+  it("refuses a one-off renew", async () => {
+    const found = await findings(mutate("edge-certbot", (p) => { p.command = ["certbot certonly --webroot -w /var/www/acme -d x && certbot renew"]; }), "certbot-renewal");
+    expect(found[0].message).toMatch(/once instead of in a loop/);
+  });
+});
+
+describe("dns-records", () => {
+  it("accepts A records for the domain and its alias", async () => {
+    expect(await findings(baselineLater(), "dns-records")).toEqual([]);
+  });
+  it("refuses a served name without a record", async () => {
+    const found = await findings(baselineLater().filter((r) => r.name !== "dns-www"), "dns-records");
+    expect(found).toHaveLength(1);
+    expect(found[0].message).toMatch(/www\.jewelry-shop\.com/);
+  });
+});
+
+describe("nginx.conf reader", () => {
+  it("keeps quoted arguments whole and skips comments", () => {
+    const conf = parseNginxConf('http { # comment\n add_header X-A "a; b" always; server { listen 443 ssl; } }');
+    const http = conf[0].block ?? [];
+    expect(http[0]).toEqual({ name: "add_header", args: ["X-A", "a; b", "always"] });
+    expect(http[1].block?.[0]).toEqual({ name: "listen", args: ["443", "ssl"] });
+  });
+  it("refuses an unbalanced file", () => {
+    expect(() => parseNginxConf("http { server { }")).toThrow(/missing }/);
+  });
+});

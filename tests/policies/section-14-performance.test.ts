@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { baselineLater, editUpload, findings, mutate, setEnv } from "./baseline-later";
+
+const editNginx = (edit: (text: string) => string) => mutate("edge-nginx", (p) => editUpload(p, "/etc/nginx/nginx.conf", edit));
+
+describe("redis-cache", () => {
+  it("accepts REDIS_HOST naming the Redis container's alias", async () => {
+    expect(await findings(baselineLater(), "redis-cache")).toEqual([]);
+  });
+  it("refuses a REDIS_HOST that is no Redis of the stack", async () => {
+    const found = await findings(mutate("app-web", (p) => setEnv(p, "REDIS_HOST", "memcached")), "redis-cache");
+    expect(found).toHaveLength(1);
+    expect(found[0].message).toMatch(/"memcached"/);
+  });
+});
+
+describe("static-compression", () => {
+  it("accepts gzip on with text types", async () => {
+    expect(await findings(baselineLater(), "static-compression")).toEqual([]);
+  });
+  it("refuses gzip off", async () => {
+    const found = await findings(editNginx((t) => t.replace("gzip on;", "gzip off;")), "static-compression");
+    expect(found).toHaveLength(1);
+  });
+  it("refuses gzip_types without CSS", async () => {
+    const found = await findings(editNginx((t) => t.replace(" text/css", "")), "static-compression");
+    expect(found[0].message).toMatch(/lacks text\/css/);
+  });
+});
+
+describe("cdn", () => {
+  it("accepts proxied records with nginx restoring client addresses", async () => {
+    expect(await findings(baselineLater(), "cdn")).toEqual([]);
+  });
+  it("accepts a stack without a CDN (optional item)", async () => {
+    const resources = baselineLater().map((r) => (r.name.startsWith("dns-") ? { ...r, props: { ...r.props, proxied: false } } : r));
+    expect(await findings(resources, "cdn")).toEqual([]);
+  });
+  it("refuses a CDN that hides client addresses from nginx", async () => {
+    const found = await findings(editNginx((t) => t.replace("real_ip_header CF-Connecting-IP;", "")), "cdn");
+    expect(found).toHaveLength(1);
+    expect(found[0].message).toMatch(/does not restore client addresses/);
+  });
+  it("refuses a half-proxied site", async () => {
+    const found = await findings(mutate("dns-www", (p) => { p.proxied = false; }), "cdn");
+    expect(found[0].message).toMatch(/www\.jewelry-shop\.com is not proxied/);
+  });
+});

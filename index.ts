@@ -9,6 +9,7 @@ import { appEnv } from "./components/app/app-env";
 import { APP_PATHS, DjangoApp, WEB_CONTAINER, WEB_PORT } from "./components/app/django-app";
 import { B2Storage } from "./components/b2/b2-storage";
 import { Backups } from "./components/backup/backups";
+import { PG_HOST_CLIENT_CN, REPOSITORY_HOST } from "./components/backup/repository-host";
 import { CloudflareEdge, R2Storage } from "./components/cloudflare";
 import { Edge, NGINX_CONTAINER, NGINX_STATUS_PORT } from "./components/edge/edge";
 import { alertSmtp } from "./components/monitoring/alert-smtp";
@@ -33,7 +34,9 @@ const internalCa = new InternalCa("internal-ca", {
     // 127.0.0.1/localhost: the administrators' SSH tunnel verifies the same certificate.
     postgres: { dnsNames: [POSTGRES_CONTAINER, "postgres", "localhost"], ipAddresses: [POSTGRES_DATA_ADDRESS, "127.0.0.1"] },
     pgbouncer: { dnsNames: ["jewelry-pgbouncer", "pgbouncer"] },
+    "pgbackrest-repository": { dnsNames: [REPOSITORY_HOST.host] },
   },
+  clients: { "pgbackrest-postgres": { commonName: PG_HOST_CLIENT_CN } },
 });
 
 const postgres = new PostgresServer("postgres", {
@@ -41,10 +44,15 @@ const postgres = new PostgresServer("postgres", {
   maxConnections: config.postgres.maxConnections,
   network: topology.networks.data,
   dataVolume: topology.volumes["postgres-data"],
-  walArchiveVolume: topology.volumes["wal-archive"],
   socketVolume: topology.volumes["postgres-socket"],
   superuserPassword: secrets.postgresPassword,
   tls: internalCa.certs.postgres,
+  // WAL goes to the backup container, pgBackRest's repository host, over TLS.
+  pgbackrest: {
+    host: REPOSITORY_HOST.host, port: REPOSITORY_HOST.port, repos: REPOSITORY_HOST.repos,
+    clientCert: internalCa.clientCerts["pgbackrest-postgres"], caCertPem: internalCa.caCertPem,
+    spoolVolume: topology.volumes["pgbackrest-spool"],
+  },
 }, onHost);
 
 const pgbouncer = new PgBouncer("pgbouncer", {
@@ -110,9 +118,8 @@ const appEnvInputs = {
     pulumi.interpolate`AWS_STORAGE_BUCKET_NAME=${r2.media.bucket}`,
     `AWS_S3_ENDPOINT_URL=${r2.media.endpoint}`,
     "AWS_S3_REGION_NAME=auto",
-    pulumi.secret(pulumi.interpolate`AWS_ACCESS_KEY_ID=${r2.media.accessKeyId}`),
-    pulumi.secret(pulumi.interpolate`AWS_SECRET_ACCESS_KEY=${r2.media.secretAccessKey}`),
   ],
+  extraSecrets: { AWS_ACCESS_KEY_ID: r2.media.accessKeyId, AWS_SECRET_ACCESS_KEY: r2.media.secretAccessKey },
 };
 const app = new DjangoApp("app", {
   image: config.appImage,
@@ -179,8 +186,9 @@ const backups = new Backups("backups", {
   backupEncryptionKey: secrets.backupEncryptionKey,
   postgresPassword: secrets.postgresPassword,
   networks: { data: topology.networks.data, egress: topology.networks.egress },
+  tls: { serverCert: internalCa.certs["pgbackrest-repository"], caCertPem: internalCa.caCertPem },
   volumes: {
-    repo: topology.volumes["pgbackrest-repo"], spool: topology.volumes["pgbackrest-spool"],
+    repo: topology.volumes["pgbackrest-repo"],
     postgresData: topology.volumes["postgres-data"], postgresSocket: topology.volumes["postgres-socket"],
     textfile: topology.volumes["node-textfile"],
   },

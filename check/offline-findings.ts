@@ -31,9 +31,9 @@ export function isSecretEnvName(name: string): boolean {
   return secretEnvName.test(upper) && !notSecretEnvName.test(upper);
 }
 
-/** Paths like /etc/pgbouncer/userlist.txt, /etc/redis/users.acl, tls.key, *password*, *secret*. */
+/** Anything under /run/secrets (Docker's secrets folder), and paths like /etc/pgbouncer/userlist.txt, /etc/redis/users.acl, tls.key, *password*, *secret*. */
 export function isSecretFilePath(file: string): boolean {
-  return secretFileName.test(file.split("/").pop() ?? file);
+  return file.startsWith("/run/secrets/") || secretFileName.test(file.split("/").pop() ?? file);
 }
 
 /** Plaintext findings are mandatory in production and advisory elsewhere. */

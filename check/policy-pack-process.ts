@@ -11,6 +11,8 @@ export interface PolicyPackEnv {
   readonly stack: string;
   readonly organization: string;
   readonly config: Readonly<Record<string, string>>;
+  /** More variables for the pack process, e.g. JEWELRY_SHOP_POLICY_DATE or PULUMI_CONFIG_SECRET_KEYS. */
+  readonly extraEnv?: Readonly<Record<string, string>>;
 }
 
 export interface PolicyPackProcess {
@@ -42,6 +44,7 @@ export function policyPackEnv(env: PolicyPackEnv): Record<string, string> {
     PULUMI_STACK: env.stack,
     PULUMI_DRY_RUN: "true",
     PULUMI_ORGANIZATION: env.organization,
+    ...env.extraEnv,
   };
 }
 

@@ -1,15 +1,13 @@
 // Checklist section 1, Environment Configuration: the Django app containers' env contract.
-// App containers are recognised by a known DJANGO_SETTINGS_MODULE entry (lib/containers.ts).
-import { containerEnv, envValue, isAppContainer, type ContainerEnv } from "./lib/containers";
+// App containers are recognised by a known DJANGO_SETTINGS_MODULE entry (lib/containers.ts); their
+// settings are env entries or secret files (lib/app-settings.ts).
+import { appSettings, appSettingValue, isNonEmpty } from "./lib/app-settings";
+import { containerEnv, isAppContainer } from "./lib/containers";
 import { checklistFramework, resourcePolicy } from "./lib/framework";
 import { CONTAINER } from "./lib/resource-types";
 import type { PropRecord } from "./lib/values";
 
-/** The app's env, or undefined for any other container. */
-function appEnv(props: PropRecord): ContainerEnv | undefined {
-  const env = containerEnv(props);
-  return isAppContainer(env) ? env : undefined;
-}
+const isApp = (props: PropRecord): boolean => isAppContainer(containerEnv(props));
 
 export const PRODUCTION_SETTINGS_MODULE = "config.settings.production";
 
@@ -21,8 +19,7 @@ export const djangoSettingsModuleProduction = resourcePolicy({
   framework: checklistFramework("1.5"),
   resourceTypes: [CONTAINER],
   validateResource: (args, report) => {
-    const env = appEnv(args.props);
-    const module = env?.values.get("DJANGO_SETTINGS_MODULE");
+    const module = containerEnv(args.props).values.get("DJANGO_SETTINGS_MODULE");
     if (module !== undefined && module !== PRODUCTION_SETTINGS_MODULE) {
       report(`DJANGO_SETTINGS_MODULE is "${module}", not "${PRODUCTION_SETTINGS_MODULE}".`);
     }
@@ -40,9 +37,8 @@ export const djangoDebugOff = resourcePolicy({
   framework: checklistFramework("1.6"),
   resourceTypes: [CONTAINER],
   validateResource: (args, report) => {
-    const env = appEnv(args.props);
-    if (!env) return;
-    const debug = envValue(env, "DEBUG");
+    if (!isApp(args.props)) return;
+    const debug = appSettingValue(args, "DEBUG");
     if (debug === undefined) report("DEBUG is not set: production must not depend on the settings module's default.");
     else if (!FALSE_VALUES.has(debug.trim().toLowerCase())) report(`DEBUG is "${debug}": tracebacks and settings would be shown to visitors.`);
   },
@@ -70,9 +66,8 @@ export const djangoAllowedHostsSet = resourcePolicy({
   framework: checklistFramework("1.7"),
   resourceTypes: [CONTAINER],
   validateResource: (args, report) => {
-    const env = appEnv(args.props);
-    if (!env) return;
-    for (const problem of allowedHostsProblems(envValue(env, "DJANGO_ALLOWED_HOSTS"))) report(problem);
+    if (!isApp(args.props)) return;
+    for (const problem of allowedHostsProblems(appSettingValue(args, "DJANGO_ALLOWED_HOSTS"))) report(problem);
   },
 });
 
@@ -97,9 +92,8 @@ export const siteUrlHttps = resourcePolicy({
   framework: checklistFramework("1.8"),
   resourceTypes: [CONTAINER],
   validateResource: (args, report) => {
-    const env = appEnv(args.props);
-    if (!env) return;
-    const problem = siteUrlProblem(envValue(env, "SITE_URL"));
+    if (!isApp(args.props)) return;
+    const problem = siteUrlProblem(appSettingValue(args, "SITE_URL"));
     if (problem) report(problem);
   },
 });
@@ -128,18 +122,17 @@ export const requiredAppEnvVars = resourcePolicy({
   name: "required-app-env-vars",
   description: "Django app containers set every variable of the app's environment contract (settings, secret key, database, Redis, email, Sentry, encryption keys, Stripe, Twilio), none of them empty.",
   severity: "high",
-  remediationSteps: "Add the missing variables to the app containers' envs; secrets come from stack config (`pulumi config set --secret`) or generated resources.",
+  remediationSteps: "Add the missing settings to the app containers: plain ones as env entries, credentials as secret files /run/secrets/<NAME> (from `pulumi config set --secret` or generated resources).",
   framework: checklistFramework("1.3"),
   resourceTypes: [CONTAINER],
   validateResource: (args, report) => {
-    const env = appEnv(args.props);
-    if (!env) return;
-    const isSet = (name: string) => (env.values.get(name) ?? "").trim() !== "";
-    const missing = REQUIRED_APP_ENV.filter((r) => !r.satisfiedBy(isSet)).map((r) => r.label);
+    if (!isApp(args.props)) return;
+    const settings = appSettings(args);
+    const missing = REQUIRED_APP_ENV.filter((r) => !r.satisfiedBy((name) => isNonEmpty(settings.get(name)))).map((r) => r.label);
     if (missing.length === 0) return;
-    // Unknown entries (secrets at preview) hide their names; each can satisfy at most one
-    // requirement, so the verdict is sure only with more requirements missing than unknown entries.
-    if (missing.length <= env.unknown.length) throw env.unknown[0];
+    // Entries unknown as a whole (secret env entries at preview) hide their names; each can satisfy at
+    // most one requirement, so the verdict is sure only with more requirements missing than hidden entries.
+    if (missing.length <= settings.hidden.length) throw settings.hidden[0];
     report(`missing or empty: ${missing.join(", ")}.`);
   },
 });

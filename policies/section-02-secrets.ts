@@ -3,10 +3,12 @@
 // generated value is unknown until created). Provenance comes from AnalyzeStack's property
 // dependencies, so these are stack policies.
 import type { PolicyResource, ReportViolation } from "@pulumi/policy";
-import { containerEnv, uploadAt, uploadPaths, uploadText, type ContainerEnv } from "./lib/containers";
+import { appSettings, readableValue, SECRETS_DIR, settingSources, type AppSettings } from "./lib/app-settings";
+import { containerEnv, uploadAt, uploadPaths, uploadText } from "./lib/containers";
 import { checklistFramework, resourcePolicy, stackPolicy } from "./lib/framework";
 import { CONTAINER, PG_ROLE, RANDOM_BYTES, RANDOM_PASSWORD, RANDOM_STRING } from "./lib/resource-types";
 import { isSecretEnvName, isSecretFilePath, knownSecretSources, tracesToSource, urlPassword } from "./lib/secret-sources";
+import { undecidable } from "./lib/container-inputs";
 import { appContainers, ofType, serviceContainers, sourcesOf } from "./lib/stack-resources";
 import { readKnown } from "./lib/unknowns";
 import { asBoolean, asNumber, asRecord, asString } from "./lib/values";
@@ -26,31 +28,40 @@ export function djangoSecretKeyProblem(key: string): string | undefined {
   return undefined;
 }
 
-/** Whether `name` is surely unset (no unknown entry could hold it). */
-const surelyUnset = (env: ContainerEnv, name: string) => !env.values.has(name) && env.unknown.length === 0;
+/** Whether `name` is surely unset (no hidden entry could hold it). */
+const surelyUnset = (settings: AppSettings, name: string) => settings.get(name) === undefined && settings.hidden.length === 0;
+
+/** Why a secret's value cannot be judged from the preview: it or the entry holding it is unknown. */
+function unreadable(settings: AppSettings, name: string): never {
+  const setting = settings.get(name);
+  if (setting === undefined) throw settings.hidden[0];
+  return undecidable(setting.kind === "env" ? `envs.${name}` : `uploads[${SECRETS_DIR}/${name}].content`);
+}
 
 export const djangoSecretKeyStrength = stackPolicy({
   name: "django-secret-key-strength",
   description: "DJANGO_SECRET_KEY has at least 50 characters from a wide alphabet, is not a startproject \"django-insecure-\" key, and comes from a RandomPassword of at least 50 characters when generated.",
   severity: "critical",
-  remediationSteps: "Generate the key with random.RandomPassword({ length: 64, special: true }) and pass it to the app containers as DJANGO_SECRET_KEY.",
+  remediationSteps: "Generate the key with random.RandomPassword({ length: 64, special: true }) and pass it to the app containers as the secret file /run/secrets/DJANGO_SECRET_KEY.",
   framework: checklistFramework("2.1"),
   validateStack: (args, report) => {
     const judged = new Set<string>();
     for (const app of appContainers(args.resources)) {
-      const key = app.env.values.get("DJANGO_SECRET_KEY");
+      const settings = appSettings(app.resource);
+      const setting = settings.get("DJANGO_SECRET_KEY");
+      const key = setting && readableValue(setting);
       if (key !== undefined) {
         const problem = djangoSecretKeyProblem(key);
         if (problem) report(`DJANGO_SECRET_KEY ${problem}.`, app.resource.urn);
         continue;
       }
-      if (surelyUnset(app.env, "DJANGO_SECRET_KEY")) {
+      if (surelyUnset(settings, "DJANGO_SECRET_KEY")) {
         report("DJANGO_SECRET_KEY is not set.", app.resource.urn);
         continue;
       }
-      // Unknown at preview: judge the generator, recognised among the env's sources by its name.
-      const generators = sourcesOf(app.resource, "envs", RANDOM_PASSWORD).filter((r) => /secret[-_]?key/i.test(r.name));
-      if (generators.length === 0) throw app.env.unknown[0];
+      // Unknown at preview: judge the generator, recognised among the settings' sources by its name.
+      const generators = settingSources(app.resource, RANDOM_PASSWORD).filter((r) => /secret[-_]?key/i.test(r.name));
+      if (generators.length === 0) unreadable(settings, "DJANGO_SECRET_KEY");
       for (const g of generators.filter((r) => !judged.has(r.urn))) {
         judged.add(g.urn);
         const length = asNumber(g.props.length) ?? 0;
@@ -73,25 +84,27 @@ export const fernetKeys = stackPolicy({
   name: "fernet-keys",
   description: "BACKUP_ENCRYPTION_KEY and FIELD_ENCRYPTION_KEY are 32-byte Fernet keys (URL-safe base64), generated from RandomBytes of length 32 when not known at preview.",
   severity: "critical",
-  remediationSteps: "Generate each key with random.RandomBytes({ length: 32 }) and pass its base64 in URL-safe form (+ -> -, / -> _) to the app containers.",
+  remediationSteps: "Generate each key with random.RandomBytes({ length: 32 }) and pass its base64 in URL-safe form (+ -> -, / -> _) to the app containers as a secret file /run/secrets/<NAME>.",
   framework: checklistFramework("2.2", "2.3"),
   validateStack: (args, report) => {
     const judged = new Set<string>();
     for (const app of appContainers(args.resources)) {
-      let unknownKeys = 0;
+      const settings = appSettings(app.resource);
+      const unknownKeys: string[] = [];
       for (const name of FERNET_KEY_VARIABLES) {
-        const key = app.env.values.get(name);
+        const setting = settings.get(name);
+        const key = setting && readableValue(setting);
         if (key !== undefined) {
           const problem = fernetKeyProblem(key);
           if (problem) report(`${name} ${problem}.`, app.resource.urn);
-        } else if (surelyUnset(app.env, name)) {
+        } else if (surelyUnset(settings, name)) {
           report(`${name} is not set.`, app.resource.urn);
-        } else unknownKeys++;
+        } else unknownKeys.push(name);
       }
-      if (unknownKeys === 0) continue;
-      // Every RandomBytes feeding the app's env is taken for a key source: the app has no other use for raw bytes.
-      const generators = sourcesOf(app.resource, "envs", RANDOM_BYTES);
-      if (generators.length === 0) throw app.env.unknown[0];
+      if (unknownKeys.length === 0) continue;
+      // Every RandomBytes feeding the app's settings is taken for a key source: the app has no other use for raw bytes.
+      const generators = settingSources(app.resource, RANDOM_BYTES);
+      if (generators.length === 0) unreadable(settings, unknownKeys[0]);
       for (const g of generators.filter((r) => !judged.has(r.urn))) {
         judged.add(g.urn);
         const length = asNumber(g.props.length);
@@ -110,11 +123,11 @@ function passwordConsumers(resources: readonly PolicyResource[]): Array<[PolicyR
     ...serviceContainers(resources, "postgres").map((r): [PolicyResource, string] => [r, "envs"]),
     ...serviceContainers(resources, "redis").map((r): [PolicyResource, string] => [r, "uploads"]),
     ...serviceContainers(resources, "pgbouncer").map((r): [PolicyResource, string] => [r, "uploads"]),
-    ...appContainers(resources).map((a): [PolicyResource, string] => [a.resource, "envs"]),
+    ...appContainers(resources).flatMap((a): Array<[PolicyResource, string]> => [[a.resource, "envs"], [a.resource, "uploads"]]),
   ];
 }
 
-/** Known plain password values: POSTGRES_PASSWORD, APP_DB_PASSWORD, REDIS_PASSWORD, a role's password. */
+/** Known plain password values: POSTGRES_PASSWORD, APP_DB_PASSWORD, REDIS_PASSWORD (env or secret file), a role's password. */
 function knownPasswords(resources: readonly PolicyResource[]): Array<[PolicyResource, string, string]> {
   const found: Array<[PolicyResource, string, string]> = [];
   for (const role of ofType(resources, PG_ROLE)) {
@@ -122,9 +135,10 @@ function knownPasswords(resources: readonly PolicyResource[]): Array<[PolicyReso
     if (password.known && password.value !== undefined) found.push([role, "password", password.value]);
   }
   for (const r of ofType(resources, CONTAINER)) {
-    const env = containerEnv(r.props);
+    const settings = appSettings(r);
     for (const name of ["POSTGRES_PASSWORD", "APP_DB_PASSWORD", "REDIS_PASSWORD"]) {
-      const value = env.values.get(name);
+      const setting = settings.get(name);
+      const value = setting && readableValue(setting);
       if (value !== undefined) found.push([r, name, value]);
     }
   }

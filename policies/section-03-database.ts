@@ -2,8 +2,8 @@
 // and role, row-level security on tenant tables, and PgBouncer between the app and PostgreSQL.
 import type { PolicyResource } from "@pulumi/policy";
 import {
-  containerEnv, containerHostNames, containerImage, containerService, envValue, stringList, uploadAt, uploadText,
-  type ContainerEnv, type ImageRef,
+  containerEnv, containerHostNames, containerImage, containerService, stringList, uploadAt, uploadText,
+  type ImageRef,
 } from "./lib/containers";
 import { checklistFramework, resourcePolicy, stackPolicy } from "./lib/framework";
 import { parseIni } from "./lib/ini";
@@ -13,6 +13,8 @@ import { CONTAINER, DYNAMIC_RESOURCE, PG_DATABASE, PG_ROLE } from "./lib/resourc
 import { postgresRuntimeConfig } from "./lib/service-config";
 import { configValue } from "./lib/stack-context";
 import { appContainers, ofType, serviceContainers, type AppContainer } from "./lib/stack-resources";
+import { appSettings, appSettingValue, readableValue } from "./lib/app-settings";
+import { undecidable } from "./lib/container-inputs";
 import { asArray, asBoolean, asRecord, asString } from "./lib/values";
 
 /** The major version an image tag states ("16.6-bookworm" -> 16, "15-alpine" -> 15). */
@@ -76,9 +78,14 @@ export function configuredDatabaseName(stack: Parameters<typeof configValue>[0])
   return asString(asRecord(configValue(stack, "postgres"))?.database) ?? "jewelry_shop";
 }
 
-/** Database, user and host the app connects with: DB_* variables, else the DATABASE_URL. */
-function appConnection(env: ContainerEnv): { readonly name?: string; readonly user?: string; readonly host?: string } {
-  const url = env.values.get("DATABASE_URL");
+/** Database, user and host the app connects with: DB_* settings, else the DATABASE_URL (env or secret file). */
+function appConnection(app: AppContainer): { readonly name?: string; readonly user?: string; readonly host?: string } {
+  const settings = appSettings(app.resource);
+  const value = (name: string) => {
+    const setting = settings.get(name);
+    return setting && readableValue(setting);
+  };
+  const url = value("DATABASE_URL");
   let parsed: URL | undefined;
   try {
     parsed = url ? new URL(url) : undefined;
@@ -86,10 +93,18 @@ function appConnection(env: ContainerEnv): { readonly name?: string; readonly us
     parsed = undefined;
   }
   return {
-    name: env.values.get("DB_NAME") ?? (parsed ? decodeURIComponent(parsed.pathname.slice(1)) : undefined),
-    user: env.values.get("DB_USER") ?? (parsed ? decodeURIComponent(parsed.username) : undefined),
-    host: env.values.get("DB_HOST") ?? parsed?.hostname,
+    name: value("DB_NAME") ?? (parsed ? decodeURIComponent(parsed.pathname.slice(1)) : undefined),
+    user: value("DB_USER") ?? (parsed ? decodeURIComponent(parsed.username) : undefined),
+    host: value("DB_HOST") ?? parsed?.hostname,
   };
+}
+
+/** A connection detail missing from what the preview reads may hide in an unknown entry or DATABASE_URL: undecidable then. */
+function connectionMayHide(app: AppContainer): void {
+  const settings = appSettings(app.resource);
+  if (settings.hidden.length > 0) throw settings.hidden[0];
+  const url = settings.get("DATABASE_URL");
+  if (url && readableValue(url) === undefined) undecidable("DATABASE_URL");
 }
 
 export const appDatabaseDeclared = stackPolicy({
@@ -103,7 +118,7 @@ export const appDatabaseDeclared = stackPolicy({
     const names = ofType(args.resources, PG_DATABASE).map((d) => asString(d.props.name));
     if (!names.includes(expected)) report(`no postgresql Database named "${expected}" (declared: ${names.join(", ") || "none"}).`);
     for (const app of appContainers(args.resources)) {
-      const { name } = appConnection(app.env);
+      const { name } = appConnection(app);
       if (name !== undefined && name !== expected) report(`"${app.resource.name}" connects to database "${name}", not "${expected}".`, app.resource.urn);
     }
   },
@@ -133,10 +148,10 @@ export const appRoleLeastPrivilege = stackPolicy({
     const owners = new Set(ofType(args.resources, PG_DATABASE).map((d) => asString(d.props.owner)));
     const appRoles = new Map<string, PolicyResource>();
     for (const app of servingApps(args.resources)) {
-      const { user } = appConnection(app.env);
+      const { user } = appConnection(app);
       if (user === undefined) {
         // The role may hide in an unknown DATABASE_URL: undecidable, not a pass.
-        if (app.env.unknown.length > 0) throw app.env.unknown[0];
+        connectionMayHide(app);
         report(`"${app.resource.name}" names no database role (DB_USER or DATABASE_URL).`, app.resource.urn);
       } else appRoles.set(user, app.resource);
     }
@@ -229,11 +244,11 @@ export const pgbouncerInPath = stackPolicy({
     }
     const bouncerHosts = new Set(bouncers.flatMap((b) => [...containerHostNames(b.props)]));
     for (const app of servingApps(args.resources)) {
-      const usePgbouncer = envValue(app.env, "USE_PGBOUNCER");
+      const usePgbouncer = appSettingValue(app.resource, "USE_PGBOUNCER");
       if (!TRUE_VALUES.has((usePgbouncer ?? "").toLowerCase())) report(`"${app.resource.name}" sets USE_PGBOUNCER=${usePgbouncer ?? "(unset)"}, not True.`, app.resource.urn);
-      const { host } = appConnection(app.env);
+      const { host } = appConnection(app);
       if (host === undefined) {
-        if (app.env.unknown.length > 0) throw app.env.unknown[0];
+        connectionMayHide(app);
         report(`"${app.resource.name}" names no database host.`, app.resource.urn);
       } else if (!bouncerHosts.has(host)) {
         report(`"${app.resource.name}" connects to ${host}, which is not a PgBouncer container.`, app.resource.urn);

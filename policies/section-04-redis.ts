@@ -3,7 +3,7 @@
 // command line, then the command line's `--directive value` overrides, else Redis's defaults.
 import { containerImage, containerService, uploadAt, uploadText } from "./lib/containers";
 import { checklistFramework, resourcePolicy, type ChecklistResourcePolicy } from "./lib/framework";
-import { redisMemoryBytes, redisYes } from "./lib/redis-conf";
+import { expandRedisIncludes, redisMemoryBytes, redisSettings, redisUserAdmitsWithoutAuth, redisYes, type RedisSettings } from "./lib/redis-conf";
 import { CONTAINER } from "./lib/resource-types";
 import { redisRuntimeConfig, type RedisRuntimeConfig } from "./lib/service-config";
 import type { StackContext } from "./lib/stack-context";
@@ -44,21 +44,62 @@ export const redisVersion7Plus = resourcePolicy({
  */
 export function aclDisablesDefaultUser(aclText: string): boolean {
   const line = aclText.split(/\r?\n/).map((l) => l.trim().split(/\s+/)).filter((w) => w[0] === "user" && w[1] === "default").pop();
-  if (!line) return false;
-  const rules = line.slice(2);
-  if (rules.filter((r) => r === "on" || r === "off").pop() !== "on") return true;
-  return !rules.includes("nopass") && rules.some((r) => r.startsWith(">") || r.startsWith("#"));
+  return line !== undefined && !redisUserAdmitsWithoutAuth(line.slice(2));
+}
+
+/** The text of an included file from the container's uploads; throws when it is unknown at preview. */
+const uploadedInclude = (props: PropRecord) => (path: string): string => {
+  const upload = uploadAt(props, path);
+  const text = upload && uploadText(upload);
+  if (text === undefined) throw new IncludeNotUploaded(path);
+  return text;
+};
+
+class IncludeNotUploaded extends Error {
+  constructor(readonly path: string) {
+    super(`include ${path} is not among the container's uploads`);
+  }
+}
+
+/**
+ * The verdict on the known text alone, when it has one: a single `user default` declaration in the
+ * uploaded redis.conf or on the command line is final, because Redis 7 refuses to start when an
+ * included file declares that user again (and ignores requirepass for a declared default user).
+ */
+function declaredDefaultUserVerdict(settings: RedisSettings, image: number | undefined, report: ReportViolation): boolean {
+  const declared = settings.users.filter((u) => u.name === "default");
+  if (declared.length === 0) return false;
+  if (declared.length > 1) report(`the default user is declared ${declared.length} times: redis-server 7 refuses to start.`);
+  else if (settings.get("aclfile") !== undefined) report("aclfile is set next to `user` declarations: redis-server refuses to start; declare users in one place.");
+  else if (redisUserAdmitsWithoutAuth(declared[0].rules)) report(`\`user default ${declared[0].rules.join(" ")}\` lets every client in without a password.`);
+  else if (settings.includes.length > 0 && (image === undefined || image < 7)) {
+    report(`an included file (${settings.includes.join(", ")}) could declare the default user again, which only Redis 7+ refuses; the image states ${image === undefined ? "no version" : `Redis ${image}`}.`);
+  }
+  return true;
 }
 
 export const redisAuthRequired = resourcePolicy({
   name: "redis-auth-required",
-  description: "Redis refuses unauthenticated clients: an ACL file whose default user is off (or has a password), or requirepass.",
+  description: "Redis refuses unauthenticated clients: the default user declared off (or with a password) in redis.conf, an ACL file that does so, or requirepass.",
   severity: "critical",
-  remediationSteps: "Point redis.conf at an ACL file (aclfile) with `user default off` and one user per client, or set requirepass (in a file of its own: it is a secret).",
+  remediationSteps: "Declare `user default off resetpass resetkeys resetchannels -@all` in redis.conf and put the named users with their passwords in an included file of their own (it is a secret); or use an ACL file with `user default off`, or requirepass.",
   framework: checklistFramework("4.2"),
   resourceTypes: [CONTAINER],
   validateResource: onRedis((config, props, report) => {
-    const aclFile = config.settings.get("aclfile");
+    // Known content first: at a first preview the included users file and any ACL file are unknown.
+    const image = imageMajorVersion(containerImage(props));
+    if (declaredDefaultUserVerdict(config.settings, image, report)) return;
+    let settings: RedisSettings;
+    try {
+      // Nothing known decides: read what the includes say (unknown content makes the rule advisory).
+      settings = redisSettings(expandRedisIncludes(config.settings.directives, uploadedInclude(props)));
+    } catch (err) {
+      if (!(err instanceof IncludeNotUploaded)) throw err;
+      report(`${err.message}: whether it authenticates clients cannot be verified.`);
+      return;
+    }
+    if (declaredDefaultUserVerdict(settings, image, report)) return;
+    const aclFile = settings.get("aclfile");
     if (aclFile !== undefined) {
       const upload = uploadAt(props, aclFile);
       if (!upload) {
@@ -70,7 +111,7 @@ export const redisAuthRequired = resourcePolicy({
       if (!aclDisablesDefaultUser(text)) report(`the ACL file ${aclFile} leaves the default user on without a password.`);
       return;
     }
-    if ((config.settings.get("requirepass") ?? "") === "") report(`neither aclfile nor requirepass is set: anyone on the network can use Redis${includeNote(config)}.`);
+    if ((settings.get("requirepass") ?? "") === "") report("the default user is not declared off, and neither aclfile nor requirepass is set: anyone on the network can use Redis.");
   }),
 });
 

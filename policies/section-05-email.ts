@@ -3,11 +3,11 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
 import { containerName } from "./lib/container-inputs";
-import { appContainers, hasNonEmptyEnv } from "./lib/service-containers";
+import { appContainers } from "./lib/service-containers";
 import { dnsRecords, recordText } from "./lib/dns-records";
-import { containerEnv, envValue } from "./lib/containers";
+import { appSettingValue, isAppSettingSet } from "./lib/app-settings";
 
-/** Env vars each provider needs besides EMAIL_PROVIDER (non-empty). */
+/** Settings each provider needs besides EMAIL_PROVIDER (non-empty; credentials as secret files). */
 export const EMAIL_PROVIDER_CREDENTIALS: Readonly<Record<string, readonly string[]>> = {
   sendgrid: ["SENDGRID_API_KEY"],
   mailgun: ["MAILGUN_API_KEY", "MAILGUN_DOMAIN"],
@@ -27,19 +27,19 @@ export const emailProviderConfigured = stackPolicy({
   description: "Every Django app container names a supported email provider in EMAIL_PROVIDER and receives that provider's credentials.",
   severity: "high",
   remediationSteps:
-    "Set EMAIL_PROVIDER to sendgrid, mailgun, ses or smtp and pass the provider's credentials as secret env entries " +
+    "Set EMAIL_PROVIDER to sendgrid, mailgun, ses or smtp and pass the provider's credentials as secret files /run/secrets/<NAME> " +
     "(SendGrid: SENDGRID_API_KEY; Mailgun: MAILGUN_API_KEY, MAILGUN_DOMAIN; SES: AWS_SES_ACCESS_KEY_ID, AWS_SES_SECRET_ACCESS_KEY, " +
     "AWS_SES_REGION_NAME; SMTP: EMAIL_HOST, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD).",
   framework: checklistFramework("5.1", "5.2", "5.3"),
   validateStack: (args, report) => {
     for (const app of requireAppContainers(args.resources, report)) {
-      const provider = envValue(containerEnv(app.props), "EMAIL_PROVIDER")?.trim().toLowerCase();
+      const provider = appSettingValue(app, "EMAIL_PROVIDER")?.trim().toLowerCase();
       const needed = provider === undefined ? undefined : EMAIL_PROVIDER_CREDENTIALS[provider];
       if (!needed) {
         report(`Container ${containerName(app)} has EMAIL_PROVIDER ${provider === undefined ? "unset" : `"${provider}"`}; expected one of ${Object.keys(EMAIL_PROVIDER_CREDENTIALS).join(", ")}.`, app.urn);
         continue;
       }
-      const missing = needed.filter((name) => !hasNonEmptyEnv(app, name));
+      const missing = needed.filter((name) => !isAppSettingSet(app, name));
       if (missing.length > 0) report(`Container ${containerName(app)} uses ${provider} but lacks ${missing.join(", ")}.`, app.urn);
     }
   },
@@ -66,7 +66,7 @@ export const defaultFromEmailValid = stackPolicy({
   framework: checklistFramework("5.4"),
   validateStack: (args, report) => {
     for (const app of requireAppContainers(args.resources, report)) {
-      const value = envValue(containerEnv(app.props), "DEFAULT_FROM_EMAIL");
+      const value = appSettingValue(app, "DEFAULT_FROM_EMAIL");
       if (value === undefined || senderAddress(value) === undefined) {
         report(`Container ${containerName(app)} has DEFAULT_FROM_EMAIL ${value === undefined ? "unset" : `"${value}"`}, which is not a valid address on a real domain.`, app.urn);
       }

@@ -3,8 +3,8 @@
 // 8.1 (the Sentry project exists) is an account outside the stack.
 import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
-import { OFFLINE_SECRET_PLACEHOLDER } from "../check/offline-secret";
-import { containerName, undecidable, uploadsOf, reportMissingService } from "./lib/container-inputs";
+import { appSetting, appSettingValue, readableValue } from "./lib/app-settings";
+import { containerName, uploadsOf, reportMissingService } from "./lib/container-inputs";
 import {
   alertRules, containersOf, routesCriticalToPager, scrapeJobs, yamlUploadsWith, type AlertRule, type ScrapeJob,
 } from "./lib/monitoring-files";
@@ -27,15 +27,16 @@ export const sentryConfigured = stackPolicy({
     const apps = appContainers(args.resources);
     if (apps.length === 0) report("No Django app container (a container with DJANGO_SETTINGS_MODULE in its env) is in the stack.");
     for (const app of apps) {
-      const env = containerEnv(app.props);
-      const dsn = envValue(env, "SENTRY_DSN");
-      // The offline check cannot decrypt `secure:` config: its stand-in says nothing about the real DSN.
-      if (dsn === OFFLINE_SECRET_PLACEHOLDER) undecidable("envs.SENTRY_DSN");
+      const setting = appSetting(app, "SENTRY_DSN");
+      // A secret the preview cannot read (unknown, or the offline check's stand-in for undecryptable
+      // config) is present; its shape is judged only when the value is real.
+      const dsn = setting && readableValue(setting);
       // The DSN is a secret: say what is wrong with it, never echo it.
-      if (dsn === undefined || !SENTRY_DSN.test(dsn.trim())) {
-        report(`Container ${containerName(app)} has ${dsn === undefined ? "no SENTRY_DSN" : "a SENTRY_DSN that is not an https://<key>@<host>/<project> DSN"}.`, app.urn);
+      if (setting === undefined) report(`Container ${containerName(app)} has no SENTRY_DSN.`, app.urn);
+      else if (dsn !== undefined && !SENTRY_DSN.test(dsn.trim())) {
+        report(`Container ${containerName(app)} has a SENTRY_DSN that is not an https://<key>@<host>/<project> DSN.`, app.urn);
       }
-      const sentryEnvironment = envValue(env, "SENTRY_ENVIRONMENT");
+      const sentryEnvironment = appSettingValue(app, "SENTRY_ENVIRONMENT");
       if (sentryEnvironment !== stack.environment) {
         report(`Container ${containerName(app)} has SENTRY_ENVIRONMENT ${sentryEnvironment === undefined ? "unset" : `"${sentryEnvironment}"`}; this stack's environment is "${stack.environment}".`, app.urn);
       }

@@ -4,7 +4,7 @@
 // Whether a restore and a point-in-time recovery actually work (13.5, 13.7) is proven after deployment.
 import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
-import { containerName, containers, runsImage, undecidable, uploadsOf, UNKNOWN, reportMissingService } from "./lib/container-inputs";
+import { containerName, containers, runsService, undecidable, uploadsOf, UNKNOWN, reportMissingService } from "./lib/container-inputs";
 import { postgresBool } from "./lib/postgresql-conf";
 import { postgresRuntimeConfig } from "./lib/service-config";
 import { cronEntries, pgbackrestConfs, repoVendor, unknownPgbackrestConfs, type PgbackrestConf } from "./lib/pgbackrest-files";
@@ -124,7 +124,6 @@ export const backupLocations = stackPolicy({
   },
 });
 
-const POSTGRES_IMAGE = /^(postgres|postgis\/postgis|bitnami\/postgresql|timescale\/timescaledb(-ha)?)$/;
 const NO_OP_COMMAND = /^\s*(\/bin\/true|\/usr\/bin\/true|true|:|exit 0)\s*$/;
 
 export const walArchiving = stackPolicy({
@@ -136,7 +135,7 @@ export const walArchiving = stackPolicy({
     "keep wal_level at replica or logical.",
   framework: checklistFramework("13.6"),
   validateStack: (args, report) => {
-    const servers = containers(args.resources).filter((c) => runsImage(c, POSTGRES_IMAGE));
+    const servers = containers(args.resources).filter((c) => runsService(c, "postgres"));
     if (servers.length === 0) reportMissingService(args.resources, report, "No PostgreSQL container (image postgres) is in the stack.");
     for (const server of servers) {
       const name = containerName(server);

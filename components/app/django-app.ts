@@ -4,6 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ServiceName, ServiceSize } from "../config";
 import { hardenedContainerArgs, type Healthcheck } from "../docker/hardening";
 import { pullImage } from "../docker/images";
+import type { AppEnvironment } from "./app-env";
+import { secretFilePath, secretsEntrypoint, withSecretsLoaded } from "./secret-files";
 
 /** The app image's own user (Dockerfile: `USER appuser:appgroup`), checklist 11.3. */
 export const APP_USER = "appuser:appgroup";
@@ -21,9 +23,9 @@ export interface DjangoAppArgs {
   readonly image: string;
   readonly sizes: Readonly<Record<Extract<ServiceName, "web" | "worker" | "beat">, ServiceSize>>;
   /** Environment for web, worker and beat (through PgBouncer). */
-  readonly env: pulumi.Input<string>[];
+  readonly env: AppEnvironment;
   /** Environment for migrations: the owner role straight to PostgreSQL. */
-  readonly migrationEnv: pulumi.Input<string>[];
+  readonly migrationEnv: AppEnvironment;
   readonly caCertPem: pulumi.Input<string>;
   readonly networks: {
     readonly edge: docker.Network;
@@ -54,6 +56,7 @@ export class DjangoApp extends pulumi.ComponentResource {
     super("jewelry-shop:index:DjangoApp", name, {}, opts);
     const image = pullImage(name, args.image, this);
     const caUpload = { file: APP_PATHS.caCert, content: args.caCertPem, permissions: "0644" };
+    const serviceUploads = [caUpload, ...secretUploads(args.env)];
     // Compiled translations live in a volume per image version: a new image starts from its own .po files.
     const localeVolume = new docker.Volume(`${name}-locale`, {
       name: pulumi.interpolate`jewelry-locale-${imageVersionKey(args.image)}`,
@@ -70,18 +73,20 @@ export class DjangoApp extends pulumi.ComponentResource {
           // A one-shot job is healthy while it runs; the deploy waits for its exit code.
           healthcheck: { test: ["CMD-SHELL", "exit 0"], interval: "30s" },
         }),
+        entrypoints: secretsEntrypoint(),
         command,
         // attach: the resource completes only when the job exits, and fails the deploy if it fails.
         attach: true,
         logs: true,
         mustRun: false,
-        envs: args.env,
-        uploads: [caUpload],
+        envs: args.env.env,
+        uploads: serviceUploads,
         ...extra,
       }, { parent: this, dependsOn: [image, ...dependsOn], deleteBeforeReplace: true });
 
     const migrate = job("migrate", ["python", "manage.py", "migrate", "--noinput"], {
-      envs: args.migrationEnv,
+      envs: args.migrationEnv.env,
+      uploads: [caUpload, ...secretUploads(args.migrationEnv)],
       // Migrations go straight to PostgreSQL (DDL and advisory locks do not belong in transaction pooling).
       networksAdvanced: [{ name: args.networks.data.name }, { name: args.networks.backend.name }],
     }, args.dependsOn);
@@ -106,9 +111,10 @@ export class DjangoApp extends pulumi.ComponentResource {
           healthcheck,
           maxProcesses: 1024,
         }),
+        entrypoints: secretsEntrypoint(),
         command,
-        envs: args.env,
-        uploads: [caUpload],
+        envs: args.env.env,
+        uploads: serviceUploads,
         volumes: [{ volumeName: localeVolume.name, containerPath: APP_PATHS.locale, readOnly: true }],
         ...extra,
       }, { parent: this, dependsOn: afterJobs });
@@ -132,7 +138,11 @@ export class DjangoApp extends pulumi.ComponentResource {
     const concurrency = args.celeryConcurrency ?? Math.max(2, Math.round(args.sizes.worker.cpus * 2));
     this.worker = service("worker",
       ["celery", "-A", "config", "worker", "--loglevel", "INFO", "--concurrency", String(concurrency), "--max-tasks-per-child", "500", "-E"],
-      { test: ["CMD-SHELL", "celery -A config inspect ping -d celery@$HOSTNAME --timeout 10 | grep -q pong"], interval: "60s", timeout: "20s", startPeriod: "60s" },
+      // A healthcheck is a new process without the entrypoint: it loads the broker credentials itself.
+      {
+        test: ["CMD", ...withSecretsLoaded(["/bin/sh", "-c", "celery -A config inspect ping -d celery@$HOSTNAME --timeout 10 | grep -q pong"])],
+        interval: "60s", timeout: "20s", startPeriod: "60s",
+      },
       { networksAdvanced: [{ name: args.networks.backend.name }, { name: args.networks.egress.name }] });
     this.beat = service("beat",
       ["celery", "-A", "config", "beat", "--loglevel", "INFO", "--schedule", "/tmp/celerybeat-schedule", "--pidfile", "/tmp/celerybeat.pid"],
@@ -141,6 +151,15 @@ export class DjangoApp extends pulumi.ComponentResource {
 
     this.registerOutputs({ web: this.web.name });
   }
+}
+
+/**
+ * One upload per credential at /run/secrets/<NAME>, content a Pulumi secret. Mode 0444: uploads are
+ * owned by root and the image's appuser has no uid known here, so it reads the file as "other".
+ * Only the app's processes run in the container, and they can read their own env anyway.
+ */
+function secretUploads(environment: AppEnvironment): docker.types.input.ContainerUpload[] {
+  return environment.secrets.map((secret) => ({ file: secretFilePath(secret.name), content: pulumi.secret(secret.value), permissions: "0444" }));
 }
 
 /** A volume-name-safe token for the image version (tag, or a digest prefix). */

@@ -75,7 +75,7 @@ export function renderBackupCrontab(args: BackupScheduleArgs): string {
 
 export interface BackupWrapperArgs {
   stanza: string;
-  /** pgBackRest --config-path: holds pgbackrest.conf (and conf.d/ includes, if any). */
+  /** pgBackRest --config-path: the DIRECTORY holding pgbackrest.conf and the secrets' conf.d/. */
   configPath: string;
   /** node-exporter --collector.textfile.directory. */
   textfileDir: string;
@@ -98,6 +98,8 @@ export function renderBackupWrapper(args: BackupWrapperArgs): string {
   for (const path of [args.configPath, args.textfileDir, args.lockFile ?? "/run/lock/pgbackrest-backup.lock"]) {
     assertScriptPath(path);
   }
+  // --config-path=<file> would make pgBackRest look for <file>/pgbackrest.conf and <file>/conf.d.
+  if (args.configPath.endsWith(".conf")) throw new Error(`configPath is a directory (--config-path), not a file: ${args.configPath}`);
   if (!/^[A-Za-z0-9_./-]+$/.test(args.pgbackrestBin ?? "pgbackrest")) throw new Error(`invalid pgbackrestBin: ${args.pgbackrestBin}`);
   const lockWait = args.lockWaitSeconds ?? 21600;
   if (!Number.isInteger(lockWait) || lockWait < 0) throw new RangeError("lockWaitSeconds must be a whole number >= 0");

@@ -1,17 +1,27 @@
-import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceSize } from "../config";
 import { hardenedContainerArgs } from "../docker/hardening";
-import { IMAGES } from "../docker/images";
-import { POSTGRES_PATHS } from "../postgres/postgres-server";
+import { POSTGRES_PATHS, POSTGRES_UID } from "../postgres/postgres-server";
+import type { ServiceCert } from "../tls/internal-ca";
 import { renderBackupCrontab, renderBackupWrapper } from "./backup-schedule";
-import { deriveRepoCipherPass, pgbackrestSecretEnvNames, renderPgbackrestConf, type PgbackrestRepo } from "./pgbackrest-conf";
+import {
+  pgbackrestSecretIncludeFiles, renderPgbackrestConf, renderPgbackrestSecretInclude, type PgbackrestRepo, type PgbackrestSecretValues,
+} from "./pgbackrest-conf";
+import { PGBACKREST_IMAGES, buildPgbackrestImage } from "./pgbackrest-image";
+import { PG_HOST_CLIENT_CN, PGBACKREST_STANZA, PGBACKREST_TLS_PATHS, REPOSITORY_HOST } from "./repository-host";
+import { renderPgpass } from "./pgpass";
 import { renderRestoreDrillScript } from "./restore-drill";
 
-export const BACKUP_STANZA = "main";
+export const BACKUP_STANZA = PGBACKREST_STANZA;
 const PATHS = {
+  /** pgBackRest's default --config-path: every command here uses it, so conf.d/ is always loaded. */
+  configDir: "/etc/pgbackrest",
   conf: "/etc/pgbackrest/pgbackrest.conf",
+  /** The repositories' secrets, one include file each (pgbackrestSecretIncludeFiles). */
+  confD: "/etc/pgbackrest/conf.d",
+  /** The postgres user's home in the postgres image: libpq reads ~/.pgpass from there. */
+  pgpass: "/var/lib/postgresql/.pgpass",
   crontab: "/etc/pgbackrest/crontab",
   wrapper: "/usr/local/bin/jewelry-backup",
   drill: "/usr/local/bin/jewelry-restore-drill",
@@ -36,8 +46,10 @@ export interface BackupsArgs {
   readonly backupEncryptionKey: pulumi.Input<string>;
   readonly postgresPassword: pulumi.Input<string>;
   readonly networks: { readonly data: docker.Network; readonly egress: docker.Network };
+  /** The repository host's TLS server certificate (name: REPOSITORY_HOST.host) and the CA of its clients. */
+  readonly tls: { readonly serverCert: ServiceCert; readonly caCertPem: pulumi.Input<string> };
   readonly volumes: {
-    readonly repo: docker.Volume; readonly spool: docker.Volume; readonly postgresData: docker.Volume;
+    readonly repo: docker.Volume; readonly postgresData: docker.Volume;
     readonly postgresSocket: docker.Volume; readonly textfile: docker.Volume;
   };
   readonly dependsOn: pulumi.Resource[];
@@ -48,6 +60,12 @@ export interface BackupsArgs {
  * differential daily and incremental every few hours to a local repository and to R2 and B2 (two
  * vendors off site), each encrypted (aes-256-cbc) with its own pass derived from BACKUP_ENCRYPTION_KEY,
  * retention from config, and a weekly restore drill into a scratch instance reporting to Prometheus.
+ *
+ * The container is pgBackRest's repository host: it owns the repositories and their secrets and runs
+ * `pgbackrest server` (TLS, client certificates) on the data network, through which PostgreSQL's
+ * archive_command pushes every WAL segment to every repository (13.6). Backups run here and read
+ * the cluster from its data volume (read-only) and socket, so the PostgreSQL container needs no
+ * server of its own.
  */
 export class Backups extends pulumi.ComponentResource {
   readonly container: docker.Container;
@@ -57,6 +75,7 @@ export class Backups extends pulumi.ComponentResource {
   constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("jewelry-shop:index:Backups", name, {}, opts);
     const retention = { full: args.retention.full, diff: args.retention.diff };
+    if (REPOSITORY_HOST.repos.length !== 3) throw new pulumi.ResourceError("REPOSITORY_HOST.repos must list repo1-3 (local, r2, b2)", this);
     const repos: PgbackrestRepo[] = [
       { name: "local", type: "posix", path: "/pgbackrest", retention },
       { name: "r2", type: "r2", path: "/pgbackrest", accountId: args.r2.accountId, bucket: args.r2.bucket, retention },
@@ -67,6 +86,14 @@ export class Backups extends pulumi.ComponentResource {
       repos,
       pg: { dataDir: POSTGRES_PATHS.pgdata, socketPath: POSTGRES_PATHS.socketDir },
       spoolPath: PATHS.spool,
+      tlsServer: {
+        address: REPOSITORY_HOST.address,
+        port: REPOSITORY_HOST.port,
+        certFile: PGBACKREST_TLS_PATHS.cert,
+        keyFile: PGBACKREST_TLS_PATHS.key,
+        caFile: PGBACKREST_TLS_PATHS.ca,
+        authorizedClients: { [PG_HOST_CLIENT_CN]: [BACKUP_STANZA] },
+      },
     });
     this.crontab = renderBackupCrontab({
       repos: [1, 2, 3].map((repo) => ({ repo, full: args.schedules.full, diff: args.schedules.diff, incr: args.schedules.incr })),
@@ -74,46 +101,52 @@ export class Backups extends pulumi.ComponentResource {
       restoreDrill: { schedule: args.schedules.restoreDrill, scriptPath: PATHS.drill },
     });
 
-    const image = new docker.Image(`${name}-image`, {
-      imageName: `jewelry-backup:${IMAGES.postgres.split(":")[1]}-pgbackrest-2.54.1`,
-      build: {
-        context: path.join(__dirname, "image"),
-        args: { POSTGRES_IMAGE: IMAGES.postgres },
-        platform: "linux/amd64",
-      },
-      skipPush: true,
-    }, { parent: this });
+    const image = buildPgbackrestImage(name, PGBACKREST_IMAGES.backup, this);
 
-    const secretEnv = pgbackrestSecretEnvNames(repos).map(({ env, kind, repoName }) => {
-      if (kind === "cipher-pass") {
-        return pulumi.secret(pulumi.output(args.backupEncryptionKey).apply((key) =>
-          `${env}=${deriveRepoCipherPass(key, repoName)}`));
-      }
-      const credentials = repoName === "r2" ? args.r2.credentials : args.b2.credentials;
-      const value = kind === "s3-key" ? credentials.accessKeyId : credentials.secretAccessKey;
-      return pulumi.secret(pulumi.interpolate`${env}=${value}`);
-    });
+    // Secrets reach the jobs as files, not env: cron does not pass the container's environment to
+    // its jobs, and the include names (what backup-encryption reads) stay known at preview.
+    const secretValues = pulumi.all([
+      args.backupEncryptionKey,
+      args.r2.credentials.accessKeyId, args.r2.credentials.secretAccessKey,
+      args.b2.credentials.accessKeyId, args.b2.credentials.secretAccessKey,
+    ]).apply(([backupEncryptionKey, r2Id, r2Secret, b2Id, b2Secret]): PgbackrestSecretValues => ({
+      backupEncryptionKey,
+      s3Keys: { r2: { accessKeyId: r2Id, secretAccessKey: r2Secret }, b2: { accessKeyId: b2Id, secretAccessKey: b2Secret } },
+    }));
+    const postgresOwned = { owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0600" } as const;
+    const secretIncludes = pgbackrestSecretIncludeFiles(repos).map((include) => ({
+      file: `${PATHS.confD}/${include.file}`,
+      content: pulumi.secret(secretValues.apply((values) => renderPgbackrestSecretInclude(include, values))),
+      ...postgresOwned,
+    }));
+    const pgpass = pulumi.secret(pulumi.output(args.postgresPassword).apply((password) => renderPgpass([{ user: "postgres", password }])));
 
     this.container = new docker.Container(`${name}-container`, {
       ...hardenedContainerArgs({
-        containerName: "jewelry-backup",
+        containerName: REPOSITORY_HOST.host,
         image: image.imageName,
         size: args.size,
         // cron starts as root and runs the postgres user's crontab as postgres.
         capAdd: ["SETUID", "SETGID", "CHOWN", "DAC_OVERRIDE"],
-        healthcheck: { test: ["CMD-SHELL", `pgrep -x cron >/dev/null && pgbackrest --stanza=${BACKUP_STANZA} info >/dev/null`], interval: "5m", startPeriod: "2m" },
+        healthcheck: {
+          // As postgres, like every other pgBackRest run, so root never owns a log or lock file.
+          test: ["CMD-SHELL", `pgrep -x cron >/dev/null && pgrep -u postgres -f 'pgbackrest server' >/dev/null && gosu postgres pgbackrest --stanza=${BACKUP_STANZA} info >/dev/null`],
+          interval: "5m", startPeriod: "2m",
+        },
       }),
-      // The schedule is the postgres user's crontab, so every job runs as postgres.
-      command: ["sh", "-c", `crontab -u postgres ${PATHS.crontab} && exec cron -f`],
-      envs: [
-        "TZ=UTC",
-        pulumi.secret(pulumi.interpolate`PGPASSWORD=${args.postgresPassword}`),
-        ...secretEnv,
+      // The schedule is the postgres user's crontab, so every job runs as postgres. The TLS server
+      // runs as postgres too (it owns the repositories); the subshell detaches it, so the init
+      // process (init: true) reaps it rather than cron. Every pgBackRest run uses the default
+      // --config-path, /etc/pgbackrest, so it reads the secrets in conf.d/ (--config=<file> would not).
+      command: ["sh", "-c", `crontab -u postgres ${PATHS.crontab} && (gosu postgres pgbackrest server &) && exec cron -f`],
+      envs: ["TZ=UTC"],
+      // The TLS server binds the fixed `data` address only: nothing listens on `egress`.
+      networksAdvanced: [
+        { name: args.networks.data.name, ipv4Address: REPOSITORY_HOST.address },
+        { name: args.networks.egress.name },
       ],
-      networksAdvanced: [{ name: args.networks.data.name }, { name: args.networks.egress.name }],
       volumes: [
         { volumeName: args.volumes.repo.name, containerPath: PATHS.repo },
-        { volumeName: args.volumes.spool.name, containerPath: PATHS.spool },
         { volumeName: args.volumes.postgresData.name, containerPath: POSTGRES_PATHS.data, readOnly: true },
         { volumeName: args.volumes.postgresSocket.name, containerPath: POSTGRES_PATHS.socketDir },
         { volumeName: args.volumes.textfile.name, containerPath: PATHS.textfile },
@@ -121,11 +154,16 @@ export class Backups extends pulumi.ComponentResource {
       uploads: [
         { file: PATHS.conf, content: this.pgbackrestConf, permissions: "0644" },
         { file: PATHS.crontab, content: this.crontab, permissions: "0644" },
-        { file: PATHS.wrapper, content: renderBackupWrapper({ stanza: BACKUP_STANZA, configPath: PATHS.conf, textfileDir: PATHS.textfile }), executable: true },
+        { file: PGBACKREST_TLS_PATHS.ca, content: args.tls.caCertPem, permissions: "0644" },
+        { file: PGBACKREST_TLS_PATHS.cert, content: args.tls.serverCert.certPem, permissions: "0644" },
+        { file: PGBACKREST_TLS_PATHS.key, content: args.tls.serverCert.keyPem, ...postgresOwned },
+        ...secretIncludes,
+        { file: PATHS.pgpass, content: pgpass, ...postgresOwned },
+        { file: PATHS.wrapper, content: renderBackupWrapper({ stanza: BACKUP_STANZA, configPath: PATHS.configDir, textfileDir: PATHS.textfile }), executable: true },
         {
           file: PATHS.drill,
           content: renderRestoreDrillScript({
-            stanza: BACKUP_STANZA, configPath: PATHS.conf, repo: 1, target: "latest", scratchParent: PATHS.scratch,
+            stanza: BACKUP_STANZA, configPath: PATHS.configDir, repo: 1, target: "latest", scratchParent: PATHS.scratch,
             scratchPort: 55432, pgBinDir: "/usr/lib/postgresql/16/bin", textfileDir: PATHS.textfile,
           }),
           executable: true,

@@ -1,8 +1,9 @@
 // pgbackrest.conf for the production cluster: one local posix repository plus object-storage copies
 // (Cloudflare R2 and Backblaze B2 through their S3 APIs), every one encrypted with aes-256-cbc.
-// Pure: typed args -> file text. The file carries NO secret: pgBackRest reads any option from an
-// environment variable PGBACKREST_<OPTION> (repo2-s3-key -> PGBACKREST_REPO2_S3_KEY), so cipher
-// passes and S3 keys go to the container's secret environment (see pgbackrestSecretEnv).
+// Pure: typed args -> file text. The file carries NO secret: cipher passes and S3 keys go to small
+// include files in <config-path>/conf.d/ (pgbackrestSecretIncludes), which pgBackRest merges into
+// its config. Not environment variables: the jobs run from cron, which does not pass the container's
+// environment on, and a policy can judge an include by its name while its content is unknown.
 import { hkdfSync } from "node:crypto";
 
 export interface PgbackrestRetention {
@@ -45,19 +46,41 @@ export interface B2Repo extends RepoBase {
 
 export type PgbackrestRepo = PosixRepo | R2Repo | B2Repo;
 
+/** The local PostgreSQL cluster of a stanza (pg1-*). */
+export interface PgbackrestPg {
+  dataDir: string;
+  /** Default 5432. */
+  port?: number;
+  /** Default /var/run/postgresql. */
+  socketPath?: string;
+  /** Default postgres. */
+  user?: string;
+}
+
+/**
+ * `pgbackrest server` on the repository host: PostgreSQL hosts reach the repositories through it.
+ * Clients prove themselves with a certificate signed by `caFile`; only the CNs listed are let in.
+ */
+export interface PgbackrestTlsServer {
+  /** IP address to listen on (one network only). */
+  address: string;
+  /** Default 8432. */
+  port?: number;
+  certFile: string;
+  keyFile: string;
+  /** CA that must have signed the client certificates. */
+  caFile: string;
+  /** Client certificate CN -> the stanzas it may use. Never "*": each client gets its own stanzas. */
+  authorizedClients: Record<string, string[]>;
+}
+
 export interface PgbackrestConfArgs {
   stanza: string;
   /** In order: repos[0] is repo1. Back up to each with --repo=N. */
   repos: PgbackrestRepo[];
-  pg: {
-    dataDir: string;
-    /** Default 5432. */
-    port?: number;
-    /** Default /var/run/postgresql. */
-    socketPath?: string;
-    /** Default postgres. */
-    user?: string;
-  };
+  pg: PgbackrestPg;
+  /** Makes this host the repository host for remote PostgreSQL hosts (their archive-push). */
+  tlsServer?: PgbackrestTlsServer;
   /** Default /var/spool/pgbackrest: queue of archive-async. */
   spoolPath?: string;
   /** Default /var/log/pgbackrest. */
@@ -73,11 +96,15 @@ export interface PgbackrestConfArgs {
 const STANZA = /^[A-Za-z0-9_-]+$/;
 const SAFE_VALUE = /^[^\s#=]+$/;
 
-function assertPath(label: string, value: string): void {
+export function assertStanza(stanza: string): void {
+  if (!STANZA.test(stanza)) throw new Error(`stanza must be letters, digits, "_" or "-": ${stanza}`);
+}
+
+export function assertPath(label: string, value: string): void {
   if (!value.startsWith("/") || !SAFE_VALUE.test(value)) throw new Error(`${label} must be an absolute path without spaces: ${value}`);
 }
 
-function assertCount(label: string, value: number): void {
+export function assertCount(label: string, value: number): void {
   if (!Number.isInteger(value) || value < 1 || value > 9999) throw new RangeError(`${label} must be a whole number 1-9999: ${value}`);
 }
 
@@ -112,7 +139,7 @@ function repoLines(n: number, repo: PgbackrestRepo): string[] {
   }
   lines.push(
     `${p}path=${repo.path}`,
-    // Encrypted client-side before it leaves the host; the pass comes from PGBACKREST_REPO<N>_CIPHER_PASS.
+    // Encrypted client-side before it leaves the host; the pass comes from conf.d/repo<N>-cipher-pass.conf.
     `${p}cipher-type=aes-256-cbc`,
     `${p}retention-full-type=count`,
     `${p}retention-full=${repo.retention.full}`,
@@ -123,8 +150,46 @@ function repoLines(n: number, repo: PgbackrestRepo): string[] {
   return lines;
 }
 
+/** The `[stanza]` section: where the cluster's files are and how to reach it over its socket. */
+export function pgStanzaSection(stanza: string, pg: PgbackrestPg): string[] {
+  assertStanza(stanza);
+  assertPath("pg.dataDir", pg.dataDir);
+  const socketPath = pg.socketPath ?? "/var/run/postgresql";
+  assertPath("pg.socketPath", socketPath);
+  const user = pg.user ?? "postgres";
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(user)) throw new Error(`invalid pg user: ${user}`);
+  const port = pg.port ?? 5432;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`invalid pg port: ${port}`);
+  return [`[${stanza}]`, `pg1-path=${pg.dataDir}`, `pg1-port=${port}`, `pg1-socket-path=${socketPath}`, `pg1-user=${user}`];
+}
+
+function tlsServerLines(server: PgbackrestTlsServer): string[] {
+  if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(server.address)) throw new Error(`tlsServer.address must be one IPv4 address: ${server.address}`);
+  const port = server.port ?? 8432;
+  if (!Number.isInteger(port) || port < 1024 || port > 65535) throw new RangeError(`tlsServer.port must be 1024-65535: ${port}`);
+  for (const [label, path] of [["certFile", server.certFile], ["keyFile", server.keyFile], ["caFile", server.caFile]]) {
+    assertPath(`tlsServer.${label}`, path);
+  }
+  const clients = Object.entries(server.authorizedClients);
+  if (clients.length === 0) throw new Error("tlsServer.authorizedClients must name at least one client");
+  const auth = clients.flatMap(([cn, stanzas]) => {
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(cn)) throw new Error(`invalid client CN: ${cn}`);
+    if (stanzas.length === 0) throw new Error(`client ${cn} is authorized for no stanza`);
+    for (const stanza of stanzas) assertStanza(stanza);
+    return stanzas.map((stanza) => `tls-server-auth=${cn}=${stanza}`);
+  });
+  return [
+    `tls-server-address=${server.address}`,
+    `tls-server-port=${port}`,
+    `tls-server-cert-file=${server.certFile}`,
+    `tls-server-key-file=${server.keyFile}`,
+    `tls-server-ca-file=${server.caFile}`,
+    ...auth,
+  ];
+}
+
 export function renderPgbackrestConf(args: PgbackrestConfArgs): string {
-  if (!STANZA.test(args.stanza)) throw new Error(`stanza must be letters, digits, "_" or "-": ${args.stanza}`);
+  assertStanza(args.stanza);
   if (args.repos.length === 0 || args.repos.length > 4) throw new RangeError("pgBackRest takes 1-4 repositories");
   const names = args.repos.map((r) => r.name);
   if (new Set(names).size !== names.length) throw new Error(`repository names must be unique: ${names.join(", ")}`);
@@ -133,14 +198,10 @@ export function renderPgbackrestConf(args: PgbackrestConfArgs): string {
   const logPath = args.logPath ?? "/var/log/pgbackrest";
   const lockPath = args.lockPath ?? "/tmp/pgbackrest";
   const processMax = args.processMax ?? 2;
-  for (const [label, path] of [["spoolPath", spoolPath], ["logPath", logPath], ["lockPath", lockPath], ["pg.dataDir", args.pg.dataDir]]) {
+  for (const [label, path] of [["spoolPath", spoolPath], ["logPath", logPath], ["lockPath", lockPath]]) {
     assertPath(label, path);
   }
   assertCount("processMax", processMax);
-  const socketPath = args.pg.socketPath ?? "/var/run/postgresql";
-  assertPath("pg.socketPath", socketPath);
-  const user = args.pg.user ?? "postgres";
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(user)) throw new Error(`invalid pg user: ${user}`);
 
   const global = [
     "[global]",
@@ -159,36 +220,12 @@ export function renderPgbackrestConf(args: PgbackrestConfArgs): string {
     "log-level-file=detail",
     // Restores into a non-empty dir only rewrite what differs.
     "delta=y",
+    ...(args.tlsServer
+      ? ["", "# Repository host: PostgreSQL's archive-push arrives here over TLS, from authorized client certificates only", ...tlsServerLines(args.tlsServer)]
+      : []),
   ];
-  const stanza = [
-    `[${args.stanza}]`,
-    `pg1-path=${args.pg.dataDir}`,
-    `pg1-port=${args.pg.port ?? 5432}`,
-    `pg1-socket-path=${socketPath}`,
-    `pg1-user=${user}`,
-  ];
-  return `# Generated by the jewelry-shop Pulumi program; do not edit by hand.\n# Secrets are NOT here: see PGBACKREST_* environment variables.\n\n${global.join("\n")}\n\n${stanza.join("\n")}\n`;
-}
-
-export type PgbackrestSecretKind = "cipher-pass" | "s3-key" | "s3-key-secret";
-
-export interface PgbackrestSecretEnvVar {
-  /** Environment variable pgBackRest reads, e.g. PGBACKREST_REPO2_S3_KEY_SECRET. */
-  env: string;
-  repo: number;
-  repoName: string;
-  kind: PgbackrestSecretKind;
-}
-
-/** Every secret the rendered config leaves out, and the environment variable it must arrive in. */
-export function pgbackrestSecretEnvNames(repos: readonly PgbackrestRepo[]): PgbackrestSecretEnvVar[] {
-  return repos.flatMap((repo, i) => {
-    const n = i + 1;
-    const at = (kind: PgbackrestSecretKind): PgbackrestSecretEnvVar => ({
-      env: `PGBACKREST_REPO${n}_${kind.replace(/-/g, "_").toUpperCase()}`, repo: n, repoName: repo.name, kind,
-    });
-    return repo.type === "posix" ? [at("cipher-pass")] : [at("cipher-pass"), at("s3-key"), at("s3-key-secret")];
-  });
+  const stanza = pgStanzaSection(args.stanza, args.pg);
+  return `# Generated by the jewelry-shop Pulumi program; do not edit by hand.\n# Secrets are NOT here: see the include files in conf.d/.\n\n${global.join("\n")}\n\n${stanza.join("\n")}\n`;
 }
 
 /**
@@ -215,17 +252,58 @@ export interface PgbackrestSecretValues {
   s3Keys: Record<string, { accessKeyId: string; secretAccessKey: string }>;
 }
 
-/** The secret environment for the backup container: variable name -> value. */
-export function pgbackrestSecretEnv(repos: readonly PgbackrestRepo[], values: PgbackrestSecretValues): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const v of pgbackrestSecretEnvNames(repos)) {
-    if (v.kind === "cipher-pass") {
-      env[v.env] = deriveRepoCipherPass(values.backupEncryptionKey, v.repoName);
-      continue;
-    }
-    const key = values.s3Keys[v.repoName];
-    if (!key) throw new Error(`no S3 key given for repository ${v.repoName}`);
-    env[v.env] = v.kind === "s3-key" ? key.accessKeyId : key.secretAccessKey;
+/** One secret include file a repository needs; its name is known before any secret is. */
+export interface PgbackrestSecretIncludeFile {
+  /** Name inside <config-path>/conf.d/: repoN-cipher-pass.conf or repoN-s3-credentials.conf. */
+  file: string;
+  repo: number;
+  repoName: string;
+  kind: "cipher-pass" | "s3-credentials";
+}
+
+/** A rendered include: name inside <config-path>/conf.d/ and its text. */
+export interface PgbackrestSecretInclude {
+  file: string;
+  content: string;
+}
+
+/**
+ * The include files the repositories' secrets go to: every repository's cipher pass, and the
+ * access key of each object-storage one. Depends on the repositories only, so the upload paths are
+ * known at `pulumi preview` while the secret contents are not.
+ */
+export function pgbackrestSecretIncludeFiles(repos: readonly PgbackrestRepo[]): PgbackrestSecretIncludeFile[] {
+  return repos.flatMap((repo, i) => {
+    const n = i + 1;
+    const cipher: PgbackrestSecretIncludeFile = { file: `repo${n}-cipher-pass.conf`, repo: n, repoName: repo.name, kind: "cipher-pass" };
+    return repo.type === "posix" ? [cipher] : [cipher, { file: `repo${n}-s3-credentials.conf`, repo: n, repoName: repo.name, kind: "s3-credentials" }];
+  });
+}
+
+/** An ini value pgBackRest reads back unchanged: one line, no surrounding blanks. */
+function assertIniValue(label: string, value: string): void {
+  if (value === "" || /[\r\n]/.test(value) || value.trim() !== value) {
+    throw new Error(`${label} must be one non-empty line without surrounding blanks`);
   }
-  return env;
+}
+
+/** The text of one secret include file ([global] plus its repoN-* secret options). */
+export function renderPgbackrestSecretInclude(include: PgbackrestSecretIncludeFile, values: PgbackrestSecretValues): string {
+  const p = `repo${include.repo}-`;
+  let lines: string[];
+  if (include.kind === "cipher-pass") {
+    lines = [`${p}cipher-pass=${deriveRepoCipherPass(values.backupEncryptionKey, include.repoName)}`];
+  } else {
+    const key = values.s3Keys[include.repoName];
+    if (!key) throw new Error(`no S3 key given for repository ${include.repoName}`);
+    assertIniValue(`${include.repoName} accessKeyId`, key.accessKeyId);
+    assertIniValue(`${include.repoName} secretAccessKey`, key.secretAccessKey);
+    lines = [`${p}s3-key=${key.accessKeyId}`, `${p}s3-key-secret=${key.secretAccessKey}`];
+  }
+  return `# Generated by the jewelry-shop Pulumi program; do not edit by hand. Secret: mode 0600, pgBackRest's user only.\n[global]\n${lines.join("\n")}\n`;
+}
+
+/** Every secret include file of the repositories, rendered. */
+export function pgbackrestSecretIncludes(repos: readonly PgbackrestRepo[], values: PgbackrestSecretValues): PgbackrestSecretInclude[] {
+  return pgbackrestSecretIncludeFiles(repos).map((include) => ({ file: include.file, content: renderPgbackrestSecretInclude(include, values) }));
 }

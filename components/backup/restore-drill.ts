@@ -1,12 +1,12 @@
 // The restore drill: a scheduled proof that the backups restore. Pure renderer of a POSIX shell
-// script, run as the postgres user next to the cluster (it needs pgbackrest, pg_ctl and psql, and
-// the PGBACKREST_REPO<N>_CIPHER_PASS environment of the backup job). It restores the newest backup
-// of one repository into a scratch folder, starts it on a scratch port reachable only through a
-// socket in that folder, checks it answers, then removes everything and reports to Prometheus.
+// script, run as the postgres user next to the cluster (it needs pgbackrest, pg_ctl and psql; the
+// cipher passes come from <configPath>/conf.d/, as for the backup jobs). It restores the newest
+// backup of one repository into a scratch folder, starts it on a scratch port reachable only through
+// a socket in that folder, checks it answers, then removes everything and reports to Prometheus.
 
 export interface RestoreDrillArgs {
   stanza: string;
-  /** pgBackRest --config-path (pgbackrest.conf inside). */
+  /** pgBackRest --config-path: the DIRECTORY holding pgbackrest.conf and the secrets' conf.d/. */
   configPath: string;
   /** Repository to restore from (repo1 = 1): drilling the off-site ones proves they are usable. */
   repo: number;
@@ -37,6 +37,7 @@ function validate(args: RestoreDrillArgs): void {
     ["pgBinDir", args.pgBinDir], ["textfileDir", args.textfileDir]]) {
     if (!PLAIN_PATH.test(path)) throw new Error(`${label} must be an absolute plain path: ${path}`);
   }
+  if (args.configPath.endsWith(".conf")) throw new Error(`configPath is a directory (--config-path), not a file: ${args.configPath}`);
   // A unix socket path is limited to 107 bytes; the scratch folder adds ~40.
   if (args.scratchParent.length > 60) throw new Error("scratchParent is too long for a unix socket path");
   if (!Number.isInteger(args.repo) || args.repo < 1 || args.repo > 4) throw new RangeError(`repo must be 1-4: ${args.repo}`);

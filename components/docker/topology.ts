@@ -24,7 +24,7 @@ export const POSTGRES_DATA_ADDRESS = "172.30.2.10";
 
 /** Named volumes for everything that must outlive a container (checklist 11.7). */
 export const VOLUMES = [
-  "postgres-data", "postgres-socket", "wal-archive", "pgbackrest-repo", "pgbackrest-spool",
+  "postgres-data", "postgres-socket", "pgbackrest-repo", "pgbackrest-spool",
   "redis-data", "static", "media", "letsencrypt", "acme-webroot", "nginx-logs",
   "prometheus-data", "alertmanager-data", "grafana-data", "loki-data", "promtail-positions",
   "node-textfile",
@@ -72,5 +72,5 @@ export class DockerTopology extends pulumi.ComponentResource {
 
 /** Volumes whose loss loses customer data: protected from `pulumi destroy` in production. */
 function isPersistentData(volume: VolumeName): boolean {
-  return ["postgres-data", "wal-archive", "pgbackrest-repo", "media", "redis-data"].includes(volume);
+  return ["postgres-data", "pgbackrest-repo", "media", "redis-data"].includes(volume);
 }

@@ -1,8 +1,10 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServiceSize } from "../config";
+import { PGBACKREST_IMAGES, buildPgbackrestImage } from "../backup/pgbackrest-image";
+import { pgbackrestArchivePushCommand, renderPgHostPgbackrestConf } from "../backup/pgbackrest-pg-host-conf";
+import { PGBACKREST_STANZA, PGBACKREST_TLS_PATHS } from "../backup/repository-host";
 import { hardenedContainerArgs } from "../docker/hardening";
-import { IMAGES, pullImage } from "../docker/images";
 import { NETWORKS, POSTGRES_DATA_ADDRESS } from "../docker/topology";
 import type { ServiceCert } from "../tls/internal-ca";
 import { renderPgHbaConf } from "./pg-hba";
@@ -16,31 +18,49 @@ export const POSTGRES_PATHS = {
   key: "/etc/postgresql/tls/server.key",
   data: "/var/lib/postgresql/data",
   pgdata: "/var/lib/postgresql/data/pgdata",
-  walArchive: "/var/lib/postgresql/wal-archive",
   socketDir: "/var/run/postgresql",
+  pgbackrestConf: "/etc/pgbackrest/pgbackrest.conf",
+  pgbackrestSpool: "/var/spool/pgbackrest",
 } as const;
 
 /** uid/gid of `postgres` in the Debian-based official image. */
 export const POSTGRES_UID = "999";
 export const POSTGRES_CONTAINER = "jewelry-postgres";
 
+/** How this server's archive_command reaches pgBackRest's repository host (the backup container). */
+export interface PgbackrestClientArgs {
+  /** The repository host's name on the data network (its certificate carries it) and TLS port. */
+  readonly host: string;
+  readonly port: number;
+  /** Repository numbers it defines: WAL goes to each. */
+  readonly repos: readonly number[];
+  /** This server's client certificate; its CN is authorized on the repository host. */
+  readonly clientCert: ServiceCert;
+  readonly caCertPem: pulumi.Input<string>;
+  /** archive-async's queue, kept across restarts. */
+  readonly spoolVolume: docker.Volume;
+}
+
 export interface PostgresServerArgs {
-  /** Pinned image reference; defaults to IMAGES.postgres. */
-  readonly image?: string;
   readonly size: ServiceSize;
   readonly maxConnections: number;
   readonly network: docker.Network;
   readonly dataVolume: docker.Volume;
-  readonly walArchiveVolume: docker.Volume;
   /** Shared with the backup container so pgBackRest reaches the server over the local socket. */
   readonly socketVolume: docker.Volume;
   readonly superuserPassword: pulumi.Input<string>;
   readonly tls: ServiceCert;
+  readonly pgbackrest: PgbackrestClientArgs;
 }
 
 /**
  * PostgreSQL 16 on the internal `data` network only, at a fixed address that administrators reach
  * through an SSH tunnel to the Docker host; nothing is published (checklist 3.1, 11.x).
+ * WAL is archived with `pgbackrest archive-push` to the repository host over TLS (checklist 13.6);
+ * this container holds no repository secret. It runs no `pgbackrest server` of its own: the
+ * repository host backs up from the data volume it mounts read-only, so PostgreSQL stays the only
+ * long-running process here (a second one started before the entrypoint would become the
+ * postmaster's child, and its abnormal exit would be taken for a crashed backend).
  */
 export class PostgresServer extends pulumi.ComponentResource {
   readonly container: docker.Container;
@@ -49,6 +69,7 @@ export class PostgresServer extends pulumi.ComponentResource {
   readonly port = 5432;
   readonly postgresqlConf: string;
   readonly pgHbaConf: string;
+  readonly pgbackrestConf: string;
 
   constructor(name: string, args: PostgresServerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("jewelry-shop:index:PostgresServer", name, {}, opts);
@@ -60,14 +81,23 @@ export class PostgresServer extends pulumi.ComponentResource {
       tls: { certFile: POSTGRES_PATHS.cert, keyFile: POSTGRES_PATHS.key },
       hbaFile: POSTGRES_PATHS.hba,
       unixSocketDirectories: [POSTGRES_PATHS.socketDir],
-      archive: { dir: POSTGRES_PATHS.walArchive },
+      archive: { command: pgbackrestArchivePushCommand(PGBACKREST_STANZA) },
     });
     this.pgHbaConf = renderPgHbaConf({ allowedCidrs: [NETWORKS.data.subnet] });
+    this.pgbackrestConf = renderPgHostPgbackrestConf({
+      stanza: PGBACKREST_STANZA,
+      repositoryHost: {
+        host: args.pgbackrest.host, port: args.pgbackrest.port, repos: args.pgbackrest.repos,
+        certFile: PGBACKREST_TLS_PATHS.cert, keyFile: PGBACKREST_TLS_PATHS.key, caFile: PGBACKREST_TLS_PATHS.ca,
+      },
+      pg: { dataDir: POSTGRES_PATHS.pgdata, socketPath: POSTGRES_PATHS.socketDir },
+      spoolPath: POSTGRES_PATHS.pgbackrestSpool,
+    });
 
-    const image = pullImage(name, args.image ?? IMAGES.postgres, this);
+    const image = buildPgbackrestImage(name, PGBACKREST_IMAGES.postgres, this);
     const base = hardenedContainerArgs({
       containerName: POSTGRES_CONTAINER,
-      image: image.name,
+      image: image.imageName,
       size: args.size,
       healthcheck: { test: ["CMD-SHELL", `pg_isready -U postgres -h ${POSTGRES_PATHS.socketDir}`], startPeriod: "60s" },
       // The image's entrypoint starts as root to own its volumes, then drops to postgres (gosu).
@@ -75,8 +105,8 @@ export class PostgresServer extends pulumi.ComponentResource {
     });
     this.container = new docker.Container(`${name}-container`, {
       ...base,
-      // Own the archive volume before handing over to the image's entrypoint.
-      entrypoints: ["sh", "-c", `chown postgres:postgres ${POSTGRES_PATHS.walArchive} && chmod 0700 ${POSTGRES_PATHS.walArchive} && exec docker-entrypoint.sh "$@"`, "--"],
+      // Own the spool volume before handing over to the image's entrypoint.
+      entrypoints: ["sh", "-c", `chown postgres:postgres ${POSTGRES_PATHS.pgbackrestSpool} && chmod 0700 ${POSTGRES_PATHS.pgbackrestSpool} && exec docker-entrypoint.sh "$@"`, "--"],
       command: ["postgres", "-c", `config_file=${POSTGRES_PATHS.config}`],
       envs: [
         pulumi.interpolate`POSTGRES_PASSWORD=${args.superuserPassword}`,
@@ -88,7 +118,7 @@ export class PostgresServer extends pulumi.ComponentResource {
       networksAdvanced: [{ name: args.network.name, aliases: ["postgres"], ipv4Address: POSTGRES_DATA_ADDRESS }],
       volumes: [
         { volumeName: args.dataVolume.name, containerPath: POSTGRES_PATHS.data },
-        { volumeName: args.walArchiveVolume.name, containerPath: POSTGRES_PATHS.walArchive },
+        { volumeName: args.pgbackrest.spoolVolume.name, containerPath: POSTGRES_PATHS.pgbackrestSpool },
         { volumeName: args.socketVolume.name, containerPath: POSTGRES_PATHS.socketDir },
       ],
       uploads: [
@@ -97,6 +127,10 @@ export class PostgresServer extends pulumi.ComponentResource {
         { file: POSTGRES_PATHS.cert, content: args.tls.certPem, owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0644" },
         // PostgreSQL refuses a key readable by anyone but its owner.
         { file: POSTGRES_PATHS.key, content: args.tls.keyPem, owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0600" },
+        { file: POSTGRES_PATHS.pgbackrestConf, content: this.pgbackrestConf, permissions: "0644" },
+        { file: PGBACKREST_TLS_PATHS.ca, content: args.pgbackrest.caCertPem, permissions: "0644" },
+        { file: PGBACKREST_TLS_PATHS.cert, content: args.pgbackrest.clientCert.certPem, permissions: "0644" },
+        { file: PGBACKREST_TLS_PATHS.key, content: args.pgbackrest.clientCert.keyPem, owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0600" },
       ],
     }, { parent: this, dependsOn: [image], deleteBeforeReplace: true });
 

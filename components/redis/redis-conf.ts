@@ -30,6 +30,9 @@ export const DEFAULT_REDIS_SAVE_RULES: readonly (readonly [seconds: number, chan
   [60, 10_000],
 ];
 
+/** The default user's rules in redis.conf: off, no password, no keys, channels or commands. */
+export const REDIS_DEFAULT_USER_RULES = "off resetpass resetkeys resetchannels -@all";
+
 export interface RedisConfArgs {
   /** Addresses to listen on. Inside a container on an internal-only network, 0.0.0.0 is fine. */
   bind: readonly string[];
@@ -82,9 +85,7 @@ export function renderRedisConf(args: RedisConfArgs): string {
     "# A client that does not AUTH runs nothing (NOAUTH): the default user is off, without password.",
     "# Redis 7 refuses a second declaration of any user, so nothing included can turn it back on.",
     `user default ${REDIS_DEFAULT_USER_RULES}`,
-    "# The named users and their passwords, in a file of their own (a secret).",
-    "# No rename-command: ACLs deny commands per user.",
-    `include ${args.usersFile}`,
+    "# The named users are included at the end. No rename-command: ACLs deny commands per user.",
     "acllog-max-len 128",
     "# Refused to every user, whatever its ACL (Redis 7 defaults, stated so a policy can read them).",
     "enable-debug-command no",
@@ -120,11 +121,14 @@ export function renderRedisConf(args: RedisConfArgs): string {
     "# (renderRedisUsersFile replication) and masterauth in a separate include file.",
   ];
   if (args.replicationUser) lines.push(`masteruser ${args.replicationUser}`);
+  lines.push(
+    "",
+    "# The named users and their passwords, in a file of their own (a secret). Last on purpose: after",
+    "# an include, Redis 7.0 takes each further `save` line as a replacement instead of an addition.",
+    `include ${args.usersFile}`,
+  );
   return `${lines.join("\n")}\n`;
 }
-
-/** The default user's rules in redis.conf: off, no password, no keys, channels or commands. */
-export const REDIS_DEFAULT_USER_RULES = "off resetpass resetkeys resetchannels -@all";
 
 export interface RedisUsersArgs {
   /** The Django/Celery user (cache, broker, results). */

@@ -3,11 +3,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ServiceSize } from "../config";
 import { hardenedContainerArgs } from "../docker/hardening";
 import { IMAGES, pullImage } from "../docker/images";
-import { renderRedisAclFile, renderRedisConf, type RedisMaxmemoryPolicy } from "./redis-conf";
+import { renderRedisConf, renderRedisUsersFile, type RedisMaxmemoryPolicy } from "./redis-conf";
 
 export const REDIS_PATHS = {
   config: "/usr/local/etc/redis/redis.conf",
-  acl: "/usr/local/etc/redis/users.acl",
+  /** The users include (named users with their passwords). `.acl` keeps it recognisable as a secret file. */
+  users: "/usr/local/etc/redis/users.acl",
   data: "/data",
 } as const;
 
@@ -31,9 +32,10 @@ export interface RedisArgs {
 }
 
 /**
- * Redis 7 for Django's cache and Celery's broker (checklist 4.1–4.5): ACL users with the default user
- * off, AOF + RDB persistence on a volume, a memory ceiling with an eviction policy that never drops
- * queued tasks. Sentinel would add containers here; the ACL renderer already knows its user.
+ * Redis 7 for Django's cache and Celery's broker (checklist 4.1–4.5): the default user off in redis.conf
+ * (readable at preview), the named users and their passwords in an include (a secret), AOF + RDB
+ * persistence on a volume, a memory ceiling with an eviction policy that never drops queued tasks.
+ * Sentinel would add containers here; the users renderer already knows its user.
  */
 export class Redis extends pulumi.ComponentResource {
   readonly container: docker.Container;
@@ -52,13 +54,13 @@ export class Redis extends pulumi.ComponentResource {
     this.conf = renderRedisConf({
       bind: ["0.0.0.0"],
       port: REDIS_PORT,
-      aclFile: REDIS_PATHS.acl,
+      usersFile: REDIS_PATHS.users,
       dir: REDIS_PATHS.data,
       maxmemoryMb,
       maxmemoryPolicy: args.maxmemoryPolicy,
     });
-    const acl = pulumi.secret(pulumi.all([args.appPassword, args.exporterPassword]).apply(([app, exporter]) =>
-      renderRedisAclFile({ appUser: REDIS_USERS.app, appPassword: app, exporterUser: REDIS_USERS.exporter, exporterPassword: exporter })));
+    const users = pulumi.secret(pulumi.all([args.appPassword, args.exporterPassword]).apply(([app, exporter]) =>
+      renderRedisUsersFile({ appUser: REDIS_USERS.app, appPassword: app, exporterUser: REDIS_USERS.exporter, exporterPassword: exporter })));
 
     const image = pullImage(name, args.image ?? IMAGES.redis, this);
     const base = hardenedContainerArgs({
@@ -79,7 +81,7 @@ export class Redis extends pulumi.ComponentResource {
       volumes: [{ volumeName: args.dataVolume.name, containerPath: REDIS_PATHS.data }],
       uploads: [
         { file: REDIS_PATHS.config, content: this.conf, owner: REDIS_UID, group: REDIS_UID, permissions: "0644" },
-        { file: REDIS_PATHS.acl, content: acl, owner: REDIS_UID, group: REDIS_UID, permissions: "0600" },
+        { file: REDIS_PATHS.users, content: users, owner: REDIS_UID, group: REDIS_UID, permissions: "0600" },
       ],
     }, { parent: this, dependsOn: [image] });
 

@@ -7,9 +7,16 @@ export interface ServiceCertSpec {
   readonly ipAddresses?: readonly string[];
 }
 
+export interface ClientCertSpec {
+  /** The identity the server checks (pgBackRest's tls-server-auth matches the CN). */
+  readonly commonName: string;
+}
+
 export interface InternalCaArgs {
   /** Services that need a server certificate, by short name. */
   readonly services: Readonly<Record<string, ServiceCertSpec>>;
+  /** Clients that prove who they are with a certificate (mutual TLS), by short name. */
+  readonly clients?: Readonly<Record<string, ClientCertSpec>>;
 }
 
 export interface ServiceCert {
@@ -21,13 +28,17 @@ export interface ServiceCert {
 const YEAR_HOURS = 24 * 365;
 
 /**
- * A private CA for TLS inside the Docker host (PgBouncer to PostgreSQL, clients to PgBouncer), so
- * internal hops are encrypted and verified (verify-full) without a public certificate.
+ * A private CA for TLS inside the Docker host (PgBouncer to PostgreSQL, clients to PgBouncer, the
+ * PostgreSQL host to pgBackRest's repository host), so internal hops are encrypted and verified
+ * (verify-full) without a public certificate; client certificates where the server authenticates
+ * its clients by certificate (pgBackRest's TLS server).
  * Certificates renew on the `pulumi up` after they enter their last 30 days.
  */
 export class InternalCa extends pulumi.ComponentResource {
   readonly caCertPem: pulumi.Output<string>;
   readonly certs: Readonly<Record<string, ServiceCert>>;
+  /** Client certificates: usable only for client authentication, never to impersonate a server. */
+  readonly clientCerts: Readonly<Record<string, ServiceCert>>;
 
   constructor(name: string, args: InternalCaArgs, opts?: pulumi.ComponentResourceOptions) {
     super("jewelry-shop:index:InternalCa", name, {}, opts);
@@ -42,26 +53,37 @@ export class InternalCa extends pulumi.ComponentResource {
     }, { parent: this });
     this.caCertPem = caCert.certPem;
 
-    const certs: Record<string, ServiceCert> = {};
-    for (const [service, spec] of Object.entries(args.services)) {
-      const key = new tls.PrivateKey(`${name}-${service}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
-      const request = new tls.CertRequest(`${name}-${service}-csr`, {
+    const issue = (id: string, subject: { commonName: string; dnsNames?: readonly string[]; ipAddresses?: readonly string[] },
+      use: "server_auth" | "client_auth"): ServiceCert => {
+      const key = new tls.PrivateKey(`${name}-${id}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+      const request = new tls.CertRequest(`${name}-${id}-csr`, {
         privateKeyPem: key.privateKeyPem,
-        subject: { commonName: spec.dnsNames[0], organization: "jewelry-shop" },
-        dnsNames: [...spec.dnsNames],
-        ipAddresses: [...(spec.ipAddresses ?? [])],
+        subject: { commonName: subject.commonName, organization: "jewelry-shop" },
+        dnsNames: [...(subject.dnsNames ?? [])],
+        ipAddresses: [...(subject.ipAddresses ?? [])],
       }, { parent: this });
-      const cert = new tls.LocallySignedCert(`${name}-${service}-cert`, {
+      const cert = new tls.LocallySignedCert(`${name}-${id}-cert`, {
         certRequestPem: request.certRequestPem,
         caPrivateKeyPem: caKey.privateKeyPem,
         caCertPem: caCert.certPem,
         validityPeriodHours: 2 * YEAR_HOURS,
         earlyRenewalHours: 30 * 24,
-        allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+        allowedUses: ["digital_signature", "key_encipherment", use],
       }, { parent: this });
-      certs[service] = { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem) };
+      return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem) };
+    };
+
+    const certs: Record<string, ServiceCert> = {};
+    for (const [service, spec] of Object.entries(args.services)) {
+      certs[service] = issue(service, { commonName: spec.dnsNames[0], dnsNames: spec.dnsNames, ipAddresses: spec.ipAddresses }, "server_auth");
     }
     this.certs = certs;
+    const clientCerts: Record<string, ServiceCert> = {};
+    for (const [client, spec] of Object.entries(args.clients ?? {})) {
+      // "-client-" keeps a client's resource names apart from a service of the same short name.
+      clientCerts[client] = issue(`client-${client}`, { commonName: spec.commonName }, "client_auth");
+    }
+    this.clientCerts = clientCerts;
     this.registerOutputs({ caCertPem: this.caCertPem });
   }
 }

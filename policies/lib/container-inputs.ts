@@ -1,7 +1,7 @@
 // Reading docker containers (and other resources) the way the engine hands them to a policy: values
 // may be unknown at preview (UnknownValueError on access) and optional inputs may be missing.
 import { UnknownValueError, type PolicyResource } from "@pulumi/policy";
-import { parseImageRef } from "./containers";
+import { parseImageRef, serviceOfImage, type ServiceKind } from "./containers";
 import { CONTAINER } from "./resource-types";
 import { knownElements as splitKnown, readKnown } from "./unknowns";
 
@@ -49,6 +49,11 @@ export function reportMissingService(resources: readonly PolicyResource[], repor
 export function imageOf(container: PolicyResource): string {
   const image = known(() => container.props.image as string | undefined);
   return typeof image === "string" ? image : "";
+}
+
+/** The container runs this data or edge service, recognised by its image name (containers.ts). */
+export function runsService(container: PolicyResource, service: ServiceKind): boolean {
+  return serviceOfImage(parseImageRef(imageOf(container))) === service;
 }
 
 export function runsImage(container: PolicyResource, repository: RegExp): boolean {

@@ -22,7 +22,12 @@ export interface PgbackrestConf {
 
 const PGBACKREST_CONF = /(^|\/)pgbackrest\.conf$/;
 
-/** Every pgbackrest.conf upload with known content; options of all sections merged, later ones winning. */
+/**
+ * Every pgbackrest.conf upload with known content that defines repositories; options of all sections
+ * merged, later ones winning. A repository with `repoN-host` is a pointer to a repository host (the
+ * PostgreSQL side of a dedicated backup host): it is judged where it is defined, so it is left out,
+ * and a file holding only such pointers is no repository configuration at all.
+ */
 export function pgbackrestConfs(resources: readonly PolicyResource[]): PgbackrestConf[] {
   return containers(resources).flatMap((container) =>
     knownUploads(container, PGBACKREST_CONF).map(({ file, content }) => {
@@ -36,9 +41,10 @@ export function pgbackrestConfs(resources: readonly PolicyResource[]): Pgbackres
         }
       }
       const repos = [...byRepo.entries()].sort(([a], [b]) => a - b)
+        .filter(([, options]) => !options.has("host"))
         .map(([index, options]) => ({ index, type: options.get("type") ?? "posix", options }));
       return { container, file, repos };
-    }),
+    }).filter((conf) => conf.repos.length > 0),
   );
 }
 

@@ -1,7 +1,9 @@
 // redis.conf as Redis reads it: one directive per line, arguments split on spaces with "…"/'…'
 // quoting; for a single-valued directive the LAST occurrence wins. Command-line `--name value`
 // arguments are appended after the file (Redis does the same), so `redis-server /etc/redis.conf
-// --appendonly no` turns AOF off whatever the file says.
+// --appendonly no` turns AOF off whatever the file says. `user` is not last-wins: each line declares
+// one user, and Redis 7 refuses to start when a user is declared twice anywhere in its configuration
+// (included files and command line too), so a single declaration is final.
 
 export interface RedisDirective {
   readonly name: string;
@@ -50,6 +52,12 @@ const argWords = (arg: string): string[] => (arg.trim() === "" ? [""] : splitWor
 export const redisCommandLineDirectives = (options: ReadonlyArray<readonly [string, readonly string[]]>): RedisDirective[] =>
   options.map(([name, args]) => ({ name: name.toLowerCase(), args: args.flatMap(argWords) }));
 
+/** One `user NAME rules…` declaration. */
+export interface RedisUserDeclaration {
+  readonly name: string;
+  readonly rules: readonly string[];
+}
+
 /** The settings in effect, with Redis 7's defaults where nothing says otherwise. */
 export interface RedisSettings {
   /** Last value of a single-valued directive (lower-cased name), joined by spaces. */
@@ -58,6 +66,10 @@ export interface RedisSettings {
   readonly saveRules: ReadonlyArray<readonly [seconds: number, changes: number]>;
   /** `include` paths: their content is not followed, a rule must say so. */
   readonly includes: readonly string[];
+  /** Every `user` declaration, in order (duplicates kept: Redis 7 refuses them, a rule may say so). */
+  readonly users: readonly RedisUserDeclaration[];
+  /** The directives these settings were read from, in order (to follow includes). */
+  readonly directives: readonly RedisDirective[];
 }
 
 /** Redis 7 default when no `save` line is given. */
@@ -67,6 +79,7 @@ export function redisSettings(directives: readonly RedisDirective[]): RedisSetti
   const last = new Map<string, string>();
   let saveRules: Array<readonly [number, number]> | undefined;
   const includes: string[] = [];
+  const users: RedisUserDeclaration[] = [];
   for (const d of directives) {
     if (d.name === "save") {
       // The first `save` replaces the defaults; `save ""` clears; each further line adds rules.
@@ -78,6 +91,8 @@ export function redisSettings(directives: readonly RedisDirective[]): RedisSetti
       for (let i = 0; i + 1 < d.args.length; i += 2) saveRules.push([Number(d.args[i]), Number(d.args[i + 1])]);
     } else if (d.name === "include") {
       includes.push(...d.args);
+    } else if (d.name === "user") {
+      if (d.args.length > 0) users.push({ name: d.args[0], rules: d.args.slice(1) });
     } else {
       last.set(d.name, d.args.join(" "));
     }
@@ -86,7 +101,39 @@ export function redisSettings(directives: readonly RedisDirective[]): RedisSetti
     get: (name) => last.get(name.toLowerCase()),
     saveRules: saveRules ?? REDIS_DEFAULT_SAVE_RULES,
     includes,
+    users,
+    directives,
   };
+}
+
+/**
+ * Replaces each `include PATH` with the directives of that file, where Redis reads them. `read`
+ * returns the file's text, or throws (e.g. an UnknownValueError when its content is unknown at
+ * preview). Cycles and runaway nesting stop with an error rather than looping.
+ */
+export function expandRedisIncludes(directives: readonly RedisDirective[], read: (path: string) => string, depth = 0): RedisDirective[] {
+  if (depth > 8) throw new Error("redis.conf includes nest deeper than 8 levels");
+  return directives.flatMap((d) => (d.name === "include"
+    ? d.args.flatMap((path) => expandRedisIncludes(parseRedisConf(read(path)), read, depth + 1))
+    : [d]));
+}
+
+/**
+ * Whether a declared user lets a client in without AUTH. Redis resets a declared user (off, no
+ * password) before applying its rules, and authenticates a new connection as `default` only when
+ * that user is on with nopass; `>pw`/`#hash`, `resetpass` and `reset` clear nopass.
+ */
+export function redisUserAdmitsWithoutAuth(rules: readonly string[]): boolean {
+  let on = false;
+  let nopass = false;
+  for (const rule of rules.map((r) => r.toLowerCase())) {
+    if (rule === "on") on = true;
+    else if (rule === "off") on = false;
+    else if (rule === "nopass") nopass = true;
+    else if (rule === "resetpass" || rule.startsWith(">") || rule.startsWith("#")) nopass = false;
+    else if (rule === "reset") [on, nopass] = [false, false];
+  }
+  return on && nopass;
 }
 
 /** "4gb", "512mb", "1000000" -> bytes (Redis units: k/kb, m/mb, g/gb). */

@@ -5,6 +5,7 @@
 // neither was typed into the program. Unknown values are never literals and are not judged here
 // (the offline check sees the SDK's secret wrappers and covers "is it marked secret").
 import type { PolicyResource } from "@pulumi/policy";
+import { SECRETS_DIR } from "./app-settings";
 import { RANDOM_BYTES, RANDOM_PASSWORD, RANDOM_STRING, TLS_PRIVATE_KEY } from "./resource-types";
 import type { StackContext } from "./stack-context";
 import { readKnown } from "./unknowns";
@@ -55,10 +56,10 @@ export function isSecretEnvName(name: string): boolean {
   return SECRET_ENV_NAME.test(upper) && !NOT_SECRET_ENV_NAME.test(upper);
 }
 
-/** userlist.txt, users.acl, server.key, privkey.pem, *password*, *secret*, *.pgpass. */
+/** Anything under /run/secrets (Docker's secrets folder), userlist.txt, users.acl, server.key, privkey.pem, *password*, *secret*, *.pgpass. */
 export function isSecretFilePath(path: string): boolean {
   const base = path.split("/").pop() ?? path;
-  return /(userlist|\.acl$|\.key$|privkey|password|secret|pgpass|credentials)/i.test(base);
+  return path.startsWith(`${SECRETS_DIR}/`) || /(userlist|\.acl$|\.key$|privkey|password|secret|pgpass|credentials)/i.test(base);
 }
 
 /** The password inside a URL's user-info ("postgres://user:pw@host/db" -> "pw"). */

@@ -1,10 +1,9 @@
 // Recognising the platform's services among a stack's containers by what the engine shows (image,
 // env, uploaded files), never by this program's resource names, so a stack written by hand is judged too.
 import type { PolicyResource } from "@pulumi/policy";
-import { argvOf, containers, runsImage, uploadsOf, uploadText, UNKNOWN } from "./container-inputs";
+import { argvOf, containers, runsService, uploadsOf, uploadText, UNKNOWN } from "./container-inputs";
 import { appContainers as djangoContainers } from "./stack-resources";
 import { parseNginxConf, type NginxDirective } from "./nginx-conf";
-import { containerEnv, envValue } from "./containers";
 
 /** Django app containers (web, workers, deploy jobs): DJANGO_SETTINGS_MODULE is in their env. */
 export function appContainers(resources: readonly PolicyResource[]): PolicyResource[] {
@@ -33,17 +32,11 @@ export interface NginxContainer {
 /** Containers that run nginx (by image, or by receiving an nginx.conf), with their parsed main config. */
 export function nginxContainers(resources: readonly PolicyResource[]): NginxContainer[] {
   return containers(resources)
-    .filter((c) => runsImage(c, /^(nginx|nginxinc\/nginx-unprivileged|bitnami\/nginx)$/) || uploadsOf(c).some((u) => NGINX_CONF.test(u.file)))
+    .filter((c) => runsService(c, "nginx") || uploadsOf(c).some((u) => NGINX_CONF.test(u.file)))
     .map((container) => {
       const text = uploadText(container, NGINX_CONF);
       return { container, conf: text === undefined ? [] : parseNginxConf(text) };
     });
-}
-
-/** Whether env var `name` is set and non-empty (undecidable while unknown entries could hold it). */
-export function hasNonEmptyEnv(container: PolicyResource, name: string): boolean {
-  const value = envValue(containerEnv(container.props), name);
-  return value !== undefined && value.trim() !== "";
 }
 
 /** Every upload on the container whose path matches, with known content; unknown content is skipped. */

@@ -38,6 +38,19 @@ export function deploymentEnvironment(configured: string | undefined, stack: str
   return "production";
 }
 
+/**
+ * The day exemptions are judged on: today (UTC), or JEWELRY_SHOP_POLICY_DATE (YYYY-MM-DD) to re-run an
+ * audit as of a given day.
+ */
+function judgementDay(env: Env, now: Date): string {
+  const given = env.JEWELRY_SHOP_POLICY_DATE;
+  if (given === undefined || given === "") return now.toISOString().slice(0, 10);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(given) || Number.isNaN(Date.parse(`${given}T00:00:00Z`))) {
+    throw new Error(`JEWELRY_SHOP_POLICY_DATE must be a date YYYY-MM-DD, got "${given}"`);
+  }
+  return given;
+}
+
 export function readStackContext(env: Env = process.env, now: Date = new Date()): StackContext {
   const config = parseJsonObject(env.PULUMI_CONFIG, "PULUMI_CONFIG");
   const stack = env.PULUMI_NODEJS_STACK ?? env.PULUMI_STACK ?? "";
@@ -48,7 +61,7 @@ export function readStackContext(env: Env = process.env, now: Date = new Date())
     environment: deploymentEnvironment(config[`${CONFIG_NAMESPACE}:environment`], stack),
     config,
     secretKeys: Array.isArray(secretKeys) ? secretKeys.filter((k): k is string => typeof k === "string") : undefined,
-    today: now.toISOString().slice(0, 10),
+    today: judgementDay(env, now),
   };
 }
 

@@ -1,9 +1,10 @@
 // Pure pieces of the check engine: no program run, no pack.
 import { describe, expect, it } from "vitest";
 import type { AnalyzerInfo } from "../../check/analyzer-client";
-import { isSecretEnvName, isSecretFilePath } from "../../check/offline-findings";
+import { isSecretEnvName, isSecretFilePath, offlineFindings } from "../../check/offline-findings";
+import { wrapSecret } from "../../check/property-values";
 import { parsePolicyPackConfig, reconcilePolicyConfig } from "../../check/policy-config";
-import { durationSeconds, engineUrn } from "../../check/run-program";
+import { durationSeconds, engineUrn, type CapturedResource } from "../../check/run-program";
 import { OFFLINE_SECRET_PLACEHOLDER, readStackConfig } from "../../check/stack-config";
 import { fixtureRoot } from "./run-cli";
 
@@ -85,5 +86,26 @@ describe("offline secret rule", () => {
   it("treats userlists, ACLs, keys and password files as secret files", () => {
     expect(["/etc/pgbouncer/userlist.txt", "/etc/redis/users.acl", "/tls/server.key", "/run/db_password"].every(isSecretFilePath)).toBe(true);
     expect(isSecretFilePath("/etc/nginx/nginx.conf")).toBe(false);
+  });
+
+  it("treats every file under /run/secrets as a secret file, whatever its name", () => {
+    for (const file of ["/run/secrets/SENTRY_DSN", "/run/secrets/TWILIO_AUTH_TOKEN", "/run/secrets/DATABASE_URL"]) expect(isSecretFilePath(file), file).toBe(true);
+    expect(isSecretFilePath("/run/secretsX/DSN")).toBe(false);
+  });
+
+  it("flags a plain-text upload under /run/secrets, mandatory in production, and not a secret one", () => {
+    const app = {
+      type: "docker:index/container:Container", name: "app-web", urn: "urn:pulumi:production::p::docker:index/container:Container::app-web",
+      custom: true, version: "", dependencies: [], propertyDependencies: {}, options: { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [], customTimeouts: { create: 0, update: 0, delete: 0 } },
+      object: {
+        uploads: [
+          { file: "/run/secrets/TWILIO_AUTH_TOKEN", content: "0123456789abcdef0123456789abcdef" },
+          { file: "/run/secrets/SENTRY_DSN", content: wrapSecret("https://k@o0.ingest.sentry.io/1") },
+        ],
+      },
+    } satisfies CapturedResource;
+    expect(offlineFindings([app], "production").map((f) => [f.kind, f.subject, f.level])).toEqual([
+      ["plaintext-secret-file", "/run/secrets/TWILIO_AUTH_TOKEN", "mandatory"],
+    ]);
   });
 });

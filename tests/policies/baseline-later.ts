@@ -1,6 +1,7 @@
 // A stack compliant with the policies of sections 5, 6, 8, 9, 10, 12, 13 and 14, as the engine
 // would hand it at preview (generated secrets unknown). Config files come from the program's own
 // renderers, so these tests also prove the renderers' output passes the pack. Each test mutates one field.
+import { secretsEntrypoint } from "../../components/app/secret-files";
 import { renderBackupCrontab } from "../../components/backup/backup-schedule";
 import { renderPgbackrestConf } from "../../components/backup/pgbackrest-conf";
 import { CLOUDFLARE_IPV4_RANGES, certbotLoop } from "../../components/edge/edge-files";
@@ -37,14 +38,20 @@ export const nginxArgs: NginxConfArgs = {
 export const appEnv = [
   "DJANGO_SETTINGS_MODULE=config.settings.production",
   "ENVIRONMENT=production",
-  UNKNOWN, // DJANGO_SECRET_KEY=<generated>: unknown at preview
   "EMAIL_PROVIDER=sendgrid",
-  "SENDGRID_API_KEY=SG.abcdefghijklmnop",
   "DEFAULT_FROM_EMAIL=Jewelry Shop <noreply@jewelry-shop.com>",
-  "SENTRY_DSN=https://0123456789abcdef0123456789abcdef@o12345.ingest.sentry.io/67890",
   "SENTRY_ENVIRONMENT=production",
   "REDIS_HOST=redis",
   "REDIS_PORT=6379",
+];
+
+export const SENTRY_DSN = "https://0123456789abcdef0123456789abcdef@o12345.ingest.sentry.io/67890";
+
+/** The app's credentials as the program delivers them: files under /run/secrets, path known, content secret. */
+export const appSecretFiles = (): { file: string; content: string }[] => [
+  { file: "/run/secrets/DJANGO_SECRET_KEY", content: UNKNOWN }, // generated: unknown at preview
+  { file: "/run/secrets/SENDGRID_API_KEY", content: "SG.abcdefghijklmnop" },
+  { file: "/run/secrets/SENTRY_DSN", content: SENTRY_DSN },
 ];
 
 const repos = [
@@ -77,7 +84,10 @@ receivers:
 
 const job = (id: string): TestResource => ({
   type: CONTAINER, name: `app-${id}`,
-  props: { name: `jewelry-${id}`, image: "ghcr.io/jewelry/shop:1.0.0", envs: appEnv, command: ["python", "manage.py", id, "--noinput"], restart: "no", attach: true },
+  props: {
+    name: `jewelry-${id}`, image: "ghcr.io/jewelry/shop:1.0.0", entrypoints: secretsEntrypoint(), envs: appEnv, uploads: appSecretFiles(),
+    command: ["python", "manage.py", id, "--noinput"], restart: "no", attach: true,
+  },
 });
 
 /** A fresh copy of the compliant stack. */
@@ -88,7 +98,10 @@ export function baselineLater(): TestResource[] {
     job("compilemessages"),
     {
       type: CONTAINER, name: "app-web",
-      props: { name: "jewelry-web", image: "ghcr.io/jewelry/shop:1.0.0", envs: appEnv, command: ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000"], restart: "unless-stopped" },
+      props: {
+        name: "jewelry-web", image: "ghcr.io/jewelry/shop:1.0.0", entrypoints: secretsEntrypoint(), envs: appEnv, uploads: appSecretFiles(),
+        command: ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000"], restart: "unless-stopped",
+      },
       // The engine lists dependsOn among a resource's dependencies; the harness models edges as property dependencies.
       propertyDependencies: { command: ["app-migrate", "app-collectstatic", "app-compilemessages"] },
     },
@@ -215,6 +228,12 @@ export function editUpload(props: Props, file: string, edit: (text: string) => s
 export function setEnv(props: Props, key: string, value: string | undefined): void {
   const envs = (props.envs as string[]).filter((e) => !e.startsWith(`${key}=`));
   props.envs = value === undefined ? envs : [...envs, `${key}=${value}`];
+}
+
+/** Replaces the content of (or with undefined removes) a container's secret file /run/secrets/<name>. */
+export function setSecretFile(props: Props, name: string, content: string | undefined): void {
+  const uploads = ((props.uploads ?? []) as { file: string; content: string }[]).filter((u) => u.file !== `/run/secrets/${name}`);
+  props.uploads = content === undefined ? uploads : [...uploads, { file: `/run/secrets/${name}`, content }];
 }
 
 /** Messages of one policy's findings over `resources` in production. */

@@ -2,13 +2,15 @@
 // (config files from its real renderers) but built by hand, so each test changes ONE field.
 // `secretsKnown: false` is a first deployment's preview (every generated value unknown);
 // `true` is an update's preview (generated values known and handed over unwrapped).
+import { secretsEntrypoint } from "../../components/app/secret-files";
 import { renderPgbouncerIni } from "../../components/pgbouncer/pgbouncer-ini";
 import { renderPgHbaConf } from "../../components/postgres/pg-hba";
 import { renderPostgresqlConf } from "../../components/postgres/postgresql-conf";
-import { renderRedisConf } from "../../components/redis/redis-conf";
+import { renderRedisConf, renderRedisUsersFile } from "../../components/redis/redis-conf";
 import {
   CONTAINER, DYNAMIC_RESOURCE, NETWORK, PG_DATABASE, PG_ROLE, RANDOM_BYTES, RANDOM_PASSWORD, REMOTE_IMAGE,
 } from "../../policies/lib/resource-types";
+import { SECRETS_DIR } from "../../policies/lib/app-settings";
 import type { StackContext } from "../../policies/lib/stack-context";
 import { UNKNOWN, type TestResource } from "./harness";
 
@@ -21,6 +23,7 @@ export const GENERATED = {
   postgresPassword: "PgSuperUser4Tq9Zr2Wm7Xk3Vn8Bp5Lc1Hd6Jf0A",
   appDbPassword: "AppRole7Yt4Qw9Er2Ty5Ui8Op3As6Df1Gh0JkL2",
   redisPassword: "RedisApp3Zx8Cv5Bn2Mq7Wl4Ek9Rt6Yu1Io0PaSd",
+  redisExporterPassword: "RedisExp8Kj3Hg6Fd1Sa4Lz7Xc2Vb5Nm0Qw9ErTy",
   backupKeyBase64: Buffer.alloc(32, 0xfb).toString("base64"),
   fieldKeyBase64: Buffer.alloc(32, 0x3e).toString("base64"),
 } as const;
@@ -69,7 +72,7 @@ const hardened = (name: string, image: string, memory: number, cpus: string) => 
 const POSTGRES_CONF = "/etc/postgresql/postgresql.conf";
 const PG_HBA = "/etc/postgresql/pg_hba.conf";
 const REDIS_CONF = "/usr/local/etc/redis/redis.conf";
-const REDIS_ACL = "/usr/local/etc/redis/users.acl";
+const REDIS_USERS = "/usr/local/etc/redis/users.acl";
 const PGBOUNCER_INI = "/etc/pgbouncer/pgbouncer.ini";
 
 export const postgresConf = renderPostgresqlConf({
@@ -78,8 +81,10 @@ export const postgresConf = renderPostgresqlConf({
   hbaFile: PG_HBA, archive: { dir: "/var/lib/postgresql/wal-archive" },
 });
 export const pgHba = renderPgHbaConf({ allowedCidrs: ["172.30.2.0/24"] });
-export const redisConf = renderRedisConf({ bind: ["0.0.0.0"], port: 6379, aclFile: REDIS_ACL, dir: "/data", maxmemoryMb: 768, maxmemoryPolicy: "volatile-lru" });
-export const redisAcl = (appPassword: string) => `user default off resetpass resetkeys resetchannels -@all\nuser jewelry reset on >${appPassword} ~* &* +@all -@dangerous\n`;
+export const redisConf = renderRedisConf({ bind: ["0.0.0.0"], port: 6379, usersFile: REDIS_USERS, dir: "/data", maxmemoryMb: 768, maxmemoryPolicy: "volatile-lru" });
+export const redisUsers = renderRedisUsersFile({
+  appUser: "jewelry", appPassword: GENERATED.redisPassword, exporterUser: "exporter", exporterPassword: GENERATED.redisExporterPassword,
+});
 export const pgbouncerIni = renderPgbouncerIni({
   database: { dbname: "jewelry_shop", host: "jewelry-postgres" },
   authUser: "pgbouncer_auth", authQuery: "SELECT usename, passwd FROM pgbouncer.get_auth($1)", authFile: "/etc/pgbouncer/userlist.txt",
@@ -88,39 +93,47 @@ export const pgbouncerIni = renderPgbouncerIni({
   pool: { maxDbConnections: 189, defaultPoolSize: 171, reservePoolSize: 18, maxClientConn: 1890 },
 });
 
-/** The app's env: plain settings known, secrets known or unknown. */
-export function appEnvs(secretsKnown: boolean, database: { host: string; user: string; password: string; viaPgbouncer: boolean }): string[] {
-  const secret = (name: string, value: string) => (secretsKnown ? `${name}=${value}` : UNKNOWN);
+/** A credential file as the program uploads it (components/app/secret-files.ts). */
+export const secretFile = (name: string, content: string) => ({ file: `${SECRETS_DIR}/${name}`, content, permissions: "0444" });
+
+/** The app's settings: plain env entries (known), credentials as secret files (content known or unknown). */
+export function appInputs(secretsKnown: boolean, database: { host: string; user: string; password: string; viaPgbouncer: boolean }): { envs: string[]; uploads: ReturnType<typeof secretFile>[] } {
+  const secret = (name: string, value: string) => secretFile(name, secretsKnown ? value : UNKNOWN);
   const port = database.viaPgbouncer ? 6432 : 5432;
-  return [
-    "DJANGO_SETTINGS_MODULE=config.settings.production",
-    "DEBUG=False",
-    "DJANGO_ALLOWED_HOSTS=shop.example.org,www.shop.example.org",
-    "SITE_URL=https://shop.example.org",
-    secret("DJANGO_SECRET_KEY", GENERATED.djangoSecretKey),
-    secret("BACKUP_ENCRYPTION_KEY", urlSafe(GENERATED.backupKeyBase64)),
-    secret("FIELD_ENCRYPTION_KEY", urlSafe(GENERATED.fieldKeyBase64)),
-    `DB_HOST=${database.host}`,
-    `DB_PORT=${port}`,
-    "DB_NAME=jewelry_shop",
-    `DB_USER=${database.user}`,
-    secret("APP_DB_PASSWORD", database.password),
-    secret("DATABASE_URL", `postgres://${database.user}:${database.password}@${database.host}:${port}/jewelry_shop?sslmode=verify-full`),
-    `USE_PGBOUNCER=${database.viaPgbouncer ? "True" : "False"}`,
-    "REDIS_HOST=jewelry-redis",
-    secret("REDIS_PASSWORD", GENERATED.redisPassword),
-    secret("REDIS_URL", `redis://jewelry:${GENERATED.redisPassword}@jewelry-redis:6379/0`),
-    "EMAIL_PROVIDER=sendgrid",
-    "DEFAULT_FROM_EMAIL=shop@shop.example.org",
-    "SENTRY_ENVIRONMENT=production",
-    secret("SENTRY_DSN", CONFIG_SECRETS["jewelry-shop:sentryDsn"]),
-    "STRIPE_PUBLISHABLE_KEY=pk_live_51ExampleOnlyReplaceMe0000",
-    secret("STRIPE_SECRET_KEY", CONFIG_SECRETS["jewelry-shop:stripeSecretKey"]),
-    secret("STRIPE_WEBHOOK_SECRET", CONFIG_SECRETS["jewelry-shop:stripeWebhookSecret"]),
-    "TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000",
-    secret("TWILIO_AUTH_TOKEN", CONFIG_SECRETS["jewelry-shop:twilioAuthToken"]),
-    "TWILIO_PHONE_NUMBER=+15550100000",
-  ];
+  return {
+    envs: [
+      "DJANGO_SETTINGS_MODULE=config.settings.production",
+      "DEBUG=False",
+      "DJANGO_ALLOWED_HOSTS=shop.example.org,www.shop.example.org",
+      "SITE_URL=https://shop.example.org",
+      `DB_HOST=${database.host}`,
+      `DB_PORT=${port}`,
+      "DB_NAME=jewelry_shop",
+      `DB_USER=${database.user}`,
+      `USE_PGBOUNCER=${database.viaPgbouncer ? "True" : "False"}`,
+      "REDIS_HOST=jewelry-redis",
+      "EMAIL_PROVIDER=sendgrid",
+      "DEFAULT_FROM_EMAIL=shop@shop.example.org",
+      "SENTRY_ENVIRONMENT=production",
+      "STRIPE_PUBLISHABLE_KEY=pk_live_51ExampleOnlyReplaceMe0000",
+      "TWILIO_ACCOUNT_SID=AC00000000000000000000000000000000",
+      "TWILIO_PHONE_NUMBER=+15550100000",
+    ],
+    uploads: [
+      secret("DJANGO_SECRET_KEY", GENERATED.djangoSecretKey),
+      secret("BACKUP_ENCRYPTION_KEY", urlSafe(GENERATED.backupKeyBase64)),
+      secret("FIELD_ENCRYPTION_KEY", urlSafe(GENERATED.fieldKeyBase64)),
+      secret("APP_DB_PASSWORD", database.password),
+      secret("DATABASE_URL", `postgres://${database.user}:${database.password}@${database.host}:${port}/jewelry_shop?sslmode=verify-full`),
+      secret("REDIS_PASSWORD", GENERATED.redisPassword),
+      secret("REDIS_URL", `redis://jewelry:${GENERATED.redisPassword}@jewelry-redis:6379/0`),
+      // Config secrets are known at every preview.
+      secretFile("SENTRY_DSN", CONFIG_SECRETS["jewelry-shop:sentryDsn"]),
+      secretFile("STRIPE_SECRET_KEY", CONFIG_SECRETS["jewelry-shop:stripeSecretKey"]),
+      secretFile("STRIPE_WEBHOOK_SECRET", CONFIG_SECRETS["jewelry-shop:stripeWebhookSecret"]),
+      secretFile("TWILIO_AUTH_TOKEN", CONFIG_SECRETS["jewelry-shop:twilioAuthToken"]),
+    ],
+  };
 }
 
 const APP_SOURCES = ["secrets-django-secret-key", "secrets-backup-encryption-key", "secrets-field-encryption-key", "secrets-app-db-password", "secrets-redis-password"];
@@ -134,8 +147,11 @@ export function baseline(options: { secretsKnown: boolean } = { secretsKnown: tr
   const bytes = (name: string, base64: string): TestResource => ({ type: RANDOM_BYTES, name, props: { length: 32, keepers, base64: generated(base64) } });
   const network = (purpose: string, internal: boolean): TestResource => ({ type: NETWORK, name: `topology-${purpose}`, props: { name: `jewelry-${purpose}`, driver: "bridge", internal } });
   const app = (name: string, extra: Record<string, unknown>, database = { host: "jewelry-pgbouncer", user: "jewelry_app", password: GENERATED.appDbPassword, viaPgbouncer: true }) => ({
-    type: CONTAINER, name, propertyDependencies: { envs: APP_SOURCES },
-    props: { ...hardened(`jewelry-${name}`, "registry.example.org/jewelry-shop/web:v1.0.0", 2048, "2"), user: "appuser:appgroup", envs: appEnvs(known, database), ...extra },
+    type: CONTAINER, name, propertyDependencies: { uploads: APP_SOURCES },
+    props: {
+      ...hardened(`jewelry-${name}`, "registry.example.org/jewelry-shop/web:v1.0.0", 2048, "2"), user: "appuser:appgroup",
+      entrypoints: secretsEntrypoint(), ...appInputs(known, database), ...extra,
+    },
   });
 
   return [
@@ -144,6 +160,7 @@ export function baseline(options: { secretsKnown: boolean } = { secretsKnown: tr
     password("secrets-postgres-password", GENERATED.postgresPassword),
     password("secrets-app-db-password", GENERATED.appDbPassword),
     password("secrets-redis-password", GENERATED.redisPassword),
+    password("secrets-redis-exporter-password", GENERATED.redisExporterPassword),
     bytes("secrets-backup-encryption-key", GENERATED.backupKeyBase64),
     bytes("secrets-field-encryption-key", GENERATED.fieldKeyBase64),
     { type: REMOTE_IMAGE, name: "postgres-image", props: { name: "postgres:16.6-bookworm", keepLocally: true } },
@@ -177,13 +194,13 @@ export function baseline(options: { secretsKnown: boolean } = { secretsKnown: tr
       },
     },
     {
-      type: CONTAINER, name: "redis-container", propertyDependencies: { uploads: ["secrets-redis-password"] },
+      type: CONTAINER, name: "redis-container", propertyDependencies: { uploads: ["secrets-redis-password", "secrets-redis-exporter-password"] },
       props: {
         ...hardened("jewelry-redis", "redis:7.4.1-bookworm", 1024, "0.5"), user: "999:999",
         command: ["redis-server", REDIS_CONF],
         networksAdvanced: [{ name: "jewelry-backend", aliases: ["redis"] }],
         volumes: [{ volumeName: "jewelry-redis-data", containerPath: "/data" }],
-        uploads: [{ file: REDIS_CONF, content: redisConf }, { file: REDIS_ACL, content: generated(redisAcl(GENERATED.redisPassword)), permissions: "0600" }],
+        uploads: [{ file: REDIS_CONF, content: redisConf }, { file: REDIS_USERS, content: generated(redisUsers), permissions: "0600" }],
       },
     },
     app("app-web", { networksAdvanced: [{ name: "jewelry-edge", aliases: ["web"] }, { name: "jewelry-backend" }] }),
@@ -241,4 +258,10 @@ export const withResource = (resources: readonly TestResource[], extra: TestReso
 export function setEnv(props: MutableProps, key: string, value: string | undefined): void {
   const envs = (props.envs as string[]).filter((e) => !e.startsWith(`${key}=`));
   props.envs = value === undefined ? envs : [...envs, `${key}=${value}`];
+}
+
+/** Replaces (or adds) the secret file /run/secrets/<name> of a container; `undefined` removes it. */
+export function setSecretFile(props: MutableProps, name: string, content: string | undefined): void {
+  const uploads = ((props.uploads ?? []) as { file: string }[]).filter((u) => u.file !== `${SECRETS_DIR}/${name}`);
+  props.uploads = content === undefined ? uploads : [...uploads, secretFile(name, content)];
 }

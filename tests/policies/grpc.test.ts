@@ -47,14 +47,24 @@ describe("the pack over gRPC", () => {
     expect(info.policies.find((p) => p.name === "no-public-ports")?.framework?.specification).toBe("11.8 Networks for service isolation configured");
   });
 
-  it("reports a mandatory violation for a published data port, and 'can't run' for an unknown", async () => {
+  it("reports a mandatory violation for a published data port, and 'can't run' for an unknown that decides", async () => {
     const all = baseline({ secretsKnown: false });
-    const open = mutate(all, "redis-container", (p) => { p.ports = [{ internal: 6379, external: 6379 }]; }).find((r) => r.name === "redis-container")!;
+    // Without its `user default` line, redis.conf leaves the verdict to the include, unknown at a first preview.
+    const open = mutate(all, "redis-container", (p) => {
+      p.ports = [{ internal: 6379, external: 6379 }];
+      p.uploads[0].content = p.uploads[0].content.replace(/^user default .*$/m, "");
+    }).find((r) => r.name === "redis-container")!;
     const diagnostics = await client.analyze(toAnalyzer(open, all));
     expect(diagnostics.filter((d) => d.policyName === "no-public-ports").map((d) => d.enforcementLevel)).toEqual(["mandatory"]);
     expect(diagnostics.filter((d) => d.policyName === "redis-auth-required")).toEqual([
       expect.objectContaining({ enforcementLevel: "advisory", message: expect.stringMatching(/can't run policy 'redis-auth-required'/) }),
     ]);
+  });
+
+  it("decides redis-auth-required at a first preview from the known redis.conf", async () => {
+    const all = baseline({ secretsKnown: false });
+    const diagnostics = await client.analyze(toAnalyzer(all.find((r) => r.name === "redis-container")!, all));
+    expect(diagnostics.filter((d) => d.policyName === "redis-auth-required")).toEqual([]);
   });
 
   it("lists exemptions in force as advisories and rejects a broken one as mandatory", async () => {

@@ -1,9 +1,12 @@
-// Runs the pack's policies in-process the way @pulumi/policy's server does: properties behind the
-// unknown-checking proxy, an UnknownValueError turned into an advisory "can't run", each policy's
-// level (or the level a violation carries), stack policies given parents-free resources with their
-// property dependencies resolved. The policies are exactly what index.ts serves (buildPolicies).
-import { unknownCheckingProxy, UnknownValueError, type EnforcementLevel, type PolicyResource, type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
-import { buildPolicies } from "../../policies/lib/pack";
+// Runs the REAL policy pack as the Pulumi CLI starts it (run-policy-pack, ts-node) and drives it over
+// its gRPC analyzer interface with the offline check's client: Analyze per resource, then AnalyzeStack.
+// One pack process per stack context (the pack reads the stack's config once, at start-up), started on
+// first use in each test file and ended when the file's worker exits.
+import * as path from "node:path";
+import type { EnforcementLevel } from "@pulumi/policy";
+import { AnalyzerClient, type AnalyzerResource } from "../../check/analyzer-client";
+import type { JsonObject } from "../../check/json";
+import { startPolicyPack, type PolicyPackProcess } from "../../check/policy-pack-process";
 import type { StackContext } from "../../policies/lib/stack-context";
 import { checklistRules } from "../../policies/rules";
 
@@ -28,85 +31,67 @@ export interface Finding {
 
 export const urnOf = (r: Pick<TestResource, "type" | "name">, stack = "production") => `urn:pulumi:${stack}::jewelry-shop::${r.type}::${r.name}`;
 
-interface ViolationObject {
-  readonly message?: string;
-  readonly urn?: string;
-  readonly enforcementLevel?: EnforcementLevel;
+const PACK_DIR = path.resolve(__dirname, "../../policies");
+const options = { protect: false, ignoreChanges: [], additionalSecretOutputs: [], aliases: [], customTimeouts: { create: 0, update: 0, delete: 0 } };
+const POLICY_NAMES = ["policy-exemptions", ...checklistRules.map((r) => r.name)];
+
+interface RunningPack {
+  readonly pack: PolicyPackProcess;
+  readonly client: AnalyzerClient;
+}
+const packs = new Map<string, Promise<RunningPack>>();
+
+/** The pack judging `ctx`: its config (environment included), secret keys and the day exemptions are judged on. */
+function packFor(ctx: StackContext): Promise<RunningPack> {
+  const config = { ...ctx.config, "jewelry-shop:environment": ctx.environment };
+  const key = JSON.stringify([ctx.stack, config, ctx.secretKeys ?? null, ctx.today]);
+  let running = packs.get(key);
+  if (!running) {
+    running = (async () => {
+      const pack = await startPolicyPack(PACK_DIR, {
+        project: "jewelry-shop", stack: ctx.stack, organization: "organization", config,
+        extraEnv: {
+          JEWELRY_SHOP_POLICY_DATE: ctx.today,
+          ...(ctx.secretKeys ? { PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(ctx.secretKeys) } : {}),
+        },
+      });
+      const client = new AnalyzerClient(pack.address);
+      await client.waitForReady(30_000);
+      return { pack, client };
+    })();
+    packs.set(key, running);
+  }
+  return running;
 }
 
-const emptyOptions = { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] };
-const notApplicable = (reason?: string): never => {
-  throw new Error(`notApplicable: ${reason}`);
-};
+// JSON round trip: a Struct has no `undefined`, and an optional input left unset is simply absent.
+const plain = (props: Record<string, unknown>) => JSON.parse(JSON.stringify(props)) as JsonObject;
 
-function reporter(policy: { name: string; description: string }, level: EnforcementLevel, findings: Finding[], defaultUrn?: string) {
-  return (message: string | ViolationObject, urn?: string) => {
-    if (typeof message === "object") {
-      findings.push({ policy: policy.name, level: message.enforcementLevel ?? level, message: message.message ?? policy.description, urn: message.urn ?? defaultUrn });
-    } else {
-      findings.push({ policy: policy.name, level, message: message ? `${policy.description}\n${message}` : policy.description, urn: urn ?? defaultUrn });
-    }
+function toAnalyzer(r: TestResource, all: readonly TestResource[], stack: string): AnalyzerResource {
+  return {
+    type: r.type, name: r.name, urn: urnOf(r, stack), properties: plain(r.props), options, dependencies: [],
+    propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([property, names]) => [property, names.map((n) => {
+      const source = all.find((x) => x.name === n);
+      if (!source) throw new Error(`${r.name}.${property} depends on unknown resource ${n}`);
+      return urnOf(source, stack);
+    })])),
   };
 }
 
-const isResourcePolicy = (p: ResourceValidationPolicy | StackValidationPolicy): p is ResourceValidationPolicy => "validateResource" in p;
-
 /**
- * Runs the pack's policies (built for `ctx`) over the resources: Analyze per resource, then
- * AnalyzeStack. `only` limits the run to some policies (the rest of the pack is still built).
+ * Runs the pack (built for `ctx`) over the resources, through gRPC: Analyze per resource, then
+ * AnalyzeStack. `only` limits the run to some policies: the others are disabled with Configure,
+ * exactly as `--policy-pack-config` would.
  */
 export async function analyze(resources: readonly TestResource[], ctx: StackContext, only?: readonly string[]): Promise<Finding[]> {
-  const findings: Finding[] = [];
-  const policies = buildPolicies(checklistRules, ctx).filter((p) => !only || only.includes(p.name));
-  const cantRun = (name: string, err: UnknownValueError, urn?: string) =>
-    findings.push({ policy: name, level: "advisory", message: `can't run policy '${name}' during preview: ${err.message}`, urn });
-
-  for (const policy of policies) {
-    const level = policy.enforcementLevel ?? "advisory";
-    if (level === "disabled") continue;
-    if (isResourcePolicy(policy)) {
-      const validate = policy.validateResource;
-      if (!validate || Array.isArray(validate)) throw new Error(`${policy.name}: expected one validateResource`);
-      for (const r of resources) {
-        const urn = urnOf(r, ctx.stack);
-        try {
-          await validate({
-            type: r.type, name: r.name, urn, props: unknownCheckingProxy(structuredClone(r.props)), opts: emptyOptions,
-            stackTags: new Map(), isType: () => false, asType: () => undefined, getConfig: <T>() => ({}) as T, notApplicable,
-          }, reporter(policy, level, findings, urn));
-        } catch (err) {
-          if (!(err instanceof UnknownValueError)) throw err;
-          cantRun(policy.name, err, urn);
-        }
-      }
-    } else {
-      const byName = new Map<string, PolicyResource>();
-      const stackResources = resources.map((r): PolicyResource => {
-        const resource: PolicyResource = {
-          type: r.type, name: r.name, urn: urnOf(r, ctx.stack), props: unknownCheckingProxy(structuredClone(r.props)), opts: emptyOptions,
-          dependencies: [], propertyDependencies: {}, isType: () => false, asType: () => undefined,
-        };
-        byName.set(r.name, resource);
-        return resource;
-      });
-      resources.forEach((r, i) => {
-        for (const [property, names] of Object.entries(r.propertyDependencies ?? {})) {
-          stackResources[i].propertyDependencies[property] = names.map((n) => {
-            const source = byName.get(n);
-            if (!source) throw new Error(`${r.name}.${property} depends on unknown resource ${n}`);
-            return source;
-          });
-        }
-      });
-      try {
-        await policy.validateStack({ resources: stackResources, stackTags: new Map(), getConfig: <T>() => ({}) as T, notApplicable }, reporter(policy, level, findings));
-      } catch (err) {
-        if (!(err instanceof UnknownValueError)) throw err;
-        cantRun(policy.name, err);
-      }
-    }
-  }
-  return findings;
+  const { client } = await packFor(ctx);
+  await client.configure(Object.fromEntries(POLICY_NAMES.filter((name) => only && !only.includes(name)).map((name) => [name, { enforcementLevel: "disabled" as const }])));
+  const analyzed = resources.map((r) => toAnalyzer(r, resources, ctx.stack));
+  const diagnostics = [
+    ...(await Promise.all(analyzed.map((r) => client.analyze(r)))).flat(),
+    ...(await client.analyzeStack(analyzed)),
+  ];
+  return diagnostics.map((d) => ({ policy: d.policyName, level: d.enforcementLevel, message: d.message, urn: d.urn }));
 }
 
 /** Findings of one policy. */

@@ -1,11 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { baseline, mutate, setEnv, stackContext } from "./baseline";
-import { findingsOf, messagesOf } from "./harness";
+import { baseline, mutate, setEnv, setSecretFile, stackContext, type MutableProps } from "./baseline";
+import { findingsOf, messagesOf, UNKNOWN } from "./harness";
 
 const ctx = stackContext();
 const compliant = baseline();
 const preview = baseline({ secretsKnown: false });
 const onWeb = (key: string, value: string | undefined) => mutate(compliant, "app-web", (p) => setEnv(p, key, value));
+/** The delivery the program had before secret files: every credential an env entry unknown as a whole, name included. */
+const asUnknownEnvEntries = (p: MutableProps) => {
+  const secrets = (p.uploads as { file: string }[]).filter((u) => u.file.startsWith("/run/secrets/"));
+  p.uploads = (p.uploads as { file: string }[]).filter((u) => !secrets.includes(u));
+  p.envs = [...(p.envs as string[]), ...secrets.map(() => UNKNOWN)];
+};
 
 describe("required-app-env-vars", () => {
   it("passes when the app sets the whole contract", async () => {
@@ -20,14 +26,33 @@ describe("required-app-env-vars", () => {
   it("fails when a variable is empty", async () => {
     expect(await messagesOf("required-app-env-vars", onWeb("SENTRY_ENVIRONMENT", ""), ctx)).toEqual(["missing or empty: SENTRY_ENVIRONMENT."]);
   });
-  it("cannot decide at a first preview while secret entries hide their names", async () => {
-    const findings = await findingsOf("required-app-env-vars", preview, ctx);
-    expect(findings.map((f) => f.level)).toEqual(["advisory", "advisory"]);
+  it("decides at a first preview: a secret file's path names the setting while its content is unknown", async () => {
+    expect(await findingsOf("required-app-env-vars", preview, ctx)).toEqual([]);
+  });
+  it("fails at a first preview when a credential's secret file is missing", async () => {
+    const noStripe = mutate(preview, "app-web", (p) => setSecretFile(p, "STRIPE_SECRET_KEY", undefined));
+    expect(await messagesOf("required-app-env-vars", noStripe, ctx)).toEqual(["missing or empty: STRIPE_SECRET_KEY."]);
+  });
+  it("fails when a known secret file is empty", async () => {
+    expect(await messagesOf("required-app-env-vars", mutate(compliant, "app-web", (p) => setSecretFile(p, "TWILIO_AUTH_TOKEN", " \n")), ctx))
+      .toEqual(["missing or empty: TWILIO_AUTH_TOKEN."]);
+  });
+  it("accepts a credential as a known env entry as well", async () => {
+    const asEnv = mutate(compliant, "app-web", (p) => {
+      setSecretFile(p, "SENTRY_DSN", undefined);
+      setEnv(p, "SENTRY_DSN", "https://0123456789abcdef@o0.ingest.sentry.io/1234567");
+    });
+    expect(await findingsOf("required-app-env-vars", asEnv, ctx)).toEqual([]);
+  });
+  it("cannot decide while secret env entries hide their names (why credentials are files)", async () => {
+    const findings = await findingsOf("required-app-env-vars", mutate(preview, "app-web", asUnknownEnvEntries), ctx);
+    expect(findings.map((f) => f.level)).toEqual(["advisory"]);
     expect(findings[0].message).toMatch(/can't run policy/);
   });
-  it("still fails at a first preview when more is missing than unknown entries could hold", async () => {
+  it("still fails when more is missing than unknown entries could hold", async () => {
     const stripped = mutate(preview, "app-web", (p) => {
-      p.envs = (p.envs as string[]).filter((e) => e.startsWith("DJANGO_SETTINGS_MODULE=") || e.length === 36);
+      asUnknownEnvEntries(p);
+      p.envs = (p.envs as string[]).filter((e) => e.startsWith("DJANGO_SETTINGS_MODULE=") || e === UNKNOWN);
     });
     expect((await messagesOf("required-app-env-vars", stripped, ctx))[0]).toMatch(/^missing or empty: DEBUG, DJANGO_ALLOWED_HOSTS, SITE_URL/);
   });
@@ -53,8 +78,12 @@ describe("django-debug-off", () => {
   it("fails when DEBUG is not set", async () => {
     expect(await messagesOf("django-debug-off", onWeb("DEBUG", undefined), ctx)).toEqual([expect.stringMatching(/^DEBUG is not set/)]);
   });
-  it("reports 'can't run' rather than a false pass when DEBUG may hide in an unknown entry", async () => {
-    const findings = await findingsOf("django-debug-off", mutate(preview, "app-web", (p) => setEnv(p, "DEBUG", undefined)), ctx);
+  it("fails at a first preview when DEBUG is not set: unknown secret file contents cannot hide it", async () => {
+    expect(await messagesOf("django-debug-off", mutate(preview, "app-web", (p) => setEnv(p, "DEBUG", undefined)), ctx)).toEqual([expect.stringMatching(/^DEBUG is not set/)]);
+  });
+  it("reports 'can't run' rather than a false pass when DEBUG may hide in an unknown env entry", async () => {
+    const hidden = mutate(preview, "app-web", (p) => { setEnv(p, "DEBUG", undefined); asUnknownEnvEntries(p); });
+    const findings = await findingsOf("django-debug-off", hidden, ctx);
     expect(findings).toEqual([expect.objectContaining({ level: "advisory", message: expect.stringMatching(/can't run/) })]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RANDOM_BYTES } from "../../policies/lib/resource-types";
-import { baseline, GENERATED, mutate, setEnv, stackContext, withResource } from "./baseline";
+import { baseline, CONFIG_SECRETS, GENERATED, mutate, setEnv, setSecretFile, stackContext, withResource } from "./baseline";
 import { findingsOf, messagesOf } from "./harness";
 
 const ctx = stackContext();
@@ -14,12 +14,28 @@ describe("django-secret-key-strength", () => {
     expect(await findingsOf("django-secret-key-strength", preview, ctx)).toEqual([]);
   });
   it("fails with a startproject key", async () => {
-    const insecure = mutate(compliant, "app-web", (p) => setEnv(p, "DJANGO_SECRET_KEY", `django-insecure-${GENERATED.djangoSecretKey}`));
+    const insecure = mutate(compliant, "app-web", (p) => setSecretFile(p, "DJANGO_SECRET_KEY", `django-insecure-${GENERATED.djangoSecretKey}`));
     expect(await messagesOf("django-secret-key-strength", insecure, ctx)).toEqual([expect.stringMatching(/django-insecure-/)]);
   });
   it("fails with a key shorter than 50 characters", async () => {
-    const short = mutate(compliant, "app-web", (p) => setEnv(p, "DJANGO_SECRET_KEY", GENERATED.djangoSecretKey.slice(0, 49)));
+    const short = mutate(compliant, "app-web", (p) => setSecretFile(p, "DJANGO_SECRET_KEY", GENERATED.djangoSecretKey.slice(0, 49)));
     expect(await messagesOf("django-secret-key-strength", short, ctx)).toEqual(["DJANGO_SECRET_KEY has 49 characters, fewer than 50."]);
+  });
+  it("judges a key given as an env entry the same way", async () => {
+    const asEnv = mutate(compliant, "app-web", (p) => {
+      setSecretFile(p, "DJANGO_SECRET_KEY", undefined);
+      setEnv(p, "DJANGO_SECRET_KEY", GENERATED.djangoSecretKey.slice(0, 49));
+    });
+    expect(await messagesOf("django-secret-key-strength", asEnv, ctx)).toEqual(["DJANGO_SECRET_KEY has 49 characters, fewer than 50."]);
+  });
+  it("fails at a first preview when no secret file or env entry carries the key", async () => {
+    const none = mutate(preview, "app-web", (p) => setSecretFile(p, "DJANGO_SECRET_KEY", undefined));
+    expect(await messagesOf("django-secret-key-strength", none, ctx)).toEqual(["DJANGO_SECRET_KEY is not set."]);
+  });
+  it("cannot decide at a first preview when the unknown key's generator is not traceable", async () => {
+    const untraced = preview.map((r) => (r.name === "app-web" ? { ...r, propertyDependencies: {} } : r));
+    const findings = await findingsOf("django-secret-key-strength", untraced, ctx);
+    expect(findings).toEqual([expect.objectContaining({ level: "advisory", message: expect.stringMatching(/can't run.*DJANGO_SECRET_KEY/) })]);
   });
   it("fails at preview when the generator is shorter than 50", async () => {
     const weak = mutate(preview, "secrets-django-secret-key", (p) => { p.length = 40; });
@@ -33,13 +49,17 @@ describe("fernet-keys", () => {
     expect(await findingsOf("fernet-keys", preview, ctx)).toEqual([]);
   });
   it("fails with a key of 16 bytes", async () => {
-    const short = mutate(compliant, "app-web", (p) => setEnv(p, "FIELD_ENCRYPTION_KEY", Buffer.alloc(16, 1).toString("base64url")));
+    const short = mutate(compliant, "app-web", (p) => setSecretFile(p, "FIELD_ENCRYPTION_KEY", Buffer.alloc(16, 1).toString("base64url")));
     expect(await messagesOf("fernet-keys", short, ctx)).toEqual([expect.stringMatching(/^FIELD_ENCRYPTION_KEY is not 44 characters/)]);
   });
   it("fails with standard base64 (+ and /) that Fernet rejects", async () => {
-    const plus = mutate(compliant, "app-web", (p) => setEnv(p, "BACKUP_ENCRYPTION_KEY", GENERATED.backupKeyBase64));
+    const plus = mutate(compliant, "app-web", (p) => setSecretFile(p, "BACKUP_ENCRYPTION_KEY", GENERATED.backupKeyBase64));
     expect(GENERATED.backupKeyBase64).toMatch(/[+/]/);
     expect(await messagesOf("fernet-keys", plus, ctx)).toHaveLength(1);
+  });
+  it("fails at a first preview when a key's secret file is missing", async () => {
+    const none = mutate(preview, "app-web", (p) => setSecretFile(p, "FIELD_ENCRYPTION_KEY", undefined));
+    expect(await messagesOf("fernet-keys", none, ctx)).toEqual(["FIELD_ENCRYPTION_KEY is not set."]);
   });
   it("fails at preview when a feeding RandomBytes is not 32 bytes", async () => {
     const weak = mutate(preview, "secrets-backup-encryption-key", (p) => { p.length = 16; });
@@ -64,6 +84,16 @@ describe("strong-generated-passwords", () => {
     const short = mutate(compliant, "postgres-container", (p) => setEnv(p, "POSTGRES_PASSWORD", "Sh0rtPassw0rd"));
     expect(await messagesOf("strong-generated-passwords", short, ctx)).toEqual([expect.stringMatching(/POSTGRES_PASSWORD of "postgres-container" has 13 characters/)]);
   });
+  it("fails when a known password in an app secret file is short", async () => {
+    const short = mutate(compliant, "app-web", (p) => setSecretFile(p, "REDIS_PASSWORD", "Sh0rtRedisPass"));
+    expect(await messagesOf("strong-generated-passwords", short, ctx)).toEqual([expect.stringMatching(/REDIS_PASSWORD of "app-web" has 14 characters/)]);
+  });
+  it("judges the generators behind an app's secret files at a first preview", async () => {
+    // Only the app's secret files use the secret key's generator.
+    const weak = mutate(preview, "secrets-django-secret-key", (p) => { p.length = 20; });
+    const messages = await messagesOf("strong-generated-passwords", weak, ctx);
+    expect(messages).toEqual([expect.stringMatching(/"secrets-django-secret-key" \(used by "app-web"\) has length 20/)]);
+  });
 });
 
 describe("no-plaintext-secrets", () => {
@@ -78,6 +108,17 @@ describe("no-plaintext-secrets", () => {
   it("fails on a literal password inside a connection URL", async () => {
     const url = mutate(compliant, "app-web", (p) => setEnv(p, "DATABASE_URL", "postgres://jewelry_app:hunter2hunter2@jewelry-pgbouncer:6432/jewelry_shop"));
     expect(await messagesOf("no-plaintext-secrets", url, ctx)).toEqual([expect.stringMatching(/env DATABASE_URL/)]);
+  });
+  it("fails on a credential typed into the program, as an env entry or as a secret file", async () => {
+    const typed = "sk_live_51TypedIntoTheProgram000000000000";
+    const asEnv = mutate(compliant, "app-web", (p) => setEnv(p, "STRIPE_SECRET_KEY", typed));
+    expect(await messagesOf("no-plaintext-secrets", asEnv, ctx)).toEqual([expect.stringMatching(/env STRIPE_SECRET_KEY of "app-web" holds a literal secret/)]);
+    const asFile = mutate(preview, "app-web", (p) => setSecretFile(p, "STRIPE_SECRET_KEY", typed));
+    expect(await messagesOf("no-plaintext-secrets", asFile, ctx)).toEqual([expect.stringMatching(/uploaded file \/run\/secrets\/STRIPE_SECRET_KEY of "app-web"/)]);
+  });
+  it("accepts a secret file holding the stack config's value", async () => {
+    const fromConfig = mutate(compliant, "app-web", (p) => setSecretFile(p, "STRIPE_SECRET_KEY", CONFIG_SECRETS["jewelry-shop:stripeSecretKey"]));
+    expect(await findingsOf("no-plaintext-secrets", fromConfig, ctx)).toEqual([]);
   });
   it("fails on a secret file whose content comes from nowhere", async () => {
     const acl = mutate(compliant, "redis-container", (p) => { p.uploads[1].content = "user default off\nuser jewelry on >typed-into-the-program ~* +@all\n"; });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { baselineLater, findings, mutate, setEnv } from "./baseline-later";
+import { baselineLater, findings, mutate, setEnv, setSecretFile } from "./baseline-later";
 import { UNKNOWN } from "./harness";
 
 describe("email-provider-configured", () => {
@@ -12,15 +12,20 @@ describe("email-provider-configured", () => {
     expect(found[0].message).toMatch(/EMAIL_PROVIDER "console"/);
   });
   it("refuses a provider without its credential", async () => {
-    const found = await findings(mutate("app-web", (p) => {
-      setEnv(p, "SENDGRID_API_KEY", undefined);
-      p.envs = (p.envs as string[]).filter((e) => e !== UNKNOWN); // every entry known, as after deployment
-    }), "email-provider-configured");
+    const found = await findings(mutate("app-web", (p) => setSecretFile(p, "SENDGRID_API_KEY", undefined)), "email-provider-configured");
     expect(found.map((f) => f.level)).toEqual(["mandatory"]);
     expect(found[0].message).toMatch(/lacks SENDGRID_API_KEY/);
   });
-  it("cannot decide at preview when the credential may hide in an unknown entry", async () => {
-    const found = await findings(mutate("app-web", (p) => setEnv(p, "SENDGRID_API_KEY", undefined)), "email-provider-configured");
+  it("decides at preview from the secret file's path while its content is unknown", async () => {
+    const unknown = mutate("app-web", (p) => setSecretFile(p, "SENDGRID_API_KEY", UNKNOWN));
+    expect(await findings(unknown, "email-provider-configured")).toEqual([]);
+  });
+  it("accepts the credential as an env entry too", async () => {
+    const asEnv = mutate("app-web", (p) => { setSecretFile(p, "SENDGRID_API_KEY", undefined); setEnv(p, "SENDGRID_API_KEY", "SG.abcdefghijklmnop"); });
+    expect(await findings(asEnv, "email-provider-configured")).toEqual([]);
+  });
+  it("cannot decide at preview when the credential may hide in an env entry unknown as a whole", async () => {
+    const found = await findings(mutate("app-web", (p) => { setSecretFile(p, "SENDGRID_API_KEY", undefined); (p.envs as string[]).push(UNKNOWN); }), "email-provider-configured");
     expect(found[0].level).toBe("advisory");
     expect(found[0].message).toMatch(/can't run/);
   });

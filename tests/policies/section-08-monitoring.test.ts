@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { alertmanagerYml, baselineLater, editUpload, findings, mutate, setEnv } from "./baseline-later";
+import { OFFLINE_SECRET_PLACEHOLDER } from "../../check/offline-secret";
+import { alertmanagerYml, baselineLater, editUpload, findings, mutate, setEnv, setSecretFile } from "./baseline-later";
 import { UNKNOWN } from "./harness";
 
 describe("sentry-configured", () => {
@@ -11,10 +12,25 @@ describe("sentry-configured", () => {
     expect(found).toHaveLength(1);
     expect(found[0].message).toMatch(/"staging"/);
   });
-  it("refuses a DSN that is not a Sentry DSN, without echoing it", async () => {
-    const found = await findings(mutate("app-web", (p) => setEnv(p, "SENTRY_DSN", "http://secret-value@sentry/1")), "sentry-configured");
-    expect(found).toHaveLength(1);
-    expect(found[0].message).not.toMatch(/secret-value/);
+  it("refuses a DSN that is not a Sentry DSN, without echoing it, as a secret file or an env entry", async () => {
+    const asFile = await findings(mutate("app-web", (p) => setSecretFile(p, "SENTRY_DSN", "http://secret-value@sentry/1")), "sentry-configured");
+    const asEnv = await findings(mutate("app-web", (p) => { setSecretFile(p, "SENTRY_DSN", undefined); setEnv(p, "SENTRY_DSN", "http://secret-value@sentry/1"); }), "sentry-configured");
+    for (const found of [asFile, asEnv]) {
+      expect(found.map((f) => f.level)).toEqual(["mandatory"]);
+      expect(found[0].message).toMatch(/not an https:\/\/<key>@<host>\/<project> DSN/);
+      expect(found[0].message).not.toMatch(/secret-value/);
+    }
+  });
+  it("refuses an app without SENTRY_DSN", async () => {
+    const found = await findings(mutate("app-web", (p) => setSecretFile(p, "SENTRY_DSN", undefined)), "sentry-configured");
+    expect(found.map((f) => f.message.split("\n").pop())).toEqual(["Container jewelry-web has no SENTRY_DSN."]);
+  });
+  it("takes a DSN the preview cannot read (unknown, or the offline check's stand-in) as present, neither missing nor undecidable", async () => {
+    for (const content of [UNKNOWN, OFFLINE_SECRET_PLACEHOLDER]) {
+      expect(await findings(mutate("app-web", (p) => setSecretFile(p, "SENTRY_DSN", content)), "sentry-configured"), content).toEqual([]);
+    }
+    const placeholderEnv = mutate("app-web", (p) => { setSecretFile(p, "SENTRY_DSN", undefined); setEnv(p, "SENTRY_DSN", OFFLINE_SECRET_PLACEHOLDER); });
+    expect(await findings(placeholderEnv, "sentry-configured")).toEqual([]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { baselineLater, editUpload, findings, mutate, setEnv } from "./baseline-later";
+import { baselineLater, editUpload, findings, mutate, setEnv, setSecretFile } from "./baseline-later";
+import { UNKNOWN } from "./harness";
 
 const editNginx = (edit: (text: string) => string) => mutate("edge-nginx", (p) => editUpload(p, "/etc/nginx/nginx.conf", edit));
 
@@ -11,6 +12,14 @@ describe("redis-cache", () => {
     const found = await findings(mutate("app-web", (p) => setEnv(p, "REDIS_HOST", "memcached")), "redis-cache");
     expect(found).toHaveLength(1);
     expect(found[0].message).toMatch(/"memcached"/);
+  });
+  it("accepts a REDIS_URL secret file the preview cannot read in place of REDIS_HOST", async () => {
+    const viaUrl = mutate("app-web", (p) => { setEnv(p, "REDIS_HOST", undefined); setSecretFile(p, "REDIS_URL", UNKNOWN); });
+    expect(await findings(viaUrl, "redis-cache")).toEqual([]);
+  });
+  it("refuses a known cache URL that is not redis://", async () => {
+    const memcached = mutate("app-web", (p) => { setEnv(p, "REDIS_HOST", undefined); setSecretFile(p, "CACHE_URL", "memcache://cache:11211"); });
+    expect((await findings(memcached, "redis-cache")).map((f) => f.level)).toEqual(["mandatory"]);
   });
 });
 

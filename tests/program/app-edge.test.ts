@@ -2,7 +2,8 @@
 // before web, and nginx as the only public entry.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ProgramRun } from "../../check/run-program";
-import { byName, envOf, productionRun, uploadsOf } from "./production-run";
+import { SECRETS_DIR, secretsEntrypoint } from "../../components/app/secret-files";
+import { byName, envOf, isSecret, productionRun, uploadsOf } from "./production-run";
 
 let program: ProgramRun;
 beforeAll(async () => {
@@ -10,6 +11,12 @@ beforeAll(async () => {
 });
 
 const APP = ["app-web", "app-worker", "app-beat", "app-migrate", "app-collectstatic", "app-compilemessages"];
+/** The env contract's credentials with the shipped production config (sendgrid, media on R2). */
+const APP_CREDENTIALS = [
+  "DJANGO_SECRET_KEY", "BACKUP_ENCRYPTION_KEY", "FIELD_ENCRYPTION_KEY", "APP_DB_PASSWORD", "DATABASE_URL",
+  "REDIS_PASSWORD", "REDIS_URL", "CELERY_BROKER_URL", "SENTRY_DSN", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
+  "TWILIO_AUTH_TOKEN", "GOLD_API_KEY", "METALS_API_KEY", "SENDGRID_API_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+];
 
 describe("the Django app", () => {
   it("gets the production environment contract in plain settings (1.3, 1.5–1.8, 3.7, 5.2, 5.4, 8.3)", () => {
@@ -18,10 +25,10 @@ describe("the Django app", () => {
       expect(Object.fromEntries(env), name).toMatchObject({
         DJANGO_SETTINGS_MODULE: "config.settings.production",
         DEBUG: "False",
-        DJANGO_ALLOWED_HOSTS: "shop.example.org,www.shop.example.org",
-        SITE_URL: "https://shop.example.org",
+        DJANGO_ALLOWED_HOSTS: "goldleaf-jewelry.com,www.goldleaf-jewelry.com",
+        SITE_URL: "https://goldleaf-jewelry.com",
         EMAIL_PROVIDER: "sendgrid",
-        DEFAULT_FROM_EMAIL: "shop@shop.example.org",
+        DEFAULT_FROM_EMAIL: "shop@goldleaf-jewelry.com",
         SENTRY_ENVIRONMENT: "production",
         STRIPE_PUBLISHABLE_KEY: "pk_live_51ExampleOnlyReplaceMe0000",
         TWILIO_ACCOUNT_SID: "AC00000000000000000000000000000000",
@@ -29,10 +36,31 @@ describe("the Django app", () => {
     }
   });
 
-  it("gets every credential as a secret entry: key, Fernet keys, database, Redis, Sentry, Stripe, Twilio, email (2.x, 7.x)", () => {
-    // 3 Django keys + APP_DB_PASSWORD + DATABASE_URL + REDIS_PASSWORD/REDIS_URL/CELERY_BROKER_URL
-    // + SENTRY_DSN, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, TWILIO_AUTH_TOKEN, GOLD_API_KEY, METALS_API_KEY + SENDGRID_API_KEY
-    for (const name of APP) expect(envOf(byName(program, name)).secretCount, name).toBeGreaterThanOrEqual(15);
+  it("gets every credential as a secret file /run/secrets/<NAME>, none as an env entry (2.x, 7.x)", () => {
+    for (const name of APP) {
+      const container = byName(program, name);
+      const files = uploadsOf(container).filter((u) => u.file.startsWith(`${SECRETS_DIR}/`));
+      expect(files.map((u) => u.file.slice(SECRETS_DIR.length + 1)).sort(), name).toEqual([...APP_CREDENTIALS].sort());
+      for (const file of files) {
+        expect(isSecret(file.content), `${name} ${file.file}`).toBe(true);
+        expect(file.permissions, `${name} ${file.file}`).toBe("0444");
+      }
+      // Nothing in the env is unknown or secret any more: every name is readable at preview.
+      expect(envOf(container).secretCount, name).toBe(0);
+      expect(envOf(container).other, name).toEqual([]);
+      for (const credential of APP_CREDENTIALS) expect(envOf(container).plain.has(credential), `${name} ${credential}`).toBe(false);
+    }
+  });
+
+  it("starts every app container through the secrets loader, its command unchanged", () => {
+    for (const name of APP) expect(byName(program, name).object.entrypoints, name).toEqual(secretsEntrypoint());
+    expect(byName(program, "app-migrate").object.command).toEqual(["python", "manage.py", "migrate", "--noinput"]);
+    expect((byName(program, "app-web").object.command as string[]).slice(0, 2)).toEqual(["gunicorn", "config.wsgi:application"]);
+    expect((byName(program, "app-worker").object.command as string[]).slice(0, 4)).toEqual(["celery", "-A", "config", "worker"]);
+    expect((byName(program, "app-beat").object.command as string[]).slice(0, 4)).toEqual(["celery", "-A", "config", "beat"]);
+    // The worker's healthcheck talks to the broker: it is a new process, so it loads the secrets itself.
+    const workerCheck = (byName(program, "app-worker").object.healthcheck as { tests: string[] }).tests;
+    expect(workerCheck.slice(0, 5)).toEqual(["CMD", ...secretsEntrypoint()]);
   });
 
   it("runs migrate, collectstatic and compilemessages as one-shot jobs that web, worker and beat wait for (12.1–12.3)", () => {
@@ -68,7 +96,7 @@ describe("the edge", () => {
     const loop = (certbot.object.command as string[]).join(" ");
     expect(loop).toContain("certbot certonly --webroot");
     expect(loop).toContain("certbot renew");
-    expect(loop).toContain("-d shop.example.org -d www.shop.example.org");
+    expect(loop).toContain("-d goldleaf-jewelry.com -d www.goldleaf-jewelry.com");
     const files = uploadsOf(byName(program, "edge-nginx")).map((u) => u.file);
     expect(files).toEqual(expect.arrayContaining(["/etc/nginx/tls/bootstrap/fullchain.pem", "/docker-entrypoint.d/40-jewelry-cert-links.sh"]));
   });

@@ -62,30 +62,30 @@ describe("CloudflareEdge on the production stack", () => {
   const record = (type: string, name: string) => ofType(TYPES.record).filter((r) => r.inputs.type === type && r.inputs.name === name);
 
   it("creates proxied A records for the domain and its alias in the configured zone, TTL auto", () => {
-    for (const host of ["shop.example.org", "www.shop.example.org"]) {
+    for (const host of ["goldleaf-jewelry.com", "www.goldleaf-jewelry.com"]) {
       const [a] = record("A", host);
       expect(a?.inputs).toMatchObject({ zoneId: config.cloudflare.zoneId, content: "203.0.113.10", proxied: true, ttl: 1 });
     }
   });
 
   it("creates CAA records that admit only Let's Encrypt", () => {
-    const caa = record("CAA", "shop.example.org").map((r) => r.inputs.data as { tag: string; value: string });
+    const caa = record("CAA", "goldleaf-jewelry.com").map((r) => r.inputs.data as { tag: string; value: string });
     expect(caa.filter((d) => d.tag === "issue").map((d) => d.value)).toEqual(["letsencrypt.org"]);
     expect(caa.find((d) => d.tag === "issuewild")?.value).toBe(";");
   });
 
   it("creates SPF, the SendGrid DKIM CNAMEs unproxied, and DMARC", () => {
-    expect(record("TXT", "shop.example.org").map((r) => r.inputs.content)).toEqual(["v=spf1 include:sendgrid.net -all"]);
-    const dkim = record("CNAME", "s1._domainkey.shop.example.org");
+    expect(record("TXT", "goldleaf-jewelry.com").map((r) => r.inputs.content)).toEqual(["v=spf1 include:sendgrid.net -all"]);
+    const dkim = record("CNAME", "s1._domainkey.goldleaf-jewelry.com");
     expect(dkim).toHaveLength(1);
     expect(dkim[0]?.inputs).toMatchObject({ content: "s1.domainkey.u0000000.wl000.sendgrid.net", proxied: false });
-    expect(record("TXT", "_dmarc.shop.example.org")[0]?.inputs.content).toMatch(/^v=DMARC1; p=quarantine; rua=mailto:dmarc@shop\.example\.org;/);
+    expect(record("TXT", "_dmarc.goldleaf-jewelry.com")[0]?.inputs.content).toMatch(/^v=DMARC1; p=quarantine; rua=mailto:dmarc@goldleaf-jewelry\.com;/);
   });
 
   it("names every record after the component, one resource per spec", () => {
     const records = ofType(TYPES.record).filter((r) => r.name.startsWith("cloudflare-edge-"));
     expect(records).toHaveLength(edge.specs.length);
-    expect(records.map((r) => r.name)).toContain("cloudflare-edge-a-shop-example-org");
+    expect(records.map((r) => r.name)).toContain("cloudflare-edge-a-goldleaf-jewelry-com");
   });
 
   it("points a config error at the component instead of creating half the records", () => {

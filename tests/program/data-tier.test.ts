@@ -16,13 +16,16 @@ describe("data tier", () => {
     expect(version("redis-container")).toBeGreaterThanOrEqual(7);
   });
 
-  it("starts PostgreSQL with the generated config: scram, TLS, WAL archiving to a volume (3.1, 13.6)", () => {
+  it("starts PostgreSQL with the generated config: scram, TLS, WAL archived by pgBackRest to the repository host (3.1, 13.6)", () => {
     const pg = byName(program, "postgres-container");
     const conf = uploadsOf(pg).find((u) => u.file === "/etc/postgresql/postgresql.conf")!.content as string;
     expect(conf).toMatch(/^password_encryption = '?scram-sha-256/m);
     expect(conf).toMatch(/^ssl = on/m);
     expect(conf).toMatch(/^archive_mode = on/m);
-    expect(conf).toContain("/var/lib/postgresql/wal-archive/%f");
+    expect(conf).toMatch(/^archive_command = 'pgbackrest --stanza=main archive-push %p'$/m);
+    const pgbackrestConf = uploadsOf(pg).find((u) => u.file === "/etc/pgbackrest/pgbackrest.conf")!.content as string;
+    for (const n of [1, 2, 3]) expect(pgbackrestConf).toContain(`repo${n}-host=jewelry-backup\nrepo${n}-host-type=tls\n`);
+    expect(pgbackrestConf).not.toMatch(/cipher|s3-|repo\d-path|repo\d-type/);
     expect(pg.object.command).toEqual(["postgres", "-c", "config_file=/etc/postgresql/postgresql.conf"]);
     const hba = uploadsOf(pg).find((u) => u.file === "/etc/postgresql/pg_hba.conf")!.content as string;
     expect(hba).toMatch(/^hostnossl\s+all\s+all\s+all\s+reject/m);
@@ -76,7 +79,10 @@ describe("data tier", () => {
     expect(conf).toMatch(/^save 900 1/m);
     expect(conf).toMatch(/^maxmemory 768mb/m);
     expect(conf).toMatch(/^maxmemory-policy volatile-lru/m);
-    expect(conf).toMatch(/^aclfile /m);
+    // The default user is declared off in redis.conf itself (known at preview); passwords come from the include.
+    expect(conf).toMatch(/^user default off resetpass resetkeys resetchannels -@all$/m);
+    expect(conf).toMatch(/^include \/usr\/local\/etc\/redis\/users.acl$/m);
+    expect(conf).not.toMatch(/^aclfile /m);
     expect(conf).not.toMatch(/requirepass/);
   });
 });
@@ -92,7 +98,7 @@ describe("secrets", () => {
   });
 
   it("keeps every secret a Pulumi secret in container env vars and uploaded files (2.7)", () => {
-    const secretUploads = /(\.key|userlist\.txt|users\.acl|privkey\.pem)$/;
+    const secretUploads = /(\.key|userlist\.txt|users\.acl|privkey\.pem)$|^\/run\/secrets\//;
     const secretEnv = /^(DJANGO_SECRET_KEY|BACKUP_ENCRYPTION_KEY|FIELD_ENCRYPTION_KEY|APP_DB_PASSWORD|DATABASE_URL|REDIS_PASSWORD|REDIS_URL|CELERY_BROKER_URL|POSTGRES_PASSWORD|SENTRY_DSN|STRIPE_SECRET_KEY|STRIPE_WEBHOOK_SECRET|TWILIO_AUTH_TOKEN|SENDGRID_API_KEY)$/;
     let checkedUploads = 0;
     for (const c of containers(program)) {
@@ -106,7 +112,11 @@ describe("secrets", () => {
       }
     }
     expect(checkedUploads).toBeGreaterThanOrEqual(5);
-    expect(envOf(byName(program, "app-web")).secretCount).toBeGreaterThanOrEqual(12);
+    // The app's credentials are secret files (their names known at preview), not secret env entries.
+    expect(uploadsOf(byName(program, "app-web")).filter((u) => u.file.startsWith("/run/secrets/")).length).toBeGreaterThanOrEqual(15);
+    expect(envOf(byName(program, "app-web")).secretCount).toBe(0);
     expect(envOf(byName(program, "postgres-container")).secretCount).toBe(1);
+    // Repository secrets live on the repository host only, never with PostgreSQL.
+    expect([...envOf(byName(program, "postgres-container")).plain.keys()].filter((k) => k.startsWith("PGBACKREST_"))).toEqual([]);
   });
 });

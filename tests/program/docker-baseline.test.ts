@@ -73,11 +73,11 @@ describe("every container of the production stack", () => {
     const mounts = (name: string) =>
       ((containers(program).find((r) => r.name === name)!.object.volumes ?? []) as { volumeName?: string; containerPath: string }[]);
     expect(mounts("postgres-container")).toContainEqual({ volumeName: "jewelry-postgres-data", containerPath: "/var/lib/postgresql/data" });
-    expect(mounts("postgres-container").map((m) => m.volumeName)).toContain("jewelry-wal-archive");
+    expect(mounts("postgres-container")).toContainEqual({ volumeName: "jewelry-pgbackrest-spool", containerPath: "/var/spool/pgbackrest" });
     expect(mounts("redis-container")).toContainEqual({ volumeName: "jewelry-redis-data", containerPath: "/data" });
     const volumes = program.resources.filter((r) => r.type === "docker:index/volume:Volume");
     const protectedVolumes = volumes.filter((v) => v.options.protect).map((v) => v.object.name);
-    expect(protectedVolumes).toEqual(expect.arrayContaining(["jewelry-postgres-data", "jewelry-wal-archive", "jewelry-media"]));
+    expect(protectedVolumes).toEqual(expect.arrayContaining(["jewelry-postgres-data", "jewelry-pgbackrest-repo", "jewelry-media"]));
   });
 
   it("pins every image to a version: no latest, no bare name (11.2)", () => {

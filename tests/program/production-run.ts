@@ -57,10 +57,12 @@ export function envOf(container: CapturedResource): EnvView {
 export interface Upload {
   readonly file: string;
   readonly content: JsonValue | undefined;
+  readonly permissions?: string;
 }
 
 export function uploadsOf(container: CapturedResource): Upload[] {
-  return ((container.object.uploads ?? []) as { file: string; content?: JsonValue }[]).map((u) => ({ file: u.file, content: u.content }));
+  return ((container.object.uploads ?? []) as { file: string; content?: JsonValue; permissions?: string }[])
+    .map((u) => ({ file: u.file, content: u.content, permissions: u.permissions }));
 }
 
 /** Network names a container joins, resolved to the network resources' `internal` flag. */

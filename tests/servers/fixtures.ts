@@ -181,3 +181,49 @@ export async function startServer(opts: {
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
+
+export interface TestCa {
+  cert: string;
+  key: string;
+  /** Signs a certificate for `commonName`: "server" gets serverAuth and the SANs, "client" clientAuth only. */
+  issue(name: string, commonName: string, use: "server" | "client", subjectAltNames?: string[]): TlsFiles;
+}
+
+/**
+ * A throw-away CA in `dir` (ECDSA P-256, 2 days) for mutual-TLS tests; issued keys are mode 0600
+ * and owned by `owner`. Extended key usages are set as the internal CA sets them, so a server that
+ * checks them sees what production gives it.
+ */
+export function createTestCa(dir: string, owner?: string): TestCa {
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  const own = (files: string[]) => {
+    if (!owner) return;
+    const { uid, gid } = userIds(owner);
+    for (const file of files) chownSync(file, uid, gid);
+  };
+  const ca = { cert: join(dir, "ca.crt"), key: join(dir, "ca.key") };
+  execFileSync("openssl", ["req", "-x509", ...ec, "-keyout", ca.key, "-out", ca.cert, "-days", "2", "-subj", "/CN=test CA",
+    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"], { stdio: "ignore" });
+  chmodSync(ca.key, 0o600);
+  return {
+    ...ca,
+    issue(name, commonName, use, subjectAltNames = []) {
+      const files = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+      const csr = join(dir, `${name}.csr`);
+      const ext = join(dir, `${name}.ext`);
+      execFileSync("openssl", ["req", ...ec, "-keyout", files.key, "-out", csr, "-subj", `/CN=${commonName}`], { stdio: "ignore" });
+      writeFileSync(ext, [
+        "keyUsage=critical,digitalSignature,keyEncipherment",
+        `extendedKeyUsage=${use === "server" ? "serverAuth" : "clientAuth"}`,
+        ...(subjectAltNames.length > 0 ? [`subjectAltName=${subjectAltNames.join(",")}`] : []),
+      ].join("\n"));
+      execFileSync("openssl", ["x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-CAcreateserial", "-days", "2",
+        "-out", files.cert, "-extfile", ext], { stdio: "ignore" });
+      rmSync(csr);
+      chmodSync(files.key, 0o600);
+      chmodSync(files.cert, 0o644);
+      own([files.key, files.cert]);
+      return files;
+    },
+  };
+}

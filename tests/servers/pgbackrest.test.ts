@@ -1,19 +1,22 @@
 // pgBackRest 2.45 with the GENERATED pgbackrest.conf against a real PostgreSQL 15 cluster (generated
 // postgresql.conf, archive_command = pgbackrest archive-push). Only repo1 (local posix) is rendered
 // here: the R2 and B2 repositories need the internet, so this config variant has repo1 alone; the
-// three-repository file is covered by tests/unit/backup-renderers.test.ts.
-// Secrets: the test's own pgbackrest runs get PGBACKREST_REPO1_CIPHER_PASS from the environment (the
-// production route). The fixture starts postgres with a reset environment, so archive_command and the
-// restored servers' restore_command read the pass from a 0600 conf.d include written by this test.
+// three-repository file is covered by tests/unit/backup-renderers.test.ts. This is the single-host
+// variant (the backup container's own view: repositories and cluster both local); WAL arriving
+// through the repository host's TLS server, and point-in-time recovery, are proven in
+// tests/servers/pgbackrest-repo-host.test.ts.
+// Secrets arrive as in the backup container, where every job runs from cron with no secret in its
+// environment: the cipher pass in the GENERATED conf.d/repo1-cipher-pass.conf, the database password
+// in the GENERATED .pgpass in the postgres user's HOME. Every run here gets HOME and PATH only, and
+// the generated wrapper and drill are run exactly as rendered (--config-path = the config DIRECTORY).
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderBackupWrapper } from "../../components/backup/backup-schedule";
-import {
-  deriveRepoCipherPass, pgbackrestSecretEnv, renderPgbackrestConf, type PgbackrestRepo,
-} from "../../components/backup/pgbackrest-conf";
+import { pgbackrestSecretIncludes, renderPgbackrestConf, type PgbackrestRepo } from "../../components/backup/pgbackrest-conf";
+import { renderPgpass } from "../../components/backup/pgpass";
 import { renderRestoreDrillScript } from "../../components/backup/restore-drill";
 import { freePort, removeDir, userIds, waitFor, workDir, writeOwned } from "./fixtures";
 import { generatedPostgresConf } from "./postgres-generated-conf";
@@ -26,12 +29,11 @@ const backupEncryptionKey = randomBytes(32).toString("base64url") + "=";
 
 let base: string;
 let etc: string;
-let envOnlyEtc: string;
+let home: string;
 let repoPath: string;
 let textfileDir: string;
 let pg: PostgresServer;
 let repos: PgbackrestRepo[];
-let secretEnv: Record<string, string>;
 
 interface RunResult {
   code: number;
@@ -39,11 +41,11 @@ interface RunResult {
   stderr: string;
 }
 
-/** Runs argv as postgres with exactly `env` (plus PATH): setpriv without --reset-env. */
-function runAsPostgres(argv: string[], env: Record<string, string> = {}): Promise<RunResult> {
+/** Runs argv as postgres with what cron gives a job: HOME and PATH, no secret. */
+function runAsPostgres(argv: string[]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn("setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", ...argv], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home },
       cwd: base,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -56,11 +58,9 @@ function runAsPostgres(argv: string[], env: Record<string, string> = {}): Promis
   });
 }
 
-/** pgbackrest with the generated config, the cipher pass from the environment, libpq's password. */
-async function pgbackrest(args: string[], extra: Record<string, string> = {}): Promise<string> {
-  const result = await runAsPostgres(["pgbackrest", `--config-path=${etc}`, `--stanza=${STANZA}`, ...args], {
-    ...secretEnv, PGPASSWORD: pg.superuserPassword, ...extra,
-  });
+/** pgbackrest with the generated config directory: pgbackrest.conf plus the secrets in conf.d/. */
+async function pgbackrest(args: string[]): Promise<string> {
+  const result = await runAsPostgres(["pgbackrest", `--config-path=${etc}`, `--stanza=${STANZA}`, ...args]);
   if (result.code !== 0) throw new Error(`pgbackrest ${args.join(" ")} exited ${result.code}:\n${result.stdout}${result.stderr}`);
   return result.stdout;
 }
@@ -98,12 +98,16 @@ async function rowsOf(server: PostgresServer): Promise<string> {
 beforeAll(async () => {
   base = workDir("pgbackrest", "postgres");
   etc = ownedDir(join(base, "etc"), 0o750);
-  envOnlyEtc = ownedDir(join(base, "etc-env-only"), 0o750);
+  home = ownedDir(join(base, "home"), 0o700);
   repoPath = ownedDir(join(base, "repo"), 0o750);
   textfileDir = ownedDir(join(base, "textfile"), 0o755);
   for (const sub of ["spool", "log", "lock", "drill"]) ownedDir(join(base, sub));
+  ownedDir(join(base, "no-secret-etc"), 0o750);
   repos = [{ type: "posix", name: "local", path: repoPath, retention: { full: 2, diff: 3 } }];
-  secretEnv = pgbackrestSecretEnv(repos, { backupEncryptionKey, s3Keys: {} });
+  ownedDir(join(etc, "conf.d"), 0o750);
+  for (const include of pgbackrestSecretIncludes(repos, { backupEncryptionKey, s3Keys: {} })) {
+    writeOwned(join(etc, "conf.d", include.file), include.content, "postgres", 0o600);
+  }
 
   pg = await startPostgres({
     name: "pgbackrest",
@@ -118,15 +122,14 @@ beforeAll(async () => {
         processMax: 2,
       });
       writeOwned(join(etc, "pgbackrest.conf"), conf, "postgres", 0o640);
-      writeOwned(join(envOnlyEtc, "pgbackrest.conf"), conf, "postgres", 0o640);
-      ownedDir(join(etc, "conf.d"), 0o700);
-      writeOwned(join(etc, "conf.d", "secrets.conf"),
-        `[global]\nrepo1-cipher-pass=${secretEnv.PGBACKREST_REPO1_CIPHER_PASS}\n`, "postgres", 0o600);
+      // Without a secret in conf.d: the config as an intruder without the escrowed key would have it.
+      writeOwned(join(base, "no-secret-etc", "pgbackrest.conf"), conf, "postgres", 0o640);
       return generatedPostgresConf({
         archiveCommand: `pgbackrest --config-path=${etc} --stanza=${STANZA} archive-push %p`,
       })(paths);
     },
   });
+  writeOwned(join(home, ".pgpass"), renderPgpass([{ user: "postgres", password: pg.superuserPassword }]), "postgres", 0o600);
   await pgbackrest(["stanza-create"]);
   await pgbackrest(["check"]);
   await pg.psql(`CREATE TABLE ${TABLE} (id serial PRIMARY KEY, name text NOT NULL);
@@ -153,16 +156,24 @@ describe("pgBackRest with the generated pgbackrest.conf", () => {
     }
   });
 
-  it("reads the repository only with the right cipher pass from the environment", async () => {
-    const info = (env: Record<string, string>) =>
-      runAsPostgres(["pgbackrest", `--config-path=${envOnlyEtc}`, `--stanza=${STANZA}`, "info"], env);
-    const right = await info(secretEnv);
+  it("reads the repository only with the right cipher pass, which only --config-path loads from conf.d", async () => {
+    const info = (...config: string[]) => runAsPostgres(["pgbackrest", ...config, `--stanza=${STANZA}`, "info"]);
+    const right = await info(`--config-path=${etc}`);
     expect(right.code).toBe(0);
     expect(right.stdout).toMatch(/status: ok[\s\S]*full backup:/);
-    const missing = await info({});
-    expect(missing.code).not.toBe(0);
-    expect(missing.stderr).toMatch(/requires option: repo1-cipher-pass/);
-    const wrong = await info({ PGBACKREST_REPO1_CIPHER_PASS: deriveRepoCipherPass(backupEncryptionKey, "other") });
+    // --config=<file> reads that file alone: the pass in conf.d never arrives (why every command uses --config-path).
+    for (const missing of [await info(`--config=${join(etc, "pgbackrest.conf")}`), await info(`--config-path=${join(base, "no-secret-etc")}`)]) {
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr).toMatch(/requires option: repo1-cipher-pass/);
+    }
+    const wrongEtc = ownedDir(join(base, "wrong-pass-etc"), 0o750);
+    writeOwned(join(wrongEtc, "pgbackrest.conf"), readFileSync(join(etc, "pgbackrest.conf"), "utf8"), "postgres", 0o640);
+    ownedDir(join(wrongEtc, "conf.d"), 0o750);
+    const otherKey = randomBytes(32).toString("base64url") + "=";
+    for (const include of pgbackrestSecretIncludes(repos, { backupEncryptionKey: otherKey, s3Keys: {} })) {
+      writeOwned(join(wrongEtc, "conf.d", include.file), include.content, "postgres", 0o600);
+    }
+    const wrong = await info(`--config-path=${wrongEtc}`);
     // `info` exits 0 even when it cannot read the repository: the status line says so. A wrong pass
     // fails decryption or, when the CBC padding happens to check out, yields garbage (FormatError).
     expect(wrong.stdout).toMatch(/status: error[\s\S]*(Crypto|Format)Error\] unable to load info file/);
@@ -185,45 +196,20 @@ describe("pgBackRest with the generated pgbackrest.conf", () => {
     }
   });
 
-  it("recovers to a point in time: rows committed before it, none after", async () => {
-    await pg.psql(`INSERT INTO ${TABLE} (name) VALUES ('row-A-before-target')`);
-    const target = await pg.psql(
-      "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'");
-    await pg.psql(`INSERT INTO ${TABLE} (name) VALUES ('row-B-after-target')`);
-    await switchAndWaitArchived();
-
-    const dataDir = ownedDir(join(base, "restore-pitr"));
-    await pgbackrest([`--pg1-path=${dataDir}`, "--type=time", `--target=${target}`, "--target-action=promote",
-      "--archive-mode=off", "restore"]);
-    const restored = await startPostgresOnDataDir(dataDir, {
-      name: "pgbackrest-pitr", conf: generatedPostgresConf(), superuserPassword: pg.superuserPassword,
-    });
-    try {
-      await promoted(restored);
-      const names = (await rowsOf(restored)).split(",");
-      expect(names).toContain("row-A-before-target");
-      expect(names).not.toContain("row-B-after-target");
-    } finally {
-      await restored.stop();
-      removeDir(dataDir);
-    }
-  });
-
   it("runs the generated backup wrapper and publishes its metrics atomically", async () => {
     const wrapper = join(base, "pgbackrest-backup.sh");
     writeOwned(wrapper, renderBackupWrapper({
       stanza: STANZA, configPath: etc, textfileDir, lockFile: join(base, "lock", "backup.lock"),
     }), "postgres", 0o755);
-    const env = { ...secretEnv, PGPASSWORD: pg.superuserPassword };
     const before = Math.floor(Date.now() / 1000);
-    const ok = await runAsPostgres([wrapper, "incr", "1"], env);
+    const ok = await runAsPostgres([wrapper, "incr", "1"]);
     expect(ok.code, ok.stderr).toBe(0);
     const success = readFileSync(join(textfileDir, "jewelry_backup_repo1_incr.last_success.prom"), "utf8");
     const stamp = /jewelry_backup_last_success_timestamp_seconds\{repo="repo1",type="incr",stanza="main"\} (\d+)/.exec(success);
     expect(Number(stamp?.[1])).toBeGreaterThanOrEqual(before);
     expect(await pgbackrest(["info"])).toMatch(/incr backup:/);
 
-    const failed = await runAsPostgres([wrapper, "diff", "2"], env);
+    const failed = await runAsPostgres([wrapper, "diff", "2"]);
     expect(failed.code).not.toBe(0);
     expect(existsSync(join(textfileDir, "jewelry_backup_repo2_diff.last_success.prom"))).toBe(false);
     expect(readFileSync(join(textfileDir, "jewelry_backup_repo2_diff.last_run.prom"), "utf8"))
@@ -233,13 +219,13 @@ describe("pgBackRest with the generated pgbackrest.conf", () => {
 
   it("runs the generated restore drill: restore, start, check rows, clean up, report success", async () => {
     const drill = (repo: number, port: number) => renderRestoreDrillScript({
-      stanza: STANZA, configPath: envOnlyEtc, repo, target: "immediate", scratchParent: join(base, "drill"),
+      stanza: STANZA, configPath: etc, repo, target: "immediate", scratchParent: join(base, "drill"),
       scratchPort: port, pgBinDir: PG_BIN, textfileDir, check: { database: "postgres", table: TABLE, minRows: 2 },
       timeoutSeconds: 60,
     });
     const script = join(base, "restore-drill.sh");
     writeOwned(script, drill(1, await freePort()), "postgres", 0o755);
-    const run = await runAsPostgres([script], secretEnv);
+    const run = await runAsPostgres([script]);
     expect(run.code, `${run.stdout}${run.stderr}`).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`${TABLE} has \\d+ rows`));
     expect(readdirSync(join(base, "drill"))).toEqual([]);
@@ -250,7 +236,7 @@ describe("pgBackRest with the generated pgbackrest.conf", () => {
     // A drill that fails (here: a repository that does not exist) reports 0, keeps the last success
     // timestamp, and still cleans up its scratch folder.
     writeOwned(script, drill(2, await freePort()), "postgres", 0o755);
-    const failing = await runAsPostgres([script], secretEnv);
+    const failing = await runAsPostgres([script]);
     expect(failing.code).not.toBe(0);
     expect(readFileSync(join(textfileDir, "jewelry_restore_drill.last_run.prom"), "utf8"))
       .toContain('jewelry_restore_drill_success{stanza="main",repo="repo2"} 0');

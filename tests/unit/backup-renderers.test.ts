@@ -4,8 +4,9 @@ import { describe, it, expect } from "vitest";
 import { randomBytes } from "node:crypto";
 import { renderBackupCrontab, renderBackupWrapper } from "../../components/backup/backup-schedule";
 import {
-  deriveRepoCipherPass, pgbackrestSecretEnv, pgbackrestSecretEnvNames, renderPgbackrestConf, type PgbackrestRepo,
+  deriveRepoCipherPass, pgbackrestSecretIncludeFiles, pgbackrestSecretIncludes, renderPgbackrestConf, type PgbackrestRepo,
 } from "../../components/backup/pgbackrest-conf";
+import { renderPgpass } from "../../components/backup/pgpass";
 import { renderRestoreDrillScript } from "../../components/backup/restore-drill";
 
 const retention = { full: 4, diff: 7, archive: 2 };
@@ -37,12 +38,13 @@ describe("renderPgbackrestConf", () => {
     expect(text).toMatch(/\[main\]\npg1-path=\/var\/lib\/postgresql\/data\npg1-port=5432\npg1-socket-path=\/var\/run\/postgresql\npg1-user=postgres\n$/);
   });
 
-  it("carries no secret option: every secret goes to a PGBACKREST_ environment variable", () => {
+  it("carries no secret option: every secret goes to a conf.d include named for its repository", () => {
     expect(conf()).not.toMatch(/cipher-pass|s3-key/);
-    expect(pgbackrestSecretEnvNames(REPOS).map((v) => v.env)).toEqual([
-      "PGBACKREST_REPO1_CIPHER_PASS",
-      "PGBACKREST_REPO2_CIPHER_PASS", "PGBACKREST_REPO2_S3_KEY", "PGBACKREST_REPO2_S3_KEY_SECRET",
-      "PGBACKREST_REPO3_CIPHER_PASS", "PGBACKREST_REPO3_S3_KEY", "PGBACKREST_REPO3_S3_KEY_SECRET",
+    // The names the backup-encryption policy reads at preview, before any secret is known.
+    expect(pgbackrestSecretIncludeFiles(REPOS).map((f) => f.file)).toEqual([
+      "repo1-cipher-pass.conf",
+      "repo2-cipher-pass.conf", "repo2-s3-credentials.conf",
+      "repo3-cipher-pass.conf", "repo3-s3-credentials.conf",
     ]);
   });
 
@@ -67,12 +69,24 @@ describe("repository cipher passes from BACKUP_ENCRYPTION_KEY", () => {
     expect(() => deriveRepoCipherPass("not-a-key", "local")).toThrow(/Fernet key/);
   });
 
-  it("fills the secret environment, and fails when an S3 key is missing", () => {
-    const keys = { r2: { accessKeyId: "r2id", secretAccessKey: "r2s" }, b2: { accessKeyId: "b2id", secretAccessKey: "b2s" } };
-    const env = pgbackrestSecretEnv(REPOS, { backupEncryptionKey: fernetKey, s3Keys: keys });
-    expect(env.PGBACKREST_REPO3_S3_KEY_SECRET).toBe("b2s");
-    expect(env.PGBACKREST_REPO2_CIPHER_PASS).toBe(deriveRepoCipherPass(fernetKey, "r2"));
-    expect(() => pgbackrestSecretEnv(REPOS, { backupEncryptionKey: fernetKey, s3Keys: {} })).toThrow(/no S3 key.*r2/);
+  it("renders each repository's secrets as a [global] include, and fails when an S3 key is missing", () => {
+    const keys = { r2: { accessKeyId: "r2id", secretAccessKey: "r2s/+x" }, b2: { accessKeyId: "b2id", secretAccessKey: "b2s" } };
+    const files = new Map(pgbackrestSecretIncludes(REPOS, { backupEncryptionKey: fernetKey, s3Keys: keys }).map((f) => [f.file, f.content]));
+    const body = (file: string) => files.get(file)?.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+    expect(body("repo1-cipher-pass.conf")).toEqual(["[global]", `repo1-cipher-pass=${deriveRepoCipherPass(fernetKey, "local")}`]);
+    expect(body("repo2-cipher-pass.conf")).toEqual(["[global]", `repo2-cipher-pass=${deriveRepoCipherPass(fernetKey, "r2")}`]);
+    expect(body("repo2-s3-credentials.conf")).toEqual(["[global]", "repo2-s3-key=r2id", "repo2-s3-key-secret=r2s/+x"]);
+    expect(body("repo3-s3-credentials.conf")).toEqual(["[global]", "repo3-s3-key=b2id", "repo3-s3-key-secret=b2s"]);
+    expect(() => pgbackrestSecretIncludes(REPOS, { backupEncryptionKey: fernetKey, s3Keys: {} })).toThrow(/no S3 key.*r2/);
+    const multiLine = { ...keys, b2: { accessKeyId: "b2id", secretAccessKey: "b2s\nrepo3-cipher-pass=x" } };
+    expect(() => pgbackrestSecretIncludes(REPOS, { backupEncryptionKey: fernetKey, s3Keys: multiLine })).toThrow(/one non-empty line/);
+  });
+});
+
+describe(".pgpass for the backup jobs", () => {
+  it("matches any host, port and database for the user, escaping : and \\ in the password", () => {
+    expect(renderPgpass([{ user: "postgres", password: "a:b\\c" }])).toBe("*:*:*:postgres:a\\:b\\\\c\n");
+    expect(() => renderPgpass([{ user: "postgres", password: "x\ny" }])).toThrow(/one non-empty line/);
   });
 });
 
@@ -110,6 +124,15 @@ describe("backup schedule", () => {
     expect(script).toContain('"$PGBACKREST" --config-path="$CONFIG_PATH" --stanza="$STANZA" --type="$type" --repo="$repo" backup');
     expect(script).toMatch(/flock -w 21600 "\$LOCK_FILE"/);
     expect(script).toMatch(/tmp=\$\(mktemp "\$TEXTFILE_DIR\/\.backup\.XXXXXX"\)[\s\S]*mv -f "\$tmp"/);
+  });
+
+  it("refuses a config FILE as --config-path: pgBackRest would find neither it nor conf.d", () => {
+    expect(() => renderBackupWrapper({ stanza: "main", configPath: "/etc/pgbackrest/pgbackrest.conf", textfileDir: "/var/lib/node-exporter" }))
+      .toThrow(/directory/);
+    expect(() => renderRestoreDrillScript({
+      stanza: "main", configPath: "/etc/pgbackrest/pgbackrest.conf", repo: 1, target: "latest", scratchParent: "/var/lib/drill",
+      scratchPort: 25432, pgBinDir: "/usr/lib/postgresql/15/bin", textfileDir: "/var/lib/node-exporter",
+    })).toThrow(/directory/);
   });
 });
 

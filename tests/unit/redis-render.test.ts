@@ -1,20 +1,26 @@
 import { describe, expect, it } from "vitest";
-import { renderRedisAclFile, renderRedisConf, type RedisAclArgs, type RedisConfArgs } from "../../components/redis/redis-conf";
+import { renderRedisConf, renderRedisUsersFile, type RedisConfArgs, type RedisUsersArgs } from "../../components/redis/redis-conf";
 
-const CONF: RedisConfArgs = { bind: ["0.0.0.0"], port: 6379, aclFile: "/etc/redis/users.acl", dir: "/data", maxmemoryMb: 768 };
-const ACL: RedisAclArgs = {
+const CONF: RedisConfArgs = { bind: ["0.0.0.0"], port: 6379, usersFile: "/etc/redis/users.acl", dir: "/data", maxmemoryMb: 768 };
+const ACL: RedisUsersArgs = {
   appUser: "jewelry_app", appPassword: "app-password-0123456789",
   exporterUser: "redis_exporter", exporterPassword: "exporter-password-0123",
 };
 const directives = (text: string) => text.split("\n").filter((l) => l && !l.startsWith("#"));
 
 describe("renderRedisConf", () => {
-  it("turns on AOF everysec plus RDB snapshots, and points at the ACL file", () => {
+  it("turns on AOF everysec plus RDB snapshots, and includes the users file", () => {
     const lines = directives(renderRedisConf(CONF));
     expect(lines).toEqual(expect.arrayContaining([
       "appendonly yes", "appendfsync everysec", "save 900 1", "save 300 10", "save 60 10000",
-      "aclfile /etc/redis/users.acl", "dir /data", "protected-mode yes", "bind 0.0.0.0", "port 6379",
+      "include /etc/redis/users.acl", "dir /data", "protected-mode yes", "bind 0.0.0.0", "port 6379",
     ]));
+  });
+
+  it("declares the default user off and password-less itself, and uses no aclfile (Redis refuses both)", () => {
+    const lines = directives(renderRedisConf(CONF));
+    expect(lines.filter((l) => l.startsWith("user "))).toEqual(["user default off resetpass resetkeys resetchannels -@all"]);
+    expect(lines.some((l) => l.startsWith("aclfile"))).toBe(false);
   });
 
   it("sets maxmemory in MiB and defaults to volatile-lru so broker keys without TTL are never evicted", () => {
@@ -36,16 +42,15 @@ describe("renderRedisConf", () => {
   });
 });
 
-describe("renderRedisAclFile", () => {
-  it("switches the default user off and gives the app everything but @dangerous", () => {
-    const lines = renderRedisAclFile(ACL).trim().split("\n");
-    expect(lines[0]).toMatch(/^user default off\b/);
-    expect(lines[0]).not.toContain(">");
-    expect(lines[1]).toBe(`user jewelry_app reset on >${ACL.appPassword} ~* &* +@all -@dangerous`);
+describe("renderRedisUsersFile", () => {
+  it("never declares the default user (a second declaration stops Redis) and gives the app everything but @dangerous", () => {
+    const lines = renderRedisUsersFile(ACL).trim().split("\n");
+    expect(lines.filter((l) => /^user default\b/.test(l))).toEqual([]);
+    expect(lines[0]).toBe(`user jewelry_app reset on >${ACL.appPassword} ~* &* +@all -@dangerous`);
   });
 
   it("gives the exporter no key or channel access and no way to kill or pause clients", () => {
-    const exporter = renderRedisAclFile(ACL).split("\n").find((l) => l.startsWith("user redis_exporter"))!;
+    const exporter = renderRedisUsersFile(ACL).split("\n").find((l) => l.startsWith("user redis_exporter"))!;
     expect(exporter).toMatch(/ -@all /);
     expect(exporter).not.toMatch(/ ~| &|\+@connection|\+client(?!\|(setname|list|info))/);
     expect(exporter).toContain("+info");
@@ -53,8 +58,8 @@ describe("renderRedisAclFile", () => {
   });
 
   it("adds Sentinel and replication users only when asked", () => {
-    expect(renderRedisAclFile(ACL)).not.toContain("sentinel");
-    const text = renderRedisAclFile({
+    expect(renderRedisUsersFile(ACL)).not.toContain("sentinel");
+    const text = renderRedisUsersFile({
       ...ACL,
       sentinel: { user: "sentinel", password: "sentinel-password-012" },
       replication: { user: "replica", password: "replica-password-0123" },
@@ -63,10 +68,13 @@ describe("renderRedisAclFile", () => {
     expect(text).toMatch(/^user replica reset on >\S+ resetkeys resetchannels -@all \+psync \+replconf \+ping$/m);
   });
 
-  it("refuses weak or whitespace passwords, reserved and duplicate user names", () => {
-    expect(() => renderRedisAclFile({ ...ACL, appPassword: "short" })).toThrow(/at least 16/);
-    expect(() => renderRedisAclFile({ ...ACL, appPassword: "has a space in it 0123" })).toThrow(/whitespace/);
-    expect(() => renderRedisAclFile({ ...ACL, appUser: "default" })).toThrow(/invalid user name/);
-    expect(() => renderRedisAclFile({ ...ACL, exporterUser: ACL.appUser })).toThrow(/distinct/);
+  it("refuses weak passwords, passwords redis.conf syntax would mangle, reserved and duplicate user names", () => {
+    expect(() => renderRedisUsersFile({ ...ACL, appPassword: "short" })).toThrow(/at least 16/);
+    expect(() => renderRedisUsersFile({ ...ACL, appPassword: "has a space in it 0123" })).toThrow(/whitespace/);
+    for (const quoted of ['pass"word-0123456789', "pass'word-0123456789", "pass\\word-0123456789"]) {
+      expect(() => renderRedisUsersFile({ ...ACL, appPassword: quoted }), quoted).toThrow(/quotes or backslashes/);
+    }
+    expect(() => renderRedisUsersFile({ ...ACL, appUser: "default" })).toThrow(/invalid user name/);
+    expect(() => renderRedisUsersFile({ ...ACL, exporterUser: ACL.appUser })).toThrow(/distinct/);
   });
 });

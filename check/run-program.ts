@@ -13,17 +13,11 @@ import { UserInputError } from "./errors";
 import type { JsonObject } from "./json";
 import { unknownValue, wrapSecret } from "./property-values";
 import { fromSdk } from "./sdk";
+import type { AnalyzerResourceOptions } from "./analyzer-client";
 import type { StackConfig } from "./stack-config";
 
-export interface CapturedOptions {
-  readonly protect: boolean;
-  readonly ignoreChanges: readonly string[];
-  readonly deleteBeforeReplace?: boolean;
-  readonly additionalSecretOutputs: readonly string[];
-  readonly aliases: readonly string[];
-  /** In seconds, as the engine hands them to an analyzer. */
-  readonly customTimeouts: { readonly create: number; readonly update: number; readonly delete: number };
-}
+/** The resource options the engine hands an analyzer (custom timeouts in seconds). */
+export type CapturedOptions = Omit<AnalyzerResourceOptions, "parent">;
 
 export interface CapturedResource {
   readonly type: string;

@@ -98,7 +98,7 @@ describe("secrets", () => {
   });
 
   it("keeps every secret a Pulumi secret in container env vars and uploaded files (2.7)", () => {
-    const secretUploads = /(\.key|userlist\.txt|users\.acl|privkey\.pem)$|^\/run\/secrets\//;
+    const secretUploads = /(\.key|userlist\.txt|users\.acl|privkey\.pem|\.pgpass)$|^\/run\/secrets\/|\/conf\.d\//;
     const secretEnv = /^(DJANGO_SECRET_KEY|BACKUP_ENCRYPTION_KEY|FIELD_ENCRYPTION_KEY|APP_DB_PASSWORD|DATABASE_URL|REDIS_PASSWORD|REDIS_URL|CELERY_BROKER_URL|POSTGRES_PASSWORD|SENTRY_DSN|STRIPE_SECRET_KEY|STRIPE_WEBHOOK_SECRET|TWILIO_AUTH_TOKEN|SENDGRID_API_KEY)$/;
     let checkedUploads = 0;
     for (const c of containers(program)) {

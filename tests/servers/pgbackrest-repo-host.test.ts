@@ -9,14 +9,14 @@
 // tests/unit/backup-renderers.test.ts). Certificates come from a throw-away CA with the key usages
 // the internal CA gives (server: serverAuth, client: clientAuth). Both sides run as postgres on one
 // machine with separate config, spool, log and lock folders, as the two containers have.
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pgbackrestSecretIncludes, renderPgbackrestConf, type PgbackrestRepo } from "../../components/backup/pgbackrest-conf";
 import { pgbackrestArchivePushCommand, renderPgHostPgbackrestConf } from "../../components/backup/pgbackrest-pg-host-conf";
-import { createTestCa, freePort, portAccepts, removeDir, startServer, userIds, waitFor, workDir, writeOwned, type ServerProcess, type TestCa, type TlsFiles } from "./fixtures";
+import { filesUnder, ownedDir, runAsPostgres } from "./pgbackrest-fixture";
+import { createTestCa, freePort, portAccepts, removeDir, startServer, waitFor, workDir, writeOwned, type ServerProcess, type TestCa, type TlsFiles } from "./fixtures";
 import { generatedPostgresConf } from "./postgres-generated-conf";
 import { startPostgresOnDataDir, startPostgres, type PostgresServer } from "./postgres-server";
 
@@ -37,50 +37,17 @@ let repos: PgbackrestRepo[];
 let pg: PostgresServer;
 let server: ServerProcess;
 
-interface RunResult {
-  code: number;
-  output: string;
-}
-
-/** Runs argv as postgres with exactly `env` (plus PATH): setpriv without --reset-env. */
-function runAsPostgres(argv: string[], env: Record<string, string> = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", ...argv], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }, cwd: base, stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    child.once("error", reject);
-    child.once("exit", (code) => resolve({ code: code ?? -1, output }));
-  });
-}
+const asPostgres = (argv: string[], env: Record<string, string> = {}) => runAsPostgres(argv, { env, cwd: base });
 
 /** pgbackrest on one side: only the repository host's config directory holds the secrets (conf.d/). */
 async function pgbackrest(side: "repo-host" | "pg-host", args: string[], configPath?: string): Promise<string> {
   const env = { PGPASSWORD: pg.superuserPassword };
   const etc = configPath ?? (side === "repo-host" ? repoHostEtc : pgHostEtc);
-  const result = await runAsPostgres(["pgbackrest", `--config-path=${etc}`, `--stanza=${STANZA}`, ...args], env);
+  const result = await asPostgres(["pgbackrest", `--config-path=${etc}`, `--stanza=${STANZA}`, ...args], env);
   if (result.code !== 0) throw new Error(`pgbackrest (${side}) ${args.join(" ")} exited ${result.code}:\n${result.output}`);
   return result.output;
 }
 
-function ownedDir(path: string, mode = 0o700): string {
-  mkdirSync(path, { recursive: true, mode });
-  const { uid, gid } = userIds("postgres");
-  chownSync(path, uid, gid);
-  return path;
-}
-
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
-/** Archived copies of `segment` in a repository (pgBackRest appends a checksum and .zst). */
 function archivedCopies(repoPath: string, segment: string): string[] {
   const finished = new RegExp(`/${segment}-[0-9a-f]{40}\\.zst$`);
   return filesUnder(join(repoPath, "archive", STANZA)).filter((f) => finished.test(f));
@@ -189,7 +156,7 @@ describe("pgBackRest repository host over TLS, with the generated configs of bot
     writeOwned(join(intruderEtc, "pgbackrest.conf"),
       readFileSync(join(pgHostEtc, "pgbackrest.conf"), "utf8").replaceAll(clientCert.cert, cert.cert).replaceAll(clientCert.key, cert.key),
       "postgres", 0o640);
-    const refused = await runAsPostgres(["pgbackrest", `--config-path=${intruderEtc}`, `--stanza=${STANZA}`, "--repo=1", "info"]);
+    const refused = await asPostgres(["pgbackrest", `--config-path=${intruderEtc}`, `--stanza=${STANZA}`, "--repo=1", "info"]);
     // `info` exits 0 even when it cannot read a repository: its status line tells.
     expect(refused.output).toMatch(/status: error[\s\S]*\[AccessError\] raised from remote-0 tls protocol on 'localhost': access denied/);
     expect(refused.output).not.toMatch(/status: ok/);

@@ -9,16 +9,16 @@
 // environment: the cipher pass in the GENERATED conf.d/repo1-cipher-pass.conf, the database password
 // in the GENERATED .pgpass in the postgres user's HOME. Every run here gets HOME and PATH only, and
 // the generated wrapper and drill are run exactly as rendered (--config-path = the config DIRECTORY).
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderBackupWrapper } from "../../components/backup/backup-schedule";
 import { pgbackrestSecretIncludes, renderPgbackrestConf, type PgbackrestRepo } from "../../components/backup/pgbackrest-conf";
 import { renderPgpass } from "../../components/backup/pgpass";
 import { renderRestoreDrillScript } from "../../components/backup/restore-drill";
-import { freePort, removeDir, userIds, waitFor, workDir, writeOwned } from "./fixtures";
+import { freePort, removeDir, waitFor, workDir, writeOwned } from "./fixtures";
+import { filesUnder, ownedDir, runAsPostgres } from "./pgbackrest-fixture";
 import { generatedPostgresConf } from "./postgres-generated-conf";
 import { PG_BIN, startPostgres, startPostgresOnDataDir, type PostgresServer } from "./postgres-server";
 
@@ -35,48 +35,14 @@ let textfileDir: string;
 let pg: PostgresServer;
 let repos: PgbackrestRepo[];
 
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs argv as postgres with what cron gives a job: HOME and PATH, no secret. */
-function runAsPostgres(argv: string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", ...argv], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home },
-      cwd: base,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.once("error", reject);
-    child.once("exit", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const asPostgres = (argv: string[]) => runAsPostgres(argv, { env: { HOME: home }, cwd: base });
 
 /** pgbackrest with the generated config directory: pgbackrest.conf plus the secrets in conf.d/. */
 async function pgbackrest(args: string[]): Promise<string> {
-  const result = await runAsPostgres(["pgbackrest", `--config-path=${etc}`, `--stanza=${STANZA}`, ...args]);
+  const result = await asPostgres(["pgbackrest", `--config-path=${etc}`, `--stanza=${STANZA}`, ...args]);
   if (result.code !== 0) throw new Error(`pgbackrest ${args.join(" ")} exited ${result.code}:\n${result.stdout}${result.stderr}`);
   return result.stdout;
-}
-
-function ownedDir(path: string, mode = 0o700): string {
-  mkdirSync(path, { recursive: true, mode });
-  const { uid, gid } = userIds("postgres");
-  chownSync(path, uid, gid);
-  return path;
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
 }
 
 async function switchAndWaitArchived(): Promise<void> {
@@ -157,7 +123,7 @@ describe("pgBackRest with the generated pgbackrest.conf", () => {
   });
 
   it("reads the repository only with the right cipher pass, which only --config-path loads from conf.d", async () => {
-    const info = (...config: string[]) => runAsPostgres(["pgbackrest", ...config, `--stanza=${STANZA}`, "info"]);
+    const info = (...config: string[]) => asPostgres(["pgbackrest", ...config, `--stanza=${STANZA}`, "info"]);
     const right = await info(`--config-path=${etc}`);
     expect(right.code).toBe(0);
     expect(right.stdout).toMatch(/status: ok[\s\S]*full backup:/);
@@ -202,14 +168,14 @@ describe("pgBackRest with the generated pgbackrest.conf", () => {
       stanza: STANZA, configPath: etc, textfileDir, lockFile: join(base, "lock", "backup.lock"),
     }), "postgres", 0o755);
     const before = Math.floor(Date.now() / 1000);
-    const ok = await runAsPostgres([wrapper, "incr", "1"]);
+    const ok = await asPostgres([wrapper, "incr", "1"]);
     expect(ok.code, ok.stderr).toBe(0);
     const success = readFileSync(join(textfileDir, "jewelry_backup_repo1_incr.last_success.prom"), "utf8");
     const stamp = /jewelry_backup_last_success_timestamp_seconds\{repo="repo1",type="incr",stanza="main"\} (\d+)/.exec(success);
     expect(Number(stamp?.[1])).toBeGreaterThanOrEqual(before);
     expect(await pgbackrest(["info"])).toMatch(/incr backup:/);
 
-    const failed = await runAsPostgres([wrapper, "diff", "2"]);
+    const failed = await asPostgres([wrapper, "diff", "2"]);
     expect(failed.code).not.toBe(0);
     expect(existsSync(join(textfileDir, "jewelry_backup_repo2_diff.last_success.prom"))).toBe(false);
     expect(readFileSync(join(textfileDir, "jewelry_backup_repo2_diff.last_run.prom"), "utf8"))
@@ -225,7 +191,7 @@ describe("pgBackRest with the generated pgbackrest.conf", () => {
     });
     const script = join(base, "restore-drill.sh");
     writeOwned(script, drill(1, await freePort()), "postgres", 0o755);
-    const run = await runAsPostgres([script]);
+    const run = await asPostgres([script]);
     expect(run.code, `${run.stdout}${run.stderr}`).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`${TABLE} has \\d+ rows`));
     expect(readdirSync(join(base, "drill"))).toEqual([]);
@@ -236,7 +202,7 @@ describe("pgBackRest with the generated pgbackrest.conf", () => {
     // A drill that fails (here: a repository that does not exist) reports 0, keeps the last success
     // timestamp, and still cleans up its scratch folder.
     writeOwned(script, drill(2, await freePort()), "postgres", 0o755);
-    const failing = await runAsPostgres([script]);
+    const failing = await asPostgres([script]);
     expect(failing.code).not.toBe(0);
     expect(readFileSync(join(textfileDir, "jewelry_restore_drill.last_run.prom"), "utf8"))
       .toContain('jewelry_restore_drill_success{stanza="main",repo="repo2"} 0');

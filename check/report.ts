@@ -40,14 +40,22 @@ export interface Violation {
   readonly notDecidableAtPreview: boolean;
 }
 
+/**
+ * An exemption the pack reports as in force. The pack's format (policies/lib/exemptions.ts):
+ * "exemption in force: <policy>[ on <resource>] until <YYYY-MM-DD>: <reason>".
+ */
 export interface Exemption {
   /** The exempted policy, when the text names one of the pack's policies first. */
   readonly policy?: string;
-  readonly resourceName?: string;
-  readonly urn?: string;
-  /** The text after "exemption in force:". */
+  /** Logical name or URN the exemption is limited to; absent for the whole stack. */
+  readonly resource?: string;
+  readonly expires?: string;
+  readonly reason?: string;
+  /** The text after "exemption in force:", whatever its shape. */
   readonly text: string;
 }
+
+const exemptionText = /^(\S+)(?: on (\S+))? until (\d{4}-\d{2}-\d{2}): ([\s\S]*)$/;
 
 /** A gRPC error from the pack: an exception inside a policy. */
 export interface PolicyError {
@@ -146,11 +154,13 @@ function toExemption(d: Diagnostic, policyNames: ReadonlySet<string>): Exemption
   const line = d.message.split("\n").find((l) => l.trim().startsWith(exemptionMarker));
   if (d.policyName !== exemptionPolicyName || !line) return undefined;
   const text = line.trim().slice(exemptionMarker.length).trim();
-  const first = text.split(/\s+/)[0];
+  const parts = exemptionText.exec(text);
+  const first = parts?.[1] ?? text.split(/\s+/)[0];
   return {
     policy: policyNames.has(first) ? first : undefined,
-    resourceName: d.urn ? urnParts(d.urn).name : undefined,
-    urn: d.urn,
+    resource: parts?.[2],
+    expires: parts?.[3],
+    reason: parts?.[4],
     text,
   };
 }

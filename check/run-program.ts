@@ -149,8 +149,26 @@ function programFailure(err: unknown, pulumi: typeof pulumiModule): UserInputErr
   return new UserInputError(`the program failed: ${name}: ${message}`);
 }
 
-/** Loads the program as the Node language host does and returns what it registered. */
+/**
+ * Loads the program as the Node language host does and returns what it registered. The SDK records a
+ * stack trace for every promise it makes; mapping those through source maps (Node's, or a test
+ * runner's prepareStackTrace) took a third to a half of a run, and nothing reads them: a program
+ * error is reported by its message. So source maps are off while the program runs.
+ */
 export async function runProgram(options: RunProgramOptions): Promise<ProgramRun> {
+  const { sourceMapsEnabled } = process;
+  const { prepareStackTrace } = Error;
+  process.setSourceMapsEnabled(false);
+  Reflect.deleteProperty(Error, "prepareStackTrace");
+  try {
+    return await runProgramWithMocks(options);
+  } finally {
+    process.setSourceMapsEnabled(sourceMapsEnabled);
+    Error.prepareStackTrace = prepareStackTrace;
+  }
+}
+
+async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramRun> {
   const { stackConfig } = options;
   const { project, stack } = stackConfig;
   // Read once when @pulumi/pulumi is first loaded; setAllConfig covers an already loaded SDK.

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Report, Violation } from "../../check/report";
 import type { ProgramRun } from "../../check/run-program";
 import { readStackConfig, type StackConfig } from "../../check/stack-config";
-import { runProgramAfresh, startCheckSession } from "../fixtures/broken-stacks/check-session";
+import { runProgramAfresh, startBrokenStacksSession } from "../fixtures/broken-stacks/check-session";
 import { mistakes, type MistakeName } from "../fixtures/broken-stacks/mistakes";
 import { BROKEN_STACK, writeStackFolder } from "../fixtures/broken-stacks/stack-folders";
 
@@ -53,7 +53,7 @@ beforeAll(async () => {
   for (const name of names) stacks.set(name, readStackConfig(writeStackFolder(repoRoot, workDir, name, name), BROKEN_STACK));
 
   // The pack starts (a few seconds) while the first programs run; each analysis overlaps the next program.
-  const starting = startCheckSession(packDir, stacks.get(BASELINE) as StackConfig);
+  const starting = startBrokenStacksSession(packDir, stacks.get(BASELINE) as StackConfig);
   starting.catch(() => undefined); // a failed start is reported by every stack's analysis below
   const pending: Promise<unknown>[] = [];
   try {
@@ -67,11 +67,9 @@ beforeAll(async () => {
         continue;
       }
       const programMs = Date.now() - started;
-      console.log("TIMING", name, programMs, Date.now());
       pending.push(
         starting
-          .then((session) => session.analyze(run, stackConfig, programMs))
-          .then((report) => (console.log("ANALYZED", name, report.timings.analyzeMs, Date.now()), report))
+          .then((session) => session.analyze(run, stackConfig, { programMs, startedAt: Date.now() - programMs }))
           .then((report) => reports.set(name, report), (err: Error) => failures.set(name, err)),
       );
     }

@@ -63,7 +63,7 @@ describe("the check over the pack's gRPC interface", () => {
       }),
     );
     expect(r.exemptions).toEqual([
-      expect.objectContaining({ policy: "container-resource-limits", resourceName: "web" }),
+      expect.objectContaining({ policy: "container-resource-limits", resource: "web", expires: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/), reason: expect.any(String) }),
     ]);
     expect(r.undecryptableSecrets).toEqual(["check-demo:apiToken"]);
   });

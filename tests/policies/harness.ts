@@ -4,6 +4,7 @@
 // first use in each test file and ended when the file's worker exits.
 import * as path from "node:path";
 import type { EnforcementLevel } from "@pulumi/policy";
+import { afterAll } from "vitest";
 import { AnalyzerClient, type AnalyzerResource } from "../../check/analyzer-client";
 import type { JsonObject } from "../../check/json";
 import { startPolicyPack, type PolicyPackProcess } from "../../check/policy-pack-process";
@@ -63,6 +64,16 @@ function packFor(ctx: StackContext): Promise<RunningPack> {
   }
   return running;
 }
+
+// Registered for every test file that imports the harness: its packs end with the file.
+afterAll(async () => {
+  const running = [...packs.values()];
+  packs.clear();
+  await Promise.all(running.map((p) => p.then(({ client, pack }) => {
+    client.close();
+    return pack.stop();
+  }, () => undefined)));
+});
 
 // JSON round trip: a Struct has no `undefined`, and an optional input left unset is simply absent.
 const plain = (props: Record<string, unknown>) => JSON.parse(JSON.stringify(props)) as JsonObject;

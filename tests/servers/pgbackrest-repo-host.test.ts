@@ -169,6 +169,13 @@ describe("pgBackRest repository host over TLS, with the generated configs of bot
     // archive-check: the backup waited for its last WAL segment to reach repo2 through the server.
     expect(backup).toMatch(/check archive for segment\(s\) [0-9A-F]{24}:[0-9A-F]{24}/);
 
+    // pgBackRest records the backup's stop time in whole seconds and restores only from a backup that
+    // stopped before the target: let the server's clock pass that second before taking the target.
+    const info = JSON.parse(await pgbackrest("repo-host", ["--repo=2", "--output=json", "info"])) as { backup: { timestamp: { stop: number } }[] }[];
+    const stoppedAt = Math.max(...info[0].backup.map((b) => b.timestamp.stop));
+    await waitFor("the clock to pass the backup's stop second", async () =>
+      Number(await pg.psql("SELECT extract(epoch FROM clock_timestamp())")) > stoppedAt + 1, 5_000);
+
     await pg.psql(`INSERT INTO ${TABLE} (name) VALUES ('row-A-before-target')`);
     const target = await pg.psql("SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'");
     await pg.psql(`INSERT INTO ${TABLE} (name) VALUES ('row-B-after-target')`);

@@ -12,6 +12,7 @@ import { renderPromtailConfig } from "../../components/monitoring/promtail-confi
 import { renderGrafanaDashboardProvider } from "../../components/monitoring/grafana-provisioning";
 import { renderNginxConf, type NginxConfArgs } from "../../components/nginx/nginx-conf";
 import type { StackContext } from "../../policies/lib/stack-context";
+import { mutate as mutateResource, setEnv, setSecretFile, type MutableProps } from "./baseline";
 import { analyze, of, UNKNOWN, type TestResource } from "./harness";
 
 export const CONTAINER = "docker:index/container:Container";
@@ -205,16 +206,10 @@ export function baselineLater(): TestResource[] {
   ];
 }
 
-type Props = Record<string, unknown>;
+type Props = MutableProps;
 
 /** The baseline with one resource's props changed. */
-export function mutate(name: string, change: (props: Props) => void): TestResource[] {
-  const resources = baselineLater();
-  const target = resources.find((r) => r.name === name);
-  if (!target) throw new Error(`no resource ${name} in the baseline`);
-  change(target.props);
-  return resources;
-}
+export const mutate = (name: string, change: (props: Props) => void): TestResource[] => mutateResource(baselineLater(), name, change);
 
 /** Replaces the content of a container's upload at `file`. */
 export function editUpload(props: Props, file: string, edit: (text: string) => string): void {
@@ -224,17 +219,7 @@ export function editUpload(props: Props, file: string, edit: (text: string) => s
   upload.content = edit(upload.content);
 }
 
-/** Replaces (or removes, with undefined) one KEY=value entry of a container's envs. */
-export function setEnv(props: Props, key: string, value: string | undefined): void {
-  const envs = (props.envs as string[]).filter((e) => !e.startsWith(`${key}=`));
-  props.envs = value === undefined ? envs : [...envs, `${key}=${value}`];
-}
-
-/** Replaces the content of (or with undefined removes) a container's secret file /run/secrets/<name>. */
-export function setSecretFile(props: Props, name: string, content: string | undefined): void {
-  const uploads = ((props.uploads ?? []) as { file: string; content: string }[]).filter((u) => u.file !== `/run/secrets/${name}`);
-  props.uploads = content === undefined ? uploads : [...uploads, { file: `/run/secrets/${name}`, content }];
-}
+export { setEnv, setSecretFile };
 
 /** Messages of one policy's findings over `resources` in production. */
 export async function findings(resources: readonly TestResource[], policy: string): Promise<{ level: string; message: string }[]> {

@@ -1,5 +1,6 @@
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
+import { PGBOUNCER_AUTH_FUNCTION_BODY } from "./pgbouncer-auth-sql";
 
 /** Role names: stable, referenced by PgBouncer, the app and the exporter. */
 export const DB_ROLES = {
@@ -126,7 +127,7 @@ export class AppDatabase extends pulumi.ComponentResource {
       language: "sql",
       volatility: "STABLE",
       securityDefiner: true,
-      body: PGBOUNCER_AUTH_BODY,
+      body: PGBOUNCER_AUTH_FUNCTION_BODY,
     }, inDb);
     new postgresql.Grant(`${name}-pgbouncer-auth-revoke-public`, {
       database: database.name, role: "public", schema: PGBOUNCER_AUTH_SCHEMA, objectType: "function",
@@ -140,15 +141,3 @@ export class AppDatabase extends pulumi.ComponentResource {
     this.registerOutputs({ databaseName: this.databaseName });
   }
 }
-
-/**
- * The lookup PgBouncer runs for every login. Names are schema-qualified because the function runs with
- * its owner's rights (the same SQL as components/postgres/pgbouncer-auth-sql.ts, proven in real Postgres).
- */
-const PGBOUNCER_AUTH_BODY = `
-  SELECT s.usename, s.passwd
-  FROM pg_catalog.pg_shadow AS s
-  WHERE s.usename = lookup_user
-    AND NOT s.usesuper
-    AND (s.valuntil IS NULL OR s.valuntil > now())
-`;

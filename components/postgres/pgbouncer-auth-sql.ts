@@ -30,6 +30,19 @@ export function pgbouncerAuthQuery(args: PgbouncerAuthSqlArgs = {}): string {
   return `SELECT usename, passwd FROM ${schema}.${functionName}($1)`;
 }
 
+/**
+ * The lookup's body: every name schema-qualified, since the function runs with its owner's rights.
+ * The app database component deploys this same body (postgresql.Function); the rendered SQL below
+ * additionally pins search_path, which that resource cannot express.
+ */
+export const PGBOUNCER_AUTH_FUNCTION_BODY = `
+  SELECT s.usename, s.passwd
+  FROM pg_catalog.pg_shadow AS s
+  WHERE s.usename = lookup_user
+    AND NOT s.usesuper
+    AND (s.valuntil IS NULL OR s.valuntil > pg_catalog.now())
+`;
+
 export function renderPgbouncerAuthSql(args: PgbouncerAuthSqlArgs = {}): string {
   const { authRole, schema, functionName } = names(args);
   const fn = `${schema}.${functionName}(text)`;
@@ -43,13 +56,7 @@ CREATE OR REPLACE FUNCTION ${schema}.${functionName}(lookup_user text)
 RETURNS TABLE (usename name, passwd text)
 LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-  SELECT s.usename, s.passwd
-  FROM pg_catalog.pg_shadow AS s
-  WHERE s.usename = lookup_user
-    AND NOT s.usesuper
-    AND (s.valuntil IS NULL OR s.valuntil > now())
-$$;
+AS $$${PGBOUNCER_AUTH_FUNCTION_BODY}$$;
 
 REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ${fn} TO ${authRole};

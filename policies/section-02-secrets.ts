@@ -4,13 +4,12 @@
 // dependencies, so these are stack policies.
 import type { PolicyResource, ReportViolation } from "@pulumi/policy";
 import { appSettings, readableValue, SECRETS_DIR, settingSources, type AppSettings } from "./lib/app-settings";
-import { containerEnv, uploadAt, uploadPaths, uploadText } from "./lib/containers";
+import { containerEnv, uploadAt, uploadContent, uploadPaths } from "./lib/containers";
 import { checklistFramework, resourcePolicy, stackPolicy } from "./lib/framework";
-import { CONTAINER, PG_ROLE, RANDOM_BYTES, RANDOM_PASSWORD, RANDOM_STRING } from "./lib/resource-types";
+import { PG_ROLE, RANDOM_BYTES, RANDOM_PASSWORD, RANDOM_STRING } from "./lib/resource-types";
 import { isSecretEnvName, isSecretFilePath, knownSecretSources, tracesToSource, urlPassword } from "./lib/secret-sources";
-import { undecidable } from "./lib/container-inputs";
-import { appContainers, ofType, serviceContainers, sourcesOf } from "./lib/stack-resources";
-import { readKnown } from "./lib/unknowns";
+import { appContainers, containers, ofType, serviceContainers, sourcesOf } from "./lib/stack-resources";
+import { readKnown, undecidable } from "./lib/unknowns";
 import { asBoolean, asNumber, asRecord, asString } from "./lib/values";
 
 /** Characters a RandomPassword draws from, with the provider's defaults (all classes on). */
@@ -134,7 +133,7 @@ function knownPasswords(resources: readonly PolicyResource[]): Array<[PolicyReso
     const password = readKnown(() => asString(role.props.password));
     if (password.known && password.value !== undefined) found.push([role, "password", password.value]);
   }
-  for (const r of ofType(resources, CONTAINER)) {
+  for (const r of containers(resources)) {
     const settings = appSettings(r);
     for (const name of ["POSTGRES_PASSWORD", "APP_DB_PASSWORD", "REDIS_PASSWORD"]) {
       const setting = settings.get(name);
@@ -182,7 +181,7 @@ function reportLiterals(r: PolicyResource, sources: readonly string[], report: R
   for (const path of uploadPaths(r.props).filter(isSecretFilePath)) {
     const upload = uploadAt(r.props, path);
     // Path checked first; the content is read only for secret-looking files, and skipped when unknown.
-    const text = upload && readKnown(() => uploadText(upload));
+    const text = upload && readKnown(() => uploadContent(upload));
     if (text?.known && text.value && !tracesToSource(text.value, sources)) {
       report(`uploaded file ${path} of "${r.name}" holds secret material that comes from no generator resource and no stack config value.`, r.urn);
     }
@@ -198,7 +197,7 @@ export const noPlaintextSecrets = stackPolicy({
   alwaysMandatory: true,
   validateStack: (args, report, stack) => {
     const sources = knownSecretSources(args.resources, stack);
-    for (const r of ofType(args.resources, CONTAINER)) reportLiterals(r, sources, report);
+    for (const r of containers(args.resources)) reportLiterals(r, sources, report);
     for (const role of ofType(args.resources, PG_ROLE)) {
       const password = readKnown(() => asString(role.props.password));
       if (password.known && password.value && !tracesToSource(password.value, sources)) {

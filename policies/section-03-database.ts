@@ -2,7 +2,7 @@
 // and role, row-level security on tenant tables, and PgBouncer between the app and PostgreSQL.
 import type { PolicyResource } from "@pulumi/policy";
 import {
-  containerEnv, containerHostNames, containerImage, containerService, stringList, uploadAt, uploadText,
+  containerEnv, containerHostNames, containerImage, containerService, stringList, uploadTextAt,
   type ImageRef,
 } from "./lib/containers";
 import { checklistFramework, resourcePolicy, stackPolicy } from "./lib/framework";
@@ -14,7 +14,7 @@ import { postgresRuntimeConfig } from "./lib/service-config";
 import { configValue } from "./lib/stack-context";
 import { appContainers, ofType, serviceContainers, type AppContainer } from "./lib/stack-resources";
 import { appSettings, appSettingValue, readableValue } from "./lib/app-settings";
-import { undecidable } from "./lib/container-inputs";
+import { undecidable } from "./lib/unknowns";
 import { asArray, asBoolean, asRecord, asString } from "./lib/values";
 
 /** The major version an image tag states ("16.6-bookworm" -> 16, "15-alpine" -> 15). */
@@ -218,8 +218,7 @@ export const rlsOnTenantTables = stackPolicy({
 /** pool_mode from an uploaded pgbouncer.ini, else the image's env (edoburu POOL_MODE, bitnami PGBOUNCER_POOL_MODE). */
 function pgbouncerPoolMode(r: PolicyResource): string {
   const iniPath = stringList(r.props.command).find((a) => a.endsWith(".ini"));
-  const upload = iniPath ? uploadAt(r.props, iniPath) : undefined;
-  const text = upload ? uploadText(upload) : undefined;
+  const text = uploadTextAt(r.props, iniPath);
   const fromIni = text === undefined ? undefined : parseIni(text).get("pgbouncer")?.get("pool_mode");
   if (fromIni !== undefined) return fromIni;
   const env = containerEnv(r.props);

@@ -1,7 +1,7 @@
 // Checklist section 4, Redis Configuration: version, authentication, persistence and memory policy,
 // judged on the configuration Redis will really run with: the uploaded redis.conf named on the
 // command line, then the command line's `--directive value` overrides, else Redis's defaults.
-import { containerImage, containerService, uploadAt, uploadText } from "./lib/containers";
+import { containerImage, containerService, uploadAt, uploadContent, uploadTextAt } from "./lib/containers";
 import { checklistFramework, resourcePolicy, type ChecklistResourcePolicy } from "./lib/framework";
 import { expandRedisIncludes, redisMemoryBytes, redisSettings, redisUserAdmitsWithoutAuth, redisYes, type RedisSettings } from "./lib/redis-conf";
 import { CONTAINER } from "./lib/resource-types";
@@ -49,8 +49,7 @@ export function aclDisablesDefaultUser(aclText: string): boolean {
 
 /** The text of an included file from the container's uploads; throws when it is unknown at preview. */
 const uploadedInclude = (props: PropRecord) => (path: string): string => {
-  const upload = uploadAt(props, path);
-  const text = upload && uploadText(upload);
+  const text = uploadTextAt(props, path);
   if (text === undefined) throw new IncludeNotUploaded(path);
   return text;
 };
@@ -107,7 +106,7 @@ export const redisAuthRequired = resourcePolicy({
         return;
       }
       // The ACL file holds the passwords: unknown at a first preview, so this rule is then advisory.
-      const text = uploadText(upload) ?? "";
+      const text = uploadContent(upload) ?? "";
       if (!aclDisablesDefaultUser(text)) report(`the ACL file ${aclFile} leaves the default user on without a password.`);
       return;
     }

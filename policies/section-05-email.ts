@@ -1,9 +1,8 @@
 // Section 5, Email Configuration: the app's email provider, its credentials and sender, and the mail
 // DNS records that let receivers trust the sender. 5.5 (a test email arrives) runs after deployment.
-import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
-import { containerName } from "./lib/container-inputs";
-import { appContainers } from "./lib/service-containers";
+import { containerName } from "./lib/containers";
+import { requireAppContainers } from "./lib/stack-resources";
 import { dnsRecords, recordText } from "./lib/dns-records";
 import { appSettingValue, isAppSettingSet } from "./lib/app-settings";
 
@@ -14,13 +13,6 @@ export const EMAIL_PROVIDER_CREDENTIALS: Readonly<Record<string, readonly string
   ses: ["AWS_SES_ACCESS_KEY_ID", "AWS_SES_SECRET_ACCESS_KEY", "AWS_SES_REGION_NAME"],
   smtp: ["EMAIL_HOST", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD"],
 };
-
-/** The Django app containers, or a violation when the stack has none. */
-function requireAppContainers(resources: readonly PolicyResource[], report: (message: string) => void): PolicyResource[] {
-  const apps = appContainers(resources);
-  if (apps.length === 0) report("No Django app container (a container with DJANGO_SETTINGS_MODULE in its env) is in the stack.");
-  return apps;
-}
 
 export const emailProviderConfigured = stackPolicy({
   name: "email-provider-configured",

@@ -3,7 +3,7 @@
 // 6.5 (an upload and a download work) is checked after deployment.
 import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
-import { known, knownElements, stringProp, undecidable, UNKNOWN } from "./lib/container-inputs";
+import { known, readKnownElements, stringProp, undecidable, UNKNOWN } from "./lib/unknowns";
 
 export const R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket";
 export const R2_CUSTOM_DOMAIN = "cloudflare:index/r2CustomDomain:R2CustomDomain";
@@ -61,7 +61,7 @@ function r2Scope(policy: Record<string, unknown>): string[] | "all" | undefined 
   } catch {
     return "all"; // Cloudflare refuses it; judged as the widest grant rather than crashing the pack
   }
-  const groups = knownElements(() => policy.permissionGroups as { id?: string }[] | undefined).values;
+  const groups = readKnownElements(() => policy.permissionGroups as { id?: string }[] | undefined).values;
   const groupIds = groups.map((g) => known(() => g.id)).filter((id): id is string => typeof id === "string");
   const keys = Object.keys(resources);
   const buckets = keys.filter((k) => k.startsWith(R2_BUCKET_RESOURCE));
@@ -84,7 +84,7 @@ export const storageKeysScoped = stackPolicy({
   validateStack: (args, report) => {
     let r2Tokens = 0;
     for (const token of ofType(args.resources, ...API_TOKEN_TYPES)) {
-      const policies = knownElements(() => token.props.policies as Record<string, unknown>[] | undefined);
+      const policies = readKnownElements(() => token.props.policies as Record<string, unknown>[] | undefined);
       if (policies.unknown > 0) undecidable("policies");
       const scopes = policies.values
         .filter((p) => stringProp(token, () => p.effect) !== "deny")
@@ -106,7 +106,7 @@ export const storageKeysScoped = stackPolicy({
       if (bucketId !== UNKNOWN && (bucketId === undefined || bucketId === null || bucketId === "")) {
         report(`B2 key ${key.name} is not restricted to a bucket (bucketId unset): it can read every bucket of the account.`, key.urn);
       }
-      const capabilities = knownElements(() => key.props.capabilities as string[] | undefined);
+      const capabilities = readKnownElements(() => key.props.capabilities as string[] | undefined);
       if (capabilities.unknown > 0) undecidable("capabilities");
       const excess = capabilities.values.filter((c) => B2_FORBIDDEN_CAPABILITIES.includes(c));
       if (excess.length > 0) report(`B2 key ${key.name} has capabilities it must not: ${excess.join(", ")}.`, key.urn);

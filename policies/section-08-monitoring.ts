@@ -4,13 +4,12 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
 import { appSetting, appSettingValue, readableValue } from "./lib/app-settings";
-import { containerName, uploadsOf, reportMissingService } from "./lib/container-inputs";
 import {
   alertRules, containersOf, routesCriticalToPager, scrapeJobs, yamlUploadsWith, type AlertRule, type ScrapeJob,
 } from "./lib/monitoring-files";
-import { appContainers, knownUploads } from "./lib/service-containers";
+import { reportMissingService, requireAppContainers } from "./lib/stack-resources";
 import { asArray, asBoolean, asRecord, asString } from "./lib/values";
-import { containerEnv, envValue } from "./lib/containers";
+import { containerEnv, containerName, envValue, knownUploads, uploadsOf } from "./lib/containers";
 
 /** https://<public key>@<host>/<project id> (optionally a path prefix before the id). */
 const SENTRY_DSN = /^https:\/\/[0-9a-f]{16,}(:[0-9a-f]+)?@[A-Za-z0-9.-]+(:\d+)?\/([\w.-]+\/)*\d+$/;
@@ -24,9 +23,7 @@ export const sentryConfigured = stackPolicy({
     "SENTRY_ENVIRONMENT=<environment> (production in production) to every app container.",
   framework: checklistFramework("8.2", "8.3"),
   validateStack: (args, report, stack) => {
-    const apps = appContainers(args.resources);
-    if (apps.length === 0) report("No Django app container (a container with DJANGO_SETTINGS_MODULE in its env) is in the stack.");
-    for (const app of apps) {
+    for (const app of requireAppContainers(args.resources, report)) {
       const setting = appSetting(app, "SENTRY_DSN");
       // A secret the preview cannot read (unknown, or the offline check's stand-in for undecryptable
       // config) is present; its shape is judged only when the value is real.

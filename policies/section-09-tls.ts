@@ -2,13 +2,14 @@
 // HTTP redirect and HSTS; a certbot container that renews; DNS records for every served name.
 import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
-import { argvOf, containerName, containers, known, runsImage, UNKNOWN, reportMissingService } from "./lib/container-inputs";
+import { argvOf, containerName, runsImage } from "./lib/containers";
+import { containers, nginxContainers, reportMissingService, type NginxContainer } from "./lib/stack-resources";
+import { known, UNKNOWN } from "./lib/unknowns";
 import { dnsRecords, recordNames } from "./lib/dns-records";
 import {
   directives, effective, effectiveHeaders, httpBlock, isRejectingServer, isTlsServer, locationPath, locations, servers,
   type NginxDirective,
 } from "./lib/nginx-conf";
-import { nginxContainers, type NginxContainer } from "./lib/service-containers";
 
 type Scope = readonly NginxDirective[];
 

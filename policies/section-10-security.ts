@@ -2,10 +2,11 @@
 // nginx; security headers on every HTTPS response; rate limits on login, admin and API. SSH (10.2)
 // is the host's, and CSRF (10.7) is the app's settings, checked after deployment.
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
-import { containerName, containers, known, knownElements, undecidable, UNKNOWN } from "./lib/container-inputs";
+import { containerName } from "./lib/containers";
+import { containers, nginxContainers } from "./lib/stack-resources";
+import { known, readKnownElements, undecidable, UNKNOWN } from "./lib/unknowns";
 import { parseIni } from "./lib/ini";
 import { directives, effective, effectiveHeaders, httpBlock, locationPath, locations, servers, type NginxDirective } from "./lib/nginx-conf";
-import { nginxContainers } from "./lib/service-containers";
 import { requireNginx, servingTlsServers } from "./section-09-tls";
 
 export const WEB_PORTS = [80, 443];
@@ -28,7 +29,7 @@ export const onlyWebPortsPublished = stackPolicy({
       const name = containerName(container);
       const mode = known(() => container.props.networkMode as string | undefined);
       if (mode === "host") report(`Container ${name} uses the host network: every port it listens on is public.`, container.urn);
-      const ports = knownElements(() => container.props.ports as PortMapping[] | undefined);
+      const ports = readKnownElements(() => container.props.ports as PortMapping[] | undefined);
       if (ports.unknown > 0) undecidable("ports");
       for (const port of ports.values) {
         const ip = known(() => port.ip);

@@ -8,7 +8,7 @@ import {
 import { checklistFramework, resourcePolicy, stackPolicy } from "./lib/framework";
 import { CONTAINER, NETWORK, REMOTE_IMAGE } from "./lib/resource-types";
 import { redisRuntimeConfig } from "./lib/service-config";
-import { ofType } from "./lib/stack-resources";
+import { containers, ofType } from "./lib/stack-resources";
 import { asArray, asBoolean, asNumber, asRecord, asString, type PropRecord } from "./lib/values";
 
 /** Why an image reference is not pinned, or undefined when a version tag or a digest pins it. */
@@ -149,7 +149,7 @@ export const networkIsolation = stackPolicy({
   framework: checklistFramework("11.8"),
   validateStack: (args, report) => {
     const internal = new Map(ofType(args.resources, NETWORK).map((n) => [asString(n.props.name) ?? n.name, asBoolean(n.props.internal) === true]));
-    for (const c of ofType(args.resources, CONTAINER)) {
+    for (const c of containers(args.resources)) {
       const service = containerService(c.props);
       if (!service || !DATA_TIER.has(service)) continue;
       const mode = asString(c.props.networkMode);

@@ -3,8 +3,9 @@
 // are people's decisions made after deployment.
 import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
-import { argvOf, containerName, containers, known, UNKNOWN } from "./lib/container-inputs";
-import { appServices, manageCommand } from "./lib/service-containers";
+import { argvOf, containerName, manageCommand } from "./lib/containers";
+import { appServices, containers } from "./lib/stack-resources";
+import { known, UNKNOWN } from "./lib/unknowns";
 
 export const DEPLOY_JOBS = ["migrate", "collectstatic", "compilemessages"] as const;
 const WEB_SERVER = /\b(gunicorn|uvicorn|daphne|hypercorn|runserver|uwsgi)\b/;

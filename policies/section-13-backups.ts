@@ -4,11 +4,12 @@
 // Whether a restore and a point-in-time recovery actually work (13.5, 13.7) is proven after deployment.
 import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
-import { containerName, containers, runsService, undecidable, uploadsOf, UNKNOWN, reportMissingService } from "./lib/container-inputs";
+import { containerEnv, containerName, runsService, uploadsOf } from "./lib/containers";
+import { containers, reportMissingService } from "./lib/stack-resources";
+import { undecidable, UNKNOWN } from "./lib/unknowns";
 import { postgresBool } from "./lib/postgresql-conf";
 import { postgresRuntimeConfig } from "./lib/service-config";
 import { cronEntries, pgbackrestConfs, repoVendor, unknownPgbackrestConfs, type PgbackrestConf } from "./lib/pgbackrest-files";
-import { containerEnv } from "./lib/containers";
 
 /** Every pgbackrest.conf, or a violation when none is known (undecidable when one's content is unknown). */
 function requireConfs(resources: readonly PolicyResource[], report: (message: string) => void): PgbackrestConf[] {

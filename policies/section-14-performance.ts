@@ -2,14 +2,13 @@
 // the site's DNS records go through Cloudflare's CDN. Query review, indexes and minification (14.2,
 // 14.3, 14.6) live in the app's code and its build, not in this stack.
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
-import { containerName, containers, runsService, reportMissingService } from "./lib/container-inputs";
+import { containerHostNames, containerName, runsService } from "./lib/containers";
+import { appServices, containers, reportMissingService } from "./lib/stack-resources";
 import { dnsRecords, recordNames } from "./lib/dns-records";
 import { directives, effective, httpBlock } from "./lib/nginx-conf";
-import { appServices } from "./lib/service-containers";
 import { requireNginx, servedNames, servingTlsServers } from "./section-09-tls";
 import { appSettings, readableValue } from "./lib/app-settings";
-import { undecidable } from "./lib/container-inputs";
-import { containerHostNames } from "./lib/containers";
+import { undecidable } from "./lib/unknowns";
 
 const CACHE_URL_VARS = ["CACHE_URL", "REDIS_CACHE_URL", "DJANGO_CACHE_URL", "REDIS_URL"];
 

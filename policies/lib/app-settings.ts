@@ -5,10 +5,10 @@
 // secret file's PATH stays known, so presence is read from the path, never from unknown content.
 import type { PolicyResource, UnknownValueError } from "@pulumi/policy";
 import { OFFLINE_SECRET_PLACEHOLDER } from "../../check/offline-secret";
-import { undecidable } from "./container-inputs";
-import { containerEnv, uploadText } from "./containers";
-import { knownElements, readKnown } from "./unknowns";
-import { asArray, asRecord, asString, type PropRecord } from "./values";
+import { containerEnv, uploadContent, uploadEntries } from "./containers";
+import { sourcesOf } from "./stack-resources";
+import { readKnown, undecidable } from "./unknowns";
+import { asString, type PropRecord } from "./values";
 
 export const SECRETS_DIR = "/run/secrets";
 
@@ -33,12 +33,12 @@ const secretName = (path: string): string | undefined =>
 /** Reads `envs` and the `file` of each upload (a content only where known), once per container. */
 export function appSettings(container: HasProps): AppSettings {
   const env = containerEnv(container.props);
-  const uploads = knownElements(asArray(container.props.uploads));
+  const uploads = uploadEntries(container.props);
   const files = new Map<string, string | undefined>();
-  for (const upload of uploads.known.map(asRecord)) {
-    const name = upload && secretName(asString(upload.file) ?? "");
-    if (!upload || !name) continue;
-    const content = readKnown(() => uploadText(upload));
+  for (const upload of uploads.known) {
+    const name = secretName(asString(upload.file) ?? "");
+    if (!name) continue;
+    const content = readKnown(() => uploadContent(upload));
     files.set(name, content.known ? (content.value ?? "") : undefined);
   }
   return {
@@ -92,6 +92,5 @@ export function appSettingValue(container: HasProps, name: string): string | und
 
 /** Generator resources of `type` that an app's env entries or secret files were computed from. */
 export function settingSources(resource: PolicyResource, type: string): PolicyResource[] {
-  const sources = ["envs", "uploads"].flatMap((property) => resource.propertyDependencies[property] ?? []);
-  return [...new Set(sources)].filter((r) => r.type === type);
+  return [...new Set(["envs", "uploads"].flatMap((property) => sourcesOf(resource, property, type)))];
 }

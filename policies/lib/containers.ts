@@ -2,8 +2,11 @@
 // and command lines. Services are recognised by image repository and env, never by resource name,
 // so a stack written by someone else is judged the same way. Each reader touches only the
 // properties it needs, so an unknown elsewhere in the container cannot downgrade the rule.
-import type { UnknownValueError } from "@pulumi/policy";
-import { knownElements } from "./unknowns";
+// Two kinds of reader, on purpose: those taking `props` rethrow an unknown they touch (the rule is
+// then undecidable at preview); those taking the resource (imageOf, argvOf, uploadsOf, containerName)
+// skip it, for rules whose verdict an unknown value cannot change.
+import type { PolicyResource, UnknownValueError } from "@pulumi/policy";
+import { known, knownElements, readKnownElements, undecidable, UNKNOWN, type KnownElements, type Maybe } from "./unknowns";
 import { asArray, asRecord, asString, type PropRecord } from "./values";
 
 export interface ImageRef {
@@ -67,6 +70,21 @@ export const containerImage = (props: PropRecord): ImageRef => parseImageRef(asS
 
 export const containerService = (props: PropRecord): ServiceKind | undefined => serviceOfImage(containerImage(props));
 
+/** The image reference, or "" when it is unknown at preview. */
+export function imageOf(container: PolicyResource): string {
+  const image = known(() => container.props.image as string | undefined);
+  return typeof image === "string" ? image : "";
+}
+
+/** The container runs this data or edge service, recognised by its image name; an unknown image is none. */
+export function runsService(container: PolicyResource, service: ServiceKind): boolean {
+  return serviceOfImage(parseImageRef(imageOf(container))) === service;
+}
+
+export function runsImage(container: PolicyResource, repository: RegExp): boolean {
+  return repository.test(parseImageRef(imageOf(container)).repository.replace(/^library\//, ""));
+}
+
 export interface ContainerEnv {
   /** Known "KEY=value" entries by key (a repeated key: the last wins, as docker does). */
   readonly values: ReadonlyMap<string, string>;
@@ -112,11 +130,31 @@ export function stringList(value: unknown): string[] {
 /** Entrypoint then command: the process's full argv as far as the container inputs say. */
 export const containerArgv = (props: PropRecord): string[] => [...stringList(props.entrypoints), ...stringList(props.command)];
 
+/** The same argv with the arguments unknown at preview left out (and non-strings dropped). */
+export function argvOf(container: PolicyResource): string[] {
+  const entry = readKnownElements(() => container.props.entrypoints as string[] | undefined).values;
+  const command = readKnownElements(() => container.props.command as string[] | undefined).values;
+  return [...entry, ...command].filter((s): s is string => typeof s === "string");
+}
+
+/** The `manage.py <command>` a container runs, if it is a one-shot management job. */
+export function manageCommand(container: PolicyResource): string | undefined {
+  const words = argvOf(container).flatMap((arg) => arg.split(/\s+/));
+  const at = words.findIndex((w) => /(^|\/)manage\.py$/.test(w) || w === "django-admin");
+  return at >= 0 ? words[at + 1] : undefined;
+}
+
 /**
  * A one-shot job (migrations, collectstatic): the provider attaches to it and waits for its exit.
  * Such a container rightly has restart "no".
  */
 export const isOneShot = (props: PropRecord): boolean => props.attach === true;
+
+/** The known upload entries (records only) and the unknown ones; reads no entry's `file` or content. */
+export function uploadEntries(props: PropRecord): KnownElements<PropRecord> {
+  const entries = knownElements(asArray(props.uploads));
+  return { known: entries.known.map(asRecord).filter((u): u is PropRecord => u !== undefined), unknown: entries.unknown };
+}
 
 /**
  * The upload at `path`, reading only each upload's `file` (never a content) so an unknown secret
@@ -124,23 +162,68 @@ export const isOneShot = (props: PropRecord): boolean => props.attach === true;
  * itself unknown and none known matches.
  */
 export function uploadAt(props: PropRecord, path: string): PropRecord | undefined {
-  const uploads = knownElements(asArray(props.uploads));
-  const found = uploads.known.map(asRecord).find((u) => u !== undefined && asString(u.file) === path);
+  const uploads = uploadEntries(props);
+  const found = uploads.known.find((u) => asString(u.file) === path);
   if (!found && uploads.unknown.length > 0) throw uploads.unknown[0];
   return found;
 }
 
-/** Paths of all known uploads (reads `file` only). */
-export function uploadPaths(props: PropRecord): string[] {
-  return knownElements(asArray(props.uploads)).known.map((u) => asString(asRecord(u)?.file) ?? "").filter((p) => p !== "");
+/** Text of the upload at `path` (undefined when nothing is uploaded there), read as `uploadAt` and `uploadContent` do. */
+export function uploadTextAt(props: PropRecord, path: string | undefined): string | undefined {
+  if (!path) return undefined;
+  const upload = uploadAt(props, path);
+  return upload ? uploadContent(upload) : undefined;
 }
 
-/** The text of an upload (`content`, or `contentBase64` decoded). Throws if it is unknown at preview. */
-export function uploadText(upload: PropRecord): string | undefined {
+/** Paths of all known uploads (reads `file` only). */
+export function uploadPaths(props: PropRecord): string[] {
+  return uploadEntries(props).known.map((u) => asString(u.file) ?? "").filter((p) => p !== "");
+}
+
+/** The text of one upload entry (`content`, or `contentBase64` decoded). Throws if it is unknown at preview. */
+export function uploadContent(upload: PropRecord): string | undefined {
   const content = asString(upload.content);
   if (content !== undefined) return content;
   const base64 = asString(upload.contentBase64);
   return base64 === undefined ? undefined : Buffer.from(base64, "base64").toString("utf8");
+}
+
+export interface UploadView {
+  readonly file: string;
+  /** UNKNOWN when the content holds a value unknown at preview. */
+  readonly content: Maybe<string>;
+}
+
+/**
+ * Every upload whose path is known, for rules that look for files by pattern: an unknown upload
+ * entry or path is skipped, not rethrown (unlike `uploadAt`). Reads `content` only, not `contentBase64`.
+ */
+export function uploadsOf(container: PolicyResource): UploadView[] {
+  const { values } = readKnownElements(() => container.props.uploads as { file: string; content?: string; contentBase64?: string }[] | undefined);
+  return values.flatMap((u): UploadView[] => {
+    const file = known(() => u.file);
+    if (typeof file !== "string") return [];
+    // `content`, else `contentBase64` (decoded), as the provider writes the file.
+    const content = known(() => u.content);
+    if (content === UNKNOWN) return [{ file, content: UNKNOWN }];
+    if (content !== undefined) return [{ file, content }];
+    const base64 = known(() => u.contentBase64);
+    if (base64 === UNKNOWN) return [{ file, content: UNKNOWN }];
+    return [{ file, content: base64 === undefined ? "" : Buffer.from(base64, "base64").toString("utf8") }];
+  });
+}
+
+/** Content of the first upload at a path matching `file`; undefined if there is none; undecidable if its content is unknown. */
+export function matchingUploadText(container: PolicyResource, file: string | RegExp): string | undefined {
+  const upload = uploadsOf(container).find((u) => (typeof file === "string" ? u.file === file : file.test(u.file)));
+  if (!upload) return undefined;
+  if (upload.content === UNKNOWN) undecidable(`uploads[${upload.file}].content`);
+  return upload.content;
+}
+
+/** Every upload on the container whose path matches, with known content; unknown content is skipped. */
+export function knownUploads(container: PolicyResource, file: RegExp): { file: string; content: string }[] {
+  return uploadsOf(container).flatMap((u) => (file.test(u.file) && u.content !== UNKNOWN ? [{ file: u.file, content: u.content }] : []));
 }
 
 /**
@@ -167,6 +250,12 @@ export function containerNetworks(props: PropRecord): Array<{ readonly name: str
     const network = asRecord(n) ?? {};
     return { name: asString(network.name) ?? "", aliases: asArray(network.aliases).map((a) => asString(a) ?? "") };
   });
+}
+
+/** The container's name as Docker knows it (its `name` input), else the Pulumi resource name. */
+export function containerName(container: PolicyResource): string {
+  const name = known(() => container.props.name as string | undefined);
+  return typeof name === "string" && name !== "" ? name : container.name;
 }
 
 /** Names this container answers to on its networks: its container name and its aliases. */

@@ -1,7 +1,7 @@
 // Cloudflare DNS records as the engine hands them (cloudflare:index/dnsRecord:DnsRecord, v5+ schema:
 // name, type, content, proxied; CAA and SRV values in `data`).
 import type { PolicyResource } from "@pulumi/policy";
-import { known, stringProp, UNKNOWN } from "./container-inputs";
+import { known, stringProp, UNKNOWN } from "./unknowns";
 
 export const DNS_RECORD = "cloudflare:index/dnsRecord:DnsRecord";
 /** The v4 provider's name for the same thing, still seen in older stacks. */

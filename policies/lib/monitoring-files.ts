@@ -2,8 +2,8 @@
 // files, alertmanager.yml, Loki and Promtail configs. Generic shapes, not this program's renderers.
 import type { PolicyResource } from "@pulumi/policy";
 import { parse } from "yaml";
-import { containers, runsImage } from "./container-inputs";
-import { knownUploads } from "./service-containers";
+import { knownUploads, runsImage } from "./containers";
+import { containers } from "./stack-resources";
 import { asArray, asRecord, asString, type PropRecord } from "./values";
 
 export function parseYamlRecord(text: string): PropRecord {

@@ -1,10 +1,11 @@
 // pgBackRest as containers receive it: pgbackrest.conf uploads (repositories and their options),
 // crontab uploads with the schedules, and where each repository's secrets arrive.
 import type { PolicyResource } from "@pulumi/policy";
-import { containers, uploadsOf, UNKNOWN } from "./container-inputs";
+import { knownUploads, uploadsOf } from "./containers";
 import { parseCrontab, type CronEntry } from "./crontab";
 import { parseIni } from "./ini";
-import { knownUploads } from "./service-containers";
+import { containers } from "./stack-resources";
+import { UNKNOWN } from "./unknowns";
 
 export interface PgbackrestRepo {
   readonly index: number;

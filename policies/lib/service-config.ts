@@ -1,6 +1,6 @@
 // The configuration a data-tier container will really run with: the uploaded config file named on
 // its command line, overridden by command-line options, else the image's defaults.
-import { containerArgv, longOptions, stringList, uploadAt, uploadText } from "./containers";
+import { containerArgv, longOptions, stringList, uploadTextAt } from "./containers";
 import { parsePgHba, type HbaRecord } from "./pg-hba";
 import { postgresCommandLineSettings, postgresSettings, type PostgresSettings } from "./postgresql-conf";
 import { parseRedisConf, redisCommandLineDirectives, redisSettings, type RedisSettings } from "./redis-conf";
@@ -12,13 +12,6 @@ export interface PostgresRuntimeConfig {
   readonly configFile?: string;
   /** The uploaded pg_hba.conf's records; undefined when the image's default pg_hba.conf is used. */
   readonly hba?: readonly HbaRecord[];
-}
-
-/** Text of the upload at `path`; undefined when nothing is uploaded there. */
-function uploadedText(props: PropRecord, path: string | undefined): string | undefined {
-  if (!path) return undefined;
-  const upload = uploadAt(props, path);
-  return upload ? uploadText(upload) : undefined;
 }
 
 /**
@@ -36,8 +29,8 @@ export function postgresArgv(props: PropRecord): string[] {
 export function postgresRuntimeConfig(props: PropRecord): PostgresRuntimeConfig {
   const argv = postgresArgv(props);
   const configFile = postgresCommandLineSettings(argv).filter(([name]) => name === "config_file").pop()?.[1];
-  const settings = postgresSettings(uploadedText(props, configFile), argv);
-  const hbaText = uploadedText(props, settings.get("hba_file"));
+  const settings = postgresSettings(uploadTextAt(props, configFile), argv);
+  const hbaText = uploadTextAt(props, settings.get("hba_file"));
   return { settings, configFile, hba: hbaText === undefined ? undefined : parsePgHba(hbaText) };
 }
 
@@ -58,7 +51,7 @@ export function redisRuntimeConfig(props: PropRecord): RedisRuntimeConfig {
   const server = argv.findIndex((a) => a === "redis-server" || a.endsWith("/redis-server"));
   const args = server >= 0 ? argv.slice(server + 1) : argv;
   const configFile = args.length > 0 && !args[0].startsWith("-") ? args[0] : undefined;
-  const fileText = uploadedText(props, configFile);
+  const fileText = uploadTextAt(props, configFile);
   const directives = [
     ...parseRedisConf(fileText ?? ""),
     ...redisCommandLineDirectives(longOptions(configFile ? args.slice(1) : args)),

@@ -1,27 +1,79 @@
-// Finding resources in the stack a stack policy judges.
+// Finding resources in the stack a stack policy judges. The platform's services are recognised among
+// the containers by what the engine shows (image, env, uploaded files), never by this program's
+// resource names, so a stack written by hand is judged too.
 import type { PolicyResource } from "@pulumi/policy";
-import { containerEnv, containerService, isAppContainer, type ContainerEnv, type ServiceKind } from "./containers";
+import {
+  containerEnv, containerService, isAppContainer, manageCommand, matchingUploadText, runsService, uploadsOf,
+  type ContainerEnv, type ServiceKind,
+} from "./containers";
+import { parseNginxConf, type NginxDirective } from "./nginx-conf";
 import { CONTAINER } from "./resource-types";
+import { known, undecidable, UNKNOWN } from "./unknowns";
 
 export const ofType = (resources: readonly PolicyResource[], type: string): PolicyResource[] =>
   resources.filter((r) => r.type === type);
+
+export const containers = (resources: readonly PolicyResource[]): PolicyResource[] => ofType(resources, CONTAINER);
 
 export interface AppContainer {
   readonly resource: PolicyResource;
   readonly env: ContainerEnv;
 }
 
-/** Django app containers (known DJANGO_SETTINGS_MODULE entry), with their env read once. */
+/** Django app containers (web, workers, deploy jobs: a known DJANGO_SETTINGS_MODULE entry), with their env read once. */
 export function appContainers(resources: readonly PolicyResource[]): AppContainer[] {
-  return ofType(resources, CONTAINER)
+  return containers(resources)
     .map((resource) => ({ resource, env: containerEnv(resource.props) }))
     .filter((c) => isAppContainer(c.env));
 }
 
-/** Containers running this service, recognised by image repository. */
+/** The Django app containers' resources, for rules that read them through other readers. */
+export function appContainerResources(resources: readonly PolicyResource[]): PolicyResource[] {
+  return appContainers(resources).map((app) => app.resource);
+}
+
+/** Long-running app containers: not the one-shot `manage.py` jobs. */
+export function appServices(resources: readonly PolicyResource[]): PolicyResource[] {
+  return appContainerResources(resources).filter((c) => manageCommand(c) === undefined);
+}
+
+/** Containers running this service, recognised by image repository (an unknown image throws). */
 export const serviceContainers = (resources: readonly PolicyResource[], service: ServiceKind): PolicyResource[] =>
-  ofType(resources, CONTAINER).filter((r) => containerService(r.props) === service);
+  containers(resources).filter((r) => containerService(r.props) === service);
+
+/**
+ * Reports that the stack lacks a service, unless some container's image is unknown at preview:
+ * that container may be the service, so the verdict waits (undecidable) instead of failing.
+ */
+export function reportMissingService(resources: readonly PolicyResource[], report: (message: string) => void, message: string): void {
+  if (containers(resources).some((c) => known(() => c.props.image) === UNKNOWN)) undecidable("image");
+  report(message);
+}
+
+const NGINX_CONF = /(^|\/)nginx\.conf$/;
+
+export interface NginxContainer {
+  readonly container: PolicyResource;
+  readonly conf: NginxDirective[];
+}
+
+/** Containers that run nginx (by image, or by receiving an nginx.conf), with their parsed main config. */
+export function nginxContainers(resources: readonly PolicyResource[]): NginxContainer[] {
+  return containers(resources)
+    .filter((c) => runsService(c, "nginx") || uploadsOf(c).some((u) => NGINX_CONF.test(u.file)))
+    .map((container) => {
+      const text = matchingUploadText(container, NGINX_CONF);
+      return { container, conf: text === undefined ? [] : parseNginxConf(text) };
+    });
+}
 
 /** The resources a property was computed from (AnalyzeStack's property dependencies). */
 export const sourcesOf = (resource: PolicyResource, property: string, type: string): PolicyResource[] =>
   (resource.propertyDependencies[property] ?? []).filter((r) => r.type === type);
+
+/** The Django app containers' resources, or a violation when the stack has none. */
+export function requireAppContainers(resources: readonly PolicyResource[], report: (message: string) => void): PolicyResource[] {
+  const apps = appContainerResources(resources);
+  if (apps.length === 0) report("No Django app container (a container with DJANGO_SETTINGS_MODULE in its env) is in the stack.");
+  return apps;
+}

@@ -14,6 +14,16 @@ describe("tls-nginx", () => {
     expect(found).toHaveLength(1);
     expect(found[0].message).toMatch(/allows TLSv1\b/);
   });
+  it("reads an nginx.conf uploaded as contentBase64 like one uploaded as content", async () => {
+    const asBase64 = (edit: (text: string) => string) => mutate("edge-nginx", (p) => {
+      const upload = (p.uploads as { file: string; content?: string; contentBase64?: string }[]).find((u) => u.file === NGINX_CONF)!;
+      upload.contentBase64 = Buffer.from(edit(upload.content!)).toString("base64");
+      delete upload.content;
+    });
+    expect(await findings(asBase64((t) => t), "tls-nginx")).toEqual([]);
+    const found = await findings(asBase64((t) => t.replace("ssl_protocols TLSv1.2 TLSv1.3;", "ssl_protocols TLSv1 TLSv1.2 TLSv1.3;")), "tls-nginx");
+    expect(found.map((f) => f.message)).toEqual([expect.stringMatching(/allows TLSv1\b/)]);
+  });
   it("refuses a CBC cipher", async () => {
     const found = await findings(editNginx((t) => t.replace("ssl_ciphers ", "ssl_ciphers ECDHE-RSA-AES128-SHA:")), "tls-nginx");
     expect(found[0].message).toMatch(/ECDHE-RSA-AES128-SHA/);

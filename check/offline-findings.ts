@@ -6,6 +6,7 @@
 import { isJsonObject, type JsonValue } from "./json";
 import { isSecretWrapper, isUnknown } from "./property-values";
 import type { CapturedResource } from "./run-program";
+import { isSecretEnvName, isSecretFilePath } from "../policies/lib/secret-sources";
 
 export type FindingLevel = "mandatory" | "advisory";
 
@@ -21,20 +22,9 @@ export interface OfflineFinding {
 }
 
 const containerType = "docker:index/container:Container";
-const secretEnvName = /(SECRET|PASSWORD|PASS|TOKEN|_KEY|DSN|CREDENTIALS)/;
-const notSecretEnvName = /(_KEY_ID$|_FILE$|PUBLISHABLE)/;
-const secretFileName = /(userlist|\.acl$|\.key$|password|secret)/i;
-
-/** Names like DB_PASSWORD or STRIPE_SECRET_KEY, but not AWS_ACCESS_KEY_ID, *_FILE or publishable keys. */
-export function isSecretEnvName(name: string): boolean {
-  const upper = name.toUpperCase();
-  return secretEnvName.test(upper) && !notSecretEnvName.test(upper);
-}
-
-/** Anything under /run/secrets (Docker's secrets folder), and paths like /etc/pgbouncer/userlist.txt, /etc/redis/users.acl, tls.key, *password*, *secret*. */
-export function isSecretFilePath(file: string): boolean {
-  return file.startsWith("/run/secrets/") || secretFileName.test(file.split("/").pop() ?? file);
-}
+// The same notion of "a credential" as the pack's (policies/lib/secret-sources.ts): the offline check
+// only adds what the engine hides from the pack, whether such a value is marked secret.
+export { isSecretEnvName, isSecretFilePath };
 
 /** Plaintext findings are mandatory in production and advisory elsewhere. */
 export const findingLevel = (environment: string): FindingLevel =>

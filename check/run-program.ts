@@ -13,6 +13,7 @@ import { UserInputError } from "./errors";
 import type { JsonObject } from "./json";
 import { unknownValue, wrapSecret } from "./property-values";
 import { fromSdk } from "./sdk";
+import { keepSecretMarkersOnUnknowns } from "./unknown-secrets";
 import type { AnalyzerResourceOptions } from "./analyzer-client";
 import type { StackConfig } from "./stack-config";
 
@@ -238,13 +239,18 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   process.on("unhandledRejection", onFailure);
   process.on("uncaughtException", onFailure);
   const entry = resolveEntry(stackConfig.main);
-  await pulumi.runtime
-    .runInPulumiStack(async () => {
-      const exported: unknown = require(entry);
-      return exported instanceof Function ? await exported() : exported;
-    })
-    .catch(onFailure);
-  await settings.waitForRPCs().catch(onFailure);
+  const restoreSerializer = keepSecretMarkersOnUnknowns(pulumi, require("@pulumi/pulumi/runtime/rpc"));
+  try {
+    await pulumi.runtime
+      .runInPulumiStack(async () => {
+        const exported: unknown = require(entry);
+        return exported instanceof Function ? await exported() : exported;
+      })
+      .catch(onFailure);
+    await settings.waitForRPCs().catch(onFailure);
+  } finally {
+    restoreSerializer();
+  }
   if (failures.length > 0) throw programFailure(failures[0], pulumi);
 
   const stackResource = resources.find((r) => r.type === rootStackType);

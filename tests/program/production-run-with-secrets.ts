@@ -62,8 +62,12 @@ export function revealedString(value: JsonValue | undefined, what: string): stri
   return plain;
 }
 
+const isKnown = (value: JsonValue | undefined): boolean =>
+  value !== undefined && !isUnknown(value) && !(isSecretWrapper(value) && isUnknown(value.value));
+
 /** What a container receives: its env entries and the text of each uploaded file, as deployed. */
 export interface ContainerInputs {
+  /** Env entries by name; entries not known yet (computed by another resource) are absent. */
   readonly env: ReadonlyMap<string, string>;
   /** Uploaded file path -> content; files whose content is not known yet are absent. */
   readonly files: ReadonlyMap<string, string>;
@@ -73,14 +77,14 @@ export function containerInputs(program: ProgramRun, name: string): ContainerInp
   const container: CapturedResource = byName(program, name);
   const env = new Map<string, string>();
   for (const entry of (container.object.envs ?? []) as JsonValue[]) {
+    if (!isKnown(entry)) continue;
     const text = revealedString(entry, `${name} env entry`);
     const at = text.indexOf("=");
     env.set(text.slice(0, at), text.slice(at + 1));
   }
   const files = new Map<string, string>();
   for (const upload of uploadsOf(container)) {
-    if (upload.content === undefined || isUnknown(upload.content)) continue;
-    if (isSecretWrapper(upload.content) && isUnknown(upload.content.value)) continue;
+    if (!isKnown(upload.content)) continue;
     files.set(upload.file, revealedString(upload.content, `${name} ${upload.file}`));
   }
   return { env, files };

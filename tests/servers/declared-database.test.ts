@@ -44,9 +44,16 @@ function localPort(host: string, port: number): number {
   return local();
 }
 
+/** The text of a file the program uploads into a container. */
+function fileOf(container: string, path: string): string {
+  const text = containerInputs(program, container).files.get(path);
+  if (text === undefined) throw new Error(`${container} has no ${path} with known content`);
+  return text;
+}
+
 /** A container's DATABASE_URL, pointed at the local server that stands for its host. */
 function databaseUrlOf(container: string): Credentials {
-  const url = new URL(containerInputs(program, container).files.get("/run/secrets/DATABASE_URL") ?? "");
+  const url = new URL(fileOf(container, "/run/secrets/DATABASE_URL"));
   return {
     user: decodeURIComponent(url.username),
     password: decodeURIComponent(url.password),
@@ -63,7 +70,7 @@ const asWebTenant = (tenant: string, sql: string) =>
   asWeb(`BEGIN; SELECT set_config('app.current_tenant', '${tenant}', true) \\g /dev/null\n${sql}; COMMIT;`);
 const countsIn = (sql: (table: string) => string) => tenantTables.map((t) => sql(t.name)).join(" UNION ALL ");
 
-const pgbouncerIni = (): string => containerInputs(program, "pgbouncer-container").files.get("/etc/pgbouncer/pgbouncer.ini") ?? "";
+const pgbouncerIni = (): string => fileOf("pgbouncer-container", "/etc/pgbouncer/pgbouncer.ini");
 
 /** The program's pgbouncer.ini with local addresses and file paths; every other line as deployed. */
 function localPgbouncerIni(ini: string, local: { port: number; authFile: string }): string {
@@ -88,7 +95,7 @@ beforeAll(async () => {
   program = await productionRunWithSecrets();
   const admin = revealed(byName(program, "database-provider").object, "database provider") as Record<string, string>;
   // The generated conf with the program's max_connections (PgBouncer's pools are sized from it).
-  const postgresqlConf = containerInputs(program, "postgres-container").files.get("/etc/postgresql/postgresql.conf") ?? "";
+  const postgresqlConf = fileOf("postgres-container", "/etc/postgresql/postgresql.conf");
   const maxConnections = Number(/^max_connections = (\d+)$/m.exec(postgresqlConf)?.[1]);
   pg = await startPostgres({ name: "pg-declared", superuserPassword: admin.password, conf: generatedPostgresConf({ maxConnections }) });
   expect(admin.username).toBe(pg.superuser);
@@ -115,7 +122,7 @@ beforeAll(async () => {
 
   bouncer = await startPgbouncer("pgbouncer-declared", ({ port, authFile }) => ({
     ini: localPgbouncerIni(pgbouncerIni(), { port, authFile }),
-    userlist: containerInputs(program, "pgbouncer-container").files.get("/etc/pgbouncer/userlist.txt") ?? "",
+    userlist: fileOf("pgbouncer-container", "/etc/pgbouncer/userlist.txt"),
   }));
 
   // The shop writes through PgBouncer, each tenant in its own transactions.
@@ -133,10 +140,10 @@ afterAll(async () => {
 describe("the migrate job's own credentials", () => {
   it("reach PostgreSQL directly as the migration role, which owns the tables it created", async () => {
     // Whether the settings read DATABASE_URL or the DB_* variables, they name the same connection.
-    const { env, files } = containerInputs(program, "app-migrate");
-    const url = new URL(files.get("/run/secrets/DATABASE_URL") ?? "");
+    const { env } = containerInputs(program, "app-migrate");
+    const url = new URL(fileOf("app-migrate", "/run/secrets/DATABASE_URL"));
     expect([url.username, url.password, url.hostname, url.port, url.pathname.slice(1)])
-      .toEqual([env.get("DB_USER"), files.get("/run/secrets/APP_DB_PASSWORD"), env.get("DB_HOST"), env.get("DB_PORT"), env.get("DB_NAME")]);
+      .toEqual([env.get("DB_USER"), fileOf("app-migrate", "/run/secrets/APP_DB_PASSWORD"), env.get("DB_HOST"), env.get("DB_PORT"), env.get("DB_NAME")]);
     const owners = await asMigrateJob(`SELECT DISTINCT tableowner = current_user FROM pg_tables WHERE schemaname || '.' || tablename IN (${tenantTables.map((t) => `'${t.name}'`).join(", ")})`);
     expect(owners).toBe("t");
   });

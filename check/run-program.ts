@@ -51,6 +51,11 @@ export interface RunProgramOptions {
   readonly stackConfig: StackConfig;
   /** Invoke token -> answer; any other invoke fails the run with a message naming the token. */
   readonly invokes?: Readonly<Record<string, InvokeMock>>;
+  /**
+   * Outputs a resource gets beside its inputs (e.g. a generated password), known as after an apply;
+   * by default every computed output stays unknown, as in a preview of a create.
+   */
+  readonly outputs?: (resource: { readonly type: string; readonly name: string; readonly inputs: Record<string, unknown> }) => Record<string, unknown> | undefined;
   readonly organization?: string;
   /**
    * A second registration of the same URN fails the run, as the engine fails it ("fail"), or
@@ -188,8 +193,8 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   const invokes = options.invokes ?? {};
   await pulumi.runtime.setMocks(
     {
-      // A preview of a create: the state is the inputs, every computed output stays unknown.
-      newResource: (args) => ({ id: undefined, state: args.inputs }),
+      // A preview of a create: the state is the inputs; computed outputs stay unknown unless `outputs` gives them.
+      newResource: (args) => ({ id: undefined, state: { ...args.inputs, ...options.outputs?.(args) } }),
       call: (args) => {
         const answer = invokes[args.token];
         if (!answer) throw new Error(`invoke ${args.token} is not mocked: add it to the check's invoke mocks`);

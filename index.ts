@@ -11,6 +11,7 @@ import { B2Storage } from "./components/b2/b2-storage";
 import { Backups } from "./components/backup/backups";
 import { PG_HOST_CLIENT_CN, REPOSITORY_HOST } from "./components/backup/repository-host";
 import { CloudflareEdge, R2Storage } from "./components/cloudflare";
+import { configuredBrowserProviders } from "./components/edge/browser-providers";
 import { Edge, NGINX_CONTAINER, NGINX_STATUS_PORT } from "./components/edge/edge";
 import { alertSmtp } from "./components/monitoring/alert-smtp";
 import { Monitoring } from "./components/monitoring/monitoring";
@@ -170,6 +171,7 @@ const edge = new Edge("edge", {
   },
   upstream: { host: WEB_CONTAINER, port: WEB_PORT },
   clientMaxBodyMb: config.app.clientMaxBodyMb,
+  browserProviders: configuredBrowserProviders(config),
   behindCloudflare: config.cloudflare.proxied,
   cloudflareZoneId: config.cloudflare.zoneId,
   dependsOn: [app.web],

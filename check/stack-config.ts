@@ -72,8 +72,8 @@ function replaceSecure(value: GoValue): GoValue {
 }
 
 /**
- * The stack file's keys as the CLI reads them. A key without a namespace gets the project's
- * (sdk/go/common/workspace/loaders.go, stackConfigNamespacedWithProject); then
+ * The stack file's keys as the CLI reads them (pulumi/pulumi@1b59498). A key without a namespace gets
+ * the project's (sdk/go/common/workspace/loaders.go, stackConfigNamespacedWithProject); then
  * sdk/go/common/resource/config/key.go ParseKey accepts `<namespace>:<name>` and the legacy
  * `<namespace>:config:<name>`, and refuses anything else. Two spellings of one key are refused here:
  * the CLI keeps whichever Go's random map order writes last.

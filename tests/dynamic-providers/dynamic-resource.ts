@@ -12,10 +12,11 @@
 //   const host = await startProviderHost();
 //   const provider = await serializeProvider("components/postgres/rls-provider.ts", "tenantIsolationProvider");
 //   const rls = new DynamicResource(host, { type: TENANT_ISOLATION_TYPE, name: "rls", provider });
-//   await rls.up({ connection, tables });      // plain JSON inputs, as the provider receives them
+//   await rls.up({ connection, tables });      // JSON inputs; SDK secret wrappers are unwrapped as the engine does
 //   ...
 //   await host.stop();
 import type { JsonObject, JsonValue } from "../../check/json";
+import { isSecretWrapper } from "../../check/property-values";
 import { containsUnknown } from "../../components/dynamic/unknowns";
 import { type CheckFailure, type DiffResult, type ProviderHost, type ResourceRef, type SerializedProvider } from "./provider-host";
 
@@ -41,6 +42,17 @@ export class CheckFailedError extends Error {
     super(`${urn} failed its provider's check: ${failures.map((f) => `${f.property}: ${f.reason}`).join("; ")}`);
     this.name = "CheckFailedError";
   }
+}
+
+/**
+ * Inputs as the engine marshals them for the dynamic-provider host, which does not accept secrets:
+ * every SDK secret wrapper replaced by its value (MarshalOptions.KeepSecrets false).
+ */
+export function withoutSecrets(value: JsonValue): JsonValue {
+  if (isSecretWrapper(value)) return withoutSecrets(value.value);
+  if (Array.isArray(value)) return value.map(withoutSecrets);
+  if (typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, withoutSecrets(v)]));
 }
 
 const sameJson = (a: JsonValue, b: JsonValue): boolean => JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
@@ -115,8 +127,8 @@ export class DynamicResource {
   }
 
   private async check(inputs: JsonObject): Promise<JsonObject> {
-    // The SDK registers the serialized provider as one more input.
-    const news = { ...inputs, __provider: this.args.provider.text };
+    // The SDK registers the serialized provider as one more input; the engine unwraps secrets.
+    const news = { ...(withoutSecrets(inputs) as JsonObject), __provider: this.args.provider.text };
     const result = await this.host.check(this.ref, this.state?.inputs ?? {}, news);
     if (result.failures.length > 0) throw new CheckFailedError(this.ref.urn, result.failures);
     return result.inputs;

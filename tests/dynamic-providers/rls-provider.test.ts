@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JsonObject } from "../../check/json";
+import { wrapSecret } from "../../check/property-values";
 import { generatedPostgresConf } from "../servers/postgres-generated-conf";
 import { startPostgres, type PostgresServer } from "../servers/postgres-server";
 import { CheckFailedError, DynamicResource } from "./dynamic-resource";
@@ -60,7 +61,8 @@ afterAll(async () => {
 describe("TenantIsolation through the dynamic-provider host", () => {
   it("creates, reads, diffs, updates and deletes row-level security in the engine's order", async () => {
     const rls = resource();
-    const inputs = { connection, tables: [table("items"), table("sales")] };
+    // TenantIsolation registers the connection as a secret; the engine hands the host its plain value.
+    const inputs = { connection: wrapSecret(connection), tables: [table("items"), table("sales")] };
     expect(await rls.up(inputs)).toBe("create");
     expect(rls.state!.outputs.isolatedTables).toEqual(["jewels.items", "jewels.sales"]);
     expect(await rlsState()).toBe("items|true|true|1\nrepairs|false|false|0\nsales|true|true|1");

@@ -5,7 +5,7 @@
 // production's DNS names. So every stack gets its own names by default, derived from the stack name,
 // and a stack that is not production may only choose names that carry its stack name.
 import type { ConfigProblem } from "./errors";
-import { PROJECT, type ParsedStackConfig, type RawStackConfig } from "./schema";
+import { B2_BUCKET_NAME, PROJECT, R2_BUCKET_NAME, type ParsedStackConfig, type RawStackConfig } from "./schema";
 
 export interface StorageNames {
   readonly mediaBucket: string;
@@ -22,9 +22,6 @@ export const PRODUCTION_STORAGE_NAMES: StorageNames = {
   backupBucket: "jewelry-shop-backups",
   b2Bucket: "jewelry-shop-backups-b2",
 };
-
-const R2_BUCKET = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
-const B2_BUCKET = /^[a-zA-Z0-9-]{6,50}$/;
 
 /** The stack name as it can appear in a bucket name or DNS label: lower case, letters, digits and '-'. */
 export function stackSlug(stack: string): string {
@@ -62,10 +59,12 @@ interface NameSetting {
 
 function nameSettings(config: ParsedStackConfig, stack: string): NameSetting[] {
   const defaults = defaultStorageNames(stack, config.environment);
+  const setting = (path: string, given: string | undefined, name: keyof StorageNames, valid: RegExp): NameSetting =>
+    ({ path, given, fallback: defaults[name], valid, production: PRODUCTION_STORAGE_NAMES[name] });
   return [
-    { path: "cloudflare.mediaBucket", given: config.cloudflare.mediaBucket, fallback: defaults.mediaBucket, valid: R2_BUCKET, production: PRODUCTION_STORAGE_NAMES.mediaBucket },
-    { path: "cloudflare.backupBucket", given: config.cloudflare.backupBucket, fallback: defaults.backupBucket, valid: R2_BUCKET, production: PRODUCTION_STORAGE_NAMES.backupBucket },
-    { path: "b2.bucket", given: config.b2.bucket, fallback: defaults.b2Bucket, valid: B2_BUCKET, production: PRODUCTION_STORAGE_NAMES.b2Bucket },
+    setting("cloudflare.mediaBucket", config.cloudflare.mediaBucket, "mediaBucket", R2_BUCKET_NAME),
+    setting("cloudflare.backupBucket", config.cloudflare.backupBucket, "backupBucket", R2_BUCKET_NAME),
+    setting("b2.bucket", config.b2.bucket, "b2Bucket", B2_BUCKET_NAME),
   ];
 }
 

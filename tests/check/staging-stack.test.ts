@@ -13,6 +13,8 @@ import { readStackConfig } from "../../check/stack-config";
 import { repoRoot, runCli } from "./run-cli";
 
 const STACK = "staging";
+/** A whole offline check: the program, then the policy pack started with ts-node as the CLI starts it. */
+const CHECK_TIMEOUT_MS = 180_000;
 let workDir: string;
 
 /** A project folder running the repository's program with Pulumi.staging.yaml made by `edit`. */
@@ -58,7 +60,7 @@ describe("a staging stack beside production", () => {
     for (const key of ["b2.bucket", "domain", "domainAliases[0]", "email.fromAddress"]) expect(output).toContain(`- jewelry-shop:${key}: `);
     expect(output).toContain("is the production stack's bucket");
     expect(output).not.toMatch(/\n\s+at /);
-  });
+  }, CHECK_TIMEOUT_MS);
 
   it("passes the offline check as staging when made as README.md says", async () => {
     const result = await runCli(["--stack", STACK, "--root", asDocumented(), "--policy-pack", path.join(repoRoot, "policies"), "--format", "json"]);
@@ -67,7 +69,7 @@ describe("a staging stack beside production", () => {
     const report = JSON.parse(result.stdout) as { stack: string; environment: string; violations: { enforcementLevel: string }[] };
     expect(report).toMatchObject({ stack: STACK, environment: STACK });
     expect(report.violations.filter((v) => v.enforcementLevel === "mandatory")).toEqual([]);
-  });
+  }, CHECK_TIMEOUT_MS);
 
   it("names every bucket, token and DNS record after the stack, never after production", async () => {
     (require("tsx/cjs/api") as { register(): void }).register();

@@ -116,7 +116,7 @@ const email = z.strictObject({
 export type EmailProvider = (typeof EMAIL_PROVIDERS)[number];
 
 export const R2_BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
-export const B2_BUCKET_NAME = /^[a-zA-Z0-9-]{6,50}$/;
+export const B2_BUCKET_NAME = /^[a-zA-Z0-9-]{6,63}$/;
 
 const cloudflare = z.strictObject({
   zoneId: z.string().regex(/^[0-9a-f]{32}$/, "must be the 32-hex-digit zone id from the Cloudflare dashboard"),
@@ -134,7 +134,7 @@ const cloudflare = z.strictObject({
 
 const b2 = z.strictObject({
   /** Unset, it derives from the stack name (stack-names.ts). */
-  bucket: z.string().regex(B2_BUCKET_NAME, "must be 6-50 letters, digits or '-' (B2 bucket names are global)").optional(),
+  bucket: z.string().regex(B2_BUCKET_NAME, "must be 6-63 letters, digits or '-' (B2 bucket names are global)").optional(),
   /** The id of an existing bucket named `bucket` that this stack may take over (the B2 provider refuses any other). */
   adoptBucketId: z.string().regex(/^\w{1,64}$/, "must be the bucket id the refusal to adopt named").optional(),
   /** S3-compatible endpoint region, e.g. eu-central-003. */

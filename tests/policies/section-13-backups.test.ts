@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { baselineLater, editUpload, findings, mutate, setEnv } from "./baseline-later";
 import { UNKNOWN } from "./harness";
-import { parseCrontab } from "../../policies/lib/crontab";
 
 const PGBACKREST = "/etc/pgbackrest/pgbackrest.conf";
 const CRONTAB = "/etc/crontabs/backup";
@@ -85,15 +84,6 @@ describe("restore-drill-scheduled", () => {
   it("refuses a crontab without a restore drill", async () => {
     const found = await findings(mutate("backup", (p) => editUpload(p, CRONTAB, (t) => t.replace(/^.*restore-drill$/m, ""))), "restore-drill-scheduled");
     expect(found).toHaveLength(1);
-  });
-});
-
-describe("crontab reader", () => {
-  it("reads schedule lines and @macros, skipping variables and comments", () => {
-    expect(parseCrontab("CRON_TZ=UTC\n# x\n0 2 * * 0 /bin/backup full 1\n@daily /bin/drill\n")).toEqual([
-      { schedule: "0 2 * * 0", command: "/bin/backup full 1" },
-      { schedule: "@daily", command: "/bin/drill" },
-    ]);
   });
 });
 

@@ -34,7 +34,7 @@ const RULES: ReadonlyArray<readonly [TokenKind, RegExp]> = [
   ["qualified-id", new RegExp(`^${ID}\\.${ID}`)],
   ["string", /^'(?:[^'\\\n]|\\.|'')*'/],
   ["unquoted", new RegExp(`^${LETTER}(?:${LETTER_OR_DIGIT}|[-._:/])*`)],
-  ["integer", /^[-+]?(?:\d+|0x[0-9a-fA-F]+)[a-zA-Z]*/],
+  ["integer", /^[-+]?(?:0x[0-9a-fA-F]+|\d+)[a-zA-Z]*/],
   ["real", /^[-+]?\d*\.\d*(?:[Ee][-+]?\d+)?/],
   ["equals", /^=/],
 ];

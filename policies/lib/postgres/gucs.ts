@@ -55,6 +55,14 @@ export const GUCS: Readonly<Record<string, GucSpec>> = {
 
 export const gucSpec = (name: string): GucSpec | undefined => GUCS[name.toLowerCase()];
 
+/** Settings only a restart changes (PGC_POSTMASTER): a file line for one that the command line sets differently is not applied. */
+export const POSTMASTER_GUCS: ReadonlySet<string> = new Set([
+  "listen_addresses", "port", "max_connections", "superuser_reserved_connections", "reserved_connections", "unix_socket_directories",
+  "hba_file", "ident_file", "data_directory", "config_file", "wal_level", "archive_mode", "shared_preload_libraries", "shared_buffers",
+  "max_wal_senders", "max_worker_processes", "max_replication_slots", "wal_buffers", "huge_pages", "max_prepared_transactions",
+  "max_locks_per_transaction", "ssl_library", "dynamic_shared_memory_type", "logging_collector", "track_commit_timestamp",
+]);
+
 /** parse_bool: true/false/yes/no by any prefix, on/off by two letters or more, 1/0; any case. */
 export function parsePostgresBool(value: string): boolean | undefined {
   const v = value.toLowerCase();

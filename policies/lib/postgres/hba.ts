@@ -1,7 +1,7 @@
 // pg_hba.conf as PostgreSQL loads it (hba.c): fields split on blanks, lists on commas (a comma
 // followed by blanks continues the list), "quoted" tokens (never keywords; "" is a quote), # comments,
-// @file lists relative to the hba file, and from PostgreSQL 16 the include / include_if_exists /
-// include_dir directives and backslash line continuations. Records are matched in file order and the
+// @file lists relative to the hba file, backslash line continuations, and from PostgreSQL 16 the
+// include / include_if_exists / include_dir directives. Records are matched in file order and the
 // FIRST one whose type, database, user and address match decides. Any invalid line makes the postmaster
 // refuse to start. Proven against pg_hba_file_rules and real connections of PostgreSQL 15
 // (tests/servers/postgres-model.test.ts); the include directives exist in 16 only.
@@ -43,9 +43,9 @@ export interface HbaFile {
 }
 
 export interface HbaOptions {
-  /** PostgreSQL major version: include directives and continuations need 16. */
+  /** PostgreSQL major version: include directives need 16. */
   readonly majorVersion: number;
-  /** ssl is on: hostssl records are only allowed then. */
+  /** ssl is on: hostssl records match nothing otherwise. */
   readonly ssl: boolean;
 }
 
@@ -125,7 +125,7 @@ function parseRecord(fields: HbaToken[][], file: string, line: number, ctx: Cont
   const typeToken = fields[0]![0]!;
   const type = typeToken.text;
   if (!TYPES.has(type)) return `invalid connection type "${type}"`;
-  if (type === "hostssl" && !ctx.options.ssl) return "hostssl record cannot match because SSL is disabled";
+  // With ssl off PostgreSQL only warns ("hostssl record cannot match"): the record stays and matches nothing.
   const [, dbField, userField] = fields;
   if (!dbField) return "end-of-line before database specification";
   if (!userField) return "end-of-line before role specification";
@@ -189,8 +189,8 @@ function readHbaFile(file: string, depth: number, optional: boolean, ctx: Contex
   for (let i = 0; i < physical.length; i++) {
     const start = i + 1;
     let line = physical[i]!;
-    // Backslash continuations: PostgreSQL 16 and later.
-    while (ctx.options.majorVersion >= 16 && /\\\r?$/.test(line) && i + 1 < physical.length) line = line.replace(/\\\r?$/, "") + physical[++i];
+    // Backslash continuations (accepted by PostgreSQL 15 and 16).
+    while (/\\\r?$/.test(line) && i + 1 < physical.length) line = line.replace(/\\\r?$/, "") + physical[++i];
     const fields = splitFields(line);
     if (fields.length === 0) continue;
     const first = fields[0]![0]!;

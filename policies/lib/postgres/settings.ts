@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { byteOrder, resolveFrom, type ServerFiles } from "../server-files";
 import { UNKNOWN } from "../unknowns";
 import { parseConfFile } from "./conf-lexer";
-import { gucSpec, parseGucValue, type GucValue } from "./gucs";
+import { gucSpec, parseGucValue, POSTMASTER_GUCS, type GucValue } from "./gucs";
 
 /** One row of pg_file_settings. */
 export interface FileSetting {
@@ -172,7 +172,10 @@ export function resolvePostgresSettings(files: ServerFiles, startup: PostgresSta
 
   const lastIndex = new Map<string, number>();
   tree.entries.forEach((e, i) => lastIndex.set(e.name, i));
-  const fileSettings: FileSetting[] = tree.entries.map((e, i) => ({ ...e, seqno: i + 1, applied: lastIndex.get(e.name) === i }));
+  // A restart-only setting that the command line sets to another value cannot be applied from the file.
+  const overridden = (name: string, value: string) =>
+    POSTMASTER_GUCS.has(name) && commandLine.has(name) && parseGucValue(name, commandLine.get(name)!) !== parseGucValue(name, value);
+  const fileSettings: FileSetting[] = tree.entries.map((e, i) => ({ ...e, seqno: i + 1, applied: lastIndex.get(e.name) === i && !overridden(e.name, e.value) }));
 
   const valueOf = (name: string, raw: string, where: string): GucValue | undefined => {
     const value = parseGucValue(name, raw);
@@ -180,7 +183,7 @@ export function resolvePostgresSettings(files: ServerFiles, startup: PostgresSta
     return value;
   };
   const effective = new Map<string, EffectiveSetting>();
-  for (const s of fileSettings.filter((s) => s.applied)) {
+  for (const s of fileSettings.filter((s, i) => lastIndex.get(s.name) === i)) {
     const uncertain = tree.unknownFiles.some((u) => u.after > s.seqno - 1);
     effective.set(s.name, { name: s.name, raw: s.value, value: valueOf(s.name, s.value, `${s.file} line ${s.line}`), source: "configuration file", file: s.file, line: s.line, uncertain });
   }

@@ -17,7 +17,7 @@ export const PGBOUNCER_DEFAULTS: Readonly<Record<string, string>> = {
   auth_type: "md5",
   auth_file: "",
   auth_user: "",
-  auth_query: "SELECT usename, passwd FROM pg_shadow WHERE usename=$1",
+  auth_query: "SELECT rolname, CASE WHEN rolvaliduntil < now() THEN NULL ELSE rolpassword END FROM pg_authid WHERE rolname=$1 AND rolcanlogin",
   pool_mode: "session",
   max_client_conn: "100",
   default_pool_size: "20",

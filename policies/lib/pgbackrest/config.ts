@@ -141,6 +141,11 @@ export function resolvePgbackrestOptions(loaded: PgbackrestFiles, invocation: Pg
     if (m) all.set(m[1]!.toLowerCase().replace(/_/g, "-"), { value, source: "environment" });
   }
   for (const [option, value] of invocation.options) all.set(option, { value, source: "command line" });
+  // A cipher pass only counts with a cipher: pgBackRest drops repoN-cipher-pass when repoN-cipher-type is none.
+  for (const key of [...all.keys()]) {
+    const m = /^repo(\d+)-cipher-pass$/.exec(key);
+    if (m && (all.get(`repo${m[1]}-cipher-type`)?.value ?? "none") === "none") all.delete(key);
+  }
   const repos = [...new Set([...all.keys()].map((k) => /^repo(\d+)-/.exec(k)?.[1]).filter((n): n is string => n !== undefined).map(Number))].sort((a, b) => a - b);
   return { stanza, get: (option) => all.get(option), all, repos: repos.length > 0 ? repos : [1], errors };
 }

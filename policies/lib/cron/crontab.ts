@@ -30,6 +30,8 @@ export interface CronJob {
   readonly user?: string;
   /** The command as the shell receives it (up to the first unescaped %). */
   readonly command: string;
+  /** The command text as written in the crontab. */
+  readonly rawCommand: string;
   /** Environment lines above the job, in order. */
   readonly env: ReadonlyMap<string, string>;
 }
@@ -171,6 +173,7 @@ export function parseCrontab(text: string, system: boolean): CrontabFile {
       schedule: { minute: minute!, hour: hour!, dayOfMonth: dayOfMonth!, month: month!, dayOfWeek: dayOfWeek!, ...(reboot ? { reboot } : {}) },
       ...(user !== undefined ? { user } : {}),
       command: cronCommand(commandText),
+      rawCommand: commandText,
       env: new Map(env),
     });
   });

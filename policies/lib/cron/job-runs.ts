@@ -66,9 +66,33 @@ function analyze(script: string, positional: readonly string[], env: ReadonlyMap
   }
 }
 
+/** Why /bin/sh refuses a command line: an unterminated quote or $( … ) (a % in a crontab cuts the line there). */
+export function shellSyntaxProblem(command: string): string | undefined {
+  let single = false;
+  let double = false;
+  let depth = 0;
+  for (let i = 0; i < command.length; i++) {
+    const c = command[i];
+    if (c === "\\" && !single) { i++; continue; }
+    if (c === "'" && !double) single = !single;
+    else if (c === '"' && !single) double = !double;
+    else if (!single && c === "$" && command[i + 1] === "(") { depth++; i++; }
+    else if (!single && c === ")" && depth > 0) depth--;
+  }
+  if (single || double) return "an unterminated quote";
+  if (depth > 0) return "an unterminated $(";
+  return undefined;
+}
+
 /** The pgBackRest runs of one scheduled job. */
 export function jobRuns(job: ScheduledJob, uploads: ReadonlyMap<string, CronUpload>): JobRuns {
   const out = { runs: [] as PgbackrestRun[], problems: [] as string[] };
+  const syntax = shellSyntaxProblem(job.command);
+  if (syntax) {
+    const cut = job.command.length < job.rawCommand.length ? " (cron ends the command at the first unescaped %)" : "";
+    out.problems.push(`/bin/sh refuses the command "${job.command}": ${syntax}${cut}`);
+    return out;
+  }
   analyze(job.command, [], job.jobEnv, uploads, [], out);
   return out;
 }

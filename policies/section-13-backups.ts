@@ -51,35 +51,34 @@ export const backupEncryption = stackPolicy({
   validateStack: (args, report) => {
     for (const host of requireHosts(args.resources, report)) {
       const where = containerName(host.container);
-      const seen = new Set<string>();
-      const once = (message: string) => {
-        if (!seen.has(message)) {
-          seen.add(message);
-          report(message, host.container.urn);
-        }
-      };
+      // One finding per repository and problem, naming the runs it affects.
+      const found = new Map<string, string[]>();
+      const note = (message: string, context: string) => found.set(message, [...(found.get(message) ?? []), context]);
       for (const context of host.contexts) {
         const files = context.run?.files ?? host.model.defaultFiles;
         for (const repo of context.repos) {
           const n = repo.index;
           const type = repo.option("cipher-type") ?? "none";
-          if (type !== "aes-256-cbc") once(`repo${n} in ${where} is not encrypted in ${context.label} (cipher-type ${type}).`);
+          if (type !== "aes-256-cbc") note(`repo${n} in ${where} is not encrypted (cipher-type ${type})`, context.label);
           for (const secret of ["cipher-pass", "s3-key-secret", "azure-key", "sftp-private-key-passphrase"]) {
             const line = repo.resolved.get(`repo${n}-${secret}`)?.line;
-            if (line && line.file === files.configFile) once(`repo${n}-${secret} is written in ${where}:${line.file}; deliver it in an include file.`);
+            if (line && line.file === files.configFile) note(`repo${n}-${secret} is written in ${where}:${line.file}; deliver it in an include file`, context.label);
           }
           const pass = repo.resolved.get(`repo${n}-cipher-pass`);
           if (pass !== undefined) {
-            if (pass.value.length < MIN_PASS_LENGTH) once(`repo${n}'s cipher pass in ${where} is ${pass.value.length} characters; at least ${MIN_PASS_LENGTH} are required.`);
+            if (pass.value.length < MIN_PASS_LENGTH) note(`repo${n}'s cipher pass in ${where} is ${pass.value.length} characters; at least ${MIN_PASS_LENGTH} are required`, context.label);
             continue;
           }
           // A secret include named for the repository is decidable by its path while its content is unknown.
-          const byName = files.unknownFiles.some((f) => path.posix.basename(f) === `repo${n}-cipher-pass.conf`);
-          if (byName) continue;
+          if (files.unknownFiles.some((f) => path.posix.basename(f) === `repo${n}-cipher-pass.conf`)) continue;
           const others = files.unknownFiles.filter((f) => !/repo\d+-(cipher-pass|s3-credentials)\.conf$/.test(f));
           if (others.length > 0) undecidable(`uploads[${others[0]}].content`);
-          if (type === "aes-256-cbc") once(`repo${n}'s cipher pass never reaches ${where} in ${context.label} (no repo${n}-cipher-pass in its config, include files or environment).`);
+          if (type === "aes-256-cbc") note(`repo${n}'s cipher pass never reaches ${where} (no repo${n}-cipher-pass in its config, include files or environment)`, context.label);
         }
+      }
+      for (const [message, labels] of found) {
+        const scope = labels.length === host.contexts.length && labels.length > 1 ? `every run (${labels.length})` : labels.join(", ");
+        report(`${message}, in ${scope}.`, host.container.urn);
       }
     }
   },

@@ -4,7 +4,7 @@
 // really runs with, the pg_hba.conf record that answers each class of client, the role a session
 // really gets, and the pool each database entry really has.
 import type { PolicyResource } from "@pulumi/policy";
-import { containerHostNames, containerImage, containerService, imageMajorVersion } from "./lib/containers";
+import { containerHostNames, containerImage, containerName, containerService, imageMajorVersion } from "./lib/containers";
 import { checklistFramework, resourcePolicy, stackPolicy } from "./lib/framework";
 import { appSettingValue } from "./lib/app-settings";
 import { databasePooling, tlsProtocols } from "./lib/pgbouncer/config";
@@ -55,7 +55,7 @@ export function stackRoles(resources: readonly PolicyResource[]): RoleGraph {
 
 /** Reports why a server would not start; true when it would. */
 function reportStartup(server: PostgresServerModel, report: (message: string, urn?: string) => void): boolean {
-  for (const error of server.startupErrors) report(`PostgreSQL ${server.container.name} would not start: ${error}.`, server.container.urn);
+  for (const error of server.startupErrors) report(`PostgreSQL ${containerName(server.container)} would not start: ${error}.`, server.container.urn);
   return server.startupErrors.length === 0;
 }
 
@@ -76,7 +76,7 @@ export const postgresConfigHardened = stackPolicy({
     const roles = stackRoles(args.resources);
     for (const server of postgresServers(args.resources)) {
       const urn = server.container.urn;
-      const name = server.container.name;
+      const name = containerName(server.container);
       if (!reportStartup(server, report)) continue;
       if (server.uncertain.length > 0) undecidable(server.uncertain[0]!);
       const setting = (key: string) => server.settings.get(key);
@@ -275,7 +275,7 @@ function postgresCapacity(server: PostgresServerModel): number {
 function judgeBouncer(model: PgbouncerServerModel, servers: ReadonlyArray<{ names: ReadonlySet<string>; model: PostgresServerModel }>, report: (message: string, urn?: string) => void): void {
   const { config, container } = model;
   const urn = container.urn;
-  const name = `PgBouncer ${container.name}`;
+  const name = `PgBouncer ${containerName(container)}`;
   for (const error of model.startupErrors) report(`${name} would not start: ${error}.`, urn);
   if (model.startupErrors.length > 0) return;
   if (config.unknownFiles.length > 0) undecidable(config.unknownFiles[0]!);
@@ -322,7 +322,7 @@ function judgeBouncer(model: PgbouncerServerModel, servers: ReadonlyArray<{ name
     const total = list.reduce((sum, e) => sum + e.connections, 0);
     if (total > capacity) {
       const detail = list.map((e) => `${e.entry}: ${e.connections === Infinity ? "unbounded (max_db_connections 0 and a pool per user)" : e.connections}`).join(", ");
-      report(`${name} may open ${total === Infinity ? "unboundedly many" : total} server connections to ${server.container.name} (${detail}), more than its max_connections minus reserved slots (${capacity}).`, urn);
+      report(`${name} may open ${total === Infinity ? "unboundedly many" : total} server connections to ${containerName(server.container)} (${detail}), more than its max_connections minus reserved slots (${capacity}).`, urn);
     }
   }
 }

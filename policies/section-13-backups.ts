@@ -13,7 +13,7 @@ import { combinedMaxGap, scheduleTiming } from "./lib/cron/schedule";
 import type { ScheduledJob } from "./lib/cron/daemon";
 import { readPgbackrestArgv } from "./lib/pgbackrest/config";
 import { pgbackrestContainer, type PgbackrestRunModel } from "./lib/pgbackrest/host";
-import { repositoryHosts, type RepositoryHost } from "./lib/pgbackrest/repositories";
+import { pgbackrestCandidates, repositoryHosts, type RepositoryHost } from "./lib/pgbackrest/repositories";
 import { postgresServer } from "./lib/postgres/server";
 import { parseShell } from "./lib/shell-words";
 import { containers, reportMissingService, serviceContainers } from "./lib/stack-resources";
@@ -25,7 +25,7 @@ type Report = (message: string, urn?: string) => void;
 function requireHosts(resources: readonly PolicyResource[], report: Report): RepositoryHost[] {
   const hosts = repositoryHosts(resources);
   if (hosts.length === 0) {
-    const unknown = containers(resources).some((c) => pgbackrestContainer(c).defaultFiles.unknownFiles.length > 0);
+    const unknown = pgbackrestCandidates(resources).some((c) => pgbackrestContainer(c).defaultFiles.unknownFiles.length > 0);
     if (unknown) undecidable("uploads[pgbackrest.conf].content");
     report("No container holds a pgBackRest repository (a pgbackrest.conf defining repoN-* options): the database has no backups.");
   }
@@ -342,7 +342,7 @@ export const restoreDrillScheduled = stackPolicy({
   validateStack: (args, report) => {
     const drills: ScheduledJob[] = [];
     const problems: string[] = [];
-    for (const container of containers(args.resources)) {
+    for (const container of pgbackrestCandidates(args.resources)) {
       const model = pgbackrestContainer(container);
       for (const run of model.runs) if (run.job && run.command === "restore" && scheduleTiming(run.job.schedule).fires) drills.push(run.job);
       for (const { job, problem } of model.jobProblems) problems.push(`${job.source} line ${job.line}: ${problem}`);

@@ -3,7 +3,9 @@
 // with the options each resolves. A repoN with repoN-host is a pointer to another host's
 // repository, judged where it is defined.
 import type { PolicyResource } from "@pulumi/policy";
+import { argvOf } from "../containers";
 import { containers } from "../stack-resources";
+import { known, readKnownElements } from "../unknowns";
 import type { ResolvedOptions } from "./config";
 import { pgbackrestContainer, type PgbackrestContainerModel, type PgbackrestRunModel } from "./host";
 
@@ -44,9 +46,21 @@ function contextsOf(model: PgbackrestContainerModel): RepoContext[] {
   return model.resolve("backup", new Map(), new Map()).options.map((resolved) => ({ label: "its pgbackrest.conf", repos: reposOf(resolved), resolved }));
 }
 
+/**
+ * Containers where pgBackRest or a cron daemon may run, told by their command and upload paths only
+ * (cheap), so the models are built for those alone.
+ */
+export function pgbackrestCandidates(resources: readonly PolicyResource[]): PolicyResource[] {
+  return containers(resources).filter((c) =>
+    /pgbackrest|cron/.test(argvOf(c).join(" ")) || uploadsPaths(c).some((f) => /pgbackrest|cron/.test(f)));
+}
+
+const uploadsPaths = (c: PolicyResource): string[] =>
+  readKnownElements(() => c.props.uploads as Array<{ file?: unknown }> | undefined).values.map((u) => known(() => u.file)).filter((f): f is string => typeof f === "string");
+
 /** Containers whose pgBackRest config defines repositories of their own. */
 export function repositoryHosts(resources: readonly PolicyResource[]): RepositoryHost[] {
-  return containers(resources).flatMap((container) => {
+  return pgbackrestCandidates(resources).flatMap((container) => {
     const model = pgbackrestContainer(container);
     if (model.defaultFiles.lines.length === 0 && model.defaultFiles.unknownFiles.length === 0) return [];
     const base = model.resolve("backup", new Map(), new Map()).options;

@@ -5,8 +5,8 @@ import type { PolicyResource } from "@pulumi/policy";
 import { containerEnv, containerImage, imageMajorVersion, uploadsOf } from "../containers";
 import { memoized } from "../model-cache";
 import { filesView } from "../server-files";
-import { known, readKnownElements, undecidable, UNKNOWN, type Maybe } from "../unknowns";
-import { asRecord, asString } from "../values";
+import { readKnownElements, undecidable, UNKNOWN, type Maybe } from "../unknowns";
+import { asString } from "../values";
 import { parseGucValue } from "./gucs";
 import { loadHba, type HbaFile } from "./hba";
 import { DEFAULT_PGDATA, imageLaunch, initdbOptions, initdbPgHbaConf, initdbPostgresqlConf, type ImageLaunch } from "./official-image";
@@ -23,8 +23,6 @@ export interface PostgresServerModel {
   readonly startupErrors: readonly string[];
   /** The bootstrap superuser (POSTGRES_USER, default postgres). */
   readonly superuser: string;
-  /** Volumes mounted where the server keeps its unix socket: other containers mounting them reach `local` records. */
-  readonly socketVolumes: readonly string[];
   /** The effective settings or hba depend on files or env entries unknown at preview. */
   readonly uncertain: readonly string[];
 }
@@ -35,7 +33,6 @@ interface PostgresInputs {
   readonly env: Record<string, string>;
   readonly unknownEnv: number;
   readonly files: Array<[string, string | null]>;
-  readonly volumes: Array<[string, string]>;
   readonly image: string;
 }
 
@@ -52,14 +49,6 @@ function readInputs(container: PolicyResource): PostgresInputs {
     env: Object.fromEntries(env.values),
     unknownEnv: env.unknown.length,
     files: uploadsOf(container).map((u) => [u.file, u.content === UNKNOWN ? null : u.content]),
-    volumes: readKnownElements(() => container.props.volumes as unknown[] | undefined).values.map((v) => {
-      const text = (read: () => unknown) => {
-        const value = known(read);
-        return typeof value === "string" ? value : "";
-      };
-      const volume = asRecord(v) ?? {};
-      return [text(() => volume.containerPath), text(() => volume.volumeName) || text(() => volume.hostPath)];
-    }),
     image: asString(container.props.image) ?? "",
   };
 }
@@ -93,9 +82,7 @@ function buildModel(container: PolicyResource, inputs: PostgresInputs): Postgres
   const startupErrors = launch.serverArgv === undefined
     ? [`the container runs "${launch.description}", which does not start the PostgreSQL server`]
     : [...settings.errors, ...hba.errors.map((e) => `could not load pg_hba.conf: ${e}`)];
-  const socketDirs = String(settings.get("unix_socket_directories").raw).split(",").map((d) => d.trim()).filter((d) => d !== "");
-  const socketVolumes = inputs.volumes.filter(([path]) => socketDirs.some((d) => d === path || d.startsWith(`${path}/`))).map(([, volume]) => volume);
-  return { container, majorVersion, launch, settings, hba, startupErrors, superuser, socketVolumes, uncertain };
+  return { container, majorVersion, launch, settings, hba, startupErrors, superuser, uncertain };
 }
 
 /** The model of a PostgreSQL container (undecidable while its command is unknown at preview). */

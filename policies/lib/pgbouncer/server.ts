@@ -6,7 +6,7 @@ import type { PolicyResource } from "@pulumi/policy";
 import { containerEnv, uploadsOf } from "../containers";
 import { memoized } from "../model-cache";
 import { filesView } from "../server-files";
-import { readKnownElements, undecidable, UNKNOWN, type Maybe } from "../unknowns";
+import { known, readKnownElements, undecidable, UNKNOWN, type Maybe } from "../unknowns";
 import { asString } from "../values";
 import { loadPgbouncerConfig, type PgbouncerConfig } from "./config";
 
@@ -79,7 +79,7 @@ export function pgbouncerServer(container: PolicyResource): PgbouncerServerModel
     argv: [...list(() => container.props.entrypoints as string[] | undefined), ...list(() => container.props.command as string[] | undefined)],
     env: [...env.values],
     files: uploadsOf(container).map((u) => [u.file, u.content === UNKNOWN ? null : u.content]),
-    workingDir: asString(container.props.workingDir) ?? "/",
+    workingDir: asString(known(() => container.props.workingDir)) ?? "/",
   };
   return memoized("pgbouncer", `${container.urn}\n${JSON.stringify(inputs)}`, () => buildModel(container, inputs));
 }

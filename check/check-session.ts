@@ -25,8 +25,7 @@ export interface CheckSessionOptions {
   readonly ignoredConfigKey?: (key: string) => boolean;
 }
 
-// Generous: a broken-stacks run keeps this process busy with programs while the pack starts, and CI machines are shared.
-const readyTimeoutMs = 60_000;
+const readyTimeoutMs = 10_000;
 
 async function collect(calls: Promise<Diagnostic[]>[], errors: PolicyError[]): Promise<Diagnostic[]> {
   const diagnostics: Diagnostic[] = [];

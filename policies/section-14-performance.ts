@@ -6,7 +6,8 @@ import { containerHostNames, containerName, runsService } from "./lib/containers
 import { appServices, containers, reportMissingService } from "./lib/stack-resources";
 import { dnsRecords, recordNames } from "./lib/dns-records";
 import { NginxFindings } from "./lib/nginx/findings";
-import { inForce, pcreToRegExp, valueOf, type Level } from "./lib/nginx/model";
+import { inForce, valueOf, type Level } from "./lib/nginx/model";
+import { gzipCompresses } from "./lib/nginx/request";
 import { requestUrl, servedNames, siteRequests } from "./lib/nginx/sites";
 import { requireNginx } from "./lib/nginx/stack";
 import { appSettings, readableValue } from "./lib/app-settings";
@@ -62,31 +63,17 @@ const MODERN_BROWSERS = [
   "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
 ];
 
-/** gzip_min_length in bytes ("1k", "1024"). */
-const sizeBytes = (text: string): number => {
-  const m = /^(\d+)([kKmM]?)$/.exec(text);
-  if (!m) return Number.NaN;
-  return Number(m[1]) * (m[2] === "" ? 1 : /k/i.test(m[2]!) ? 1024 : 1024 * 1024);
-};
-
 function compressionProblems(chain: readonly Level[]): string[] {
   if (valueOf(chain, "gzip", "off") !== "on") return ["gzip is off"];
   const problems: string[] = [];
-  const types = inForce(chain, "gzip_types").flatMap((d) => d.args);
-  const missing = COMPRESSED_TYPES.filter((alternatives) => !types.includes("*") && !alternatives.some((t) => types.includes(t))).map((a) => a[0]);
+  const large = (contentType: string) => gzipCompresses(chain, { contentType, length: 1 << 20, userAgent: "" });
+  const missing = COMPRESSED_TYPES.filter((alternatives) => !alternatives.some(large)).map((a) => a[0]);
   if (missing.length > 0) problems.push(`gzip_types lacks ${missing.join(", ")}`);
-  const minLength = sizeBytes(valueOf(chain, "gzip_min_length", "20")!);
-  if (!(minLength <= MAX_GZIP_MIN_LENGTH)) problems.push(`gzip_min_length ${valueOf(chain, "gzip_min_length")} leaves responses under that size uncompressed (at most ${MAX_GZIP_MIN_LENGTH} bytes)`);
-  for (const d of inForce(chain, "gzip_disable")) {
-    for (const pattern of d.args.filter((a) => a !== "msie6" && a !== "degradation")) {
-      let regex: RegExp;
-      try {
-        regex = pcreToRegExp(pattern.replace(/^~\*?/, ""), true);
-      } catch {
-        continue;
-      }
-      if (MODERN_BROWSERS.some((ua) => regex.test(ua))) problems.push(`gzip_disable "${pattern}" switches compression off for current browsers`);
-    }
+  if (!gzipCompresses(chain, { contentType: "text/html", length: MAX_GZIP_MIN_LENGTH, userAgent: "" })) {
+    problems.push(`gzip_min_length ${valueOf(chain, "gzip_min_length")} leaves responses of ${MAX_GZIP_MIN_LENGTH} bytes uncompressed`);
+  }
+  if (MODERN_BROWSERS.some((userAgent) => !gzipCompresses(chain, { contentType: "text/html", length: 1 << 20, userAgent }))) {
+    problems.push("gzip_disable switches compression off for current browsers");
   }
   return problems;
 }

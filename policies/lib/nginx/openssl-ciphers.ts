@@ -1,7 +1,7 @@
 // OpenSSL 3.0's TLS 1.2-and-older cipher suites and its cipher-string language (ciphers(1)), as a pure
 // function: what `ssl_ciphers` really enables. The table is `openssl ciphers -v ALL:COMPLEMENTOFALL`
 // of OpenSSL 3.0 (Debian bookworm, the nginx image's base), with membership of DEFAULT (D) and FIPS (F);
-// tests/policies/nginx-tls.test.ts proves every alias and many strings against the real `openssl ciphers`.
+// tests/servers/openssl-ciphers.test.ts proves every alias and many strings against the real `openssl ciphers`.
 
 export interface CipherSuite {
   readonly name: string;

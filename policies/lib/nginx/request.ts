@@ -16,6 +16,8 @@ export interface HttpRequest {
   readonly uri: string;
   readonly args?: string;
   readonly method?: string;
+  /** The client address, for allow/deny (default: a public address no rule names). */
+  readonly client?: string;
 }
 
 export type Action =
@@ -70,7 +72,12 @@ function variable(name: string, req: HttpRequest, server: NginxServer, state: St
     case "args": case "query_string": return state.args;
     case "is_args": return state.args ? "?" : "";
     case "request_method": return req.method ?? "GET";
-    default: return UNDECIDED;
+    default: {
+      const arg = /^arg_(\w+)$/.exec(name);
+      if (!arg) return UNDECIDED;
+      const pair = state.args.split("&").map((p) => p.split("=")).find(([k]) => k === arg[1]);
+      return pair ? decodeURIComponent(pair[1] ?? "") : "";
+    }
   }
 }
 
@@ -256,7 +263,7 @@ export function respond(req: HttpRequest): Outcome[] {
         else emit({ location, chain, action: { kind: "return", status: 500 }, assumptions: s.assumptions });
       } else if (location.chain[location.chain.length - 1]!.some((d) => d.name === "internal")) {
         emit({ location, chain, action: { kind: "return", status: 404 }, assumptions: s.assumptions });
-      } else if (accessAllows(chain, PUBLIC_CLIENT) === false) {
+      } else if (accessAllows(chain, req.client ?? PUBLIC_CLIENT) === false) {
         emit({ location, chain, action: { kind: "return", status: 403 }, assumptions: s.assumptions });
       } else emit({ location, chain, action: contentAction(location, s.ifBlock, chain), assumptions: s.assumptions });
     }
@@ -315,3 +322,32 @@ export function outcomeStatus(outcome: Outcome): number | undefined {
 }
 
 export const ifBlocks = (level: Level): NginxDirective[] => blocks(level, "if");
+
+/** nginx's gzip_min_length and friends in bytes ("1k", "1024"). */
+export function sizeInBytes(text: string): number {
+  const m = /^(\d+)([kKmM]?)$/.exec(text);
+  if (!m) return Number.NaN;
+  return Number(m[1]) * (m[2] === "" ? 1 : /k/i.test(m[2]!) ? 1024 : 1024 * 1024);
+}
+
+/**
+ * Whether ngx_http_gzip_filter compresses a response of this type and length for this User-Agent
+ * (gzip, gzip_types with text/html always in, gzip_min_length, gzip_disable; the client accepts gzip).
+ */
+export function gzipCompresses(chain: readonly Level[], response: { contentType: string; length: number; userAgent: string }): boolean {
+  if (valueOf(chain, "gzip", "off") !== "on") return false;
+  const types = inForce(chain, "gzip_types").flatMap((d) => d.args);
+  if (response.contentType !== "text/html" && !(types.length === 0 ? ["text/html"] : types).some((t) => t === "*" || t === response.contentType)) return false;
+  if (response.length < sizeInBytes(valueOf(chain, "gzip_min_length", "20")!)) return false;
+  for (const d of inForce(chain, "gzip_disable")) {
+    for (const pattern of d.args) {
+      if (pattern === "msie6" || pattern === "degradation") continue;
+      try {
+        if (pcreToRegExp(pattern.replace(/^~\*?/, ""), true).test(response.userAgent)) return false;
+      } catch {
+        continue;
+      }
+    }
+  }
+  return true;
+}

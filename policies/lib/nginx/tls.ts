@@ -9,6 +9,11 @@ import { inForce, serverFor, valueOf, type ListenSocket, type NginxModel, type N
 
 export const TLS_VERSIONS = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
 const OPENSSL_DEFAULT_TLS13 = ["TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"];
+/**
+ * The security level OpenSSL applies when the cipher string sets none: Debian's /etc/ssl/openssl.cnf
+ * (bookworm, the base of the official nginx image and of this test machine) says DEFAULT:@SECLEVEL=2.
+ */
+export const PLATFORM_SECURITY_LEVEL = 2;
 /** nginx's ssl_ciphers default. */
 export const NGINX_DEFAULT_CIPHERS = "HIGH:!aNULL:!MD5";
 
@@ -32,7 +37,15 @@ export interface TlsHandshake {
   readonly server: NginxServer;
   /** ssl_reject_handshake on: the handshake fails, nothing is served. */
   readonly rejected: boolean;
+  /** Versions nginx enables (ssl_protocols, ssl_conf_command): what the configuration allows. */
   readonly protocols: readonly string[];
+  /**
+   * Versions a client can really complete: OpenSSL 3.0 refuses TLS 1.0/1.1 at security level 1 and
+   * above (their handshakes sign with SHA-1/MD5), and Debian's build has no SSLv3.
+   */
+  readonly negotiable: readonly string[];
+  /** OpenSSL's security level for the handshake: @SECLEVEL in ssl_ciphers, else the platform's. */
+  readonly securityLevel: number;
   readonly tls12Ciphers: readonly string[];
   readonly tls13Suites: readonly string[];
   readonly certificates: readonly string[];
@@ -48,7 +61,8 @@ const confCommands = (server: NginxServer) => inForce(server.chain, "ssl_conf_co
 export function socketProtocols(model: NginxModel, socket: ListenSocket): { protocols: string[]; unmodelled: string[] } {
   const server = socket.defaultServer;
   const lines = inForce(server.chain, "ssl_protocols");
-  const fallback = versionAtLeast(model.input.version, "1.23.4") ? ["TLSv1.2", "TLSv1.3"] : ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
+  // nginx 1.23.4 changed the default from "TLSv1 TLSv1.1 TLSv1.2" (seen on 1.22: no TLS 1.3) to "TLSv1.2 TLSv1.3".
+  const fallback = versionAtLeast(model.input.version, "1.23.4") ? ["TLSv1.2", "TLSv1.3"] : ["TLSv1", "TLSv1.1", "TLSv1.2"];
   const enabled = new Set<string>(lines.length > 0 ? lines.flatMap((d) => d.args) : fallback);
   const unmodelled: string[] = [];
   const index = (v: string) => TLS_VERSIONS.indexOf(v as (typeof TLS_VERSIONS)[number]);
@@ -69,7 +83,7 @@ export function socketProtocols(model: NginxModel, socket: ListenSocket): { prot
   return { protocols: TLS_VERSIONS.filter((v) => enabled.has(v)), unmodelled };
 }
 
-function serverCiphers(server: NginxServer): { tls12: string[]; tls13: string[]; unmodelled: string[] } {
+function serverCiphers(server: NginxServer): { tls12: string[]; tls13: string[]; unmodelled: string[]; securityLevel: number } {
   let cipherString = valueOf(server.chain, "ssl_ciphers", NGINX_DEFAULT_CIPHERS)!;
   let tls13 = OPENSSL_DEFAULT_TLS13;
   for (const { name, value } of confCommands(server)) {
@@ -77,7 +91,10 @@ function serverCiphers(server: NginxServer): { tls12: string[]; tls13: string[];
     if (name === "Ciphersuites") tls13 = value.split(":").filter((s) => s !== "");
   }
   const expanded = expandCipherString(cipherString);
-  return { tls12: [...expanded.enabled], tls13: [...tls13], unmodelled: expanded.unmodelled.map((w) => `cipher string word ${w}`) };
+  return {
+    tls12: [...expanded.enabled], tls13: [...tls13], unmodelled: expanded.unmodelled.map((w) => `cipher string word ${w}`),
+    securityLevel: expanded.securityLevel ?? PLATFORM_SECURITY_LEVEL,
+  };
 }
 
 /** Bits of the prime in a PEM "DH PARAMETERS" block (DER: SEQUENCE { INTEGER p, INTEGER g }). */
@@ -106,12 +123,15 @@ export function handshake(model: NginxModel, socket: ListenSocket, sni: string |
   const server = sni === undefined ? socket.defaultServer : serverFor(socket, sni);
   const { protocols, unmodelled: protocolUnknowns } = socketProtocols(model, socket);
   const ciphers = serverCiphers(server);
+  // The version is chosen under the default server's context, before SNI switches servers.
+  const securityLevel = serverCiphers(socket.defaultServer).securityLevel;
+  const negotiable = protocols.filter((p) => p === "TLSv1.2" || p === "TLSv1.3" || (p !== "SSLv3" && securityLevel === 0));
   const dhparam = valueOf(server.chain, "ssl_dhparam");
   const dhFile = dhparam ? model.input.files.get(dhparam.startsWith("/") ? dhparam : `${model.input.prefix}${dhparam}`) : undefined;
   return {
     socket, sni, server,
     rejected: valueOf(server.chain, "ssl_reject_handshake") === "on",
-    protocols,
+    protocols, negotiable, securityLevel,
     tls12Ciphers: protocols.some((p) => p !== "TLSv1.3") ? ciphers.tls12 : [],
     tls13Suites: protocols.includes("TLSv1.3") ? ciphers.tls13 : [],
     certificates: inForce(server.chain, "ssl_certificate").map((d) => d.args[0] ?? ""),

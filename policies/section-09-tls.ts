@@ -62,13 +62,18 @@ export const tlsNginx = stackPolicy({
 const ACME_PREFIX = "/.well-known/acme-challenge/";
 const PERMANENT = new Set([301, 308]);
 
-/** Why a plain-HTTP answer is not a permanent redirect to the same URL over HTTPS (undefined when it is). */
-function redirectProblem(outcome: Outcome, host: string, requestUri: string, names: ReadonlySet<string>, httpsPorts: ReadonlySet<number>): string | undefined {
+/** Requests every served name must redirect (other paths may also be refused, never served). */
+const MUST_REDIRECT = ["/", "/probe/path/"];
+
+/**
+ * Why a plain-HTTP answer is not a permanent redirect to the same URL over HTTPS (undefined when it
+ * is, or when it refuses a path that need not be served).
+ */
+function redirectProblem(outcome: Outcome, host: string, requestUri: string, mustRedirect: boolean, names: ReadonlySet<string>, httpsPorts: ReadonlySet<number>): string | undefined {
   const action = outcome.action;
-  const served = names.has(host);
-  if (action.kind === "close") return served ? "closes the connection instead of redirecting" : undefined;
+  if (action.kind === "close") return mustRedirect ? "closes the connection instead of redirecting" : undefined;
   if (action.kind !== "return") return `serves ${action.kind === "proxy" ? "the app" : "content"} over plain HTTP`;
-  if (action.url === undefined) return action.status >= 400 && !served ? undefined : `answers ${action.status} without redirecting to HTTPS`;
+  if (action.url === undefined) return action.status >= 400 && !mustRedirect ? undefined : `answers ${action.status} without redirecting to HTTPS`;
   let url: URL;
   try {
     url = new URL(action.url);
@@ -104,10 +109,11 @@ export const httpRedirectHttps = stackPolicy({
       for (const socket of plain) {
         for (const host of new Set([...names, ...socketHosts(socket)])) {
           const server = serverFor(socket, host);
-          for (const uri of witnessUris(server, ["/probe/path/"]).filter((u) => !u.startsWith(ACME_PREFIX))) {
+          for (const uri of witnessUris(server, MUST_REDIRECT).filter((u) => !u.startsWith(ACME_PREFIX))) {
             const requestUri = `${uri}?probe=1`;
+            const mustRedirect = names.has(host) && MUST_REDIRECT.includes(uri);
             for (const outcome of respond({ socket, host, uri, args: "probe=1" })) {
-              const problem = redirectProblem(outcome, host, requestUri, names, httpsPorts);
+              const problem = redirectProblem(outcome, host, requestUri, mustRedirect, names, httpsPorts);
               if (problem) findings.add(outcome.server, outcome.location, requestUrl(socket, host, requestUri), problem);
             }
           }

@@ -83,6 +83,8 @@ export const fail2banConfig = stackPolicy({
   },
 });
 
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
 /** Referrer policies that keep paths and queries (order numbers, reset tokens) away from other origins. */
 export const ALLOWED_REFERRER_POLICIES = PRIVATE_REFERRER_POLICIES;
 
@@ -127,7 +129,9 @@ export const securityHeaders = stackPolicy({
             findings.add(outcome.server, outcome.location, example, "server_tokens is not off, so responses reveal the nginx version");
           }
           if (!request.socket.ssl) continue;
-          for (const problem of responseProblems(outcome, (response) => headerProblems(response.fields))) findings.add(outcome.server, outcome.location, example, problem);
+          // A redirect renders nothing: only HSTS (hsts-header) matters on it.
+          const judged = (response: { status: number; fields: readonly HeaderField[] }) => (REDIRECTS.has(response.status) ? [] : headerProblems(response.fields));
+          for (const problem of responseProblems(outcome, judged)) findings.add(outcome.server, outcome.location, example, problem);
         }
       }
       findings.report(report, site.name, site.container.urn);

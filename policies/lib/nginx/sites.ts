@@ -15,9 +15,13 @@ export const UNKNOWN_HOST = "unconfigured-name.invalid";
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost|unix:.*)$/;
 
-/** Sockets a client outside the container can connect to. */
-export function publicSockets(model: NginxModel, ports: ReachablePorts): ListenSocket[] {
-  return model.sockets.filter((s) => !LOOPBACK.test(s.address) && (ports === "all" || ports.has(s.port)));
+/**
+ * Sockets a client outside the container can connect to: not loopback, on a reachable port, and IPv6
+ * ones only when IPv6 reaches the container (Docker's proxy forwards IPv6 clients to the container's
+ * IPv4 address unless the container's network has IPv6).
+ */
+export function publicSockets(model: NginxModel, ports: ReachablePorts, ipv6: boolean): ListenSocket[] {
+  return model.sockets.filter((s) => !LOOPBACK.test(s.address) && (ipv6 || !s.address.startsWith("[")) && (ports === "all" || ports.has(s.port)));
 }
 
 /** Sample names for a server's server_name entries (a wildcard becomes one name it matches). */
@@ -42,15 +46,23 @@ export function answeredHosts(model: NginxModel, socket: ListenSocket): string[]
   return socketHosts(socket).filter((host) => !socket.ssl || !handshake(model, socket, host).rejected);
 }
 
-/** "/" and a URI reaching each location of the server (regex ones through a generated witness). */
+/**
+ * "/", the extra URIs, and a URI reaching each location of the server: a prefix or exact location's
+ * own path, a regex location's generated witness, also placed under each extra folder ("/api/" and
+ * `\.json$` give "/api/probe/.json"), so a regex that takes over part of a folder is found.
+ */
 export function witnessUris(server: NginxServer, extra: readonly string[] = []): string[] {
   const uris = ["/", ...extra];
   for (const location of allLocations(server)) {
     if (location.modifier === "@") continue;
-    if (location.regex) {
-      const w = regexWitness(location.regex);
-      if (w) uris.push(w);
-    } else uris.push(location.path === "" ? "/" : location.path);
+    if (!location.regex) {
+      uris.push(location.path === "" ? "/" : location.path);
+      continue;
+    }
+    const w = regexWitness(location.regex);
+    if (!w) continue;
+    const underFolders = extra.filter((e) => e.endsWith("/")).map((folder) => `${folder}probe${w}`);
+    uris.push(...[w, ...underFolders].filter((u) => location.regex!.test(u)));
   }
   return [...new Set(uris)];
 }

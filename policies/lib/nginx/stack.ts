@@ -2,6 +2,7 @@
 // and 14. Every rule asks this; none reads nginx text itself.
 import type { PolicyResource } from "@pulumi/policy";
 import { containerName } from "../containers";
+import { NETWORK } from "../resource-types";
 import { nginxContainers, reportMissingService } from "../stack-resources";
 import { known, readKnownElements, undecidable, UNKNOWN } from "../unknowns";
 import { nginxInputOf } from "./container-input";
@@ -46,6 +47,19 @@ function publishedPorts(container: PolicyResource): Published {
   };
 }
 
+/** Whether IPv6 clients reach the container's own IPv6 sockets: host network, or a Docker network with IPv6. */
+function ipv6Reaches(container: PolicyResource, resources: readonly PolicyResource[]): boolean {
+  if (known(() => container.props.networkMode as string | undefined) === "host") return true;
+  const networks = readKnownElements(() => container.props.networksAdvanced as { name?: string }[] | undefined);
+  const names = networks.values.map((n) => known(() => n.name));
+  if (networks.unknown > 0 || names.some((n) => n === UNKNOWN)) return true;
+  return resources.some((r) => {
+    if (r.type !== NETWORK || !names.includes(known(() => r.props.name as string | undefined) as string)) return false;
+    const ipv6 = known(() => r.props.ipv6);
+    return ipv6 === true || ipv6 === UNKNOWN;
+  });
+}
+
 export interface RequireNginxOptions {
   /** Report why nginx would refuse the configuration (one rule does, so a broken file is reported once). */
   readonly reportStartupErrors?: boolean;
@@ -81,7 +95,7 @@ export function requireNginx(resources: readonly PolicyResource[], report: (mess
       continue;
     }
     const published = publishedPorts(container);
-    sites.push({ container, name, model, sockets: publicSockets(model, published.reachable), containerPortOf: published.containerPortOf, hostPortOf: published.hostPortOf });
+    sites.push({ container, name, model, sockets: publicSockets(model, published.reachable, ipv6Reaches(container, resources)), containerPortOf: published.containerPortOf, hostPortOf: published.hostPortOf });
   }
   return sites;
 }

@@ -142,12 +142,12 @@ export const hstsHeader = stackPolicy({
       const findings = new NginxFindings();
       for (const request of siteRequests(site.model, site.sockets.filter((s) => s.ssl))) {
         for (const outcome of request.outcomes) {
-          for (const problem of responseProblems(outcome, (response) => {
+          for (const [problem, statuses] of responseProblems(outcome, (response) => {
             const hsts = parseHsts(response.fields);
             if (typeof hsts === "string") return [hsts];
             if (hsts.maxAge < HSTS_MIN_MAX_AGE) return [`HSTS max-age ${hsts.maxAge} is below ${HSTS_MIN_MAX_AGE}`];
             return hsts.includeSubDomains ? [] : ["HSTS lacks includeSubDomains"];
-          })) findings.add(outcome.server, outcome.location, requestUrl(request.socket, request.host, request.uri), problem);
+          })) findings.add(outcome.server, outcome.location, requestUrl(request.socket, request.host, request.uri), problem, statuses);
         }
       }
       findings.report(report, site.name, site.container.urn);

@@ -131,7 +131,7 @@ export const securityHeaders = stackPolicy({
           if (!request.socket.ssl) continue;
           // A redirect renders nothing: only HSTS (hsts-header) matters on it.
           const judged = (response: { status: number; fields: readonly HeaderField[] }) => (REDIRECTS.has(response.status) ? [] : headerProblems(response.fields));
-          for (const problem of responseProblems(outcome, judged)) findings.add(outcome.server, outcome.location, example, problem);
+          for (const [problem, statuses] of responseProblems(outcome, judged)) findings.add(outcome.server, outcome.location, example, problem, statuses);
         }
       }
       findings.report(report, site.name, site.container.urn);

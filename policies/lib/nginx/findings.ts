@@ -7,9 +7,10 @@ const PLACES_SHOWN = 4;
 export class NginxFindings {
   private readonly byProblem = new Map<string, Map<string, string>>();
 
-  add(server: NginxServer, location: NginxLocation | undefined, example: string, problem: string): void {
+  /** `statuses`: the responses of that place that have the problem, when it depends on the status. */
+  add(server: NginxServer, location: NginxLocation | undefined, example: string, problem: string, statuses?: readonly number[]): void {
     const places = this.byProblem.get(problem) ?? new Map<string, string>();
-    const place = `${describeServer(server)} ${describeLocation(location)}`;
+    const place = `${describeServer(server)} ${describeLocation(location)}${statuses ? ` on ${statuses.join("/")} responses` : ""}`;
     if (!places.has(place)) places.set(place, example);
     this.byProblem.set(problem, places);
   }

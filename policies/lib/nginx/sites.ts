@@ -136,11 +136,11 @@ export function judgedResponses(outcome: Outcome): JudgedResponse[] {
 export const requestUrl = (socket: ListenSocket, host: string, uri: string): string =>
   `${socket.ssl ? "https" : "http"}://${host}${(socket.ssl && socket.port === 443) || (!socket.ssl && socket.port === 80) ? "" : `:${socket.port}`}${uri}`;
 
-/** Judges each response of an outcome; a problem several statuses share reads "… on 404/502 responses". */
-export function responseProblems(outcome: Outcome, judge: (response: JudgedResponse) => readonly string[]): string[] {
+/** Judges each response of an outcome: each problem with the statuses whose responses have it. */
+export function responseProblems(outcome: Outcome, judge: (response: JudgedResponse) => readonly string[]): [problem: string, statuses: number[]][] {
   const statuses = new Map<string, number[]>();
   for (const response of judgedResponses(outcome)) {
     for (const problem of judge(response)) statuses.set(problem, [...(statuses.get(problem) ?? []), response.status]);
   }
-  return [...statuses].map(([problem, codes]) => `${problem} on ${codes.join("/")} responses`);
+  return [...statuses];
 }

@@ -88,9 +88,15 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** Referrer policies that keep paths and queries (order numbers, reset tokens) away from other origins. */
 export const ALLOWED_REFERRER_POLICIES = PRIVATE_REFERRER_POLICIES;
 
-/** What a browser makes of one HTTPS response's security headers (empty when they protect it). */
+const verdicts = new Map<string, string[]>();
+
+/** What a browser makes of one HTTPS response's security headers (empty when they protect it); one verdict per distinct header set. */
 function headerProblems(fields: readonly HeaderField[]): string[] {
+  const key = JSON.stringify(fields);
+  const cached = verdicts.get(key);
+  if (cached) return cached;
   const problems: string[] = [];
+  verdicts.set(key, problems);
   if (!nosniff(fields)) problems.push("X-Content-Type-Options is not nosniff");
   const csp = judgeCsp(fields);
   problems.push(...csp.problems);

@@ -233,8 +233,18 @@ export interface ExpandedCiphers {
   readonly securityLevel?: number;
 }
 
+const expansions = new Map<string, ExpandedCiphers>();
+
 /** The suites a cipher string enables (ssl_cipher_process_rulestr): ADD, `-` DEL, `!` KILL, `+` reorder only. */
 export function expandCipherString(text: string): ExpandedCiphers {
+  const cached = expansions.get(text);
+  if (cached) return cached;
+  const expanded = expand(text);
+  expansions.set(text, expanded);
+  return expanded;
+}
+
+function expand(text: string): ExpandedCiphers {
   const active = new Set<string>();
   const killed = new Set<string>();
   const ignored: string[] = [];

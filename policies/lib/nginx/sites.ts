@@ -74,8 +74,16 @@ export interface SiteRequest {
   readonly outcomes: readonly Outcome[];
 }
 
+/** The request matrices already answered, per model: rules asking for the same one share it. */
+const answered = new WeakMap<NginxModel, Map<string, SiteRequest[]>>();
+
 /** Every (socket, host, URI) a client can send and what nginx answers, over the sockets given. */
 export function siteRequests(model: NginxModel, sockets: readonly ListenSocket[], extraUris: readonly string[] = []): SiteRequest[] {
+  const key = JSON.stringify([sockets.map((s) => `${s.address}:${s.port}`), extraUris]);
+  const known = answered.get(model) ?? new Map<string, SiteRequest[]>();
+  answered.set(model, known);
+  const cached = known.get(key);
+  if (cached) return cached;
   const out: SiteRequest[] = [];
   for (const socket of sockets) {
     for (const host of answeredHosts(model, socket)) {
@@ -85,17 +93,25 @@ export function siteRequests(model: NginxModel, sockets: readonly ListenSocket[]
       }
     }
   }
+  known.set(key, out);
   return out;
 }
 
 /** Whether a request's answers serve content (not only closing the connection or refusing). */
 export const serves = (outcomes: readonly Outcome[]): boolean => outcomes.some((o) => o.action.kind !== "close");
 
+const served = new WeakMap<NginxModel, Map<string, string[]>>();
+
 /**
  * Names the site serves over TLS on the public sockets: each configured exact name whose handshake is
  * accepted and whose requests are not all dropped.
  */
 export function servedNames(model: NginxModel, sockets: readonly ListenSocket[]): string[] {
+  const key = sockets.map((s) => `${s.address}:${s.port}`).join(" ");
+  const known = served.get(model) ?? new Map<string, string[]>();
+  served.set(model, known);
+  const cached = known.get(key);
+  if (cached) return cached;
   const names = new Set<string>();
   for (const socket of sockets.filter((s) => s.ssl)) {
     for (const host of answeredHosts(model, socket)) {
@@ -105,6 +121,7 @@ export function servedNames(model: NginxModel, sockets: readonly ListenSocket[])
       if (serves(respond({ socket, host, uri: "/" }))) names.add(host);
     }
   }
+  known.set(key, [...names]);
   return [...names];
 }
 

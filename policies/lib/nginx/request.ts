@@ -3,7 +3,7 @@
 // A condition the request does not decide (a cookie, a file test) yields both outcomes, so a rule
 // judges every way the request can go.
 import {
-  blocks, inForce, locationFor, namedLocation, normalizeHost, pcreToRegExp, serverFor, valueOf,
+  inForce, locationFor, namedLocation, normalizeHost, pcreToRegExp, serverFor, valueOf,
   type Level, type ListenSocket, type NginxLocation, type NginxServer,
 } from "./model";
 import type { NginxDirective } from "./syntax";
@@ -320,8 +320,6 @@ export function outcomeStatus(outcome: Outcome): number | undefined {
     default: return 200;
   }
 }
-
-export const ifBlocks = (level: Level): NginxDirective[] => blocks(level, "if");
 
 /** nginx's gzip_min_length and friends in bytes ("1k", "1024"). */
 export function sizeInBytes(text: string): number {

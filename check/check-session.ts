@@ -25,9 +25,7 @@ export interface CheckSessionOptions {
   readonly ignoredConfigKey?: (key: string) => boolean;
 }
 
-// The pack prints its port once it listens; a client busy running programs (the broken-stack sets
-// run many in this process) may not get to connect for a while on a loaded machine.
-const readyTimeoutMs = 60_000;
+const readyTimeoutMs = 10_000;
 
 async function collect(calls: Promise<Diagnostic[]>[], errors: PolicyError[]): Promise<Diagnostic[]> {
   const diagnostics: Diagnostic[] = [];

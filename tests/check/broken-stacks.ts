@@ -40,9 +40,10 @@ export function describeBrokenStacks(setName: string): void {
     const stacks = new Map<string, StackConfig>([[BASELINE, readStackConfig(writeStackFolder(repoRoot, workDir, BASELINE), BROKEN_STACK)]]);
     for (const name of names) stacks.set(name, readStackConfig(writeStackFolder(repoRoot, workDir, name, name), BROKEN_STACK));
 
-    // The pack starts (a few seconds) while the first programs run; each analysis overlaps the next program.
+    // The pack starts (a few seconds) before the programs run: programs running beside it in this process
+    // starve it past its client's connect deadline on a loaded machine. Each analysis overlaps the next program.
     const starting = startBrokenStacksSession(packDir, stacks.get(BASELINE) as StackConfig);
-    starting.catch(() => undefined); // a failed start is reported by every stack's analysis below
+    await starting.catch(() => undefined); // a failed start is reported by every stack's analysis below
     const pending: Promise<unknown>[] = [];
     try {
       for (const [name, stackConfig] of stacks) {

@@ -65,7 +65,8 @@ export function describeBrokenStacks(setName: string): void {
     } finally {
       await session.stop();
     }
-  }, 60_000 + 10_000 * names.length);
+  // Generous: in CI the stand-up builds its images beside this on the same 2 cores.
+  }, 60_000 + 20_000 * names.length);
 
   afterAll(() => {
     if (workDir) fs.rmSync(workDir, { recursive: true, force: true });

@@ -62,6 +62,8 @@ export interface RunProgramOptions {
    * gets a "-copy<n>" name suffix ("suffix": only for benchmarks that load a program n times).
    */
   readonly duplicateUrns?: "fail" | "suffix";
+  /** Called with each resource as it registers, in registration order (the check analyzes it at once). */
+  readonly onResource?: (resource: CapturedResource) => void;
 }
 
 type Callback<Response = unknown> = (err: unknown, response?: Response) => void;
@@ -157,20 +159,24 @@ function programFailure(err: unknown, pulumi: typeof pulumiModule): UserInputErr
 
 /**
  * Loads the program as the Node language host does and returns what it registered. The SDK records a
- * stack trace for every promise it makes; mapping those through source maps (Node's, or a test
- * runner's prepareStackTrace) took a third to a half of a run, and nothing reads them: a program
- * error is reported by its message. So source maps are off while the program runs.
+ * stack trace for every promise it makes (debuggablePromise) and the whole stack of every resource
+ * it registers (Resource.callsites, for the request's source position); formatting those, through
+ * source maps or not, took a third of a run, and nothing reads them here: a program error is
+ * reported by its message, and the mock monitor ignores source positions. So while the program
+ * runs, stack traces are empty and source maps off; both come back afterwards.
  */
 export async function runProgram(options: RunProgramOptions): Promise<ProgramRun> {
   const { sourceMapsEnabled } = process;
-  const { prepareStackTrace } = Error;
+  const { prepareStackTrace, stackTraceLimit } = Error;
   process.setSourceMapsEnabled(false);
   Reflect.deleteProperty(Error, "prepareStackTrace");
+  Error.stackTraceLimit = 0;
   try {
     return await runProgramWithMocks(options);
   } finally {
     process.setSourceMapsEnabled(sourceMapsEnabled);
     Error.prepareStackTrace = prepareStackTrace;
+    Error.stackTraceLimit = stackTraceLimit;
   }
 }
 
@@ -225,7 +231,9 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
     return registerResource(req, (err, response) => {
       if (!err && response) {
         applySecretOutputs(req, response);
-        resources.push(capture(req, response.getUrn()));
+        const captured = capture(req, response.getUrn());
+        resources.push(captured);
+        options.onResource?.(captured);
       }
       callback(err, response);
     });
@@ -245,6 +253,10 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   process.on("uncaughtException", onFailure);
   const entry = resolveEntry(stackConfig.main);
   const restoreSerializer = keepSecretMarkersOnUnknowns(pulumi, require("@pulumi/pulumi/runtime/rpc"));
+  // Resource.callsites sets an unlimited stack trace limit itself: it must return nothing instead.
+  const resourceClass = pulumi.Resource as unknown as { callsites: () => unknown[] };
+  const { callsites } = resourceClass;
+  resourceClass.callsites = () => [];
   try {
     await pulumi.runtime
       .runInPulumiStack(async () => {
@@ -255,6 +267,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
     await settings.waitForRPCs().catch(onFailure);
   } finally {
     restoreSerializer();
+    resourceClass.callsites = callsites;
   }
   if (failures.length > 0) throw programFailure(failures[0], pulumi);
 

@@ -148,8 +148,10 @@ class Loader {
         else text += content;
       }
     }
+    // Options follow the file's last line: lines past it are reported as the command line's.
+    const fileLines = text.split("\n").length;
     if (options !== undefined) text += `\n${options}`;
-    this.loadString(text, label);
+    this.loadString(text, label, fileLines);
   }
 
   private fail(message: string, origin: Origin | undefined): void {
@@ -157,7 +159,7 @@ class Loader {
   }
 
   /** loadServerConfigFromString. */
-  private loadString(text: string, file: string): void {
+  private loadString(text: string, file: string, fileLines = Infinity): void {
     if (++this.depth > 16) {
       this.fail("include nesting too deep", undefined);
       return;
@@ -165,7 +167,7 @@ class Loader {
     this.readingConfigFile = true;
     for (const parsed of configLines(text)) {
       if (this.error) return;
-      const origin = { file, line: parsed.line };
+      const origin = parsed.line > fileLines ? { file: "command line", line: parsed.line - fileLines } : { file, line: parsed.line };
       if ("error" in parsed) {
         this.fail(parsed.error, origin);
         return;

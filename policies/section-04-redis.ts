@@ -27,7 +27,7 @@ const onRunningRedis = (check: (model: RedisContainerModel, report: ReportViolat
   (args: ResourceValidationArgs, report: ReportViolation, _stack: StackContext) => {
     if (containerService(args.props) !== "redis") return;
     const model = redisModelOf(args);
-    if (model.input.launch.kind !== "redis-server" || model.startupError) return;
+    if (model.input.launch.kind !== "server" || model.startupError) return;
     check(model, report);
   };
 
@@ -47,7 +47,7 @@ export const redisVersion7Plus = resourcePolicy({
     if (major === undefined) report(`the image tag "${image.tag ?? ""}" states no Redis version.`);
     else if (major < 7) report(`Redis ${major} is older than 7.`);
     const model = redisModelOf(args);
-    if (model.input.launch.kind !== "redis-server") report(`the container does not start redis-server (it runs ${model.input.launch.argv.join(" ") || "nothing"}).`);
+    if (model.input.launch.kind !== "server") report(`the container does not start redis-server (it runs ${model.input.launch.argv.join(" ") || "nothing"}).`);
     else if (model.startupError) report(`redis-server would exit at start-up: ${model.startupError}.`);
   },
 });

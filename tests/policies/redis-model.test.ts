@@ -12,14 +12,14 @@ const container = (props: Record<string, unknown>) => ({ props: unknownCheckingP
 
 describe("how a container starts redis-server", () => {
   it("follows the official entrypoint: a first argument ending in .conf or starting with - gets redis-server prepended", () => {
-    expect(redisLaunch(undefined, [CONF, "--port", "6380"], OFFICIAL_REDIS_IMAGE)).toEqual({ kind: "redis-server", args: [CONF, "--port", "6380"], unresolved: [] });
-    expect(redisLaunch(undefined, ["--appendonly", "no"], OFFICIAL_REDIS_IMAGE)).toEqual({ kind: "redis-server", args: ["--appendonly", "no"], unresolved: [] });
-    expect(redisLaunch(undefined, undefined, OFFICIAL_REDIS_IMAGE)).toEqual({ kind: "redis-server", args: [], unresolved: [] });
+    expect(redisLaunch(undefined, [CONF, "--port", "6380"], OFFICIAL_REDIS_IMAGE)).toEqual({ kind: "server", args: [CONF, "--port", "6380"], unresolved: [] });
+    expect(redisLaunch(undefined, ["--appendonly", "no"], OFFICIAL_REDIS_IMAGE)).toEqual({ kind: "server", args: ["--appendonly", "no"], unresolved: [] });
+    expect(redisLaunch(undefined, undefined, OFFICIAL_REDIS_IMAGE)).toEqual({ kind: "server", args: [], unresolved: [] });
     expect(redisLaunch(undefined, ["redis-sentinel", "/s.conf"], OFFICIAL_REDIS_IMAGE).kind).toBe("other");
   });
   it("follows sh -c scripts to their exec redis-server, with the container's env and \"$@\"", () => {
     const launch = redisLaunch(["sh", "-c", 'exec redis-server "$@" --maxmemory "$MAXMEM" --requirepass "$PASS"', "--"], [CONF], OFFICIAL_REDIS_IMAGE, new Map([["MAXMEM", "2gb"]]));
-    expect(launch).toEqual({ kind: "redis-server", args: [CONF, "--maxmemory", "2gb", "--requirepass", "$PASS"], unresolved: ["$PASS"] });
+    expect(launch).toEqual({ kind: "server", args: [CONF, "--maxmemory", "2gb", "--requirepass", "$PASS"], unresolved: ["$PASS"] });
   });
   it("turns --name value… into config lines, a trailing --save into save \"\"", () => {
     expect(redisServerArguments([CONF, "--save", "900", "1", "--appendonly", "no", "--save"]).options).toBe('save "900" "1" \nappendonly "no" \nsave ""');

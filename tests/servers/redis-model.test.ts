@@ -143,7 +143,7 @@ async function prepare(variant: Variant): Promise<Prepared> {
   }
   for (const [path, text] of files) writeOwned(path, text, "redis", 0o600);
   const args = variant.args.map(fill);
-  const model = buildRedisModel({ launch: { kind: "redis-server", args, unresolved: [] }, files, workingDir: dir, image: DEBIAN_REDIS });
+  const model = buildRedisModel({ launch: { kind: "server", args, unresolved: [] }, files, workingDir: dir, image: DEBIAN_REDIS });
   return { variant, dir, port, args, model };
 }
 

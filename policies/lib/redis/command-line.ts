@@ -4,7 +4,7 @@
 // options override it; `--save` with nothing after it is `save ""`.
 // The official image (docker-library/redis) runs docker-entrypoint.sh, which prepends redis-server
 // when the first argument starts with "-" or ends in ".conf"; its WORKDIR is /data.
-import { parseShell, spreadArgs } from "../shell-words";
+import { containerLaunch, type Launch, type LaunchRules } from "../process-launch";
 import { quoteArg, splitArgs } from "./syntax";
 
 export interface RedisArguments {
@@ -75,59 +75,26 @@ export const OFFICIAL_REDIS_IMAGE: ImageDefaults = {
   protectedModeDefault: "no",
 };
 
-export type RedisLaunch =
-  /** `unresolved`: arguments holding a shell expansion whose value the stack does not give (a secret env entry). */
-  | { readonly kind: "redis-server"; readonly args: readonly string[]; readonly unresolved: readonly string[] }
-  /** The container runs something else (redis-sentinel, a shell whose command is not visible …). */
-  | { readonly kind: "other"; readonly argv: readonly string[] };
+export type RedisLaunch = Launch;
 
 const isRedisServer = (word: string) => word === "redis-server" || word.endsWith("/redis-server");
-const isEntrypointScript = (word: string) => word === "docker-entrypoint.sh" || word.endsWith("/docker-entrypoint.sh");
-const isShell = (word: string) => /(^|\/)(ba|da)?sh$/.test(word);
 
-/**
- * The redis-server arguments a container's process ends up with: Docker's ENTRYPOINT + CMD rules (a
- * container entrypoint drops the image's CMD), the official entrypoint script, `sh -c '…'` scripts
- * whose `exec redis-server …` is followed (with "$@" spread), and `env`/`gosu`-style prefixes.
- */
+/** docker-entrypoint.sh: prepends redis-server when the first argument starts with "-" or ends in ".conf", then execs. */
+const REDIS_LAUNCH: LaunchRules = {
+  isServer: isRedisServer,
+  entrypointScript: (program, args) => {
+    if (program !== "docker-entrypoint.sh" && !program.endsWith("/docker-entrypoint.sh")) return undefined;
+    const first = args[0];
+    return first !== undefined && (first.startsWith("-") || first.endsWith(".conf")) ? ["redis-server", ...args] : args;
+  },
+};
+
+/** The redis-server arguments a container's process ends up with (see lib/process-launch). */
 export function redisLaunch(
   entrypoints: readonly string[] | undefined,
   command: readonly string[] | undefined,
   image: ImageDefaults,
   env: ReadonlyMap<string, string> = new Map(),
 ): RedisLaunch {
-  const entry = entrypoints !== undefined && entrypoints.length > 0 ? entrypoints : image.entrypoint;
-  const cmd = command !== undefined && command.length > 0 ? command : entrypoints !== undefined && entrypoints.length > 0 ? [] : image.command;
-  return follow([...entry, ...cmd], env, [], 0);
-}
-
-function follow(argv: readonly string[], env: ReadonlyMap<string, string>, unresolved: readonly string[], depth: number): RedisLaunch {
-  if (depth > 4 || argv.length === 0) return { kind: "other", argv };
-  const [program, ...rest] = argv as [string, ...string[]];
-  if (isRedisServer(program)) return { kind: "redis-server", args: rest, unresolved };
-  if (isEntrypointScript(program)) {
-    const first = rest[0];
-    if (first !== undefined && (first.startsWith("-") || first.endsWith(".conf"))) return { kind: "redis-server", args: rest, unresolved };
-    return follow(rest, env, unresolved, depth + 1);
-  }
-  if (/(^|\/)(env|gosu|su-exec|tini|dumb-init)$/.test(program)) {
-    // Skips the wrapper's own options and NAME=value assignments (env), or the user argument (gosu).
-    let i = 0;
-    if (/gosu|su-exec$/.test(program)) i = 1;
-    while (i < rest.length && (rest[i]!.startsWith("-") || /^[A-Za-z_][A-Za-z0-9_]*=/.test(rest[i]!))) i++;
-    return follow(rest.slice(i), env, unresolved, depth + 1);
-  }
-  if (isShell(program) && rest[0] === "-c" && rest[1] !== undefined) {
-    // sh -c SCRIPT [$0 [$1 …]]: the last simple command that runs redis-server (normally `exec …`).
-    const positional = rest.slice(3);
-    const commands = parseShell(rest[1], { positional, variables: env });
-    for (const c of [...commands].reverse()) {
-      const words = spreadArgs(c.words, positional);
-      const at = words.findIndex((w) => isRedisServer(w.text) || isEntrypointScript(w.text));
-      if (at < 0) continue;
-      const dynamic = words.slice(at).filter((w) => w.dynamic).map((w) => w.text);
-      return follow(words.slice(at).map((w) => w.text), env, [...unresolved, ...dynamic], depth + 1);
-    }
-  }
-  return { kind: "other", argv };
+  return containerLaunch(entrypoints, command, image, REDIS_LAUNCH, env);
 }

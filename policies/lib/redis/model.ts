@@ -93,10 +93,10 @@ function aclFileUsers(text: string, path: string): { users: RedisUser[]; error?:
 
 export function buildRedisModel(input: RedisInput): RedisModel {
   const launch = input.launch;
-  const args = launch.kind === "redis-server" ? redisServerArguments(launch.args) : { configFile: undefined, options: "", fromStdin: false };
+  const args = launch.kind === "server" ? redisServerArguments(launch.args) : { configFile: undefined, options: "", fromStdin: false };
   const configFile = args.configFile === undefined ? undefined : resolvePath(input.workingDir, args.configFile);
   const loaded: LoadedConfig = loadRedisConfig({ files: input.files, workingDir: input.workingDir }, args.configFile, args.options);
-  const unresolved = launch.kind === "redis-server" ? launch.unresolved : [];
+  const unresolved = launch.kind === "server" ? launch.unresolved : [];
   const lastUnknown = (after: number) => loaded.unknownFiles.find((f) => f.seq > after)?.path;
 
   const setting = (name: string): EffectiveSetting => {

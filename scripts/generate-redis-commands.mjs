@@ -59,6 +59,8 @@ for (const m of configC.matchAll(/create(\w+)Config\("([^"]+)", *(NULL|"[^"]*"),
     if (byDefault) entry.default = byDefault[0];
   }
   if (/MEMORY_CONFIG/.test(rest)) entry.memory = true;
+  // Numeric configs: (name, alias, flags, lower, upper, variable, default, …).
+  if (/^(Int|UInt|LongLong|ULongLong|SizeT|SSizeT|Long|ULong|OffT|TimeT)$/.test(kind) && /^-?\d+$/.test(args[3] ?? "")) entry.default = args[3];
   configs[name] = entry;
 }
 const configLines = Object.keys(configs).sort().map((k) => `  ${JSON.stringify(k)}: ${JSON.stringify(configs[k]).replace(/"(\w+)":/g, "$1: ").replace(/,(?=\w+: )/g, ", ").replace(/","/g, "\", \"")},`);

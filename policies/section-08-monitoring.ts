@@ -276,6 +276,9 @@ export const alertRulesPresent = stackPolicy({
         return [];
       }
       if (!pagesIn(model, PAGING_PROBE)) report(`Alertmanager ${containerName(am)} does not route severity="critical" to a paging receiver.`, am.urn);
+      for (const ref of model.missingFiles) {
+        report(`Alertmanager ${containerName(am)} reads ${ref.key} from ${ref.path}, which the container does not have: those notifications fail when sent.`, am.urn);
+      }
       return [{ am, model }];
     });
     const rules = prometheuses.flatMap((p) => p.alertRules.map((rule) => ({ rule, prometheus: p })));

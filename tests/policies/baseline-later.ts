@@ -162,7 +162,7 @@ export function baselineLater(): TestResource[] {
     },
     {
       type: CONTAINER, name: "alertmanager",
-      props: { image: "prom/alertmanager:v0.27.0", networksAdvanced: [{ name: "monitoring", aliases: ["alertmanager"] }], uploads: [{ file: "/etc/alertmanager/alertmanager.yml", content: alertmanagerYml }] },
+      props: { image: "prom/alertmanager:v0.27.0", networksAdvanced: [{ name: "monitoring", aliases: ["alertmanager"] }], uploads: [{ file: "/etc/alertmanager/alertmanager.yml", content: alertmanagerYml }, { file: "/etc/alertmanager/secrets/pagerduty", content: UNKNOWN }] },
     },
     {
       type: CONTAINER, name: "grafana",

@@ -112,6 +112,10 @@ describe("alert-rules-present", () => {
     const muted = mutate("alertmanager", (p) => editUpload(p, "/etc/alertmanager/alertmanager.yml", (t) => `${t}inhibit_rules:\n  - source_matchers: ['severity="warning"']\n    target_matchers: ['severity="critical"']\n`));
     expect((await findings(muted, "alert-rules-present"))[0]!.message).toMatch(/can be muted by a warning through inhibit_rules\[0\]/);
   });
+  it("refuses a pager whose routing key file is not in the container", async () => {
+    const moved = mutate("alertmanager", (p) => editUpload(p, "/etc/alertmanager/alertmanager.yml", (t) => t.replace("/etc/alertmanager/secrets/pagerduty", "/run/secrets/pagerduty")));
+    expect((await findings(moved, "alert-rules-present"))[0]!.message).toMatch(/reads receivers\[1\].pagerduty_configs\[0\].routing_key_file from \/run\/secrets\/pagerduty, which the container does not have/);
+  });
   it("refuses an Alertmanager that only emails critical alerts", async () => {
     const found = await findings(mutate("alertmanager", (p) => editUpload(p, "/etc/alertmanager/alertmanager.yml", () => alertmanagerYml.replace("receiver: pager", "receiver: email"))), "alert-rules-present");
     expect(found[0].message).toMatch(/paging receiver/);

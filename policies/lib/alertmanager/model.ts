@@ -51,6 +51,17 @@ export interface AlertmanagerModel {
   readonly inhibitRules: readonly InhibitRule[];
   /** The routes an alert with these labels ends at, in order (as `amtool config routes test`). */
   routesFor(labels: Labels): Route[];
+  /** `*_file` settings (secrets read when a notification is sent) naming a file the container does not have. */
+  readonly missingFiles: ReadonlyArray<{ readonly key: string; readonly path: string }>;
+}
+
+/** Every `<key>_file: <path>` in the document, with where it sits. */
+function fileReferences(value: unknown, at: string): Array<{ key: string; path: string }> {
+  if (Array.isArray(value)) return value.flatMap((v, i) => fileReferences(v, `${at}[${i}]`));
+  const record = asRecord(value);
+  if (!record) return [];
+  return Object.entries(record).flatMap(([k, v]) =>
+    /_file$/.test(k) && typeof v === "string" && v !== "" ? [{ key: `${at}.${k}`.replace(/^\./, ""), path: v }] : fileReferences(v, `${at}.${k}`));
 }
 
 /** Integrations that notify someone on call (email and plain chat webhooks into a channel are not). */
@@ -166,7 +177,7 @@ export function buildAlertmanagerModel(launch: Launch, files: ReadonlyMap<string
   const flags = kingpinFlags(launch.kind === "server" ? launch.args : []);
   const flag = flags.get("config.file") ?? "alertmanager.yml";
   const configFile = flag.startsWith("/") ? flag : `${workingDir.replace(/\/$/, "")}/${flag}`;
-  const empty = { configFile, receivers: new Map<string, Receiver>(), inhibitRules: [], routesFor: () => [] };
+  const empty = { configFile, receivers: new Map<string, Receiver>(), inhibitRules: [], routesFor: () => [], missingFiles: [] };
   if (launch.kind !== "server") return { ...empty, startupError: `the container does not start alertmanager (it runs ${launch.argv.join(" ") || "nothing"})` };
   if (flags.repeated) return { ...empty, startupError: `Error parsing commandline arguments: flag '${flags.repeated}' cannot be repeated` };
   if (!files.has(configFile)) return { ...empty, startupError: `Loading configuration file failed: open ${configFile}: no such file or directory` };
@@ -202,7 +213,8 @@ export function buildAlertmanagerModel(launch: Launch, files: ReadonlyMap<string
         index,
       };
     });
-    return { configFile, root, receivers, inhibitRules, routesFor: (labels) => match(root, labels) };
+    const missingFiles = fileReferences(doc, "").filter((ref) => !files.has(ref.path));
+    return { configFile, root, receivers, inhibitRules, routesFor: (labels) => match(root, labels), missingFiles };
   } catch (err) {
     return { ...empty, startupError: `Loading configuration file failed: ${(err as Error).message}` };
   }

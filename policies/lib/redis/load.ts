@@ -6,6 +6,7 @@
 // reset by the nested pass); `user` lines are collected and a second declaration of a name is fatal.
 // A file whose content is unknown at preview is recorded where it was read: what it could set is
 // undecided unless a later known line sets it again.
+import { globToRegExp, isGlob, resolvePath } from "../paths";
 import { REDIS_COMMAND_CATEGORIES } from "./commands";
 import { REDIS_CONFIGS } from "./config-table";
 import { splitArgs, configLines, type ConfigLine } from "./syntax";
@@ -50,39 +51,6 @@ export interface LoadInput {
   readonly workingDir: string;
 }
 
-/** Joins and normalises a path as the kernel resolves it. */
-export function resolvePath(cwd: string, path: string): string {
-  const joined = path.startsWith("/") ? path : `${cwd.replace(/\/*$/, "")}/${path}`;
-  const out: string[] = [];
-  for (const part of joined.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") out.pop();
-    else out.push(part);
-  }
-  return `/${out.join("/")}`;
-}
-
-/** glob(3) without flags: `*`, `?` and `[…]` within one path segment, no leading-dot match, sorted. */
-function globRegExp(pattern: string): RegExp {
-  let out = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    const segmentStart = i === 0 || pattern[i - 1] === "/";
-    if (c === "*") out += segmentStart ? "(?!\\.)[^/]*" : "[^/]*";
-    else if (c === "?") out += segmentStart ? "(?!\\.)[^/]" : "[^/]";
-    else if (c === "[") {
-      const end = pattern.indexOf("]", i + 2);
-      if (end < 0) out += "\\[";
-      else {
-        out += `[${pattern.slice(i + 1, end).replace(/^!/, "^").replace(/\\/g, "\\\\")}]`;
-        i = end;
-      }
-    } else out += c.replace(/[.+^${}()|\\]/g, "\\$&");
-  }
-  return new RegExp(`^${out}$`);
-}
-
-const isGlob = (path: string) => /[*?[]/.test(path);
 const isRedisCommand = (name: string) => !name.includes("|") && Object.hasOwn(REDIS_COMMAND_CATEGORIES, name);
 
 /** "1gb" -> bytes as memtoull reads it; undefined where Redis reports an invalid memory value. */
@@ -136,7 +104,7 @@ class Loader {
       const path = resolvePath(this.cwd, filename);
       label = path;
       const matches = isGlob(filename)
-        ? [...this.input.files.keys()].filter((f) => globRegExp(path).test(f)).sort()
+        ? [...this.input.files.keys()].filter((f) => globToRegExp(path).test(f)).sort()
         : [path];
       for (const file of matches) {
         if (!this.input.files.has(file)) {

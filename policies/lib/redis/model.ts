@@ -8,7 +8,8 @@ import {
 } from "./acl";
 import { redisServerArguments, type ImageDefaults, type RedisLaunch } from "./command-line";
 import { REDIS_CONFIGS } from "./config-table";
-import { loadRedisConfig, resolvePath, type LoadedConfig, type Origin } from "./load";
+import { resolvePath } from "../paths";
+import { loadRedisConfig, type LoadedConfig, type Origin } from "./load";
 
 export interface RedisInput {
   readonly launch: RedisLaunch;

@@ -4,7 +4,7 @@
 // AnalyzeStack's property dependencies to its producers of any kind (random generators, TLS keys,
 // issued credentials, other stacks), and attributes each producer to the secrets it can feed.
 import type { PolicyResource, ReportViolation } from "@pulumi/policy";
-import { appSettings, readableValue } from "./lib/app-settings";
+import { appSettings, readableValue, SECRETS_DIR } from "./lib/app-settings";
 import { containerEnv, manageCommand, uploadAt, uploadContent, uploadPaths } from "./lib/containers";
 import { isUnknownInput, list, rec, snapshotOf, str } from "./lib/docker/snapshot";
 import { checklistFramework, stackPolicy } from "./lib/framework";
@@ -181,7 +181,10 @@ function reportLiterals(r: PolicyResource, sources: readonly string[], report: R
     const upload = uploadAt(r.props, path);
     // Path checked first; the content is read only for secret-looking files, and skipped when unknown.
     const text = upload && readKnown(() => uploadContent(upload));
-    if (text?.known && text.value && !tracesToSource(text.value, sources)) {
+    // A file in the secrets folder delivers the setting of its name: judged as that setting is (DJANGO_ALLOWED_HOSTS is no secret).
+    const setting = path.startsWith(`${SECRETS_DIR}/`) ? path.slice(SECRETS_DIR.length + 1) : undefined;
+    const secret = text?.known && text.value ? (setting === undefined || isSecretEnvName(setting) ? text.value : urlPassword(text.value)) : undefined;
+    if (secret && !tracesToSource(secret, sources)) {
       report(`uploaded file ${path} of "${r.name}" holds secret material that comes from no generator resource and no stack config value.`, r.urn);
     }
   }

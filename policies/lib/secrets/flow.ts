@@ -120,7 +120,7 @@ export function judgeProperty(consumed: ConsumedProperty): SecretFinding[] {
     violated.add(v.slot.kind);
     findings.push({
       rule, urn: consumer.urn, producers: v.candidates.map((p) => p.resource.urn),
-      message: `${v.slot.setting ?? v.slot.label} of "${consumer.name}" can only come from ${names.join("; ")}.`,
+      message: `${v.slot.setting ?? v.slot.label} of "${consumer.name}" comes from ${v.candidates.length === 1 ? "" : `one of the ${v.candidates.length} producers of its ${consumed.property} that can make it, and none is strong enough: `}${names.join("; ")}.`,
     });
   }
 

@@ -108,7 +108,7 @@ export const mailDnsRecords = stackPolicy({
     if (list.length === 0) report("No sender to judge: no app container sets DEFAULT_FROM_EMAIL and EMAIL_PROVIDER, and config email.fromAddress is unset.");
     for (const sender of list) {
       const dmarc = dmarcAt(records, sender.fromDomain, apex);
-      for (const problem of [...spfAt(records, sender, dmarc.record, apex), ...dkimAt(records, sender, apex), ...dmarc.problems]) report(`${problem}.`);
+      for (const problem of [...spfAt(records, sender, dmarc.record, apex), ...dkimAt(records, sender, apex, dmarc.record), ...dmarc.problems]) report(`${problem}.`);
     }
   },
 });

@@ -48,6 +48,7 @@ export function fqdn(name: string, apex: string): string {
   const n = name.toLowerCase().replace(/\.$/, "");
   const a = apex.toLowerCase().replace(/\.$/, "");
   if (n === "@" || n === "") return a;
+  if (a === "") return n;
   return n === a || n.endsWith(`.${a}`) ? n : `${n}.${a}`;
 }
 

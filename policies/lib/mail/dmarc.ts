@@ -10,7 +10,11 @@ export interface DmarcRecord {
   /** The policy in force for the domain; undefined when the record is void. */
   readonly policy?: DmarcPolicy;
   readonly subdomainPolicy?: DmarcPolicy;
+  /** The sp= tag when the record gives one. */
+  readonly sp?: DmarcPolicy;
   readonly pct: number;
+  /** DKIM identifier alignment: "r" (relaxed, the default) accepts a signature of the organizational domain. */
+  readonly adkim: "r" | "s";
   readonly rua: readonly string[];
   readonly errors: readonly string[];
 }
@@ -50,6 +54,8 @@ export function parseDmarc(text: string): DmarcRecord {
   return {
     policy: errors.includes("the record does not start with v=DMARC1") ? undefined : policy,
     subdomainPolicy: sp !== undefined && POLICIES.includes(sp) ? (sp as DmarcPolicy) : policy,
+    sp: sp !== undefined && POLICIES.includes(sp) ? (sp as DmarcPolicy) : undefined,
     pct, rua, errors,
+    adkim: tags.get("adkim")?.toLowerCase() === "s" ? "s" : "r",
   };
 }

@@ -31,27 +31,50 @@ const within = (name: string, domain: string) => name === domain || name.endsWit
 export const enforces = (dmarc: DmarcRecord | undefined): boolean =>
   dmarc !== undefined && (dmarc.policy === "quarantine" || dmarc.policy === "reject") && dmarc.pct === 100;
 
+/** The organizational domain: the zone apex when the name is in it, else its last two labels (no public-suffix list here). */
+export const organizationalDomain = (name: string, apex: string): string =>
+  apex !== "" && (name === apex || name.endsWith(`.${apex}`)) ? apex : name.split(".").slice(-2).join(".");
+
+const dmarcTexts = (records: readonly DnsRecordView[], name: string, apex: string) =>
+  records.filter((r) => r.type === "TXT" && fqdn(r.name, apex) === name).map((r) => txtText(r.resource)).filter((t) => /^v\s*=\s*dmarc/i.test(t));
+
+/**
+ * The DMARC policy in force for mail From `fromDomain` (RFC 7489 6.6.3): the record at
+ * _dmarc.<fromDomain>, else the organizational domain's, whose sp applies.
+ */
 export function dmarcAt(records: readonly DnsRecordView[], fromDomain: string, apex: string): { problems: string[]; record?: DmarcRecord } {
-  const name = `_dmarc.${fromDomain}`;
-  const texts = records.filter((r) => r.type === "TXT" && fqdn(r.name, apex) === name).map((r) => txtText(r.resource)).filter((t) => /^v\s*=\s*dmarc/i.test(t));
+  let name = `_dmarc.${fromDomain}`;
+  let texts = dmarcTexts(records, name, apex);
+  let inherited = false;
+  const org = organizationalDomain(fromDomain, apex);
+  if (texts.length === 0 && fromDomain !== org && dmarcTexts(records, `_dmarc.${org}`, apex).length > 0) {
+    name = `_dmarc.${org}`;
+    texts = dmarcTexts(records, name, apex);
+    inherited = true;
+  }
   if (texts.length === 0) {
     const elsewhere = records.filter((r) => r.type === "TXT" && /^_dmarc\./.test(fqdn(r.name, apex))).map((r) => fqdn(r.name, apex));
-    return { problems: [`no DMARC record at ${name}${elsewhere.length > 0 ? ` (${elsewhere.join(", ")} covers other names, not mail From ${fromDomain})` : ""}`] };
+    return { problems: [`No DMARC record at ${name}${elsewhere.length > 0 ? ` (${elsewhere.join(", ")} covers other names, not mail From ${fromDomain})` : ""}`] };
   }
   if (texts.length > 1) return { problems: [`${texts.length} DMARC records at ${name}: receivers then apply no DMARC policy at all (RFC 7489 6.6.3)`] };
   const record = parseDmarc(texts[0]!);
   const problems = record.errors.map((e) => `DMARC at ${name}: ${e}`);
   if (!isDmarc(texts[0]!)) return { problems };
+  if (inherited) {
+    if (record.subdomainPolicy !== "quarantine" && record.subdomainPolicy !== "reject") problems.push(`mail From ${fromDomain} falls back to ${name}, whose subdomain policy is ${record.subdomainPolicy ?? "(void)"}: forged mail is delivered`);
+    if (record.pct < 100) problems.push(`DMARC at ${name} has pct=${record.pct}: the policy applies to ${record.pct}% of failing mail only`);
+    return { problems, record: { ...record, policy: record.subdomainPolicy } };
+  }
   if (record.policy !== "quarantine" && record.policy !== "reject") problems.push(`DMARC at ${name} has p=${record.policy ?? "(void)"}: forged mail is delivered; use quarantine or reject`);
   if (record.pct < 100) problems.push(`DMARC at ${name} has pct=${record.pct}: the policy applies to ${record.pct}% of failing mail only`);
-  if (record.subdomainPolicy !== undefined && record.subdomainPolicy === "none") problems.push(`DMARC at ${name} has sp=none: mail forged from any subdomain of ${fromDomain} is delivered`);
+  if (record.sp === "none" && record.policy !== "none") problems.push(`DMARC at ${name} has sp=none: mail forged from any subdomain of ${fromDomain} is delivered`);
   return { problems, record };
 }
 
 export function spfAt(records: readonly DnsRecordView[], sender: Sender, dmarc: DmarcRecord | undefined, apex: string): string[] {
   const name = sender.sendingDomain;
   const texts = records.filter((r) => r.type === "TXT" && fqdn(r.name, apex) === name).map((r) => txtText(r.resource)).filter(isSpf);
-  if (texts.length === 0) return [`no SPF record at ${name}`];
+  if (texts.length === 0) return [`No SPF record at ${name}`];
   if (texts.length > 1) return [`${texts.length} SPF records at ${name}: receivers return permerror and SPF fails for every message (RFC 7208 4.5)`];
   const spf = parseSpf(texts[0]!);
   const problems = spf.errors.map((e) => `SPF at ${name} is a permerror: ${e}`);
@@ -70,10 +93,16 @@ export function spfAt(records: readonly DnsRecordView[], sender: Sender, dmarc: 
 
 const DKIM_KEY_TYPES = new Set(["rsa", "ed25519"]);
 
-export function dkimAt(records: readonly DnsRecordView[], sender: Sender, apex: string): string[] {
+/**
+ * DKIM keys for the sending domain; under relaxed DKIM alignment (DMARC's default adkim=r) keys of
+ * the organizational domain sign for its subdomains too.
+ */
+export function dkimAt(records: readonly DnsRecordView[], sender: Sender, apex: string, dmarc?: DmarcRecord): string[] {
+  const org = organizationalDomain(sender.sendingDomain, apex);
+  const domains = [sender.sendingDomain, ...(dmarc?.adkim !== "s" && org !== sender.sendingDomain ? [org] : [])];
   const zone = `._domainkey.${sender.sendingDomain}`;
-  const found = records.filter((r) => (r.type === "TXT" || r.type === "CNAME") && fqdn(r.name, apex).endsWith(zone));
-  if (found.length === 0) return [`no DKIM record at <selector>${zone}`];
+  const found = records.filter((r) => (r.type === "TXT" || r.type === "CNAME") && domains.some((d) => fqdn(r.name, apex).endsWith(`._domainkey.${d}`)));
+  if (found.length === 0) return [`No DKIM record at <selector>${zone}${domains.length > 1 ? ` or <selector>._domainkey.${org}` : dmarc?.adkim === "s" ? " (DMARC asks strict alignment, adkim=s)" : ""}`];
   const problems: string[] = [];
   let valid = 0;
   const providerZone = PROVIDER_MAIL[sender.provider]?.dkimZone;

@@ -111,7 +111,12 @@ export function judgeProperty(consumed: ConsumedProperty): SecretFinding[] {
   for (const v of verdicts) {
     const rule = ruleOf(v.slot.kind);
     if (!rule || !JUDGED.has(v.slot.kind) && v.slot.kind !== "unnamed-env") continue;
-    if (v.candidates.length === 0 || v.adequate.length > 0) continue;
+    if (v.adequate.length > 0) continue;
+    if (v.candidates.length === 0) {
+      // Unknown content that no listed producer can make: it comes from something the preview does not show.
+      if (v.slot.content === undefined && v.slot.kind !== "unnamed-env") findings.push({ rule, urn: consumer.urn, undecidable: true, producers: [], message: `${v.slot.label} of "${consumer.name}" has no traceable producer` });
+      continue;
+    }
     const names = v.candidates.map((p) => `${describeProducer(p)}: ${shortfall(v.slot.kind, p)}`);
     if (v.unknown.length > 0) {
       findings.push({ rule, urn: consumer.urn, undecidable: true, producers: [], message: `${v.slot.label} of "${consumer.name}" comes from ${names.join("; ")}.` });

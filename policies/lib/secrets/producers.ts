@@ -68,7 +68,8 @@ export function characterStrength(p: SnapshotRecord): Strength | undefined {
   const length = num(p.length) ?? 0;
   const placed = Math.min(length, minimums.reduce((n, [, m]) => n + m, 0));
   const bits = minimums.reduce((b, [set, m]) => b + m * drawBits(set), 0) + (length - placed) * drawBits(chars);
-  const symbols = new Set([...chars, ...minimums.filter(([, m]) => m > 0).flatMap(([set]) => [...set])]);
+  // The alphabet of the free positions (the minimums fill a few positions from their class only).
+  const symbols = new Set(chars.length > 0 ? [...chars] : minimums.filter(([, m]) => m > 0).flatMap(([set]) => [...set]));
   return { length, alphabet: symbols.size, bits };
 }
 

@@ -107,6 +107,7 @@ const b2 = new B2Storage("b2", {
   masterKeyId: config.b2.masterKeyId,
   masterApplicationKey: config.secrets.b2MasterApplicationKey!,
   retentionDays: config.backups.retentionFull * 7 + 7,
+  adoptBucketId: config.b2.adoptBucketId,
 });
 
 const appEnvInputs = {
@@ -153,7 +154,7 @@ const rowLevelSecurity = new RowLevelSecurity("row-level-security", {
   admin: database.adminConnection,
   databaseName: config.postgres.database,
   tenantTables: config.postgres.tenantTables,
-  after: [app.jobs.migrate],
+  migrate: app.jobs.migrate,
 });
 
 const edge = new Edge("edge", {

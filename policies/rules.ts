@@ -9,7 +9,7 @@ import {
   djangoSecretKeyStrength, fernetKeys, migrationCredentialsConfined, noPlaintextSecrets, secretsPerStack, strongGeneratedPasswords,
 } from "./section-02-secrets";
 import {
-  appDatabaseDeclared, appRoleLeastPrivilege, pgbouncerInPath, postgresConfigHardened, postgresVersion15Plus, rlsOnTenantTables,
+  appDatabaseDeclared, appRoleLeastPrivilege, pgbouncerInPath, postgresConfigHardened, postgresVersion15Plus, rlsOnTenantTables, usePgbouncerSetting,
 } from "./section-03-database";
 import { redisAuthRequired, redisMaxmemoryPolicy, redisPersistence, redisVersion7Plus } from "./section-04-redis";
 import {
@@ -46,6 +46,7 @@ export const checklistRules: readonly ChecklistPolicy[] = [
   appRoleLeastPrivilege,
   rlsOnTenantTables,
   pgbouncerInPath,
+  usePgbouncerSetting,
   // 4 Redis Configuration
   redisVersion7Plus,
   redisAuthRequired,

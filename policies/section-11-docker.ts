@@ -4,14 +4,15 @@
 // its defaults and set ordering, from every input that carries an option (user, entrypoint wrappers,
 // security options, capabilities, mounts of each kind, ports, network mode, log options …).
 import type { PolicyResource, ReportViolation } from "@pulumi/policy";
-import { containerEnv, containerService, DATA_TIER, isUnder, matchingUploadText, type ServiceKind } from "./lib/containers";
+import { containerEnv, containerService, DATA_TIER, isUnder, type ServiceKind } from "./lib/containers";
 import { isDjangoApp } from "./lib/app/django-app";
 import { imagePinProblem } from "./lib/docker/images";
 import { isWebPort, publicSockets } from "./lib/docker/published";
 import { containerRuntime, need, type ContainerRuntime, type Mount } from "./lib/docker/runtime";
 import { isUnknownInput, rec, snapshotOf, str, type Snapshot } from "./lib/docker/snapshot";
 import { checklistFramework, resourcePolicy, stackPolicy } from "./lib/framework";
-import { directives, parseNginxConf } from "./lib/nginx-conf";
+import { nginxModel } from "./lib/nginx";
+import { nginxInputOf } from "./lib/nginx/container-input";
 import { CONTAINER, NETWORK, REMOTE_IMAGE } from "./lib/resource-types";
 import { redisRuntimeConfig } from "./lib/service-config";
 import { containers, ofType } from "./lib/stack-resources";
@@ -65,10 +66,13 @@ export const imagePinned = resourcePolicy({
   },
 });
 
-/** nginx workers run as nginx.conf's `user` (the official image's default: nginx). */
-function nginxWorkerUser(container: { props: unknown; urn: string; name: string }): string {
-  const text = matchingUploadText(container as PolicyResource, /(^|\/)nginx\.conf$/);
-  const user = text === undefined ? undefined : directives(parseNginxConf(text), "user")[0]?.args[0];
+/**
+ * nginx workers run as the main context's `user` after includes (the official image's default: nginx),
+ * read from the nginx model; a resource rule sees no other container, so shared volumes are not read.
+ */
+function nginxWorkerUser(container: PolicyResource): string {
+  const input = nginxInputOf(container, []);
+  const user = input === undefined ? undefined : nginxModel(input).loaded.main.find((d) => d.name === "user")?.args[0];
   return user ?? "nginx";
 }
 
@@ -93,7 +97,7 @@ export const nonRootUser = resourcePolicy({
     }
     if (!user.runsAsRoot) {
       if (user.runs === "nginx.conf's user") {
-        const worker = nginxWorkerUser(args);
+        const worker = nginxWorkerUser({ ...args, dependencies: [], propertyDependencies: {} });
         if (/^(root|0+)$/.test(worker)) report(`nginx's workers run as ${worker} (nginx.conf's user directive); use the nginx user.`);
       }
       return;

@@ -14,5 +14,6 @@ export const STACK_REFERENCE = "pulumi:pulumi:StackReference";
 export const TLS_PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
 export const PG_ROLE = "postgresql:index/role:Role";
 export const PG_DATABASE = "postgresql:index/database:Database";
+export const PG_GRANT_ROLE = "postgresql:index/grantRole:GrantRole";
 /** Every Node dynamic resource has this type; the RLS one is recognised by its inputs. */
 export const DYNAMIC_RESOURCE = "pulumi-nodejs:dynamic:Resource";

@@ -22,6 +22,8 @@ import { freePort, waitFor } from "./fixtures";
 type Props = Record<string, unknown>;
 const LABELS = { [TEST_LABEL]: LABEL_VALUE };
 const DONE = "probe-done";
+/** Between polls of dockerd: a dozen containers polled every 50 ms keep it busier than their start-ups. */
+const POLL_MS = 250;
 
 /** What the probe prints from inside the container, then it stays up so Docker shows its published ports. */
 const PROBE = [
@@ -99,7 +101,7 @@ async function observe(props: Props, options: { run?: boolean; command?: string;
       const started = await dockerApi("POST", `/containers/${id}/start`);
       if (started.status >= 300) return { ...empty, refused: (started.body as { message?: string }).message ?? `status ${started.status}` };
       if (!options.command) {
-        await waitFor("the probe's output", async () => (logs = await logsOf(id)).includes(DONE), 20_000);
+        await waitFor("the probe's output", async () => (logs = await logsOf(id)).includes(DONE), 20_000, POLL_MS);
       }
     }
     const inspect = (await dockerApi("GET", `/containers/${id}/json`)).body as Inspected;
@@ -341,7 +343,7 @@ describe.concurrent("the runtime model equals what Docker runs", () => {
         await waitFor("a health verdict", async () => {
           status = ((await dockerApi("GET", `/containers/${id}/json`)).body as Inspected).State.Health?.Status ?? "";
           return status === "healthy" || status === "unhealthy";
-        }, 20_000);
+        }, 20_000, POLL_MS);
       },
       run: false,
     });

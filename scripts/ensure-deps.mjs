@@ -42,6 +42,9 @@ const SERVER_PACKAGES = {
   // crontab -n: the crontab model's syntax is proven against Debian's cron.
   "/usr/bin/crontab": "cron",
   "/usr/bin/openssl": "openssl",
+  // The Docker runtime model's differential test: the engine, and busybox for its probe image.
+  "/usr/sbin/dockerd": "docker.io",
+  "/bin/busybox": "busybox-static",
 };
 if (process.argv.includes("--servers")) {
   const missing = Object.entries(SERVER_PACKAGES).filter(([binary]) => !existsSync(binary)).map(([, pkg]) => pkg);

@@ -5,8 +5,9 @@
 // force and every service's logs shipped. 8.1 (the Sentry project exists) is an account outside the stack.
 import type { PolicyResource } from "@pulumi/policy";
 import { alertmanagerModelOf, inhibits, PAGING_INTEGRATIONS, type AlertmanagerModel } from "./lib/alertmanager";
-import { appSetting, readableValue, SECRETS_DIR, type AppSetting } from "./lib/app-settings";
-import { containerEnv, containerHostNames, containerName, isOneShot, runsImage, stringList } from "./lib/containers";
+import { effectiveSettings } from "./lib/app/effective-settings";
+import { appSetting, readableValue, SECRETS_DIR } from "./lib/app-settings";
+import { containerHostNames, containerName, isOneShot, runsImage, uploadPaths } from "./lib/containers";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
 import { grafanaModelOf } from "./lib/logging/grafana";
 import { lokiModelOf } from "./lib/logging/loki";
@@ -26,44 +27,16 @@ const ALERTMANAGER_IMAGE = /^prom\/alertmanager$|(^|\/)alertmanager$/;
 /** https://<public key>@<host>/<project id> (optionally a path prefix before the id). */
 const SENTRY_DSN = /^https:\/\/[0-9a-f]{16,}(:[0-9a-f]+)?@[A-Za-z0-9.-]+(:\d+)?\/([\w.-]+\/)*\d+$/;
 
-/** The entrypoint that exports each /run/secrets file as an env var before exec "$@" (components/app/secret-files.ts). */
-function loadsSecretFiles(app: PolicyResource): boolean {
-  const entrypoint = known(() => stringList(app.props.entrypoints));
-  if (entrypoint === UNKNOWN) undecidable("entrypoints");
-  const script = entrypoint[2] ?? "";
-  return /(^|\/)(ba|da)?sh$/.test(entrypoint[0] ?? "") && entrypoint[1] === "-c" && script.includes(`${SECRETS_DIR}/*`) && /\bexport\b/.test(script) && /exec "\$@"/.test(script);
-}
-
-/** `env NAME=value … cmd` at the head of the command: the process gets those values last. */
-function commandAssignments(app: PolicyResource): Map<string, string> {
-  const command = known(() => stringList(app.props.command));
-  if (command === UNKNOWN) undecidable("command");
-  const assignments = new Map<string, string>();
-  if (!/(^|\/)env$/.test(command[0] ?? "")) return assignments;
-  for (const word of command.slice(1)) {
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(word);
-    if (!m) break;
-    assignments.set(m[1]!, m[2]!);
-  }
-  return assignments;
-}
-
-/** A setting as the app process receives it: `env` prefix, else a secret file the entrypoint exports, else the env entry. */
-function processSetting(app: PolicyResource, name: string): AppSetting | undefined {
-  const fromCommand = commandAssignments(app).get(name);
-  if (fromCommand !== undefined) return { kind: "env", value: fromCommand };
-  if (loadsSecretFiles(app)) return appSetting(app, name);
-  const env = containerEnv(app.props);
-  const value = env.values.get(name);
-  if (value === undefined && env.unknown.length > 0) throw env.unknown[0];
-  return value === undefined ? undefined : { kind: "env", value };
+/** An uploaded /run/secrets/NAME that no secrets loader exports: a file the process never reads as its setting. */
+function unexportedSecretFile(app: PolicyResource, name: string): boolean {
+  return effectiveSettings(app).loaderDir === undefined && uploadPaths(asRecord(app.props) ?? {}).includes(`${SECRETS_DIR}/${name}`);
 }
 
 export const sentryConfigured = stackPolicy({
   name: "sentry-configured",
   description:
     "Every Django app container's process receives a valid SENTRY_DSN and SENTRY_ENVIRONMENT naming the stack's environment, counting env entries, " +
-    "/run/secrets files (only when the entrypoint exports them) and `env NAME=value` in the command.",
+    "/run/secrets files (only when the entrypoint exports them) and the command line (`env NAME=value`, gunicorn --env), as lib/app/effective-settings resolves them.",
   severity: "medium",
   remediationSteps:
     "Set the secret config sentryDsn to the DSN of the project's Sentry project (Settings > Client Keys) and pass " +
@@ -71,17 +44,17 @@ export const sentryConfigured = stackPolicy({
   framework: checklistFramework("8.2", "8.3"),
   validateStack: (args, report, stack) => {
     for (const app of requireAppContainers(args.resources, report)) {
-      const setting = processSetting(app, "SENTRY_DSN");
+      const setting = appSetting(app, "SENTRY_DSN");
       // A secret the preview cannot read (unknown, or the offline check's stand-in) is present; its shape is judged only when real.
       const dsn = setting && readableValue(setting);
       if (setting === undefined) {
-        const unexported = appSetting(app, "SENTRY_DSN") !== undefined;
+        const unexported = unexportedSecretFile(app, "SENTRY_DSN");
         report(`Container ${containerName(app)} has no SENTRY_DSN${unexported ? ` (${SECRETS_DIR}/SENTRY_DSN is uploaded but its entrypoint does not export it)` : ""}.`, app.urn);
       } else if (dsn !== undefined && !SENTRY_DSN.test(dsn.trim())) {
         // The DSN is a secret: say what is wrong with it, never echo it.
         report(`Container ${containerName(app)} has a SENTRY_DSN that is not an https://<key>@<host>/<project> DSN.`, app.urn);
       }
-      const environmentSetting = processSetting(app, "SENTRY_ENVIRONMENT");
+      const environmentSetting = appSetting(app, "SENTRY_ENVIRONMENT");
       const environment = environmentSetting && readableValue(environmentSetting);
       if (environmentSetting !== undefined && environment === undefined) undecidable("SENTRY_ENVIRONMENT");
       if (environment !== stack.environment) {

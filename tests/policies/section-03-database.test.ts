@@ -112,13 +112,17 @@ describe("app-role-least-privilege", () => {
     const member = mutate(withMigrator, "database-app", (p) => { p.roles = ["jewelry_migrator"]; });
     expect(await messagesOf("app-role-least-privilege", member, ctx)).toEqual(['the app role "jewelry_app" is a member of "jewelry_migrator", which has bypassRowLevelSecurity: one SET ROLE gives the app bypassRowLevelSecurity.']);
   });
-  it("fails when a GrantRole makes the app role a member of the database owner", async () => {
+  it("fails when a GrantRole makes the app role a member of the database owner (the BYPASSRLS migration role)", async () => {
     const granted = [...compliant, { type: "postgresql:index/grantRole:GrantRole", name: "grant-owner", props: { role: "jewelry_app", grantRole: "jewelry_owner" } }];
-    expect(await messagesOf("app-role-least-privilege", granted, ctx)).toEqual(['the app role "jewelry_app" is a member of "jewelry_owner", which owns the database: it can switch row-level security off.']);
+    expect(await messagesOf("app-role-least-privilege", granted, ctx)).toEqual([
+      'the app role "jewelry_app" is a member of "jewelry_owner", which has bypassRowLevelSecurity: one SET ROLE gives the app bypassRowLevelSecurity.',
+      'the app role "jewelry_app" is a member of "jewelry_owner", which owns the database: it can switch row-level security off.',
+    ]);
   });
   it("fails when PgBouncer's database entry logs every app session in as the owner (user=)", async () => {
     const forced = mutate(compliant, "pgbouncer-container", (p) => { p.uploads[0].content = p.uploads[0].content.replace("dbname=jewelry_shop", "dbname=jewelry_shop user=jewelry_owner"); });
     expect(await messagesOf("app-role-least-privilege", forced, ctx)).toEqual([
+      'the role "jewelry_owner" (PgBouncer logs "app-web" in as it instead of "jewelry_app") has bypassRowLevelSecurity.',
       'the role "jewelry_owner" (PgBouncer logs "app-web" in as it instead of "jewelry_app") owns the database: owners bypass row-level security unless it is forced, and can switch it off.',
     ]);
   });

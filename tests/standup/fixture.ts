@@ -1,0 +1,105 @@
+// What every stand-up test file shares: the running stack's info (written by the global set-up's
+// child when the stand-up is ready), a Docker client, and helpers to look at declared inputs and to
+// run commands inside containers.
+import { existsSync, readFileSync } from "node:fs";
+import Dockerode from "dockerode";
+import { inject } from "vitest";
+import { DOCKER_SOCKET } from "./docker/docker-engine";
+import { demultiplex } from "./docker/run-container";
+import { inputsOf, type DeclaredResource } from "./program/declared-stack";
+import type { StandUpInfo } from "./standup";
+
+/** The stand-up is built in the background; a test file waits for it at most this long. */
+const READY_TIMEOUT_MS = 14 * 60_000;
+
+export const standUpSkipped = (): boolean => inject("standUpSkipped");
+
+let ready: Promise<StandUpInfo> | undefined;
+
+/** The running stand-up; rejects with the stand-up's own error if it failed. */
+export function standUp(): Promise<StandUpInfo> {
+  ready ??= (async () => {
+    const file = inject("standUpInfoFile");
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (!existsSync(file)) {
+      if (Date.now() > deadline) throw new Error(`the stand-up was not ready after ${READY_TIMEOUT_MS / 60_000} min; its log: ${inject("standUpLogFile")}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    const result = JSON.parse(readFileSync(file, "utf8")) as { ok: true; info: StandUpInfo } | { ok: false; error: string };
+    if (!result.ok) throw new Error(`the stand-up failed: ${result.error}\n(log: ${inject("standUpLogFile")})`);
+    return result.info;
+  })();
+  return ready;
+}
+
+export const docker = new Dockerode({ socketPath: DOCKER_SOCKET });
+
+export const CONTAINER_TYPE = "docker:index/container:Container";
+
+/** Declared containers that run in the stand-up, with their inputs. */
+export function declaredContainers(info: StandUpInfo): { resource: DeclaredResource; inputs: Record<string, unknown>; name: string; id: string }[] {
+  return info.declared.resources
+    .filter((r) => r.type === CONTAINER_TYPE)
+    .map((resource) => {
+      const inputs = inputsOf(resource) as Record<string, unknown>;
+      const name = String(inputs.name);
+      return { resource, inputs, name, id: info.containers[name]?.id };
+    })
+    .filter((c) => c.id !== undefined);
+}
+
+export function declaredContainer(info: StandUpInfo, name: string): { inputs: Record<string, unknown>; id: string } {
+  const found = declaredContainers(info).find((c) => c.name === name);
+  if (!found) throw new Error(`no running declared container ${name}`);
+  return found;
+}
+
+/** The content of a declared upload (e.g. a certificate) of a container. */
+export function uploadContent(info: StandUpInfo, container: string, file: string): string {
+  const uploads = (declaredContainer(info, container).inputs.uploads ?? []) as { file: string; content?: string }[];
+  const upload = uploads.find((u) => u.file === file);
+  if (!upload?.content) throw new Error(`${container} declares no upload ${file}`);
+  return upload.content;
+}
+
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly output: string;
+}
+
+/** Runs argv in a running container (as its user unless `user` is given); bounded by timeoutMs. */
+export async function execIn(containerId: string, argv: readonly string[], options: { user?: string; timeoutMs?: number; env?: string[] } = {}): Promise<ExecResult> {
+  const exec = await docker.getContainer(containerId).exec({
+    Cmd: [...argv], AttachStdout: true, AttachStderr: true, ...(options.user ? { User: options.user } : {}), ...(options.env ? { Env: options.env } : {}),
+  });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${argv.join(" ")} still running after ${timeoutMs} ms`)), timeoutMs);
+    stream.on("end", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    stream.on("error", reject);
+  });
+  const { ExitCode } = await exec.inspect();
+  return { exitCode: ExitCode ?? -1, output: demultiplex(Buffer.concat(chunks)) };
+}
+
+/** Polls `probe` every second until it returns a value; fails naming `what` after timeoutMs. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+}

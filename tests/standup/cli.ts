@@ -8,7 +8,7 @@
 //                                              then tear down (what the tests' global set-up runs)
 // Progress goes to stderr; exit 0 on success, 1 on failure, 2 on bad arguments.
 import { writeFileSync } from "node:fs";
-import { connectDocker, removeLabelled, STANDUP_LABEL, STANDUP_LABEL_VALUE } from "./docker/docker-engine";
+import { connectDocker, removeLabelled, RUN_LABEL } from "./docker/docker-engine";
 import { releaseEgress } from "./docker/egress-guard";
 import { standUpImages } from "./local-images";
 import { standUp, standUpInfo, type StandUp } from "./standup";
@@ -50,7 +50,7 @@ async function hold(infoFile: string): Promise<void> {
 
 async function status(): Promise<void> {
   const docker = await connectDocker();
-  const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${STANDUP_LABEL}=${STANDUP_LABEL_VALUE}`] }) });
+  const list = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [RUN_LABEL] }) });
   for (const c of list) process.stdout.write(`${c.Names[0].replace(/^\//, "").padEnd(32)} ${c.State.padEnd(10)} ${c.Status}\n`);
   if (list.length === 0) process.stdout.write("no stand-up is running\n");
 }

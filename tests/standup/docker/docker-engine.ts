@@ -1,26 +1,15 @@
 // The local Docker engine the stand-up drives (through its API, with dockerode), and the labels
 // that mark everything a stand-up creates so it can be removed by label, also after a crash.
 import Dockerode from "dockerode";
+import { DockerUnavailableError, SKIP_STANDUP_ENV, STANDUP_LABEL as IMAGE_LABEL } from "../images";
 
-/** Every object a stand-up creates carries this label... */
-export const STANDUP_LABEL = "com.jewelry-shop.test";
-export const STANDUP_LABEL_VALUE = "standup";
+/** Every object a stand-up creates carries this label (the images carry it too)... */
+export const STANDUP_LABEL = IMAGE_LABEL.key;
+export const STANDUP_LABEL_VALUE = IMAGE_LABEL.value;
 /** ...and its run id, so two runs' objects are told apart. */
 export const RUN_LABEL = "com.jewelry-shop.test.run";
-
-export const SKIP_ENV = "JEWELRY_SHOP_SKIP_STANDUP";
+export const SKIP_ENV = SKIP_STANDUP_ENV;
 export const DOCKER_SOCKET = "/var/run/docker.sock";
-
-export class DockerUnavailableError extends Error {
-  constructor(reason: string) {
-    super(
-      `the stand-up needs a running Docker engine at ${DOCKER_SOCKET}: ${reason}. ` +
-        "CI installs docker.io and starts dockerd itself (tests/standup/images); as root, run `npm test` again. " +
-        `To skip the stand-up on purpose (its tests are then reported as skipped), set ${SKIP_ENV}=1.`,
-    );
-    this.name = "DockerUnavailableError";
-  }
-}
 
 export function runLabels(runId: string): Record<string, string> {
   return { [STANDUP_LABEL]: STANDUP_LABEL_VALUE, [RUN_LABEL]: runId };
@@ -36,7 +25,8 @@ export async function connectDocker(): Promise<Dockerode> {
   return docker;
 }
 
-const labelFilter = (runId?: string) => JSON.stringify({ label: [runId ? `${RUN_LABEL}=${runId}` : `${STANDUP_LABEL}=${STANDUP_LABEL_VALUE}`] });
+// By run label: the images helper's own containers carry only the stand-up label and are never touched here.
+const labelFilter = (runId?: string) => JSON.stringify({ label: [runId ? `${RUN_LABEL}=${runId}` : RUN_LABEL] });
 
 const ignoreMissing = (error: unknown) => {
   if ((error as { statusCode?: number }).statusCode !== 404) throw error;
@@ -44,7 +34,8 @@ const ignoreMissing = (error: unknown) => {
 
 /**
  * Removes every container, network and volume of a stand-up (one run, or every run when no id is
- * given: the sweep of a crashed earlier run). Only labelled objects are touched.
+ * given: the sweep of a crashed earlier run; the declared names and subnets allow one stand-up per
+ * machine at a time). Only objects with a run label are touched.
  */
 export async function removeLabelled(docker: Dockerode, runId?: string): Promise<number> {
   const filters = labelFilter(runId);
@@ -67,7 +58,7 @@ export async function removeLabelled(docker: Dockerode, runId?: string): Promise
 
 /** Names the stand-up will create that an object outside any stand-up already holds: those are never touched. */
 export async function foreignNameClashes(docker: Dockerode, names: { containers: string[]; networks: string[]; volumes: string[] }): Promise<string[]> {
-  const ours = (labels: Record<string, string> | null | undefined) => labels?.[STANDUP_LABEL] === STANDUP_LABEL_VALUE;
+  const ours = (labels: Record<string, string> | null | undefined) => labels?.[RUN_LABEL] !== undefined;
   const clashes: string[] = [];
   for (const c of await docker.listContainers({ all: true })) {
     const name = c.Names[0]?.replace(/^\//, "");

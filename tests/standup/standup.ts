@@ -22,6 +22,7 @@
 //   standUpInfo(standUp)         the JSON-serialisable part (what vitest hands the test files)
 //   sweepStandUps()              removes leftovers of every earlier run (by label)
 //   SKIP_ENV                     JEWELRY_SHOP_SKIP_STANDUP=1 skips the stand-up on purpose (CI never sets it)
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -81,6 +82,15 @@ const NETWORK = "docker:index/network:Network";
 const VOLUME = "docker:index/volume:Volume";
 const ATTACH_TIMEOUT_SECONDS = 600;
 
+/**
+ * Containers whose healthcheck reaches the internet, which a stand-up never does: the stand-up waits
+ * for them to run instead of to be healthy (their function is tested directly: tests/standup/*).
+ */
+export const HEALTH_NEEDS_INTERNET: Readonly<Record<string, string>> = {
+  "jewelry-certbot": "healthy only with a Let's Encrypt certificate, and no ACME server is reachable",
+  "jewelry-backup": "its healthcheck runs `pgbackrest info` over every repository, R2 and B2 included, which are unreachable",
+};
+
 export function standUpInfo(standUp: StandUp): StandUpInfo {
   const { tearDown: _tearDown, ...info } = standUp;
   return JSON.parse(JSON.stringify(info)) as StandUpInfo;
@@ -89,6 +99,26 @@ export function standUpInfo(standUp: StandUp): StandUpInfo {
 export async function sweepStandUps(docker?: Dockerode): Promise<number> {
   const client = docker ?? (await connectDocker());
   return (await removeLabelled(client)) + releaseEgress();
+}
+
+/** Mount propagation of the host mount holding `path` (findmnt). */
+function propagationOf(path: string): string {
+  return execFileSync("findmnt", ["-n", "-o", "PROPAGATION", "--target", path], { encoding: "utf8" }).trim();
+}
+
+/**
+ * A bind with slave/shared propagation needs a shared or slave host mount; on a host whose mount is
+ * private (this machine's / is), Docker refuses it. The stand-up then binds without propagation.
+ */
+function adaptPropagation(plan: ContainerPlan, substitutions: string[]): void {
+  for (const mount of plan.create.HostConfig?.Mounts ?? []) {
+    const propagation = mount.BindOptions?.Propagation;
+    if (mount.Type !== "bind" || !propagation || !/slave|shared/.test(propagation)) continue;
+    const host = propagationOf(mount.Source);
+    if (host !== "private") continue;
+    delete mount.BindOptions;
+    substitutions.push(`${plan.name}: bind ${mount.Source} -> ${mount.Target} without ${propagation} propagation (the host mount is private here)`);
+  }
 }
 
 function assertPortFree(port: number, host: string, what: string): Promise<void> {
@@ -171,9 +201,17 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
         continue;
       }
       const plan = containerPlan(resource.name, inputs, { image: local.image, extraLabels: labels });
+      const needsInternet = HEALTH_NEEDS_INTERNET[plan.name];
+      if (needsInternet && plan.lifecycle.wait) {
+        plan.lifecycle = { ...plan.lifecycle, wait: false };
+        substitutions.push(`${plan.name}: waited for running, not healthy: ${needsInternet}`);
+      }
       assertWaitCanSucceed(plan);
+      adaptPropagation(plan, substitutions);
       plans.set(resource.urn, { plan, image: local.image });
     }
+    const unknownDeviations = Object.keys(HEALTH_NEEDS_INTERNET).filter((name) => ![...plans.values()].some((p) => p.plan.name === name));
+    if (unknownDeviations.length > 0) throw new Error(`HEALTH_NEEDS_INTERNET names containers the program does not declare: ${unknownDeviations.join(", ")}`);
     const networkNames = ofType(NETWORK).map((n) => String(inputsOf(n).name));
     const volumeNames = ofType(VOLUME).map((v) => String(inputsOf(v).name));
     const clashes = await foreignNameClashes(docker, { containers: [...plans.values()].map((p) => p.plan.name), networks: networkNames, volumes: volumeNames });

@@ -38,7 +38,8 @@ export interface ContainerPlan {
   readonly create: Dockerode.ContainerCreateOptions;
   readonly networks: readonly NetworkAttachment[];
   readonly uploads: readonly Upload[];
-  readonly lifecycle: Lifecycle;
+  /** Mutable: the stand-up may relax `wait` for a documented reason. */
+  lifecycle: Lifecycle;
 }
 
 /** The inputs the stand-up applies, by pulumi-docker name (see the mapping below). */

@@ -76,6 +76,7 @@ export const EXCLUDED_IMAGES: Readonly<Record<string, string>> = {
   [IMAGES.grafana]: "Grafana has no Debian package (and no source build is possible without its npm/Go module downloads); the stand-up runs without it.",
   [IMAGES.loki]: "Loki has no Debian package; the stand-up runs without it.",
   [IMAGES.promtail]: "promtail (part of Loki) has no Debian package; the stand-up runs without it.",
+  [IMAGES.pgbackrest]: "Declared in components/docker/images.ts but run by no container: the program builds its own pgBackRest image from components/backup/image (the local pgbackrest image).",
   [IMAGES.celeryExporter]: "danihodovic/celery-exporter is a PyPI package with no Debian package, and PyPI is unreachable; the stand-up runs without it (the CeleryQueueBacklog alert has no data there).",
 };
 

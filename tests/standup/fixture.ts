@@ -3,30 +3,30 @@
 // run commands inside containers.
 import { existsSync, readFileSync } from "node:fs";
 import Dockerode from "dockerode";
-import { inject } from "vitest";
-import { DOCKER_SOCKET } from "./docker/docker-engine";
+import { DOCKER_SOCKET, SKIP_ENV } from "./docker/docker-engine";
 import { demultiplex } from "./docker/run-container";
 import { inputsOf, type DeclaredResource } from "./program/declared-stack";
+import { STANDUP_INFO_FILE, STANDUP_LOG_FILE } from "./run-files";
 import type { StandUpInfo } from "./standup";
 
 /** The stand-up is built in the background; a test file waits for it at most this long. */
 const READY_TIMEOUT_MS = 14 * 60_000;
 
-export const standUpSkipped = (): boolean => inject("standUpSkipped");
+export const standUpSkipped = (): boolean => process.env[SKIP_ENV] === "1";
 
 let ready: Promise<StandUpInfo> | undefined;
 
 /** The running stand-up; rejects with the stand-up's own error if it failed. */
 export function standUp(): Promise<StandUpInfo> {
   ready ??= (async () => {
-    const file = inject("standUpInfoFile");
+    const file = STANDUP_INFO_FILE;
     const deadline = Date.now() + READY_TIMEOUT_MS;
     while (!existsSync(file)) {
-      if (Date.now() > deadline) throw new Error(`the stand-up was not ready after ${READY_TIMEOUT_MS / 60_000} min; its log: ${inject("standUpLogFile")}`);
+      if (Date.now() > deadline) throw new Error(`the stand-up was not ready after ${READY_TIMEOUT_MS / 60_000} min; its log: ${STANDUP_LOG_FILE}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
     const result = JSON.parse(readFileSync(file, "utf8")) as { ok: true; info: StandUpInfo } | { ok: false; error: string };
-    if (!result.ok) throw new Error(`the stand-up failed: ${result.error}\n(log: ${inject("standUpLogFile")})`);
+    if (!result.ok) throw new Error(`the stand-up failed: ${result.error}\n(log: ${STANDUP_LOG_FILE})`);
     return result.info;
   })();
   return ready;
@@ -102,4 +102,20 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     await new Promise((r) => setTimeout(r, 1000));
   }
   throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
+}
+
+/** A Prometheus HTTP API call, made inside the Prometheus container (it sits on an internal network). */
+export async function prometheusApi<T>(info: StandUpInfo, path: string): Promise<T> {
+  const prometheus = declaredContainer(info, "jewelry-prometheus");
+  const result = await execIn(prometheus.id, ["wget", "-q", "-O", "-", `http://127.0.0.1:9090${path}`], { timeoutMs: 30_000 });
+  if (result.exitCode !== 0) throw new Error(`GET ${path} from Prometheus failed: ${result.output}`);
+  const body = JSON.parse(result.output) as { status: string; data: T };
+  if (body.status !== "success") throw new Error(`GET ${path}: ${result.output}`);
+  return body.data;
+}
+
+/** The value of an instant query's single sample, or undefined when it has none. */
+export async function prometheusValue(info: StandUpInfo, query: string): Promise<number | undefined> {
+  const data = await prometheusApi<{ result: { value: [number, string] }[] }>(info, `/api/v1/query?query=${encodeURIComponent(query)}`);
+  return data.result.length === 1 ? Number(data.result[0].value[1]) : undefined;
 }

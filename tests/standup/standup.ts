@@ -171,7 +171,7 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
     "docker provider host: the local engine at /var/run/docker.sock instead of the stack's dockerHost",
     "secure: config values: fresh test values generated for the run (tests/standup/program/run-secrets.ts)",
     "admin SSH tunnel: a TCP forwarder from 127.0.0.1:<postgres.adminPort> to PostgreSQL's fixed address, open only while the resources are created",
-    "egress: DOCKER-USER rules drop traffic from the declared networks to anything outside them (no ACME, DNS, mail, probes of the public URL)",
+    "egress: DOCKER-USER rules reject traffic from the declared networks to anything outside them (no ACME, DNS, mail, probes of the public URL)",
     ...Object.entries(CLOUD_STANDINS).filter(([type]) => declared.resources.some((r) => r.type === type)).map(([type, s]) => `${type}: stand-in outputs, nothing created (${s.why})`),
   ];
   const createdHostPaths: string[] = [];

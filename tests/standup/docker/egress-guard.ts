@@ -1,9 +1,9 @@
 // Keeps a stand-up's traffic on this machine: while it runs, the host firewall's DOCKER-USER chain
-// (the chain Docker reserves for the administrator's rules) drops every packet that a container on
+// (the chain Docker reserves for the administrator's rules) rejects every packet that a container on
 // a declared network sends to an address outside the declared networks. So certbot's ACME calls,
 // the blackbox probe of the public URL, Alertmanager's mail and the resolver's upstream DNS
-// queries fail at once instead of leaving the machine. Replies to connections made from the host
-// still pass. Rules carry a comment with the run id and are deleted at tear-down (and by the sweep).
+// queries fail at once instead of leaving the machine (rejected, not dropped: no client hangs on a
+// timeout). Replies to connections made from the host still pass. Rules carry a comment with the run id and are deleted at tear-down (and by the sweep).
 import { execFileSync } from "node:child_process";
 
 const COMMENT_PREFIX = "jewelry-shop-standup";
@@ -18,9 +18,9 @@ export function guardEgress(runId: string, subnets: readonly string[]): void {
   } catch (error) {
     throw new Error(`the ${CHAIN} chain is missing (is dockerd running with iptables?): ${(error as Error).message}`);
   }
-  // Inserted at the top in reverse: per source subnet, first the allowed destinations, then the drop.
+  // Inserted at the top in reverse: per source subnet, first the allowed destinations, then the reject.
   for (const source of subnets) {
-    iptables(["-I", CHAIN, "1", "-s", source, ...comment, "-j", "DROP"]);
+    iptables(["-I", CHAIN, "1", "-s", source, ...comment, "-j", "REJECT"]);
     iptables(["-I", CHAIN, "1", "-s", source, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED", ...comment, "-j", "RETURN"]);
     for (const destination of subnets) iptables(["-I", CHAIN, "1", "-s", source, "-d", destination, ...comment, "-j", "RETURN"]);
   }

@@ -3,33 +3,26 @@
 // Prometheus. Only repo1 (the local volume) is reachable: repo2 (R2) and repo3 (B2) are in the cloud.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { StandUpInfo } from "./standup";
-import { declaredContainer, eventually, execIn, prometheusValue, standUp, standUpSkipped } from "./fixture";
+import { declaredContainer, eventually, execIn, prometheusValue, psql, standUp, standUpSkipped } from "./fixture";
 
 const STANZA = "main";
 
 describe.skipIf(standUpSkipped())("backups", () => {
   let info: StandUpInfo;
   let backup: string;
-  let postgres: { id: string; env: string[] };
   const asPostgres = (argv: string[], timeoutMs = 300_000) => execIn(backup, argv, { user: "postgres", timeoutMs });
-  const psql = (sql: string) => execIn(postgres.id, ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-h", "/var/run/postgresql", "-c", sql], { env: postgres.env });
 
   beforeAll(async () => {
     info = await standUp();
     backup = declaredContainer(info, "jewelry-backup").id;
-    const pg = declaredContainer(info, "jewelry-postgres");
-    const password = (pg.inputs.envs as string[]).find((e) => e.startsWith("POSTGRES_PASSWORD="))!;
-    postgres = { id: pg.id, env: [password.replace(/^POSTGRES_PASSWORD=/, "PGPASSWORD=")] };
     // The program never creates the stanza (a first-deploy step for the operator); repo1 only, the others are off site.
     const created = await asPostgres(["pgbackrest", `--stanza=${STANZA}`, "--repo=1", "stanza-create"]);
     expect(created, created.output).toMatchObject({ exitCode: 0 });
   });
 
   it("archives PostgreSQL's WAL into repo1 through the repository host's TLS server", async () => {
-    await psql("CREATE TABLE IF NOT EXISTS standup_wal_probe (at timestamptz); INSERT INTO standup_wal_probe VALUES (now())");
-    const switched = await psql("SELECT pg_walfile_name(pg_switch_wal())");
-    expect(switched, switched.output).toMatchObject({ exitCode: 0 });
-    const segment = switched.output.trim();
+    await psql(info, "CREATE TABLE IF NOT EXISTS standup_wal_probe (at timestamptz); INSERT INTO standup_wal_probe VALUES (now())");
+    const segment = await psql(info, "SELECT pg_walfile_name(pg_switch_wal())");
     const archived = await eventually(`WAL segment ${segment} in repo1`, async () => {
       const result = await asPostgres(["pgbackrest", `--stanza=${STANZA}`, "--repo=1", "--output=json", "info"], 60_000);
       const [stanza] = JSON.parse(result.output) as { archive: { max: string | null }[] }[];
@@ -38,7 +31,7 @@ describe.skipIf(standUpSkipped())("backups", () => {
     }, 120_000);
     expect(archived >= segment).toBe(true);
     // The PostgreSQL container holds no repository of its own: its pgbackrest.conf names the repository host over TLS only.
-    const conf = await execIn(postgres.id, ["cat", "/etc/pgbackrest/pgbackrest.conf"]);
+    const conf = await execIn(declaredContainer(info, "jewelry-postgres").id, ["cat", "/etc/pgbackrest/pgbackrest.conf"]);
     expect(conf.output).toMatch(/^repo1-host-type=tls$/m);
     expect(conf.output).not.toMatch(/^repo1-(path|type|s3-)/m);
   });

@@ -2,6 +2,7 @@
 // child when the stand-up is ready), a Docker client, and helpers to look at declared inputs and to
 // run commands inside containers.
 import { existsSync, readFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
 import Dockerode from "dockerode";
 import { DOCKER_SOCKET, SKIP_ENV } from "./docker/docker-engine";
 import { demultiplex } from "./docker/run-container";
@@ -118,4 +119,46 @@ export async function prometheusApi<T>(info: StandUpInfo, path: string): Promise
 export async function prometheusValue(info: StandUpInfo, query: string): Promise<number | undefined> {
   const data = await prometheusApi<{ result: { value: [number, string] }[] }>(info, `/api/v1/query?query=${encodeURIComponent(query)}`);
   return data.result.length === 1 ? Number(data.result[0].value[1]) : undefined;
+}
+
+export interface ShopResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+/**
+ * An HTTPS request to the shop through nginx's published port on 127.0.0.1, for the stack's domain
+ * (SNI and Host), trusting only the certificate nginx serves before Let's Encrypt answers (its
+ * declared bootstrap certificate), so the hostname is verified too.
+ */
+export function shopRequest(info: StandUpInfo, method: string, path: string, body?: unknown): Promise<ShopResponse> {
+  const nginx = declaredContainers(info).find((c) => ((c.inputs.ports ?? []) as { internal: number }[]).some((p) => p.internal === 443))!;
+  const domain = String((nginx.inputs.envs as string[]).find((e) => e.startsWith("PRIMARY_DOMAIN="))!.split("=")[1]);
+  const ca = uploadContent(info, nginx.name, "/etc/nginx/tls/bootstrap/fullchain.pem");
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest({
+      host: "127.0.0.1", port: 443, method, path, servername: domain, ca, timeout: 30_000,
+      headers: { Host: domain, ...(payload ? { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) } : {}) },
+    }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") }));
+    });
+    request.on("timeout", () => request.destroy(new Error(`${method} ${path}: no answer in 30 s`)));
+    request.on("error", reject);
+    request.end(payload);
+  });
+}
+
+/** psql as the superuser inside the PostgreSQL container (over its socket), one value per line. */
+export async function psql(info: StandUpInfo, sql: string, database = "postgres"): Promise<string> {
+  const pg = declaredContainer(info, "jewelry-postgres");
+  const password = (pg.inputs.envs as string[]).find((e) => e.startsWith("POSTGRES_PASSWORD="))!.slice("POSTGRES_PASSWORD=".length);
+  const result = await execIn(pg.id, ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-h", "/var/run/postgresql", "-d", database, "-c", sql], {
+    env: [`PGPASSWORD=${password}`],
+  });
+  if (result.exitCode !== 0) throw new Error(`psql: ${result.output}`);
+  return result.output.trim();
 }

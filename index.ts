@@ -89,6 +89,7 @@ const database = new AppDatabase("database", {
     monitor: secrets.monitoringDbPassword,
     superuser: secrets.postgresPassword,
   },
+  pgbouncerAuthConnectionLimit: pgbouncer.authRoleConnectionLimit,
   tunnel: { host: "127.0.0.1", port: config.postgres.adminPort },
   server: postgres.container,
 });

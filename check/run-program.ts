@@ -13,6 +13,7 @@ import { UserInputError } from "./errors";
 import type { JsonObject } from "./json";
 import { unknownValue, wrapSecret } from "./property-values";
 import { fromSdk } from "./sdk";
+import { keepSecretMarkersOnUnknowns } from "./unknown-secrets";
 import type { AnalyzerResourceOptions } from "./analyzer-client";
 import type { StackConfig } from "./stack-config";
 
@@ -35,7 +36,7 @@ export interface CapturedResource {
   /** The raw inputs as marshalled by the SDK. */
   readonly object: JsonObject;
   /** The state the mocks returned (an update run only: a preview's state is its inputs). */
-  readonly outputs?: JsonObject;
+  readonly state?: JsonObject;
 }
 
 export interface ProgramRun {
@@ -52,6 +53,11 @@ export interface RunProgramOptions {
   readonly stackConfig: StackConfig;
   /** Invoke token -> answer; any other invoke fails the run with a message naming the token. */
   readonly invokes?: Readonly<Record<string, InvokeMock>>;
+  /**
+   * Outputs a resource gets beside its inputs (e.g. a generated password), known as after an apply;
+   * by default every computed output stays unknown, as in a preview of a create.
+   */
+  readonly outputs?: (resource: { readonly type: string; readonly name: string; readonly inputs: Record<string, unknown> }) => Record<string, unknown> | undefined;
   readonly organization?: string;
   /**
    * A second registration of the same URN fails the run, as the engine fails it ("fail"), or
@@ -198,8 +204,9 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   const invokes = options.invokes ?? {};
   await pulumi.runtime.setMocks(
     {
-      // A preview of a create: the state is the inputs, every computed output stays unknown.
-      newResource: options.update?.newResource ?? ((args) => ({ id: undefined, state: args.inputs })),
+      // A preview of a create: the state is the inputs; computed outputs stay unknown unless `outputs` gives
+      // them. An update run computes each resource's id and state with its own newResource.
+      newResource: options.update?.newResource ?? ((args) => ({ id: undefined, state: { ...args.inputs, ...options.outputs?.(args) } })),
       call: (args) => {
         const answer = invokes[args.token];
         if (!answer) throw new Error(`invoke ${args.token} is not mocked: add it to the check's invoke mocks`);
@@ -231,8 +238,8 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
       if (!err && response) {
         applySecretOutputs(req, response);
         const captured = capture(req, response.getUrn());
-        const outputs = options.update ? (response.getObject()?.toJavaScript() as JsonObject | undefined) : undefined;
-        resources.push(outputs ? { ...captured, outputs } : captured);
+        const state = options.update ? (response.getObject()?.toJavaScript() as JsonObject | undefined) : undefined;
+        resources.push(state ? { ...captured, state } : captured);
       }
       callback(err, response);
     });
@@ -251,13 +258,18 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   process.on("unhandledRejection", onFailure);
   process.on("uncaughtException", onFailure);
   const entry = resolveEntry(stackConfig.main);
-  await pulumi.runtime
-    .runInPulumiStack(async () => {
-      const exported: unknown = require(entry);
-      return exported instanceof Function ? await exported() : exported;
-    })
-    .catch(onFailure);
-  await settings.waitForRPCs().catch(onFailure);
+  const restoreSerializer = keepSecretMarkersOnUnknowns(pulumi, require("@pulumi/pulumi/runtime/rpc"));
+  try {
+    await pulumi.runtime
+      .runInPulumiStack(async () => {
+        const exported: unknown = require(entry);
+        return exported instanceof Function ? await exported() : exported;
+      })
+      .catch(onFailure);
+    await settings.waitForRPCs().catch(onFailure);
+  } finally {
+    restoreSerializer();
+  }
   if (failures.length > 0) throw programFailure(failures[0], pulumi);
 
   const stackResource = resources.find((r) => r.type === rootStackType);

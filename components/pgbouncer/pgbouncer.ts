@@ -6,7 +6,7 @@ import { IMAGES, pullImage } from "../docker/images";
 import { DB_ROLES, PGBOUNCER_AUTH_FUNCTION, PGBOUNCER_AUTH_SCHEMA } from "../postgres/app-database";
 import { pgbouncerAuthQuery } from "../postgres/pgbouncer-auth-sql";
 import type { ServiceCert } from "../tls/internal-ca";
-import { derivePoolSizes, renderPgbouncerIni, renderPgbouncerUserlist } from "./pgbouncer-ini";
+import { AUTH_POOL_SIZE, authRoleConnectionLimit, derivePoolSizes, renderPgbouncerIni, renderPgbouncerUserlist } from "./pgbouncer-ini";
 
 export const PGBOUNCER_PATHS = {
   ini: "/etc/pgbouncer/pgbouncer.ini",
@@ -46,6 +46,8 @@ export class PgBouncer extends pulumi.ComponentResource {
   readonly host = PGBOUNCER_CONTAINER;
   readonly port = PGBOUNCER_PORT;
   readonly ini: string;
+  /** CONNECTION LIMIT the auth_user's role needs for what this PgBouncer may open as it. */
+  readonly authRoleConnectionLimit = authRoleConnectionLimit(AUTH_POOL_SIZE);
 
   constructor(name: string, args: PgBouncerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("jewelry-shop:index:PgBouncer", name, {}, opts);
@@ -55,6 +57,7 @@ export class PgBouncer extends pulumi.ComponentResource {
       database: { dbname: args.databaseName, host: args.postgresHost, port: 5432 },
       authUser: DB_ROLES.pgbouncerAuth,
       authQuery: pgbouncerAuthQuery({ authRole: DB_ROLES.pgbouncerAuth, schema: PGBOUNCER_AUTH_SCHEMA, functionName: PGBOUNCER_AUTH_FUNCTION }),
+      authPoolSize: AUTH_POOL_SIZE,
       authFile: PGBOUNCER_PATHS.userlist,
       clientTls: { certFile: PGBOUNCER_PATHS.cert, keyFile: PGBOUNCER_PATHS.key },
       serverTls: { caFile: PGBOUNCER_PATHS.ca },

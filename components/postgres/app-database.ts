@@ -4,13 +4,17 @@ import { PGBOUNCER_AUTH_FUNCTION_BODY } from "./pgbouncer-auth-sql";
 
 /** Role names: stable, referenced by PgBouncer, the app and the exporter. */
 export const DB_ROLES = {
-  /** Owns the database and its tables; Django migrations run as it. */
+  /**
+   * The migration role: owns the database and the tables Django creates, and only the migrate job
+   * logs in as it. BYPASSRLS, so a data migration sees and changes every tenant's rows on purpose
+   * (FORCE ROW LEVEL SECURITY would otherwise show it none, silently).
+   */
   owner: "jewelry_owner",
-  /** What the web app and Celery log in as: data access only, subject to RLS. */
+  /** What the web app and Celery log in as: data access only, subject to RLS, owns nothing. */
   app: "jewelry_app",
   /** PgBouncer's auth_user: may only call the auth lookup function. */
   pgbouncerAuth: "pgbouncer_auth",
-  /** postgres_exporter. */
+  /** postgres_exporter: pg_monitor, and pg_stat_statements in the app database. */
   monitor: "jewelry_monitor",
 } as const;
 
@@ -26,6 +30,8 @@ export interface AppDatabaseArgs {
     readonly monitor: pulumi.Input<string>;
     readonly superuser: pulumi.Input<string>;
   };
+  /** What PgBouncer may open as its auth_user (PgBouncer.authRoleConnectionLimit). */
+  readonly pgbouncerAuthConnectionLimit: number;
   /** Where the administrators' SSH tunnel ends on this machine (see README, "Reaching the database"). */
   readonly tunnel: { readonly host: string; readonly port: number };
   /** The server must be up before anything connects. */
@@ -33,8 +39,9 @@ export interface AppDatabaseArgs {
 }
 
 /**
- * The app database and its roles (checklist 3.2, 3.3, 3.4): a least-privilege app role, an owner for
- * migrations, and PgBouncer's auth lookup. Row-level security is RowLevelSecurity's.
+ * The app database and its roles (checklist 3.2, 3.3, 3.4): a least-privilege app role confined by
+ * row-level security, a migration role that owns the schema and sees every row, PgBouncer's auth
+ * lookup, and pg_stat_statements for monitoring. Row-level security is RowLevelSecurity's.
  */
 export class AppDatabase extends pulumi.ComponentResource {
   readonly databaseName: string;
@@ -63,7 +70,7 @@ export class AppDatabase extends pulumi.ComponentResource {
 
     const leastPrivilege = { superuser: false, createDatabase: false, createRole: false, replication: false, bypassRowLevelSecurity: false, inherit: true };
     const owner = new postgresql.Role(`${name}-owner`, {
-      name: DB_ROLES.owner, login: true, password: args.passwords.owner, ...leastPrivilege, connectionLimit: 10,
+      name: DB_ROLES.owner, login: true, password: args.passwords.owner, ...leastPrivilege, bypassRowLevelSecurity: true, connectionLimit: 10,
     }, on);
     const app = new postgresql.Role(`${name}-app`, {
       name: DB_ROLES.app, login: true, password: args.passwords.app, ...leastPrivilege,
@@ -71,7 +78,8 @@ export class AppDatabase extends pulumi.ComponentResource {
       statementTimeout: 30_000, idleInTransactionSessionTimeout: 60_000,
     }, on);
     const authRole = new postgresql.Role(`${name}-pgbouncer-auth`, {
-      name: DB_ROLES.pgbouncerAuth, login: true, password: args.passwords.pgbouncerAuth, ...leastPrivilege, connectionLimit: 5,
+      name: DB_ROLES.pgbouncerAuth, login: true, password: args.passwords.pgbouncerAuth, ...leastPrivilege,
+      connectionLimit: args.pgbouncerAuthConnectionLimit,
     }, on);
     const monitor = new postgresql.Role(`${name}-monitor`, {
       name: DB_ROLES.monitor, login: true, password: args.passwords.monitor, ...leastPrivilege,
@@ -112,6 +120,12 @@ export class AppDatabase extends pulumi.ComponentResource {
         database: database.name, owner: owner.name, role: app.name, schema: "public", objectType, privileges,
       }, inDb);
     }
+
+    // Preloaded by postgresql.conf, but its view exists only once created (in public: the exporter
+    // reads it unqualified through the default search_path). pg_monitor lets the monitor read it all.
+    new postgresql.Extension(`${name}-pg-stat-statements`, {
+      name: "pg_stat_statements", database: database.name, schema: "public",
+    }, inDb);
 
     // PgBouncer's auth_query lookup (SECURITY DEFINER; superusers excluded).
     const authSchema = new postgresql.Schema(`${name}-pgbouncer-schema`, {

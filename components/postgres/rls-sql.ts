@@ -65,7 +65,8 @@ function applyStatements(t: ResolvedTenantTable, settingName: string, policyName
   const exists = `SELECT 1 FROM pg_catalog.pg_policies WHERE schemaname = ${quoteLiteral(t.schema ?? "public")} AND tablename = ${quoteLiteral(t.table)} AND policyname = ${quoteLiteral(policyName)}`;
   return [
     `ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`,
-    // FORCE: the table owner (the migration role) is filtered too.
+    // FORCE: an owner without BYPASSRLS is filtered too. The migration role owns the tables and has
+    // BYPASSRLS on purpose (a data migration sees every row); FORCE confines any other owner.
     `ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`,
     // ALTER when present keeps the policy's identity, so re-applying the same inputs is a no-op.
     `DO $rls$ BEGIN

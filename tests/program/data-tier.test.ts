@@ -2,6 +2,7 @@
 // and every secret staying a Pulumi secret wherever it flows into a resource input.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ProgramRun } from "../../check/run-program";
+import { authRoleConnectionLimit } from "../../components/pgbouncer/pgbouncer-ini";
 import { byName, containers, envOf, isSecret, productionRun, uploadsOf } from "./production-run";
 
 let program: ProgramRun;
@@ -40,6 +41,28 @@ describe("data tier", () => {
     const auth = byName(program, "database-pgbouncer-auth-function").object;
     expect(auth).toMatchObject({ securityDefiner: true, schema: "pgbouncer" });
     expect(String(auth.body)).toContain("NOT s.usesuper");
+  });
+
+  it("gives the migrate job, and only it, the migration role, which bypasses row-level security on purpose (3.3, 3.4)", () => {
+    const migration = byName(program, "database-owner").object;
+    expect(migration).toMatchObject({ name: "jewelry_owner", login: true, superuser: false, createRole: false, bypassRowLevelSecurity: true });
+    expect(envOf(byName(program, "app-migrate")).plain.get("DB_USER")).toBe("jewelry_owner");
+    for (const name of ["app-web", "app-worker", "app-beat"]) expect(envOf(byName(program, name)).plain.get("DB_USER"), name).toBe("jewelry_app");
+  });
+
+  it("creates pg_stat_statements in the app database for the monitoring role, which has pg_monitor (8.4, 14.2)", () => {
+    expect(byName(program, "database-pg-stat-statements").object).toEqual({ name: "pg_stat_statements", database: "jewelry_shop", schema: "public" });
+    expect(byName(program, "database-monitor").object.roles).toEqual(["pg_monitor"]);
+    const conf = uploadsOf(byName(program, "postgres-container")).find((u) => u.file === "/etc/postgresql/postgresql.conf")!.content as string;
+    expect(conf).toMatch(/^shared_preload_libraries = 'pg_stat_statements'$/m);
+  });
+
+  it("lets the PgBouncer auth role open what PgBouncer may open as it (3.6)", () => {
+    const ini = uploadsOf(byName(program, "pgbouncer-container")).find((u) => u.file === "/etc/pgbouncer/pgbouncer.ini")!.content as string;
+    const authPool = Number(/^pgbouncer_auth = max_user_connections=(\d+)$/m.exec(ini)?.[1]);
+    expect(authPool).toBeGreaterThanOrEqual(1);
+    expect(byName(program, "database-pgbouncer-auth").object.connectionLimit).toBe(authRoleConnectionLimit(authPool));
+    expect(authRoleConnectionLimit(authPool)).toBeGreaterThan(authPool);
   });
 
   it("applies row-level security to every configured tenant table after the migrations (3.4)", () => {

@@ -2,14 +2,13 @@
 // SCRAM via auth_query, TLS on both legs, and tenant isolation under transaction pooling.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   derivePoolSizes, renderPgbouncerIni, renderPgbouncerUserlist, type PoolSizes,
 } from "../../components/pgbouncer/pgbouncer-ini";
 import { pgbouncerAuthQuery, renderPgbouncerAuthSql } from "../../components/postgres/pgbouncer-auth-sql";
 import { tenantIsolationProvider } from "../../components/postgres/rls-provider";
-import { freePort, portAccepts, removeDir, startServer, workDir, writeOwned, type ServerProcess } from "./fixtures";
+import { startPgbouncer, type PgbouncerServer } from "./pgbouncer-server";
 import { generatedPostgresConf } from "./postgres-generated-conf";
 import { runPsql, startPostgres, type PostgresServer } from "./postgres-server";
 
@@ -23,51 +22,26 @@ const passwords = {
 };
 let pg: PostgresServer;
 
-interface Bouncer {
-  port: number;
-  dir: string;
-  proc: ServerProcess;
+/** PgBouncer with the generated ini and userlist, pooling in front of the fixture's PostgreSQL. */
+function startGeneratedPgbouncer(name: string, pool: PoolSizes): Promise<PgbouncerServer> {
+  return startPgbouncer(name, ({ port, authFile }) => ({
+    userlist: renderPgbouncerUserlist([{ user: "pgbouncer_auth", password: passwords.auth }]),
+    ini: renderPgbouncerIni({
+      listenAddr: "127.0.0.1",
+      listenPort: port,
+      database: { dbname: "shop", host: "127.0.0.1", port: pg.port },
+      authUser: "pgbouncer_auth",
+      authQuery: pgbouncerAuthQuery(),
+      authFile,
+      clientTls: { certFile: pg.tls.cert, keyFile: pg.tls.key },
+      serverTls: { caFile: pg.tls.cert },
+      pool,
+      statsUsers: ["pgbouncer_auth"],
+    }),
+  }));
 }
 
-/** Starts PgBouncer as postgres (it refuses root) with the generated ini and userlist. */
-async function startPgbouncer(name: string, pool: PoolSizes): Promise<Bouncer> {
-  const dir = workDir(name, "postgres");
-  try {
-    return await startPgbouncerIn(dir, name, pool);
-  } catch (error) {
-    removeDir(dir);
-    throw error;
-  }
-}
-
-async function startPgbouncerIn(dir: string, name: string, pool: PoolSizes): Promise<Bouncer> {
-  const port = await freePort();
-  const authFile = join(dir, "userlist.txt");
-  writeOwned(authFile, renderPgbouncerUserlist([{ user: "pgbouncer_auth", password: passwords.auth }]), "postgres", 0o600);
-  const ini = join(dir, "pgbouncer.ini");
-  writeOwned(ini, renderPgbouncerIni({
-    listenAddr: "127.0.0.1",
-    listenPort: port,
-    database: { dbname: "shop", host: "127.0.0.1", port: pg.port },
-    authUser: "pgbouncer_auth",
-    authQuery: pgbouncerAuthQuery(),
-    authFile,
-    clientTls: { certFile: pg.tls.cert, keyFile: pg.tls.key },
-    serverTls: { caFile: pg.tls.cert },
-    pool,
-    statsUsers: ["pgbouncer_auth"],
-  }), "postgres", 0o600);
-  const proc = await startServer({ name, user: "postgres", cwd: dir, argv: ["/usr/sbin/pgbouncer", ini], ready: () => portAccepts(port) });
-  return { port, dir, proc };
-}
-
-async function stopPgbouncer(b: Bouncer | undefined): Promise<void> {
-  if (!b) return;
-  await b.proc.stop("SIGTERM"); // SIGINT waits for clients (about 15 s); SIGTERM is immediate.
-  removeDir(b.dir);
-}
-
-function through(b: Bouncer, sql: string, opts: { user?: string; password?: string; sslmode?: string } = {}): Promise<string> {
+function through(b: PgbouncerServer, sql: string, opts: { user?: string; password?: string; sslmode?: string } = {}): Promise<string> {
   return runPsql(sql, {
     port: b.port, database: "shop", user: opts.user ?? "shop_app", password: opts.password ?? passwords.app,
     sslmode: opts.sslmode ?? "verify-full", rootCert: pg.tls.cert,
@@ -108,11 +82,11 @@ afterAll(async () => {
 });
 
 describe("PgBouncer with pool sizes derived from max_connections", () => {
-  let bouncer: Bouncer;
+  let bouncer: PgbouncerServer;
   beforeAll(async () => {
-    bouncer = await startPgbouncer("pgbouncer", derivePoolSizes({ postgresMaxConnections: POSTGRES_MAX_CONNECTIONS }));
+    bouncer = await startGeneratedPgbouncer("pgbouncer", derivePoolSizes({ postgresMaxConnections: POSTGRES_MAX_CONNECTIONS }));
   });
-  afterAll(() => stopPgbouncer(bouncer));
+  afterAll(() => bouncer?.stop());
 
   it("lets the app role in over TLS with SCRAM, looked up by auth_query, and reaches Postgres over TLS", async () => {
     const row = await through(bouncer, "SELECT current_user, ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
@@ -144,12 +118,12 @@ describe("PgBouncer with pool sizes derived from max_connections", () => {
 // With one server connection every client lands on the same Postgres session, so what one client
 // leaves behind in that session is what the next one gets.
 describe("PgBouncer with a single server connection (default_pool_size 1)", () => {
-  let bouncer: Bouncer;
+  let bouncer: PgbouncerServer;
   beforeAll(async () => {
     const derived = derivePoolSizes({ postgresMaxConnections: POSTGRES_MAX_CONNECTIONS });
-    bouncer = await startPgbouncer("pgbouncer-pool1", { ...derived, defaultPoolSize: 1, reservePoolSize: 0 });
+    bouncer = await startGeneratedPgbouncer("pgbouncer-pool1", { ...derived, defaultPoolSize: 1, reservePoolSize: 0 });
   });
-  afterAll(() => stopPgbouncer(bouncer));
+  afterAll(() => bouncer?.stop());
 
   it("does not pass a per-transaction tenant (set_config(..., true)) on to the next client", async () => {
     await through(bouncer, inTenantTransaction(TENANT_A, "SELECT 1"));

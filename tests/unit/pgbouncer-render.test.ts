@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
-  derivePoolSizes, renderPgbouncerIni, renderPgbouncerUserlist, type PgbouncerIniArgs, type PoolSizes,
+  AUTH_POOL_SIZE, authRoleConnectionLimit, derivePoolSizes, renderPgbouncerIni, renderPgbouncerUserlist,
+  type PgbouncerIniArgs, type PoolSizes,
 } from "../../components/pgbouncer/pgbouncer-ini";
 
 describe("derivePoolSizes", () => {
@@ -79,6 +80,13 @@ describe("renderPgbouncerIni", () => {
   it("refuses a pool bigger than max_db_connections", () => {
     const pool = { ...args.pool, defaultPoolSize: args.pool.maxDbConnections };
     expect(() => renderPgbouncerIni({ ...args, pool })).toThrowError(/must not exceed max_db_connections/);
+  });
+
+  it("caps the auth lookups' pool in [users], below the auth role's connection limit", () => {
+    expect(lines.slice(lines.indexOf("[users]"))).toContain(`pgbouncer_auth = max_user_connections=${AUTH_POOL_SIZE}`);
+    expect(renderPgbouncerIni({ ...args, authPoolSize: 2 })).toMatch(/^pgbouncer_auth = max_user_connections=2$/m);
+    expect(authRoleConnectionLimit(2)).toBeGreaterThan(2);
+    expect(() => renderPgbouncerIni({ ...args, authPoolSize: 0 })).toThrowError(/authPoolSize must be a whole number of at least 1/);
   });
 
   it("refuses values that would inject ini lines or connection parameters", () => {

@@ -261,7 +261,7 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
       if (isPostgresqlResource(type)) {
         const connection = resource.providerRef && postgresProviders.get(providerUrn(resource.providerRef));
         if (!connection) throw new Error(`${resource.name}: no postgresql provider (the stand-up applies only explicit providers)`);
-        await applyPostgresqlResource(type, resource.name, inputs, connection);
+        await applyPostgresqlResource(resource, connection);
         return;
       }
       if (type.startsWith("pulumi-nodejs:dynamic/")) return void (await applyDynamicResource(resource));

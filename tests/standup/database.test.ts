@@ -1,6 +1,6 @@
 // The database objects the program declares exist in the running PostgreSQL as declared: roles with
 // their attributes, limits and settings, the database, grants, default privileges, PgBouncer's auth
-// function; and row-level security, applied by the program's own dynamic provider, on every tenant table.
+// function, extensions; and row-level security, applied by the program's own dynamic provider, on every tenant table.
 import { beforeAll, describe, expect, it } from "vitest";
 import { inputsOf } from "./program/declared-stack";
 import type { StandUpInfo } from "./standup";
@@ -64,6 +64,13 @@ describe.skipIf(standUpSkipped())("database objects in the running PostgreSQL", 
       const entry = acl.split(",").find((item) => item.startsWith(`${String(d.role)}=`)) ?? "";
       const granted = entry.slice(entry.indexOf("=") + 1, entry.indexOf("/")).split("").sort().join("");
       expect({ objects: d.objectType, granted }).toEqual({ objects: d.objectType, granted: letters(d.privileges as string[]) });
+    }
+  });
+
+  it("has every declared extension in its database and schema", async () => {
+    for (const e of declared("postgresql:index/extension:Extension")) {
+      const schema = await psql(info, `SELECT n.nspname FROM pg_extension x JOIN pg_namespace n ON n.oid = x.extnamespace WHERE x.extname = '${String(e.name)}'`, String(e.database));
+      expect({ extension: e.name, schema }).toEqual({ extension: e.name, schema: String(e.schema ?? "public") });
     }
   });
 

@@ -35,6 +35,10 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
+# django-prometheus would query the database for unapplied migrations whenever Django starts: the
+# collectstatic and compilemessages jobs, and a worker during a database outage, must start without it.
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -57,10 +57,15 @@ export function mmdebstrapArgs(output: string): string[] {
   ];
 }
 
-/** What the base is made of: its build is redone when this changes. */
+/** What the base is made of, with paths relative to this folder (checkouts elsewhere agree). */
+export function baseInputs(): { readonly args: string[]; readonly changes: readonly string[] } {
+  return { args: mmdebstrapArgs("OUTPUT").map((arg) => arg.split(__dirname).join(".")), changes: BASE_IMAGE_CHANGES };
+}
+
+/** The base is rebuilt exactly when this changes. */
 export function baseInputsHash(): string {
   const hash = createHash("sha256");
-  hash.update(JSON.stringify({ args: mmdebstrapArgs("OUTPUT"), changes: BASE_IMAGE_CHANGES }));
+  hash.update(JSON.stringify(baseInputs()));
   for (const [from] of UPLOADS) hash.update(readFileSync(from));
   return hash.digest("hex");
 }

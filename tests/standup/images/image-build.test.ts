@@ -115,6 +115,77 @@ describe.skipIf(standupSkipped())("stand-up images built from Debian packages", 
     expect(logs.stdout).toContain("running /docker-entrypoint-initdb.d/10-roles.sql");
   }, 5 * 60_000);
 
+  it("redis: turns protected mode off unless the config sets it, and writes its files with umask 0077", async () => {
+    const tag = LOCAL_IMAGES.redis.tag;
+    const bare = await startDetached(client, { image: tag, user: "999:999", hardened: true });
+    started.push(bare);
+    const cli = (id: string, ...args: string[]) => exec(client, id, ["redis-cli", ...args]);
+    await waitUntil("redis to answer", async () => (await cli(bare, "PING")).stdout.includes("PONG"), 60_000);
+    expect((await cli(bare, "CONFIG", "GET", "protected-mode")).stdout).toMatch(/protected-mode\s+no/);
+    await cli(bare, "SAVE");
+    expect((await exec(client, bare, ["stat", "-c", "%u %a", "/data/dump.rdb"])).stdout.trim()).toBe("999 600");
+
+    const conf = join(work, "redis.conf");
+    writeFileSync(conf, "protected-mode yes\nport 6379\n");
+    chmodSync(conf, 0o644);
+    const configured = await startDetached(client, {
+      image: tag, user: "999:999", hardened: true, mounts: [`type=bind,source=${conf},target=/etc/standup/redis.conf,readonly`], args: ["/etc/standup/redis.conf"],
+    });
+    started.push(configured);
+    await waitUntil("redis with a config file", async () => (await cli(configured, "PING")).stdout.includes("PONG"), 60_000);
+    expect((await cli(configured, "CONFIG", "GET", "protected-mode")).stdout).toMatch(/protected-mode\s+yes/);
+  }, 5 * 60_000);
+
+  it("nginx: runs /docker-entrypoint.d in version order before nginx, sourcing *.envsh and skipping what is not executable", async () => {
+    const scripts = join(work, "entrypoint.d");
+    mkdirSync(scripts, { recursive: true });
+    const script = (name: string, text: string, mode: number) => { writeFileSync(join(scripts, name), text); chmodSync(join(scripts, name), mode); };
+    script("10-export.envsh", "export STANDUP_MARK=sourced\n", 0o755);
+    script("20-record.sh", "#!/bin/sh\necho \"$STANDUP_MARK\" > /tmp/standup-mark\n", 0o755);
+    script("30-skipped.sh", "#!/bin/sh\necho ran > /tmp/standup-skipped\n", 0o644);
+    const id = await startDetached(client, { image: LOCAL_IMAGES.nginx.tag, mounts: [`type=bind,source=${scripts},target=/docker-entrypoint.d,readonly`] });
+    started.push(id);
+    await waitUntil("nginx's master process", async () => (await exec(client, id, ["sh", "-c", "test -s /run/nginx.pid"])).code === 0, 60_000);
+    expect((await exec(client, id, ["cat", "/tmp/standup-mark"])).stdout.trim()).toBe("sourced");
+    expect((await exec(client, id, ["test", "-e", "/tmp/standup-skipped"])).code).not.toBe(0);
+    expect((await runCommand([client, "logs", id], { timeoutMs: 30_000 })).stdout).toContain("Ignoring /docker-entrypoint.d/30-skipped.sh, not executable");
+  }, 5 * 60_000);
+
+  it("pgbouncer: refuses to start on environment-generated config it does not implement, or without pgbouncer.ini", async () => {
+    const tag = LOCAL_IMAGES.pgbouncer.tag;
+    const fromEnv = await runOnce(client, { image: tag, hardened: true, env: { DB_HOST: "postgres" } });
+    expect(fromEnv.code).not.toBe(0);
+    expect(fromEnv.stderr).toContain("DB_HOST is set");
+    const noConfig = await runOnce(client, { image: tag, hardened: true });
+    expect(noConfig.code).not.toBe(0);
+    expect(noConfig.stderr).toContain("pgbouncer.ini is missing");
+  }, 2 * 60_000);
+
+  it("docker-socket-proxy: answers only GET on the sections switched on, as root with every capability dropped", async () => {
+    const id = await startDetached(client, {
+      image: LOCAL_IMAGES["docker-socket-proxy"].tag, hardened: true, env: { CONTAINERS: "1", EVENTS: "0", POST: "0" },
+      mounts: ["type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock,readonly"],
+    });
+    started.push(id);
+    const status = async (method: string, path: string) => (await exec(client, id, ["sh", "-c",
+      `wget -q -S -O /dev/null ${method === "POST" ? "--post-data=" : ""} http://127.0.0.1:2375${path} 2>&1 | awk '/HTTP\\//{print $2}' | tail -1`])).stdout.trim();
+    await waitUntil("the proxy to answer", async () => (await status("GET", "/_ping")) === "200", 60_000);
+    expect(await status("GET", "/v1.41/containers/json")).toBe("200");
+    expect(await status("GET", "/v1.41/images/json")).toBe("403");
+    expect(await status("GET", "/v1.41/events")).toBe("403");
+    expect(await status("POST", "/v1.41/containers/create")).toBe("403");
+  }, 3 * 60_000);
+
+  it("exporter adapters: postgres_exporter drops only --collector.stat_archiver; pgbouncer_exporter refuses flags it cannot honour", async () => {
+    const postgres = await runOnce(client, { image: LOCAL_IMAGES["postgres-exporter"].tag, hardened: true, args: ["--collector.stat_archiver", "--version"] });
+    expect(`${postgres.stdout}${postgres.stderr}`).toMatch(/version 0\.11/);
+    const unknown = await runOnce(client, { image: LOCAL_IMAGES["postgres-exporter"].tag, hardened: true, args: ["--collector.no-such-thing"] });
+    expect(unknown.code).not.toBe(0);
+    const pgbouncer = await runOnce(client, { image: LOCAL_IMAGES["pgbouncer-exporter"].tag, hardened: true, args: ["--log.level=debug"] });
+    expect(pgbouncer.code).not.toBe(0);
+    expect(pgbouncer.stderr).toContain("flag '--log.level=debug' is not supported");
+  }, 2 * 60_000);
+
   it("reference app: passes `check --deploy` with the production env contract delivered through the program's secrets entrypoint", async () => {
     const appEnv = await productionAppEnv(ROOT, { host: "jewelry-postgres", port: 5432, name: "jewelry_shop", user: DB_ROLES.app, password: password() });
     const result = await runApp(appEnv, ["python", "manage.py", "check", "--deploy", "--fail-level", "WARNING"]);

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { ProgramRun } from "../../../check/run-program";
 import { TENANT_SETTING } from "../../../components/postgres/row-level-security";
 import { containers, productionRun, ROOT } from "../../program/production-run";
-import { BASE_IMAGE_TAG, DEBIAN_SOURCES, baseInputsHash, mmdebstrapArgs } from "./base-image";
+import { BASE_IMAGE_TAG, DEBIAN_SOURCES, baseInputs, baseInputsHash, mmdebstrapArgs } from "./base-image";
 import { imageInputsHash } from "./build-images";
 import { EXCLUDED_IMAGES, LOCAL_IMAGES, buildOrder, declaredReferences, renderThinDockerfile } from "./catalog";
 import { renderDifferences } from "./differences";
@@ -96,6 +96,8 @@ describe("the stand-up image map", () => {
     expect(args).toContain("--skip=cleanup/apt/lists");
     expect(args.filter((arg) => arg.startsWith("--customize-hook=upload "))).toHaveLength(2);
     expect(baseInputsHash()).toMatch(/^[0-9a-f]{64}$/);
+    // Two checkouts of one commit (a worktree, CI's clone) must agree, or each rebuilds everything.
+    expect(JSON.stringify(baseInputs())).not.toContain(ROOT);
     expect(BASE_IMAGE_TAG).toMatch(/^jewelry-standup\//);
   });
 

@@ -183,9 +183,10 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
     if (tornDown) return;
     tornDown = true;
     await tunnel?.close();
-    await removeLabelled(docker, runId);
-    releaseEgress(runId);
+    const removed = await removeLabelled(docker, runId);
+    const rules = releaseEgress(runId);
     for (const path of createdHostPaths) rmSync(path, { recursive: true, force: true });
+    log(`tore down run ${runId}: ${removed} Docker objects, ${rules} egress rules, ${createdHostPaths.length} host folders`);
   };
 
   try {
@@ -229,6 +230,7 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
     guardEgress(runId, subnets);
 
     const apply = async (resource: DeclaredResource): Promise<void> => {
+      if (skippedUrns.has(resource.urn)) return;
       const blocker = graph.dependenciesOf(resource).find((urn) => skippedUrns.has(urn));
       if (blocker) {
         skippedUrns.add(resource.urn);

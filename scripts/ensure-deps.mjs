@@ -40,6 +40,8 @@ const SERVER_PACKAGES = {
   "/bin/ip": "iproute2",
   "/usr/bin/pgbackrest": "pgbackrest",
   "/usr/bin/openssl": "openssl",
+  // The DNS server the verify tests serve the declared zone from (dnsmasq-base starts no service).
+  "/usr/sbin/dnsmasq": "dnsmasq-base",
 };
 if (process.argv.includes("--servers")) {
   const missing = Object.entries(SERVER_PACKAGES).filter(([binary]) => !existsSync(binary)).map(([, pkg]) => pkg);

@@ -32,6 +32,8 @@ export interface VerifyContext {
   /** Issuing CA organisation -> the CAA identifier it issues under, beyond the built-in table. */
   readonly caaIdentities: ReadonlyMap<string, string>;
   readonly writes: WriteFlags;
+  /** Checks the user skipped (--skip): others must not do their probing for them. */
+  readonly skipped: ReadonlySet<string>;
   readonly now: () => Date;
   /** Answers shared between checks (the login page, the 429 of the burst), fetched once. */
   memo<T>(key: string, fetch: () => Promise<T>): Promise<T>;

@@ -242,3 +242,12 @@ export const fail2banFilters = edge.fail2ban.filters;
 export const dnsRecords = cloudflareEdge.specs.map((r) => `${r.type} ${r.name}`);
 export const backupRepositories = backups.pgbackrestConf.match(/^repo\d+-type=.*$/gm);
 export const prometheusUrl = monitoring.prometheusUrl;
+// What `npm run verify` needs inside the stack (README, "Verifying a deployed stack"):
+//   pulumi stack output --show-secrets --json verifyCredentials > verify-credentials.json
+export const verifyCredentials = pulumi.secret(
+  pulumi.all([secrets.postgresPassword, secrets.redisPassword, secrets.redisExporterPassword, internalCa.caCertPem]).apply(([postgres, app, exporter, ca]) => ({
+    postgres: { user: "postgres", password: postgres },
+    redis: { appUser: REDIS_USERS.app, users: { [REDIS_USERS.app]: app, [REDIS_USERS.exporter]: exporter } },
+    internalCaCert: ca,
+  })),
+);

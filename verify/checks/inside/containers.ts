@@ -136,6 +136,10 @@ export const containers: Check = {
         return differs ? [`${d.name}: ${differs}`] : [];
       });
       const compared = ctx.intent.containers.filter((d) => inspected.has(d.name)).length;
+      if (compared === 0) {
+        results.push({ ...result("containers", [aspect.id], aspect.name, "skipped", "no declared container was found to compare"), reason: "nothing to compare: see the P.1 results" });
+        continue;
+      }
       results.push(result("containers", [aspect.id], aspect.name, differences.length === 0 ? "pass" : "fail",
         differences.length === 0 ? `as declared on all ${compared} containers found` : differences.join("; "), "as the program declares"));
     }

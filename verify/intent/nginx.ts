@@ -67,6 +67,8 @@ export interface DeclaredEdge {
   /** TLS 1.3 suites from `ssl_conf_command Ciphersuites`; undefined: OpenSSL's default three. */
   readonly tls13Suites?: readonly string[];
   readonly confFile: string;
+  /** host:port of every `upstream { server … }` nginx proxies to (gunicorn …). */
+  readonly upstreams: readonly string[];
 }
 
 function headersOf(chain: (readonly NginxDirective[])[]): DeclaredHeader[] {
@@ -150,6 +152,7 @@ export function declaredEdge(containers: readonly DeclaredContainer[]): Declared
       ciphers: (effective("ssl_ciphers", http, tls) ?? [DEFAULT_CIPHERS]).join(":"),
       tls13Suites: suites?.split(":"),
       confFile: conf.file,
+      upstreams: directives(http, "upstream").flatMap((u) => directives(u.block ?? [], "server").map((d) => d.args[0] ?? "")),
     };
   }
   throw new Error("the program declares no container that receives an nginx.conf with a TLS server: there is no edge to verify");

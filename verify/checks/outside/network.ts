@@ -31,6 +31,7 @@ export function internalPorts(ctx: VerifyContext): Map<number, string> {
     for (const t of prometheus.targets) add(Number(/:(\d+)$/.exec(t.target)?.[1]), `${t.job} (${t.target})`);
   }
   if (alertmanager) add(alertmanager.port, "Alertmanager");
+  for (const upstream of ctx.intent.edge.upstreams) add(Number(/:(\d+)$/.exec(upstream)?.[1]), `nginx's upstream ${upstream}`);
   for (const published of ctx.intent.edge.published.values()) ports.delete(published);
   return ports;
 }

@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { outputFile, parseReportFormat, runCommand, type CommandOptions } from "../check/command-line";
 import { UsageError, UserInputError } from "../check/errors";
 import { renderInputError } from "../check/formats/input-error";
-import { CHECK_NAMES, CHECKS } from "./checks";
+import { CHECK_NAMES } from "./checks/names";
 import { parseDockerHost } from "./probes/docker-host";
 import { parseResolve, type ResolveEntry } from "./probes/public-address";
 
@@ -186,7 +186,5 @@ export async function main(argv: readonly string[]): Promise<void> {
     renderError: (options, message) => renderInputError(options.format, options.stack, message).replace(/The check|the check/g, "Verify"),
   });
 }
-
-export { CHECKS };
 
 if (require.main === module) void main(process.argv.slice(2));

@@ -19,5 +19,3 @@ export const CHECKS: readonly Check[] = [
   https, httpRedirect, health, admin, csrf, login, tlsServed, certificate, rateLimit, securityHeaders, ports, dns,
   containers, rowLevelSecurity, redisAuth, backups, walArchiving, restoreDrill, prometheus, alertmanager, celeryWorkers,
 ];
-
-export const CHECK_NAMES = CHECKS.map((c) => c.name);

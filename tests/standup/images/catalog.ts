@@ -226,7 +226,7 @@ const IMAGE_LIST: readonly LocalImage[] = [
     name: "prometheus-family", tag: tagOf("prometheus-family"), from: "base", source: dockerfile("prometheus-family"), replaces: [],
     packages: "prometheus 2.42, prometheus-alertmanager 0.25, the node/postgres/pgbouncer/redis/nginx/blackbox exporters, wget",
     contract: {
-      user: "", entrypoint: null, cmd: null,
+      user: "", entrypoint: null, cmd: ["bash"],
       binaries: ["prometheus", "promtool", "alertmanager", "amtool", "wget"],
       version: { argv: ["prometheus", "--version"], matches: /prometheus, version 2\.42/ },
     },

@@ -11,6 +11,7 @@ import { B2Storage } from "./components/b2/b2-storage";
 import { Backups } from "./components/backup/backups";
 import { PG_HOST_CLIENT_CN, REPOSITORY_HOST } from "./components/backup/repository-host";
 import { CloudflareEdge, R2Storage } from "./components/cloudflare";
+import { configuredBrowserProviders } from "./components/edge/browser-providers";
 import { Edge, NGINX_CONTAINER, NGINX_STATUS_PORT } from "./components/edge/edge";
 import { alertSmtp } from "./components/monitoring/alert-smtp";
 import { Monitoring } from "./components/monitoring/monitoring";
@@ -106,6 +107,7 @@ const b2 = new B2Storage("b2", {
   masterKeyId: config.b2.masterKeyId,
   masterApplicationKey: config.secrets.b2MasterApplicationKey!,
   retentionDays: config.backups.retentionFull * 7 + 7,
+  adoptBucketId: config.b2.adoptBucketId,
 });
 
 const appEnvInputs = {
@@ -170,6 +172,7 @@ const edge = new Edge("edge", {
   },
   upstream: { host: WEB_CONTAINER, port: WEB_PORT },
   clientMaxBodyMb: config.app.clientMaxBodyMb,
+  browserProviders: configuredBrowserProviders(config),
   behindCloudflare: config.cloudflare.proxied,
   cloudflareZoneId: config.cloudflare.zoneId,
   dependsOn: [app.web],

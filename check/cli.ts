@@ -2,10 +2,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { UserInputError } from "./errors";
+import { judgementDay } from "../policies/lib/stack-context";
+import { UsageError, UserInputError } from "./errors";
+import type { ReportFormat } from "./formats/input-error";
 
 const formats = ["text", "json", "sarif", "markdown"] as const;
-type Format = (typeof formats)[number];
+type Format = (typeof formats)[number] & ReportFormat;
 
 export const usage = `usage: tsx check/cli.ts [options]
 
@@ -14,7 +16,8 @@ CrossGuard policy pack over its gRPC analyzer interface, and prints the verdict.
 
   --stack NAME                 stack whose Pulumi.<NAME>.yaml to use (default: production)
   --format FORMAT              text | json | sarif | markdown (default: text)
-  --output FILE                write the report to FILE instead of stdout
+  --output FILE                write the report to FILE instead of stdout (also when the check
+                               stops on bad input: then the report says why, exit status 2)
   --policy-pack-config FILE    policy settings, the CLI's format:
                                {"all": "advisory", "<policy>": "disabled" | {"enforcementLevel": "...", ...}}
   --root DIR                   Pulumi project folder (default: the repository root)
@@ -57,18 +60,20 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
       },
     }));
   } catch (err) {
-    throw new UserInputError((err as Error).message);
+    throw new UsageError((err as Error).message);
   }
   if (!formats.includes(values.format as Format)) {
-    throw new UserInputError(`--format must be one of ${formats.join(", ")}, not "${values.format}"`);
+    throw new UsageError(`--format must be one of ${formats.join(", ")}, not "${values.format}"`);
   }
   const root = path.resolve(values.root ?? repoRoot);
   if (!fs.existsSync(root)) throw new UserInputError(`--root ${root} does not exist`);
   const policyPack = path.resolve(values["policy-pack"] ?? path.join(root, "policies"));
+  const output = values.output === undefined ? undefined : path.resolve(values.output);
+  if (output) checkOutput(output);
   return {
     stack: values.stack,
     format: values.format as Format,
-    output: values.output,
+    output,
     policyPackConfig: values["policy-pack-config"],
     root,
     policyPack,
@@ -77,20 +82,33 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   };
 }
 
+/** Checked before the check runs: a report that cannot be written must not cost a whole run. */
+function checkOutput(file: string): void {
+  const dir = path.dirname(file);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new UserInputError(`--output ${file}: the folder ${dir} does not exist; create it first (mkdir -p ${dir})`);
+  }
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new UserInputError(`--output ${file} is a folder; give a file name`);
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch {
+    throw new UserInputError(`--output ${file}: the folder ${dir} is not writable`);
+  }
+}
+
 async function render(options: CliOptions): Promise<{ text: string; exitCode: number }> {
-  // Loaded only now: --help and bad flags answer without loading the Pulumi SDK.
+  // Bad input in the stack file or the policy pack config is answered before the SDK and gRPC load.
+  const { readStackConfig } = await import("./stack-config");
+  const stackConfig = readStackConfig(options.root, options.stack);
+  const { readPolicyPackConfig } = await import("./policy-config");
+  const policyPackConfig = options.policyPackConfig ? readPolicyPackConfig(options.policyPackConfig) : {};
   const { runCheck } = await import("./run-check");
   if (options.format === "markdown") {
     // Fail on a missing map before the check runs.
     const { loadTraceability } = await import("./traceability");
     loadTraceability(options.traceability);
   }
-  const report = await runCheck({
-    rootDir: options.root,
-    stack: options.stack,
-    packDir: options.policyPack,
-    policyPackConfigFile: options.policyPackConfig,
-  });
+  const report = await runCheck({ rootDir: options.root, stack: options.stack, packDir: options.policyPack, stackConfig, policyPackConfig });
   switch (options.format) {
     case "json":
       return { text: (await import("./formats/json")).renderJson(report), exitCode: report.exitCode };
@@ -112,9 +130,13 @@ function finish(exitCode: number, text: string, toStderr = false): void {
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
+  let options: CliOptions | undefined;
   try {
-    const options = parseCliArgs(argv);
+    options = parseCliArgs(argv);
     if (options.help) return finish(0, `${usage}\n`);
+    // The pack reads it too; a malformed day is bad input, refused before anything starts.
+    const policyDay = judgementDay(process.env, new Date());
+    if (policyDay.problem) throw new UserInputError(policyDay.problem);
     const { text, exitCode } = await render(options);
     if (options.output) {
       fs.writeFileSync(options.output, text);
@@ -122,11 +144,18 @@ export async function main(argv: readonly string[]): Promise<void> {
     }
     finish(exitCode, text);
   } catch (err) {
-    if (err instanceof UserInputError) {
-      const hint = /option|argument|--format|--root/.test(err.message) ? `\n\n${usage}` : "";
-      return finish(2, `error: ${err.message}${hint}\n`, true);
+    const known = err instanceof UserInputError;
+    const message = known ? (err as Error).message : `internal error: ${(err as Error).stack ?? String(err)}`;
+    // A CI step that uploads or reads the report still finds a valid one, saying why the check stopped.
+    if (options?.output) {
+      const { renderInputError } = await import("./formats/input-error");
+      try {
+        fs.writeFileSync(options.output, renderInputError(options.format, options.stack, message));
+      } catch (writeErr) {
+        process.stderr.write(`error: cannot write --output ${options.output}: ${(writeErr as Error).message}\n`);
+      }
     }
-    finish(2, `internal error: ${(err as Error).stack ?? String(err)}\n`, true);
+    finish(2, `${known ? "error: " : ""}${message}${err instanceof UsageError ? `\n\n${usage}` : ""}\n`, true);
   }
 }
 

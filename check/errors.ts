@@ -6,3 +6,11 @@ export class UserInputError extends Error {
     this.name = "UserInputError";
   }
 }
+
+/** A mistake in the command line itself: the CLI prints its usage after the message. */
+export class UsageError extends UserInputError {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}

@@ -48,6 +48,9 @@ export function policyPackEnv(env: PolicyPackEnv): Record<string, string> {
   };
 }
 
+/** ts-node and Node colour their errors for a terminal; a message read in CI or a file must not carry the codes. */
+const withoutColours = (text: string) => text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
+
 function checkPackDir(packDir: string): void {
   for (const file of ["PulumiPolicy.yaml", "package.json"]) {
     if (!fs.existsSync(path.join(packDir, file))) {
@@ -96,7 +99,7 @@ export function startPolicyPack(packDir: string, env: PolicyPackEnv): Promise<Po
     const fail = (reason: string) => {
       clearTimeout(timer);
       void stop().then(() =>
-        reject(new UserInputError(`the policy pack in ${packDir} did not start: ${reason}\n${stderr.trim()}`)),
+        reject(new UserInputError(`the policy pack in ${packDir} did not start: ${reason}\n${withoutColours(stderr).trim()}`)),
       );
     };
     const timer = setTimeout(() => fail(`no port after ${startTimeoutMs / 1000} s`), startTimeoutMs);

@@ -5,7 +5,6 @@ import type { OfflineFinding } from "./offline-findings";
 import type { StackConfig } from "./stack-config";
 
 export const reportSchemaVersion = 1;
-export const exemptionPolicyName = "policy-exemptions";
 const exemptionMarker = "exemption in force:";
 const previewDowngrade = /^can't run policy '([^']+)' from policy pack '[^']*' during preview: ([\s\S]*)$/;
 
@@ -41,8 +40,9 @@ export interface Violation {
 }
 
 /**
- * An exemption the pack reports as in force. The pack's format (policies/lib/exemptions.ts):
- * "exemption in force: <policy>[ on <resource>] until <YYYY-MM-DD>: <reason>".
+ * An exemption the pack reports as in force, on a line of its own in a diagnostic of any policy
+ * (policies/lib/exemptions.ts): "exemption in force: <policy>[ on <resource>] until <YYYY-MM-DD>: <reason>".
+ * A diagnostic with more than that line is a result the exemption silences.
  */
 export interface Exemption {
   /** The exempted policy, when the text names one of the pack's policies first. */
@@ -56,6 +56,11 @@ export interface Exemption {
 }
 
 const exemptionText = /^(\S+)(?: on (\S+))? until (\d{4}-\d{2}-\d{2}): ([\s\S]*)$/;
+
+/** A result an exemption in force silences: reported, never counted as a violation. */
+export interface ExemptedViolation extends Violation {
+  readonly exemption: Exemption;
+}
 
 /** A gRPC error from the pack: an exception inside a policy. */
 export interface PolicyError {
@@ -73,6 +78,7 @@ export interface ReportCounts {
   readonly offlineMandatory: number;
   readonly offlineAdvisory: number;
   readonly exemptions: number;
+  readonly exemptedViolations: number;
   readonly policyErrors: number;
 }
 
@@ -96,6 +102,8 @@ export interface Report {
   readonly violations: readonly Violation[];
   readonly offlineFindings: readonly OfflineFinding[];
   readonly exemptions: readonly Exemption[];
+  /** Results the exemptions silence, each with the exemption that silences it. */
+  readonly exemptedViolations: readonly ExemptedViolation[];
   /** Config keys with a `secure:` value: set and secret, not verified offline. */
   readonly undecryptableSecrets: readonly string[];
   readonly policyErrors: readonly PolicyError[];
@@ -131,11 +139,13 @@ export function urnParts(urn: string): { type: string; name: string } {
   return { type: (parts[2] ?? "").split("$").pop() ?? "", name: parts.slice(3).join("::") };
 }
 
-function toViolation(d: Diagnostic, policies: ReadonlyMap<string, ReportPolicy>): Violation {
-  const downgrade = previewDowngrade.exec(d.message);
-  const description = d.description && d.message.startsWith(`${d.description}\n`) ? d.description : undefined;
-  // The pack prefixes a string message with the policy's description; keep what is specific.
-  const message = downgrade ? downgrade[2] : description ? d.message.slice(description.length + 1) : d.message;
+/** The pack prefixes a string message with the policy's description: keep what is specific. */
+function specificMessage(d: Diagnostic): string {
+  return d.description && d.message.startsWith(`${d.description}\n`) ? d.message.slice(d.description.length + 1) : d.message;
+}
+
+function toViolation(d: Diagnostic, message: string, policies: ReadonlyMap<string, ReportPolicy>): Violation {
+  const downgrade = previewDowngrade.exec(message);
   const resource = d.urn ? urnParts(d.urn) : undefined;
   return {
     policy: d.policyName,
@@ -145,24 +155,27 @@ function toViolation(d: Diagnostic, policies: ReadonlyMap<string, ReportPolicy>)
     resourceType: resource?.type,
     resourceName: resource?.name,
     urn: d.urn,
-    message,
+    message: downgrade ? downgrade[2] : message,
     notDecidableAtPreview: downgrade !== null,
   };
 }
 
-function toExemption(d: Diagnostic, policyNames: ReadonlySet<string>): Exemption | undefined {
-  const line = d.message.split("\n").find((l) => l.trim().startsWith(exemptionMarker));
-  if (d.policyName !== exemptionPolicyName || !line) return undefined;
-  const text = line.trim().slice(exemptionMarker.length).trim();
+/** Splits "…\nexemption in force: …" into the silenced result's message (may be empty) and the exemption. */
+function splitExemption(message: string, policyNames: ReadonlySet<string>): { rest: string; exemption?: Exemption } {
+  const lines = message.split("\n");
+  const at = lines.findIndex((l) => l.trim().startsWith(exemptionMarker));
+  if (at < 0) return { rest: message };
+  const text = lines[at].trim().slice(exemptionMarker.length).trim();
   const parts = exemptionText.exec(text);
   const first = parts?.[1] ?? text.split(/\s+/)[0];
-  return {
+  const exemption = {
     policy: policyNames.has(first) ? first : undefined,
     resource: parts?.[2],
     expires: parts?.[3],
     reason: parts?.[4],
     text,
   };
+  return { rest: lines.slice(0, at).join("\n").trim(), exemption };
 }
 
 export function buildReport(input: ReportInput): Report {
@@ -180,12 +193,18 @@ export function buildReport(input: ReportInput): Report {
     tags: p.tags,
   }));
   const byName = new Map(policies.map((p) => [p.name, p]));
-  const exemptions: Exemption[] = [];
+  const exemptions = new Map<string, Exemption>();
   const violations: Violation[] = [];
+  const exemptedViolations: ExemptedViolation[] = [];
   for (const d of input.diagnostics) {
-    const exemption = toExemption(d, new Set(byName.keys()));
-    if (exemption) exemptions.push(exemption);
-    else violations.push(toViolation(d, byName));
+    const { rest, exemption } = splitExemption(specificMessage(d), new Set(byName.keys()));
+    if (!exemption) {
+      violations.push(toViolation(d, rest, byName));
+      continue;
+    }
+    const known = exemptions.get(exemption.text) ?? exemption;
+    exemptions.set(known.text, known);
+    if (rest !== "") exemptedViolations.push({ ...toViolation(d, rest, byName), exemption: known });
   }
   const decided = violations.filter((v) => !v.notDecidableAtPreview);
   const counts: ReportCounts = {
@@ -196,7 +215,8 @@ export function buildReport(input: ReportInput): Report {
     notDecidableAtPreview: violations.length - decided.length,
     offlineMandatory: input.offlineFindings.filter((f) => f.level === "mandatory").length,
     offlineAdvisory: input.offlineFindings.filter((f) => f.level === "advisory").length,
-    exemptions: exemptions.length,
+    exemptions: exemptions.size,
+    exemptedViolations: exemptedViolations.length,
     policyErrors: input.policyErrors.length,
   };
   const failed = counts.mandatory + counts.offlineMandatory + counts.policyErrors > 0;
@@ -211,7 +231,8 @@ export function buildReport(input: ReportInput): Report {
     policies,
     violations,
     offlineFindings: input.offlineFindings,
-    exemptions,
+    exemptions: [...exemptions.values()],
+    exemptedViolations,
     undecryptableSecrets: input.stackConfig.undecryptableKeys,
     policyErrors: input.policyErrors,
     counts,

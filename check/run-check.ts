@@ -1,16 +1,20 @@
 // The check: run the program under mocks and start the pack at the same time, then drive the
 // pack over gRPC as the engine does during `pulumi preview`, and build the report.
+import type { PolicyConfig } from "./analyzer-client";
 import { startCheckSession } from "./check-session";
 import { readPolicyPackConfig } from "./policy-config";
 import type { Report } from "./report";
 import { runProgram, type InvokeMock } from "./run-program";
-import { readStackConfig } from "./stack-config";
+import { readStackConfig, type StackConfig } from "./stack-config";
 
 export interface CheckOptions {
   readonly rootDir: string;
   readonly stack: string;
   readonly packDir: string;
   readonly policyPackConfigFile?: string;
+  /** Already read by the caller (the CLI reads them before loading the SDK). */
+  readonly stackConfig?: StackConfig;
+  readonly policyPackConfig?: Readonly<Record<string, PolicyConfig>>;
   readonly organization?: string;
   readonly invokes?: Readonly<Record<string, InvokeMock>>;
   readonly duplicateUrns?: "fail" | "suffix";
@@ -19,9 +23,9 @@ export interface CheckOptions {
 export async function runCheck(options: CheckOptions): Promise<Report> {
   const started = Date.now();
   const organization = options.organization ?? "organization";
-  const stackConfig = readStackConfig(options.rootDir, options.stack);
+  const stackConfig = options.stackConfig ?? readStackConfig(options.rootDir, options.stack);
   // Read before anything starts, so a bad file costs nothing.
-  const policyPackConfig = options.policyPackConfigFile ? readPolicyPackConfig(options.policyPackConfigFile) : {};
+  const policyPackConfig = options.policyPackConfig ?? (options.policyPackConfigFile ? readPolicyPackConfig(options.policyPackConfigFile) : {});
 
   // The pack starts while the program runs.
   const sessionStarting = startCheckSession(options.packDir, stackConfig, { organization, policyPackConfig });

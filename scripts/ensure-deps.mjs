@@ -36,6 +36,8 @@ const SERVER_PACKAGES = {
   "/usr/bin/amtool": "prometheus-alertmanager",
   "/usr/bin/fail2ban-client": "fail2ban",
   "/usr/bin/sslscan": "sslscan",
+  "/usr/bin/testssl": "testssl.sh",
+  "/bin/ip": "iproute2",
   "/usr/bin/pgbackrest": "pgbackrest",
   "/usr/bin/openssl": "openssl",
 };

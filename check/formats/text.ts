@@ -48,7 +48,14 @@ export function renderText(report: Report): string {
     lines.push("");
   }
   if (report.exemptions.length > 0) {
-    lines.push(`Exemptions in force (${report.exemptions.length})`, ...report.exemptions.map((e) => `  ${e.text}`), "");
+    lines.push(`Exemptions in force (${report.exemptions.length})`);
+    for (const e of report.exemptions) {
+      lines.push(`  ${e.text}`);
+      for (const v of report.exemptedViolations.filter((x) => x.exemption.text === e.text)) {
+        lines.push(`    silences ${v.policy}${v.resourceName ? ` ${v.resourceType} "${v.resourceName}"` : ""}: ${v.message}`);
+      }
+    }
+    lines.push("");
   }
   if (report.undecryptableSecrets.length > 0) {
     lines.push(
@@ -61,6 +68,7 @@ export function renderText(report: Report): string {
     `${report.exitCode === 0 ? "PASSED" : "FAILED"}: ${c.mandatory} mandatory, ${c.advisory} advisory, ` +
       `${c.notDecidableAtPreview} not decidable at preview, ${c.offlineMandatory + c.offlineAdvisory} offline ` +
       `(${c.offlineMandatory} mandatory), ${c.policyErrors} policy errors, ${c.exemptions} exemptions ` +
+      `(${c.exemptedViolations} result${c.exemptedViolations === 1 ? "" : "s"} silenced) ` +
       `in ${(report.timings.totalMs / 1000).toFixed(1)} s`,
   );
   return `${lines.join("\n")}\n`;

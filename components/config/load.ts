@@ -4,7 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfig from "@pulumi/pulumi/runtime/config";
 import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "./errors";
+import { issueProblems } from "./issues";
 import { crossFieldProblems } from "./rules";
+import { SHIPPED_PRODUCTION_STACK, stackNameProblems, withStorageNames } from "./stack-names";
 import { PROJECT, SECRET_KEYS, stackConfigSchema, type RawStackConfig, type SecretKey } from "./schema";
 
 export type StackConfig = Omit<RawStackConfig, SecretKey | "policyExemptions"> & {
@@ -36,61 +38,44 @@ function decode(name: string, raw: string): unknown {
   }
 }
 
-const EXAMPLES: Record<string, string> = {
-  environment: "production",
-  domain: "shop.example.org",
-  siteUrl: "https://shop.example.org",
-  appImage: "registry.example.com/jewelry-shop:v1.4.2",
-  dockerHost: "ssh://deploy@203.0.113.10",
-};
-
-function fixFor(path: string, secret: boolean): string {
-  const example = EXAMPLES[path] ?? "<value>";
-  return `pulumi config set${secret ? " --secret" : ""}${path.includes(".") ? " --path" : ""} ${PROJECT}:${path} ${example}`;
-}
+/**
+ * Credentials of the providers this program uses, read by the provider from its own config namespace:
+ * the same rule as the program's own credentials applies (checklist 2.7).
+ */
+const PROVIDER_SECRET_KEYS = ["cloudflare:apiToken", "cloudflare:apiKey", "cloudflare:apiUserServiceKey"];
 
 /**
- * Validates raw stack config (`{"jewelry-shop:key": "string"}` as the engine hands it) and returns the
- * parsed values, or throws one ConfigError listing every problem with its key and fix.
+ * Validates raw stack config (`{"jewelry-shop:key": "string"}` as the engine hands it) for the named
+ * stack and returns the parsed values, or throws one ConfigError listing every problem with its key and fix.
  */
-export function validateStackConfig(raw: Readonly<Record<string, string>>, secretKeys: ReadonlySet<string>): RawStackConfig {
+export function validateStackConfig(
+  raw: Readonly<Record<string, string>>,
+  secretKeys: ReadonlySet<string>,
+  stack: string = SHIPPED_PRODUCTION_STACK,
+): RawStackConfig {
   const problems: ConfigProblem[] = [];
   const values: Record<string, unknown> = {};
   for (const [fullKey, value] of Object.entries(raw)) {
     const [namespace, name] = fullKey.split(":", 2);
-    if (namespace !== PROJECT || name === undefined) continue;
-    values[name] = decode(name, value);
-    if (secretKeySet.has(name) && !secretKeys.has(fullKey)) {
+    const credential = PROVIDER_SECRET_KEYS.includes(fullKey) || (namespace === PROJECT && secretKeySet.has(name));
+    if (credential && !secretKeys.has(fullKey)) {
       problems.push({
         key: fullKey,
         problem: "is a credential stored in plain text in the stack file",
         fix: `pulumi config set --secret ${fullKey} <value>  (re-set it as a secret; checklist 2.7)`,
       });
     }
+    if (namespace === PROJECT && name !== undefined) values[name] = decode(name, value);
   }
   const parsed = stackConfigSchema.safeParse(values);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      if (issue.code === "unrecognized_keys") {
-        for (const unknownKey of issue.keys) {
-          const path = [...issue.path, unknownKey].join(".");
-          problems.push({ key: `${PROJECT}:${path}`, problem: "is not a setting of this program", fix: `pulumi config rm ${issue.path.length ? "--path " : ""}${PROJECT}:${path}  (see the config reference in README.md)` });
-        }
-        continue;
-      }
-      const path = issue.path.join(".");
-      const missing = issue.code === "invalid_type" && issue.message.includes("received undefined");
-      problems.push({
-        key: `${PROJECT}:${path}`,
-        problem: missing ? "is required but not set" : issue.message,
-        fix: fixFor(path, secretKeySet.has(String(issue.path[0]))),
-      });
-    }
+    for (const issue of parsed.error.issues) problems.push(...issueProblems(issue, values, (name) => secretKeySet.has(name)));
     throw new ConfigError(problems);
   }
-  problems.push(...crossFieldProblems(parsed.data));
+  const named = withStorageNames(parsed.data, stack);
+  problems.push(...crossFieldProblems(named), ...stackNameProblems(parsed.data, stack));
   if (problems.length > 0) throw new ConfigError(problems);
-  return parsed.data;
+  return named;
 }
 
 /** Wraps the credentials as Pulumi secrets and adds derived values. */
@@ -117,5 +102,5 @@ export function readStackConfig(): StackConfig {
   // isConfigSecret is public in the SDK's JavaScript but marked @internal in its typings.
   const { isConfigSecret } = runtimeConfig as unknown as { isConfigSecret(key: string): boolean };
   const secretKeys = new Set(Object.keys(raw).filter((k) => isConfigSecret(k)));
-  return toStackConfig(validateStackConfig(raw, secretKeys));
+  return toStackConfig(validateStackConfig(raw, secretKeys, pulumi.getStack()));
 }

@@ -1,6 +1,6 @@
 // Rules that span several keys or depend on the environment; each returns problems, never throws.
 import type { ConfigProblem } from "./errors";
-import { OFFLINE_SECRET_PLACEHOLDER, PROJECT, type RawStackConfig } from "./schema";
+import { CONTAINERS_PER_SIZE, OFFLINE_SECRET_PLACEHOLDER, PROJECT, SERVICES, type RawStackConfig } from "./schema";
 
 const key = (path: string) => `${PROJECT}:${path}`;
 const setCmd = (path: string, example: string, secret = false) =>
@@ -55,6 +55,11 @@ export function crossFieldProblems(config: RawStackConfig): ConfigProblem[] {
       setCmd("djangoSettingsModule", "config.settings.production"));
   }
 
+  tenantTableProblems(config, add);
+  const bucket = b2BucketNameProblem(config.b2.bucket);
+  if (bucket) add("b2.bucket", `"${config.b2.bucket}" ${bucket}`, setCmd("b2.bucket", b2BucketNameSuggestion(config.b2.bucket)));
+  hostSizeProblems(config, add);
+
   problems.push(...emailProblems(config, add));
   stripeProblems(config, add);
   otherSecretShapes(config, add);
@@ -74,6 +79,67 @@ export function crossFieldProblems(config: RawStackConfig): ConfigProblem[] {
 }
 
 type Add = (path: string, problem: string, fix: string) => void;
+
+/** A table listed twice would get its row-level security policy created twice. */
+function tenantTableProblems(config: RawStackConfig, add: Add): void {
+  const seen = new Map<string, number>();
+  config.postgres.tenantTables.forEach(({ schema, table }, index) => {
+    const name = `${schema}.${table}`;
+    const first = seen.get(name);
+    if (first === undefined) seen.set(name, index);
+    else add(`postgres.tenantTables[${index}]`, `repeats ${name}, already listed as postgres.tenantTables[${first}]`, "remove the repeated entry from jewelry-shop:postgres.tenantTables in the stack file");
+  });
+}
+
+/**
+ * Backblaze's bucket naming rules (https://www.backblaze.com/docs/cloud-storage-buckets, "B2 Native API
+ * Naming Rules"): 6 to 63 characters, letters, digits and "-", case-insensitive, and names starting
+ * with "b2-" are reserved for Backblaze.
+ */
+export function b2BucketNameProblem(name: string): string | undefined {
+  if (name.length < 6 || name.length > 63) return "must be 6 to 63 characters long (Backblaze B2)";
+  if (!/^[A-Za-z0-9-]+$/.test(name)) return "may hold only letters, digits and '-' (Backblaze B2)";
+  if (/^b2-/i.test(name)) return "starts with \"b2-\", a prefix Backblaze reserves for itself: B2 refuses the bucket";
+  return undefined;
+}
+
+/** The given name made acceptable to B2 (reserved prefix dropped, other characters as '-'), so the fix keeps the user's own name. */
+function b2BucketNameSuggestion(name: string): string {
+  const cleaned = name.replace(/^(b2-)+/i, "").replace(/[^A-Za-z0-9-]+/g, "-").slice(0, 63);
+  return cleaned.length >= 6 ? cleaned : `${cleaned}-backups`.replace(/^-+/, "");
+}
+
+/** Memory the host keeps for the kernel, Docker, sshd and fail2ban, outside every container limit. */
+export const HOST_RESERVED_MEMORY_MB = 1024;
+
+/** The memory limits of every container the stack runs at once, in MiB. */
+export function containerMemoryTotalMb(sizes: RawStackConfig["sizes"]): number {
+  return SERVICES.reduce((total, service) => total + sizes[service].memoryMb * CONTAINERS_PER_SIZE[service], 0);
+}
+
+/**
+ * Memory is not shared: with swap off (memorySwap = memory), limits that add up to more than the host
+ * has let the kernel's OOM killer pick any process. Docker itself refuses a container with more CPUs
+ * than the host has ("range of CPUs is from 0.01 to N").
+ */
+function hostSizeProblems(config: RawStackConfig, add: Add): void {
+  const { hostSize, sizes } = config;
+  const total = containerMemoryTotalMb(sizes);
+  const available = hostSize.memoryMb - HOST_RESERVED_MEMORY_MB;
+  if (total > available) {
+    const largest = [...SERVICES].sort((a, b) => sizes[b].memoryMb * CONTAINERS_PER_SIZE[b] - sizes[a].memoryMb * CONTAINERS_PER_SIZE[a])[0];
+    add("sizes", `the containers' memory limits add up to ${total} MiB, more than the ${available} MiB the host has for them ` +
+      `(hostSize.memoryMb ${hostSize.memoryMb} minus ${HOST_RESERVED_MEMORY_MB} for the system); largest: sizes.${largest}.memoryMb ${sizes[largest].memoryMb}` +
+      (CONTAINERS_PER_SIZE[largest] > 1 ? ` x ${CONTAINERS_PER_SIZE[largest]} containers` : ""),
+      `lower sizes.<service>.memoryMb (e.g. ${setCmd(`sizes.${largest}.memoryMb`, "2048")}), or declare the host's real size: ${setCmd("hostSize.memoryMb", String(total + HOST_RESERVED_MEMORY_MB))}`);
+  }
+  for (const service of SERVICES) {
+    if (sizes[service].cpus > hostSize.cpus) {
+      add(`sizes.${service}.cpus`, `is ${sizes[service].cpus}, more than the host's ${hostSize.cpus} CPUs (hostSize.cpus): Docker refuses the container`,
+        setCmd(`sizes.${service}.cpus`, String(hostSize.cpus)));
+    }
+  }
+}
 
 function emailProblems(config: RawStackConfig, add: Add): ConfigProblem[] {
   const email = config.email;

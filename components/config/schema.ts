@@ -47,6 +47,23 @@ const sizes = z
   .default({})
   .transform((given): Record<ServiceName, ServiceSize> => ({ ...DEFAULT_SIZES, ...given }));
 
+/**
+ * How many containers run with each size at once. The exporters' size serves the seven exporters and
+ * the Docker API proxy; web's also serves the three one-shot deploy jobs, which run while the old web
+ * still serves. tests/check/container-sizes.test.ts proves it against the program's containers.
+ */
+export const CONTAINERS_PER_SIZE: Readonly<Record<ServiceName, number>> = {
+  postgres: 1, pgbouncer: 1, redis: 1, web: 4, worker: 1, beat: 1, nginx: 1, certbot: 1,
+  prometheus: 1, alertmanager: 1, grafana: 1, loki: 1, promtail: 1, exporters: 8, backup: 1,
+};
+
+/** What the Docker host has: container sizes are checked against it. */
+const hostSize = z.strictObject({
+  memoryMb: z.number().int().min(1024, "must be at least 1024 (MiB)"),
+  cpus: z.number().int().min(1).max(1024),
+});
+export type HostSize = z.infer<typeof hostSize>;
+
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "must be a lower-case SQL identifier (letters, digits, _; at most 63)");
 
 const tenantTable = z.strictObject({
@@ -98,6 +115,9 @@ const email = z.strictObject({
 });
 export type EmailProvider = (typeof EMAIL_PROVIDERS)[number];
 
+export const R2_BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+export const B2_BUCKET_NAME = /^[a-zA-Z0-9-]{6,63}$/;
+
 const cloudflare = z.strictObject({
   zoneId: z.string().regex(/^[0-9a-f]{32}$/, "must be the 32-hex-digit zone id from the Cloudflare dashboard"),
   accountId: z.string().regex(/^[0-9a-f]{32}$/, "must be the 32-hex-digit account id from the Cloudflare dashboard"),
@@ -106,13 +126,17 @@ const cloudflare = z.strictObject({
   /** Public IPv4 address of the Docker host the records point at. */
   hostIpv4: z.ipv4(),
   hostIpv6: z.ipv6().optional(),
-  mediaBucket: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/).default("jewelry-shop-media"),
-  backupBucket: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/).default("jewelry-shop-backups"),
+  /** R2 bucket names; unset, they derive from the stack name (stack-names.ts). */
+  mediaBucket: z.string().regex(R2_BUCKET_NAME).optional(),
+  backupBucket: z.string().regex(R2_BUCKET_NAME).optional(),
   r2Location: z.enum(["wnam", "enam", "weur", "eeur", "apac", "oc"]).default("weur"),
 });
 
 const b2 = z.strictObject({
-  bucket: z.string().regex(/^[a-zA-Z0-9-]{6,50}$/, "must be 6-50 letters, digits or '-' (B2 bucket names are global)"),
+  /** Unset, it derives from the stack name (stack-names.ts). */
+  bucket: z.string().regex(B2_BUCKET_NAME, "must be 6-63 letters, digits or '-' (B2 bucket names are global)").optional(),
+  /** The id of an existing bucket named `bucket` that this stack may take over (the B2 provider refuses any other). */
+  adoptBucketId: z.string().regex(/^\w{1,64}$/, "must be the bucket id the refusal to adopt named").optional(),
   /** S3-compatible endpoint region, e.g. eu-central-003. */
   region: z.string().regex(/^[a-z]+-[a-z]+-\d{3}$/, "must be a B2 region such as eu-central-003"),
   /** The master (or bucket-creating) application key id; its key is the secret b2MasterApplicationKey. */
@@ -149,6 +173,24 @@ const app = z.strictObject({
   clientMaxBodyMb: z.number().int().min(1).max(1024).default(20),
 });
 
+/**
+ * The CLI hands every top-level config value to the program as text: an unquoted +15551234567 in the
+ * stack file is a YAML number, so the program receives "15551234567" (measured with Go's yaml.v3, which
+ * the CLI uses: tests/check/fixtures/go-yaml/). Say so, instead of only "not E.164".
+ */
+function e164(value: string, ctx: z.RefinementCtx): void {
+  if (/^\+[1-9]\d{6,14}$/.test(value)) return;
+  if (/^[1-9]\d{6,14}$/.test(value)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `is ${value}, without the leading "+": the stack file has the number unquoted, so YAML reads +${value} as the number ${value}`,
+      params: { fix: `quote it in the stack file (jewelry-shop:twilioPhoneNumber: "+${value}"), or: pulumi config set jewelry-shop:twilioPhoneNumber "+${value}"` },
+    });
+    return;
+  }
+  ctx.addIssue({ code: "custom", message: "must be an E.164 number such as +15551234567" });
+}
+
 /** Keys whose values are credentials: they must be set with `pulumi config set --secret`. */
 export const SECRET_KEYS = [
   "stripeSecretKey",
@@ -178,13 +220,14 @@ export const stackConfigSchema = z.strictObject({
   appImage: z.string(),
   dockerHost: z.string().regex(/^(unix|ssh|tcp):\/\/\S+$/, "must be a Docker host URL such as ssh://deploy@203.0.113.10"),
   sizes,
+  hostSize,
   postgres,
   redis: redis.default({ maxmemoryPolicy: "volatile-lru" }),
   app: app.default({ clientMaxBodyMb: 20 }),
   email,
   stripePublishableKey: z.string(),
   twilioAccountSid: z.string().regex(/^AC[0-9a-f]{32}$/, "must be a Twilio Account SID: AC followed by 32 hex digits"),
-  twilioPhoneNumber: z.string().regex(/^\+[1-9]\d{6,14}$/, "must be an E.164 number such as +15551234567"),
+  twilioPhoneNumber: z.string().superRefine(e164),
   cloudflare,
   b2,
   backups: backups.default({
@@ -208,4 +251,11 @@ export const stackConfigSchema = z.strictObject({
   smtpAlertPassword: secretString.optional(),
 });
 
-export type RawStackConfig = z.infer<typeof stackConfigSchema>;
+/** The config as zod parses it; storage names may still be unset. */
+export type ParsedStackConfig = z.infer<typeof stackConfigSchema>;
+
+/** The validated config, every storage name set (stack-names.ts: withStorageNames). */
+export type RawStackConfig = ParsedStackConfig & {
+  readonly cloudflare: { readonly mediaBucket: string; readonly backupBucket: string };
+  readonly b2: { readonly bucket: string };
+};

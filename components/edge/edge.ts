@@ -6,6 +6,7 @@ import { hardenedContainerArgs } from "../docker/hardening";
 import { IMAGES, pullImage } from "../docker/images";
 import { NETWORKS } from "../docker/topology";
 import { FAIL2BAN_FILTER_NAMES, renderFail2banJailLocal, renderNginxAuthFailureFilter, renderNginxLimitReqFilter } from "../fail2ban/fail2ban-config";
+import type { BrowserProvider } from "../nginx/browser-policies";
 import { renderNginxConf } from "../nginx/nginx-conf";
 import { CLOUDFLARE_IPV4_RANGES, CLOUDFLARE_IPV6_RANGES, FFDHE2048_PEM, certbotLoop, nginxCertLinkScript, nginxReloadWatcherScript } from "./edge-files";
 
@@ -38,6 +39,8 @@ export interface EdgeArgs {
   readonly volumes: { readonly static: docker.Volume; readonly media: docker.Volume; readonly letsencrypt: docker.Volume; readonly acmeWebroot: docker.Volume };
   readonly upstream: { readonly host: string; readonly port: number };
   readonly clientMaxBodyMb: number;
+  /** Providers whose scripts and frames the pages load (configuredBrowserProviders): the CSP allows exactly theirs. */
+  readonly browserProviders: readonly BrowserProvider[];
   /** Records are orange-clouded: trust Cloudflare's ranges for the client address. */
   readonly behindCloudflare: boolean;
   readonly cloudflareZoneId: string;
@@ -74,6 +77,7 @@ export class Edge extends pulumi.ComponentResource {
       staticRoot: PATHS.static,
       mediaRoot: PATHS.media,
       clientMaxBodyMb: args.clientMaxBodyMb,
+      browserProviders: args.browserProviders,
       healthPath: "/health/",
       paths: { pidFile: "/var/run/nginx.pid", errorLog: `${PATHS.logs}/error.log`, accessLog: `${PATHS.logs}/access.log`, tempDir: "/var/cache/nginx" },
       workerUser: "nginx",

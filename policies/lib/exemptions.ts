@@ -12,15 +12,22 @@
 //       resource: app-beat
 //       reason: "beat sizing under review, OPS-142 (accepted by J. Doe)"
 //       expires: "2025-03-31"
-// An exempted policy does not report (for that resource). A malformed, expired or unknown-policy
-// exemption exempts nothing and is a MANDATORY violation of `policy-exemptions`; every exemption in
-// force is reported by `policy-exemptions` as an ADVISORY "exemption in force: …" so every report
-// lists them.
-import { configText, type StackContext } from "./stack-context";
+// An exemption runs at most MAX_EXEMPTION_DAYS (365) days ahead of the day it is judged on, and must
+// name a resource of the stack that its policy judges. A malformed, expired, too long or dangling
+// exemption exempts nothing and is a MANDATORY violation of `policy-exemptions`.
+//
+// An exempted policy still judges what its exemption covers: each result it silences is reported as
+// ADVISORY under the policy's own name, its message followed by the line "exemption in force: …"
+// (the same line announces an exemption that silenced nothing). So every exemption in force reaches
+// every report, including when `policy-exemptions` itself is disabled by a policy pack config.
+import type { ReportViolation } from "@pulumi/policy";
+import { configText, isCalendarDate, type StackContext } from "./stack-context";
 
 export const EXEMPTIONS_CONFIG_KEY = "policyExemptions";
 
 export interface Exemption {
+  /** Position in the config list, for messages. */
+  readonly index: number;
   readonly policy: string;
   /** Logical name or URN; undefined exempts the policy everywhere. */
   readonly resource?: string;
@@ -36,14 +43,13 @@ export interface ExemptionReview {
   readonly problems: readonly string[];
 }
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+/** An exemption is reviewed at least once a year: it may run at most this many days ahead. */
+export const MAX_EXEMPTION_DAYS = 365;
 
-function isCalendarDate(text: string): boolean {
-  const match = DATE.exec(text);
-  if (!match) return false;
-  const date = new Date(`${text}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
-}
+const addDays = (day: string, days: number) => new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+
+/** Go's time.String() of a date: what the CLI hands on for an unquoted `expires: 2027-06-30`. */
+const UNQUOTED_DATE = /^(\d{4}-\d{2}-\d{2}) 00:00:00 \+0000 UTC$/;
 
 function reviewEntry(entry: unknown, index: number, policyNames: ReadonlySet<string>, today: string): Exemption | string {
   const at = `${EXEMPTIONS_CONFIG_KEY}[${index}]`;
@@ -56,15 +62,24 @@ function reviewEntry(entry: unknown, index: number, policyNames: ReadonlySet<str
     return `${at} (${policy}): "resource" must be a logical name or URN when given`;
   }
   if (typeof reason !== "string" || reason.trim() === "") return `${at} (${policy}) has no reason`;
+  const unquoted = typeof expires === "string" ? UNQUOTED_DATE.exec(expires) : null;
+  if (unquoted) {
+    return `${at} (${policy}) has "expires" unquoted in the stack file, so YAML reads it as a timestamp and Pulumi hands on ${JSON.stringify(expires)}: write expires: "${unquoted[1]}"`;
+  }
   if (typeof expires !== "string" || !isCalendarDate(expires)) {
     return `${at} (${policy}) needs "expires" as a date YYYY-MM-DD, got ${JSON.stringify(expires)}`;
   }
   if (expires < today) return `${at} (${policy}) expired on ${expires}`;
-  return { policy, resource: resource as string | undefined, reason: reason.trim(), expires };
+  const latest = addDays(today, MAX_EXEMPTION_DAYS);
+  if (expires > latest) {
+    return `${at} (${policy}) expires on ${expires}, more than ${MAX_EXEMPTION_DAYS} days after ${today}: an exemption runs at most ${MAX_EXEMPTION_DAYS} days, then it is reviewed again; set "expires" to ${latest} or earlier`;
+  }
+  return { index, policy, resource: resource as string | undefined, reason: reason.trim(), expires };
 }
 
 /** Reads and checks the stack's exemptions against the pack's exemptible policy names. */
 export function reviewExemptions(ctx: StackContext, policyNames: ReadonlySet<string>): ExemptionReview {
+  if (ctx.todayProblem) return { inForce: [], problems: [`${ctx.todayProblem}; until then no exemption applies`] };
   const text = configText(ctx, EXEMPTIONS_CONFIG_KEY);
   if (text === undefined || text.trim() === "") return { inForce: [], problems: [] };
   let entries: unknown;
@@ -90,3 +105,18 @@ export const coversResource = (exemption: Exemption, name: string, urn: string):
 
 export const describeExemption = (e: Exemption): string =>
   `exemption in force: ${e.policy}${e.resource ? ` on ${e.resource}` : ""} until ${e.expires}: ${e.reason}`;
+
+/**
+ * The reporter @pulumi/policy passes also takes an object whose `enforcementLevel` overrides the
+ * policy's for that one diagnostic (server.js makeReportViolationFun); its typings only show the
+ * string form. A silenced result must stay under its own policy's name but never block.
+ */
+export type ReportWithLevel = (violation: { readonly message: string; readonly urn?: string; readonly enforcementLevel?: "advisory" }) => void;
+
+/** Reports that the exemption is in force, at advisory level, under the reporting policy's name. */
+export const announceExemption = (report: ReportViolation, exemption: Exemption, urn?: string): void =>
+  (report as unknown as ReportWithLevel)({ message: describeExemption(exemption), urn, enforcementLevel: "advisory" });
+
+/** Reports a result the exemption silences: advisory, the result's message, then the exemption line. */
+export const reportExempted = (report: ReportViolation, exemption: Exemption, message: string, urn?: string): void =>
+  (report as unknown as ReportWithLevel)({ message: `${message}\n${describeExemption(exemption)}`, urn, enforcementLevel: "advisory" });

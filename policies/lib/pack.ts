@@ -1,9 +1,11 @@
 // Turns checklist rules into @pulumi/policy policies for one stack: enforcement level from the
 // environment, exemptions applied by ONE wrapper around every validate function, and the
-// `policy-exemptions` stack policy that reports exemptions. `--policy-pack-config` still overrides
-// any level: the engine's Configure call wins over the level set here.
-import type { EnforcementLevel, Policies, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { coversResource, describeExemption, reviewExemptions, type Exemption, type ExemptionReview } from "./exemptions";
+// `policy-exemptions` stack policy that audits them. `--policy-pack-config` still overrides any level:
+// the engine's Configure call wins over the level set here.
+import type { EnforcementLevel, Policies, PolicyResource, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import {
+  announceExemption, coversResource, MAX_EXEMPTION_DAYS, reportExempted, reviewExemptions, type Exemption, type ExemptionReview,
+} from "./exemptions";
 import { isResourceRule, type ChecklistPolicy, type ChecklistResourcePolicy, type ChecklistStackPolicy } from "./framework";
 import type { StackContext } from "./stack-context";
 import { urnName } from "./values";
@@ -26,14 +28,39 @@ const common = (rule: ChecklistPolicy, ctx: StackContext) => ({
   enforcementLevel: enforcementLevelFor(rule, ctx),
 });
 
+const STACK_TYPE = "pulumi:pulumi:Stack";
+
+/**
+ * Runs the rule on a resource its exemption covers: what the rule finds is reported as silenced, and
+ * a resource exemption that silenced nothing is announced. An exempted resource is not judged, so an
+ * error of the rule there (a value unknown at preview) changes nothing.
+ */
+async function judgeExempted(exemption: Exemption, urn: string, report: ReportViolation, run: (silenced: ReportViolation) => Promise<void> | void): Promise<void> {
+  let silenced = 0;
+  const reportSilenced: ReportViolation = (message, violationUrn) => {
+    silenced++;
+    reportExempted(report, exemption, message, violationUrn ?? urn);
+  };
+  try {
+    await run(reportSilenced);
+  } catch {
+    // Nothing to silence can be known.
+  }
+  if (silenced === 0 && exemption.resource !== undefined) announceExemption(report, exemption, urn);
+}
+
 function toResourcePolicy(rule: ChecklistResourcePolicy, ctx: StackContext, exemptions: readonly Exemption[]): ResourceValidationPolicy {
   return {
     ...common(rule, ctx),
     validateResource: async (args, report) => {
+      // The engine analyzes the root stack once: whole-stack exemptions are announced there.
+      if (args.type === STACK_TYPE) for (const e of exemptions.filter((e) => e.resource === undefined)) announceExemption(report, e, args.urn);
       // Type first: a rule never touches the properties of a resource it does not judge.
       if (!rule.resourceTypes.includes(args.type)) return;
-      if (exemptions.some((e) => coversResource(e, args.name, args.urn))) return;
-      await rule.validateResource(args, report, ctx);
+      const exemption = exemptions.find((e) => e.resource !== undefined && coversResource(e, args.name, args.urn)) ??
+        exemptions.find((e) => e.resource === undefined);
+      if (!exemption) return rule.validateResource(args, report, ctx);
+      await judgeExempted(exemption, args.urn, report, (silenced) => rule.validateResource(args, silenced, ctx));
     },
   };
 }
@@ -42,42 +69,53 @@ function toStackPolicy(rule: ChecklistStackPolicy, ctx: StackContext, exemptions
   return {
     ...common(rule, ctx),
     validateStack: async (args, report) => {
-      if (exemptions.some((e) => e.resource === undefined)) return;
-      // A stack rule names the resource of each violation by URN; drop those an exemption covers.
+      const silencing = new Set<Exemption>();
+      // A stack rule names the resource of each violation by URN: an exemption covering it silences it.
       const unlessExempt: ReportViolation = (message, urn) => {
-        if (urn !== undefined && exemptions.some((e) => coversResource(e, urnName(urn), urn))) return;
-        report(message, urn);
+        const exemption = exemptions.find((e) => e.resource !== undefined && urn !== undefined && coversResource(e, urnName(urn), urn)) ??
+          exemptions.find((e) => e.resource === undefined);
+        if (!exemption) return report(message, urn);
+        silencing.add(exemption);
+        reportExempted(report, exemption, message, urn);
       };
       await rule.validateStack(args, unlessExempt, ctx);
+      for (const e of exemptions.filter((e) => !silencing.has(e))) {
+        const named = e.resource === undefined ? undefined : args.resources.find((r) => coversResource(e, r.name, r.urn));
+        if (e.resource === undefined || named) announceExemption(report, e, named?.urn);
+      }
     },
   };
 }
 
-/**
- * The reporter @pulumi/policy passes also takes an object whose `enforcementLevel` overrides the
- * policy's for that one diagnostic (server.js makeReportViolationFun); its typings only show the
- * string form. `policy-exemptions` needs both levels under one name.
- */
-interface ViolationWithLevel {
-  readonly message: string;
-  readonly urn?: string;
-  readonly enforcementLevel?: EnforcementLevel;
+/** Why an exemption in force exempts nothing: its resource is not in the stack, or not of a type its policy judges. */
+function unmatched(exemption: Exemption, resources: readonly PolicyResource[], rule: ChecklistPolicy | undefined): string | undefined {
+  if (exemption.resource === undefined) return undefined;
+  const at = `policyExemptions[${exemption.index}] (${exemption.policy})`;
+  const named = resources.filter((r) => coversResource(exemption, r.name, r.urn));
+  if (named.length === 0) {
+    return `${at} names resource "${exemption.resource}", which is not in this stack, so it exempts nothing: give a resource's logical name or URN, or remove the entry`;
+  }
+  if (rule && isResourceRule(rule) && !named.some((r) => rule.resourceTypes.includes(r.type))) {
+    return `${at} names "${exemption.resource}", a ${named[0].type}, which ${exemption.policy} does not judge: it exempts nothing; remove the entry`;
+  }
+  return undefined;
 }
-type ReportWithLevel = (violation: ViolationWithLevel) => void;
 
-function exemptionsPolicy(review: ExemptionReview): StackValidationPolicy {
+function exemptionsPolicy(review: ExemptionReview, rules: readonly ChecklistPolicy[]): StackValidationPolicy {
   return {
     name: EXEMPTIONS_POLICY,
-    description: "Every policy exemption in the stack config names a policy of this pack, gives a reason and an expiry date that has not passed; exemptions in force are listed in every report.",
+    description: `Every policy exemption in the stack config names a policy of this pack and, when it names a resource, one of this stack that the policy judges; it gives a reason and an expiry date that has not passed and is at most ${MAX_EXEMPTION_DAYS} days ahead.`,
     severity: "high",
     remediationSteps:
-      "Fix or remove the entry in `jewelry-shop:policyExemptions`: each needs policy, reason and expires (YYYY-MM-DD, not in the past); resource is optional (logical name or URN).",
+      `Fix or remove the entry in \`jewelry-shop:policyExemptions\`: each needs policy, reason and expires ("YYYY-MM-DD" quoted, not in the past, at most ${MAX_EXEMPTION_DAYS} days ahead); resource is optional (a logical name or URN of this stack).`,
     // Mandatory everywhere: a broken exemption list must never silently exempt or fail to exempt.
     enforcementLevel: "mandatory",
-    validateStack: (_args, report) => {
+    validateStack: (args, report) => {
       for (const problem of review.problems) report(problem);
-      const withLevel = report as unknown as ReportWithLevel;
-      for (const exemption of review.inForce) withLevel({ message: describeExemption(exemption), enforcementLevel: "advisory" });
+      for (const exemption of review.inForce) {
+        const problem = unmatched(exemption, args.resources, rules.find((r) => r.name === exemption.policy));
+        if (problem) report(problem);
+      }
     },
   };
 }
@@ -96,6 +134,6 @@ export function buildPolicies(rules: readonly ChecklistPolicy[], ctx: StackConte
     ...rules.map((rule) =>
       isResourceRule(rule) ? toResourcePolicy(rule, ctx, exemptionsOf(rule.name)) : toStackPolicy(rule, ctx, exemptionsOf(rule.name)),
     ),
-    exemptionsPolicy(review),
+    exemptionsPolicy(review, rules),
   ];
 }

@@ -15,6 +15,8 @@ export interface StackContext {
   readonly secretKeys?: readonly string[];
   /** "YYYY-MM-DD" (UTC), for exemption expiry; fixed at start-up so one run judges one day. */
   readonly today: string;
+  /** Set when JEWELRY_SHOP_POLICY_DATE is malformed: then no exemption applies (policy-exemptions says why). */
+  readonly todayProblem?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -38,17 +40,29 @@ export function deploymentEnvironment(configured: string | undefined, stack: str
   return "production";
 }
 
+/** A real day of the calendar written YYYY-MM-DD ("2025-02-30" is not). */
+export function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
+}
+
+export const POLICY_DATE_VARIABLE = "JEWELRY_SHOP_POLICY_DATE";
+
 /**
  * The day exemptions are judged on: today (UTC), or JEWELRY_SHOP_POLICY_DATE (YYYY-MM-DD) to re-run an
- * audit as of a given day.
+ * audit as of a given day. A malformed value is a problem to report, never a crash of the pack: the
+ * CLI would print the pack's stack trace instead of a message.
  */
-function judgementDay(env: Env, now: Date): string {
-  const given = env.JEWELRY_SHOP_POLICY_DATE;
-  if (given === undefined || given === "") return now.toISOString().slice(0, 10);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(given) || Number.isNaN(Date.parse(`${given}T00:00:00Z`))) {
-    throw new Error(`JEWELRY_SHOP_POLICY_DATE must be a date YYYY-MM-DD, got "${given}"`);
-  }
-  return given;
+export function judgementDay(env: Env, now: Date): { readonly today: string; readonly problem?: string } {
+  const today = now.toISOString().slice(0, 10);
+  const given = env[POLICY_DATE_VARIABLE];
+  if (given === undefined || given === "") return { today };
+  if (isCalendarDate(given)) return { today: given };
+  return {
+    today,
+    problem: `${POLICY_DATE_VARIABLE} must be a date YYYY-MM-DD, got "${given}": fix it, or unset it to judge exemptions as of today (UTC)`,
+  };
 }
 
 export function readStackContext(env: Env = process.env, now: Date = new Date()): StackContext {
@@ -56,12 +70,14 @@ export function readStackContext(env: Env = process.env, now: Date = new Date())
   const stack = env.PULUMI_NODEJS_STACK ?? env.PULUMI_STACK ?? "";
   const secretKeysText = env.PULUMI_CONFIG_SECRET_KEYS;
   const secretKeys = secretKeysText ? (JSON.parse(secretKeysText) as unknown) : undefined;
+  const day = judgementDay(env, now);
   return {
     stack,
     environment: deploymentEnvironment(config[`${CONFIG_NAMESPACE}:environment`], stack),
     config,
     secretKeys: Array.isArray(secretKeys) ? secretKeys.filter((k): k is string => typeof k === "string") : undefined,
-    today: judgementDay(env, now),
+    today: day.today,
+    ...(day.problem ? { todayProblem: day.problem } : {}),
   };
 }
 

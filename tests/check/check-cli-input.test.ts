@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { fixtureRoot, runCli } from "./run-cli";
+import { fixturePack, fixtureRoot, runCli, reportSchemaValidator, sarifValidator } from "./run-cli";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "check-input-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -41,5 +41,59 @@ describe.concurrent("check CLI input errors", () => {
     const r = await runCli(["--help"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("--policy-pack-config FILE");
+  });
+});
+
+describe("bad input with --output still writes a valid report", () => {
+  const missingStack = (format: string, file: string) => runCli(["--root", fixtureRoot, "--stack", "staging", "--format", format, "--output", file]);
+
+  it("SARIF: the error as a tool execution notification of a failed invocation", async () => {
+    const file = path.join(tmp, "error.sarif");
+    const r = await missingStack("sarif", file);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: no stack "staging"');
+    const sarif = JSON.parse(fs.readFileSync(file, "utf8"));
+    const validate = sarifValidator();
+    expect(validate(sarif), JSON.stringify(validate.errors)).toBe(true);
+    expect(sarif.runs[0].results).toEqual([]);
+    expect(sarif.runs[0].invocations).toEqual([{
+      executionSuccessful: false,
+      exitCode: 2,
+      toolExecutionNotifications: [{ level: "error", message: { text: expect.stringContaining('no stack "staging"') }, descriptor: { id: "bad-input" } }],
+    }]);
+  });
+
+  it("JSON: the error document of check/report-schema.json; markdown and text say why", async () => {
+    const [json, markdown, text] = [path.join(tmp, "error.json"), path.join(tmp, "error.md"), path.join(tmp, "error.txt")];
+    await Promise.all([missingStack("json", json), missingStack("markdown", markdown), missingStack("text", text)]);
+    const validate = reportSchemaValidator();
+    const report = JSON.parse(fs.readFileSync(json, "utf8"));
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    expect(report).toMatchObject({ stack: "staging", exitCode: 2, error: expect.stringContaining('no stack "staging"') });
+    expect(fs.readFileSync(markdown, "utf8")).toContain("The check stopped on bad input (exit 2)");
+    expect(fs.readFileSync(text, "utf8")).toContain('no stack "staging"');
+  });
+
+  it("refuses --output into a missing folder before the check runs", async () => {
+    const r = await runCli(["--root", fixtureRoot, "--output", path.join(tmp, "missing/report.sarif")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`error: --output ${path.join(tmp, "missing/report.sarif")}: the folder ${path.join(tmp, "missing")} does not exist; create it first (mkdir -p ${path.join(tmp, "missing")})\n`);
+  });
+
+  it("refuses a malformed JEWELRY_SHOP_POLICY_DATE up front: one line, no stack trace, no colour codes", async () => {
+    const r = await runCli(["--root", fixtureRoot], { JEWELRY_SHOP_POLICY_DATE: "2025-02-30", FORCE_COLOR: "1" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('error: JEWELRY_SHOP_POLICY_DATE must be a date YYYY-MM-DD, got "2025-02-30": fix it, or unset it to judge exemptions as of today (UTC)\n');
+  });
+
+  it("refuses a secure value that is no ciphertext, naming the key and the command", async () => {
+    const dir = path.join(tmp, "todo");
+    fs.mkdirSync(dir);
+    fs.copyFileSync(path.join(fixtureRoot, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+    fs.writeFileSync(path.join(dir, "Pulumi.production.yaml"), fs.readFileSync(path.join(fixtureRoot, "Pulumi.production.yaml"), "utf8").replace(/secure: v1:\S+/, "secure: TODO"));
+    const r = await runCli(["--root", dir, "--policy-pack", fixturePack]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('check-demo:apiToken: "secure: TODO" is not a ciphertext of this stack\'s secrets provider');
+    expect(r.stderr).toContain("pulumi config set --secret check-demo:apiToken <value>");
   });
 });

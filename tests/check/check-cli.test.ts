@@ -3,8 +3,6 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import Ajv from "ajv";
-import addFormats from "ajv-formats";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checklistItems } from "../../policies/checklist";
 import { renderMarkdown } from "../../check/formats/markdown";
@@ -12,7 +10,7 @@ import { renderSarif } from "../../check/formats/sarif";
 import { renderText } from "../../check/formats/text";
 import type { Report } from "../../check/report";
 import { traceability } from "../fixtures/check-demo/policies/traceability";
-import { fixturePack, fixtureRoot, packProcesses, repoRoot, runCli, type CliResult } from "./run-cli";
+import { fixturePack, fixtureRoot, packProcesses, runCli, reportSchemaValidator, sarifValidator, type CliResult } from "./run-cli";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "check-cli-"));
 const configFile = (name: string, content: unknown) => {
@@ -147,8 +145,7 @@ describe("the check over the pack's gRPC interface", () => {
 
 describe("report formats", () => {
   it("writes JSON that satisfies check/report-schema.json", () => {
-    const schema = JSON.parse(fs.readFileSync(path.join(repoRoot, "check/report-schema.json"), "utf8"));
-    const validate = addFormats(new Ajv({ allErrors: true })).compile(schema);
+    const validate = reportSchemaValidator();
     for (const run of [production, dev, leaky, devAdvisoryCrash]) {
       expect(validate(report(run)), JSON.stringify(validate.errors)).toBe(true);
     }
@@ -156,10 +153,7 @@ describe("report formats", () => {
   });
 
   it("writes SARIF that satisfies the official SARIF 2.1.0 schema", () => {
-    const file = path.join(repoRoot, "node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
-    // The official schema is draft-04; its only draft-04-specific keyword in use is `id`.
-    const { $schema: _draft, id, ...official } = JSON.parse(fs.readFileSync(file, "utf8"));
-    const validate = addFormats(new Ajv({ allErrors: true, strict: false, unicodeRegExp: false })).compile({ $id: id, ...official });
+    const validate = sarifValidator();
     const sarif = JSON.parse(renderSarif(report(dev)));
     expect(validate(sarif), JSON.stringify(validate.errors)).toBe(true);
     expect(validate({ ...sarif, version: "2.0.0" })).toBe(false);

@@ -1,5 +1,7 @@
 // Runs `tsx check/cli.ts` as `npm run check` does and captures exit code and output.
 import { spawn } from "node:child_process";
+import Ajv, { type ValidateFunction } from "ajv";
+import addFormats from "ajv-formats";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -14,9 +16,10 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function runCli(args: readonly string[]): Promise<CliResult> {
+/** Runs a command in the repository and captures exit code and output. */
+export function runCommand(command: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsxCli, "check/cli.ts", ...args], { cwd: repoRoot });
+    const child = spawn(command, [...args], { cwd: repoRoot, env: { ...process.env, ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -24,6 +27,21 @@ export function runCli(args: readonly string[]): Promise<CliResult> {
     child.once("error", reject);
     child.once("close", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+export const runCli = (args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliResult> =>
+  runCommand(process.execPath, [tsxCli, "check/cli.ts", ...args], env);
+
+/** A validator of check/report-schema.json, the JSON format's schema. */
+export function reportSchemaValidator(): ValidateFunction {
+  return addFormats(new Ajv({ allErrors: true })).compile(JSON.parse(fs.readFileSync(path.join(repoRoot, "check/report-schema.json"), "utf8")));
+}
+
+/** A validator of the official SARIF 2.1.0 schema (draft-04; its only draft-04 keyword in use is `id`). */
+export function sarifValidator(): ValidateFunction {
+  const file = path.join(repoRoot, "node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json");
+  const { $schema: _draft, id, ...official } = JSON.parse(fs.readFileSync(file, "utf8"));
+  return addFormats(new Ajv({ allErrors: true, strict: false, unicodeRegExp: false })).compile({ $id: id, ...official });
 }
 
 /** PIDs of run-policy-pack processes whose working directory is packDir. */

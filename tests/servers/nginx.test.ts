@@ -163,6 +163,14 @@ describe("nginx with the generated config", () => {
     expect(reply.headers.location).toBe(`https://${DOMAIN}:${ports.https}/rings/gold/?size=7&sort=price`);
   });
 
+  it("sends the security headers that work without TLS on the redirect and the challenge, and never HSTS", async () => {
+    for (const reply of [await send("http", "/checkout/"), await send("http", "/.well-known/acme-challenge/token-123")]) {
+      for (const name of SECURITY_HEADERS.filter((h) => h !== "strict-transport-security")) expect(reply.headers[name], `${name} on ${reply.status}`).toBeTruthy();
+      expect(reply.headers["x-content-type-options"]).toBe("nosniff");
+      expect(reply.headers["strict-transport-security"]).toBeUndefined();
+    }
+  });
+
   it("serves ACME HTTP-01 challenges over plain HTTP from the webroot", async () => {
     const reply = await send("http", "/.well-known/acme-challenge/token-123");
     expect(reply.status).toBe(200);

@@ -1,22 +1,13 @@
 // Stack config validation: every problem names the key, says what is wrong and how to fix it.
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
-import { ConfigError, OFFLINE_SECRET_PLACEHOLDER, validateStackConfig } from "../../components/config";
+import { readStackConfig } from "../../check/stack-config";
+import { ConfigError, validateStackConfig } from "../../components/config";
 
-/** The shipped production stack as the engine hands it to the program (secure values undecryptable). */
+/** The shipped production stack as the CLI hands it to the program (secure values undecryptable). */
 function productionConfig(): { raw: Record<string, string>; secretKeys: Set<string> } {
-  const file = parse(readFileSync(resolve(__dirname, "../../Pulumi.production.yaml"), "utf8")) as { config: Record<string, unknown> };
-  const raw: Record<string, string> = {};
-  const secretKeys = new Set<string>();
-  for (const [key, value] of Object.entries(file.config)) {
-    if (value && typeof value === "object" && "secure" in value) {
-      raw[key] = OFFLINE_SECRET_PLACEHOLDER;
-      secretKeys.add(key);
-    } else raw[key] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  return { raw, secretKeys };
+  const stack = readStackConfig(resolve(__dirname, "../.."), "production");
+  return { raw: { ...stack.config }, secretKeys: new Set(stack.secretKeys) };
 }
 
 function problemsOf(change: (raw: Record<string, string>, secretKeys: Set<string>) => void): string {
@@ -114,5 +105,78 @@ describe("stack config validation", () => {
     expect(message).toContain("jewelry-shop:sizes.redis.memoryMb: must be at least 64 (MiB)");
     expect(message).toContain("jewelry-shop:postgres.tenantTables: must name at least one tenant table");
     expect(message).toContain("pulumi config set --path jewelry-shop:postgres.tenantTables");
+  });
+
+  it("says a missing environment is missing, not an invalid option", () => {
+    const message = problemsOf((raw) => delete raw["jewelry-shop:environment"]);
+    expect(message).toContain("jewelry-shop:environment: is required but not set");
+    expect(message).toContain("fix: pulumi config set jewelry-shop:environment production");
+    expect(message).not.toContain("Invalid option");
+  });
+
+  it("tells to quote a phone number YAML read as a number (the CLI hands the program 15550100000)", () => {
+    const message = problemsOf((raw) => (raw["jewelry-shop:twilioPhoneNumber"] = "15550100000"));
+    expect(message).toContain('jewelry-shop:twilioPhoneNumber: is 15550100000, without the leading "+"');
+    expect(message).toContain('quote it in the stack file (jewelry-shop:twilioPhoneNumber: "+15550100000")');
+  });
+
+  it("tells to quote a nested text value YAML read as a number", () => {
+    const message = problemsOf((raw) => (raw["jewelry-shop:b2"] = JSON.stringify({ ...JSON.parse(raw["jewelry-shop:b2"]), masterKeyId: 3e22 })));
+    expect(message).toContain("jewelry-shop:b2.masterKeyId: is the number 3e+22, not text: YAML reads an unquoted 3e+22 as a number");
+    expect(message).toContain('quote the value in the stack file (masterKeyId: "…")');
+  });
+
+  it("suggests the nearest valid key for a misspelt one and never sets the misspelt key", () => {
+    const sizes = problemsOf((raw) => (raw["jewelry-shop:sizes"] = JSON.stringify({ postgress: { memoryMb: 4096, cpus: 2 } })));
+    expect(sizes).toContain("jewelry-shop:sizes.postgress: is not one of the names allowed in sizes; did you mean sizes.postgres?");
+    expect(sizes).toContain("rename sizes.postgress to sizes.postgres in the stack file");
+    expect(sizes).not.toMatch(/config set \S* ?jewelry-shop:sizes\.postgress/);
+    const app = problemsOf((raw) => (raw["jewelry-shop:app"] = JSON.stringify({ clientMaxBodyMB: 20 })));
+    expect(app).toContain("jewelry-shop:app.clientMaxBodyMB: is not a setting of this program; did you mean app.clientMaxBodyMb?");
+    expect(problemsOf((raw) => (raw["jewelry-shop:domian"] = "shop.example.org"))).toContain("did you mean domain?");
+  });
+
+  it("refuses the Cloudflare provider's API token in plain text", () => {
+    const message = problemsOf((raw, secretKeys) => {
+      raw["cloudflare:apiToken"] = "plain-token-from-the-dashboard";
+      secretKeys.delete("cloudflare:apiToken");
+    });
+    expect(message).toContain("cloudflare:apiToken: is a credential stored in plain text in the stack file");
+    expect(message).toContain("pulumi config set --secret cloudflare:apiToken <value>");
+  });
+
+  it("refuses a tenant table listed twice", () => {
+    const message = problemsOf((raw) => {
+      const postgres = JSON.parse(raw["jewelry-shop:postgres"]);
+      postgres.tenantTables.push({ table: "sales_sale", schema: "public" });
+      raw["jewelry-shop:postgres"] = JSON.stringify(postgres);
+    });
+    expect(message).toContain("jewelry-shop:postgres.tenantTables[4]: repeats public.sales_sale, already listed as postgres.tenantTables[1]");
+  });
+
+  it("refuses a B2 bucket name with the b2- prefix Backblaze reserves", () => {
+    const message = problemsOf((raw) => (raw["jewelry-shop:b2"] = JSON.stringify({ ...JSON.parse(raw["jewelry-shop:b2"]), bucket: "B2-shop-backups" })));
+    expect(message).toContain('jewelry-shop:b2.bucket: "B2-shop-backups" starts with "b2-", a prefix Backblaze reserves for itself');
+    // The fix keeps the user's own name rather than proposing production's.
+    expect(message).toContain("jewelry-shop:b2.bucket shop-backups");
+  });
+
+  it("accepts a B2 bucket name of 63 characters, the B2 maximum", () => {
+    const { raw, secretKeys } = productionConfig();
+    raw["jewelry-shop:b2"] = JSON.stringify({ ...JSON.parse(raw["jewelry-shop:b2"]), bucket: "b".repeat(63) });
+    expect(validateStackConfig(raw, secretKeys).b2.bucket).toBe("b".repeat(63));
+  });
+
+  it("refuses container sizes no host has: memory beyond the declared host, CPUs beyond its count", () => {
+    const message = problemsOf((raw) => (raw["jewelry-shop:sizes"] = JSON.stringify({ postgres: { memoryMb: 10000000, cpus: 16 } })));
+    expect(message).toContain("jewelry-shop:sizes: the containers' memory limits add up to 10014592 MiB, more than the 31744 MiB the host has for them");
+    expect(message).toContain("largest: sizes.postgres.memoryMb 10000000");
+    expect(message).toContain("jewelry-shop:sizes.postgres.cpus: is 16, more than the host's 8 CPUs (hostSize.cpus): Docker refuses the container");
+  });
+
+  it("requires the host's size", () => {
+    const message = problemsOf((raw) => delete raw["jewelry-shop:hostSize"]);
+    expect(message).toContain("jewelry-shop:hostSize: is required but not set");
+    expect(message).toContain("set each of its settings (memoryMb, cpus): pulumi config set --path jewelry-shop:hostSize.memoryMb 32768");
   });
 });

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { configuredBrowserProviders } from "../../components/edge/browser-providers";
+import { BROWSER_PROVIDER_SOURCES } from "../../components/nginx/browser-policies";
 import { MOZILLA_INTERMEDIATE_TLS12_CIPHERS, renderNginxConf, type NginxConfArgs } from "../../components/nginx/nginx-conf";
 
 const ARGS: NginxConfArgs = {
@@ -18,6 +20,18 @@ const ARGS: NginxConfArgs = {
   paths: { pidFile: "/run/nginx.pid", errorLog: "/var/log/nginx/error.log", accessLog: "/var/log/nginx/access.log", tempDir: "/var/cache/nginx" },
 };
 const SECURITY_HEADERS = ["Strict-Transport-Security", "Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy", "Permissions-Policy"];
+
+/** The first value of `header` in the server listening on `listen` (server-level add_header lines). */
+function serverHeader(conf: string, listen: string, header: string): string | undefined {
+  const server = conf.split(/^ {4}server \{$/m).find((block) => block.includes(`listen ${listen};`)) ?? "";
+  const line = server.split("\n").find((l) => l.startsWith(`        add_header ${header} `));
+  return line ? /^ *add_header \S+ (["'])(.*)\1 always;$/.exec(line)?.[2] : undefined;
+}
+
+/** A CSP value as directive -> sources. */
+function cspDirectives(csp: string): Record<string, string[]> {
+  return Object.fromEntries(csp.split(";").map((d) => d.trim().split(/\s+/)).map(([name, ...sources]) => [name!, sources]));
+}
 
 /** The text of every `location … { … }` block (braces matched). */
 function locations(conf: string): { head: string; body: string }[] {
@@ -122,6 +136,73 @@ describe("renderNginxConf", () => {
   it("refuses invalid ports, no certificate and header values that would break quoting", () => {
     expect(() => renderNginxConf({ ...ARGS, httpsPort: 70000 })).toThrow(/httpsPort/);
     expect(() => renderNginxConf({ ...ARGS, tls: { ...ARGS.tls, certificates: [] } })).toThrow(/certificate/);
-    expect(() => renderNginxConf({ ...ARGS, contentSecurityPolicy: `default-src "self"` })).toThrow(/double quotes/);
+    const grafana = { upstream: { host: "grafana", port: 3000 }, htpasswdPath: "/etc/nginx/grafana.htpasswd" };
+    expect(() => renderNginxConf({ ...ARGS, grafana: { ...grafana, contentSecurityPolicy: `default-src "self"` } })).toThrow(/grafana.contentSecurityPolicy/);
+  });
+
+  it("gives the plain-HTTP redirect every security header that works without TLS, and never HSTS", () => {
+    const redirectServer = conf.split(/^ {4}server \{$/m).find((block) => block.includes("listen 80;"))!;
+    expect(redirectServer).toContain("return 301 https://");
+    for (const header of SECURITY_HEADERS.filter((h) => h !== "Strict-Transport-Security")) {
+      expect(redirectServer, header).toMatch(new RegExp(`^ {8}add_header ${header} .* always;$`, "m"));
+    }
+    expect(redirectServer).not.toContain("Strict-Transport-Security");
+    // Inherited by both locations: neither sets its own add_header.
+    for (const location of locations(redirectServer)) expect(location.body).not.toContain("add_header");
+  });
+});
+
+describe("the pages' Content-Security-Policy and Permissions-Policy", () => {
+  const plain = renderNginxConf(ARGS);
+  const withStripe = renderNginxConf({ ...ARGS, browserProviders: ["stripe"] });
+  const csp = (conf: string, listen = "443 ssl http2") => cspDirectives(serverHeader(conf, listen, "Content-Security-Policy")!);
+
+  it("allows scripts, connections, frames and form posts only to the origin when no provider is configured", () => {
+    const own = csp(plain);
+    expect(own["script-src"]).toEqual(["'self'"]);
+    expect(own["connect-src"]).toEqual(["'self'"]);
+    expect(own["form-action"]).toEqual(["'self'"]);
+    expect(own["frame-src"]).toBeUndefined(); // default-src 'self' applies
+    expect(plain).not.toContain("stripe");
+    expect(serverHeader(plain, "443 ssl http2", "Permissions-Policy")).toMatch(/payment=\(self\)$/);
+  });
+
+  it("adds exactly Stripe's documented sources to the directives Stripe.js and Checkout need, and nothing else", () => {
+    const own = csp(plain);
+    const stripe = csp(withStripe);
+    expect(stripe["script-src"]).toEqual(["'self'", "https://js.stripe.com", "https://*.js.stripe.com", "https://maps.googleapis.com", "https://checkout.stripe.com"]);
+    expect(stripe["connect-src"]).toEqual(["'self'", "https://api.stripe.com", "https://maps.googleapis.com", "https://checkout.stripe.com"]);
+    // frame-src starts from default-src's 'self', so same-origin frames keep working.
+    expect(stripe["frame-src"]).toEqual(["'self'", "https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com", "https://checkout.stripe.com"]);
+    expect(stripe["form-action"]).toEqual(["'self'", "https://checkout.stripe.com"]);
+    // https://*.stripe.com images are already allowed by https:.
+    expect(stripe["img-src"]).toEqual(own["img-src"]);
+    const untouched = Object.keys(own).filter((d) => !["script-src", "connect-src", "form-action"].includes(d));
+    for (const directive of untouched) expect(stripe[directive], directive).toEqual(own[directive]);
+    expect(BROWSER_PROVIDER_SOURCES.stripe.documentation).toBe("https://docs.stripe.com/security/guide#content-security-policy");
+  });
+
+  it("lets Stripe's payment frames use the Payment Request API (Apple Pay, Google Pay) and keeps other features off", () => {
+    const policy = serverHeader(withStripe, "443 ssl http2", "Permissions-Policy")!;
+    expect(policy).toContain('payment=(self "https://js.stripe.com")');
+    expect(policy).toContain("camera=()");
+    // Double quotes inside: nginx gets the value in single quotes.
+    expect(withStripe).toContain(`add_header Permissions-Policy '${policy}' always;`);
+  });
+
+  it("sends the same CSP on the redirect, on the HTTPS server and in /static/; uploads keep their sandbox", () => {
+    const pages = serverHeader(withStripe, "443 ssl http2", "Content-Security-Policy")!;
+    expect(serverHeader(withStripe, "80", "Content-Security-Policy")).toBe(pages);
+    const byHead = Object.fromEntries(locations(withStripe).map((l) => [l.head, l.body]));
+    expect(byHead["location ^~ /static/ {"]).toContain(`add_header Content-Security-Policy "${pages}" always;`);
+    const mediaCsp = /add_header Content-Security-Policy "([^"]*)"/.exec(byHead["location ^~ /media/ {"]!)![1]!;
+    expect(mediaCsp).toContain("sandbox");
+    expect(mediaCsp).not.toContain("stripe");
+  });
+
+  it("counts Stripe as configured exactly when the stack has a publishable key", () => {
+    expect(configuredBrowserProviders({ stripePublishableKey: "pk_live_51ExampleOnly" })).toEqual(["stripe"]);
+    expect(configuredBrowserProviders({})).toEqual([]);
+    expect(configuredBrowserProviders({ stripePublishableKey: "" })).toEqual([]);
   });
 });

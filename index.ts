@@ -107,6 +107,7 @@ const b2 = new B2Storage("b2", {
   masterKeyId: config.b2.masterKeyId,
   masterApplicationKey: config.secrets.b2MasterApplicationKey!,
   retentionDays: config.backups.retentionFull * 7 + 7,
+  adoptBucketId: config.b2.adoptBucketId,
 });
 
 const appEnvInputs = {

@@ -25,7 +25,8 @@ export interface CheckSessionOptions {
   readonly ignoredConfigKey?: (key: string) => boolean;
 }
 
-const readyTimeoutMs = 10_000;
+// A loaded 2-core CI machine needs more than the few seconds the pack takes alone; ready sooner, no wait.
+const readyTimeoutMs = 30_000;
 
 async function collect(calls: Promise<Diagnostic[]>[], errors: PolicyError[]): Promise<Diagnostic[]> {
   const diagnostics: Diagnostic[] = [];

@@ -108,25 +108,33 @@ export interface B2CreateKeyRequest {
 }
 
 /** An error answer from B2, carrying its documented {status, code, message} body. */
-export class B2ApiError extends Error {
-  constructor(
-    readonly operation: string,
-    readonly status: number,
-    readonly code: string,
-    readonly b2Message: string,
-  ) {
-    super(`${operation} failed: ${status} ${code}: ${b2Message}`);
-    this.name = "B2ApiError";
-  }
+export interface B2ApiError extends Error {
+  readonly name: "B2ApiError";
+  readonly operation: string;
+  readonly status: number;
+  readonly code: string;
+  readonly b2Message: string;
+}
+
+/**
+ * A real Error with B2's fields, never a subclass: Pulumi's closure serializer rewrites
+ * `class … extends Error` into a function that calls `Error.call(this, message)`, which sets no
+ * `message` on `this`, so the engine would report "Unknown Error" instead of B2's answer.
+ */
+export function b2ApiError(operation: string, status: number, code: string, b2Message: string): B2ApiError {
+  const fields = { name: "B2ApiError" as const, operation, status, code, b2Message };
+  return Object.assign(new Error(`${operation} failed: ${status} ${code}: ${b2Message}`), fields);
+}
+
+export function isB2ApiError(error: unknown): error is B2ApiError {
+  return error instanceof Error && error.name === "B2ApiError" && typeof (error as Partial<B2ApiError>).status === "number";
 }
 
 /** True for B2's ways of saying "that bucket/key does not exist" (delete is then a no-op). */
 export function isB2NotFound(error: unknown): boolean {
-  // Duck-typed: a serialized provider may hold its own copy of the B2ApiError class.
-  const e = error as Partial<B2ApiError> | null;
-  if (!e || typeof e.status !== "number") return false;
-  if (e.status === 404 || e.code === "not_found" || e.code === "bad_bucket_id") return true;
-  return e.status === 400 && /does not exist|not found|no such/i.test(e.b2Message ?? "");
+  if (!isB2ApiError(error)) return false;
+  if (error.status === 404 || error.code === "not_found" || error.code === "bad_bucket_id") return true;
+  return error.status === 400 && /does not exist|not found|no such/i.test(error.b2Message);
 }
 
 /** The admin credentials and endpoint every B2 dynamic provider takes as inputs. */
@@ -235,7 +243,7 @@ export class B2Client {
           body: JSON.stringify({ accountId: auth.accountId, ...body }),
         });
       } catch (error) {
-        const expired = error instanceof B2ApiError && error.status === 401 && error.code === "expired_auth_token";
+        const expired = isB2ApiError(error) && error.status === 401 && error.code === "expired_auth_token";
         if (!expired || reauthorized) throw error;
         this.auth = undefined;
       }
@@ -265,7 +273,7 @@ export class B2Client {
       } catch {
         parsed = { message: text.slice(0, 200) };
       }
-      throw new B2ApiError(operation, response.status, parsed.code ?? "unknown", parsed.message ?? response.statusText);
+      throw b2ApiError(operation, response.status, parsed.code ?? "unknown", parsed.message ?? response.statusText);
     }
   }
 

@@ -8,6 +8,8 @@ export interface B2StorageArgs {
   readonly masterApplicationKey: pulumi.Input<string>;
   /** Hidden (superseded or deleted) backup files are kept this long, then removed. */
   readonly retentionDays: number;
+  /** The id of an existing bucket named `bucket` this stack may take over; any other existing one is refused. */
+  readonly adoptBucketId?: string;
 }
 
 /**
@@ -21,7 +23,9 @@ export class B2Storage extends pulumi.ComponentResource {
   constructor(name: string, args: B2StorageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("jewelry-shop:index:B2Storage", name, {}, opts);
     const admin = { adminKeyId: args.masterKeyId, adminApplicationKey: args.masterApplicationKey };
-    this.bucket = new B2Bucket(`${name}-bucket`, { ...admin, bucketName: args.bucket, retentionDays: args.retentionDays }, { parent: this, protect: true });
+    this.bucket = new B2Bucket(`${name}-bucket`, {
+      ...admin, bucketName: args.bucket, retentionDays: args.retentionDays, adoptBucketId: args.adoptBucketId,
+    }, { parent: this, protect: true });
     this.key = new B2ApplicationKey(`${name}-backup-key`, {
       ...admin,
       bucketId: this.bucket.bucketId,

@@ -4,10 +4,11 @@
 // dependencies to b2-client.ts, which itself imports nothing.
 import * as pulumi from "@pulumi/pulumi";
 import {
-  B2_DEFAULT_API_BASE_URL, b2ClientFor, isB2NotFound,
-  type B2AdminInputs, type B2BucketInfo, type B2DefaultRetention, type B2EncryptionSetting,
+  B2_DEFAULT_API_BASE_URL, b2ClientFor, isB2ApiError, isB2NotFound,
+  type B2AdminInputs, type B2Client, type B2BucketInfo, type B2DefaultRetention, type B2EncryptionSetting,
   type B2LifecycleRule, type B2RetentionMode,
 } from "./b2-client";
+import { containsUnknown, isUnknown } from "../dynamic/unknowns";
 
 export interface B2FileLock {
   /** governance: a key with bypassGovernance may still delete; compliance: nobody can until expiry. */
@@ -21,6 +22,11 @@ export interface B2BucketInputs extends B2AdminInputs {
   bucketName: string;
   retentionDays: number;
   fileLock: B2FileLock | null;
+  /**
+   * The id of an existing bucket of this name that the operator confirms this resource may take over.
+   * Create refuses any other existing bucket: it was not created here and may hold another stack's data.
+   */
+  adoptBucketId: string | null;
 }
 
 export interface B2BucketOutputs extends B2BucketInputs {
@@ -113,8 +119,45 @@ function outputsOf(inputs: B2BucketInputs, bucket: B2BucketInfo): B2BucketOutput
 }
 
 function inputsOf(props: B2BucketInputs): B2BucketInputs {
-  const { adminKeyId, adminApplicationKey, apiBaseUrl, bucketName, retentionDays, fileLock } = props;
-  return { adminKeyId, adminApplicationKey, apiBaseUrl, bucketName, retentionDays, fileLock: fileLock ?? null };
+  const { adminKeyId, adminApplicationKey, apiBaseUrl, bucketName, retentionDays, fileLock, adoptBucketId } = props;
+  return { adminKeyId, adminApplicationKey, apiBaseUrl, bucketName, retentionDays, fileLock: fileLock ?? null, adoptBucketId: adoptBucketId ?? null };
+}
+
+/**
+ * Why an existing bucket is not simply taken over, and the two ways on. `pulumi import` cannot help:
+ * the engine's import Read carries no serialized provider, so a dynamic resource cannot be imported
+ * (pulumi/pulumi#16175); adoptBucketId is this provider's explicit, per-bucket consent instead.
+ */
+export function notCreatedHereMessage(bucket: Pick<B2BucketInfo, "bucketName" | "bucketId">): string {
+  return `B2 bucket "${bucket.bucketName}" (id ${bucket.bucketId}) already exists in this account and was not created by this ` +
+    "resource: refusing to manage it, since it may hold another stack's backups. Pulumi cannot `pulumi import` a " +
+    "dynamic-provider resource (pulumi/pulumi#16175). If this stack is meant to own that bucket, confirm it by id: " +
+    `\`pulumi config set --path jewelry-shop:b2.adoptBucketId ${bucket.bucketId}\` and run \`pulumi up\` again. ` +
+    "Otherwise give this stack a bucket of its own: `pulumi config set --path jewelry-shop:b2.bucket <name>`.";
+}
+
+/** Takes over `existing` only with the operator's consent and only when it already has our settings. */
+function adopt(existing: B2BucketInfo, inputs: B2BucketInputs): { id: string; outs: B2BucketOutputs } {
+  if (inputs.adoptBucketId !== existing.bucketId) throw new Error(notCreatedHereMessage(existing));
+  const drift = bucketDrift(existing, desiredBucketSettings(inputs));
+  if (drift.length > 0) {
+    throw new Error(`B2 bucket "${inputs.bucketName}" (id ${existing.bucketId}) may be adopted but has other settings ` +
+      `(${drift.join("; ")}): make it match in the B2 console first, so that adopting it changes nothing.`);
+  }
+  return { id: existing.bucketId, outs: outputsOf(inputs, existing) };
+}
+
+/** Deletes a bucket this create call just made, so a failed create leaves nothing a retry would refuse. */
+async function removeHalfCreated(client: B2Client, bucket: B2BucketInfo, failure: unknown): Promise<never> {
+  const reason = failure instanceof Error ? failure.message : String(failure);
+  try {
+    await client.deleteBucket(bucket.bucketId);
+  } catch (cleanup) {
+    throw new Error(`${reason}. The new, empty B2 bucket "${bucket.bucketName}" (id ${bucket.bucketId}) could not be ` +
+      `removed either (${cleanup instanceof Error ? cleanup.message : String(cleanup)}): delete it in the B2 console, ` +
+      "or adopt it with `pulumi config set --path jewelry-shop:b2.adoptBucketId " + bucket.bucketId + "`.");
+  }
+  throw failure;
 }
 
 const UPDATABLE_INPUTS = ["retentionDays", "fileLock", "adminKeyId", "adminApplicationKey", "apiBaseUrl"] as const;
@@ -122,13 +165,17 @@ const UPDATABLE_INPUTS = ["retentionDays", "fileLock", "adminKeyId", "adminAppli
 export const b2BucketProvider: pulumi.dynamic.ResourceProvider<B2BucketInputs, B2BucketOutputs> = {
   async check(olds, news) {
     const inputs = { ...inputsOf(news), apiBaseUrl: news.apiBaseUrl || B2_DEFAULT_API_BASE_URL };
-    const failures: pulumi.dynamic.CheckFailure[] = bucketNameProblems(String(inputs.bucketName ?? ""))
+    // A preview may hand over values not computed yet: judge only what is known.
+    const failures: pulumi.dynamic.CheckFailure[] = isUnknown(inputs.bucketName) ? [] : bucketNameProblems(String(inputs.bucketName ?? ""))
       .map((reason) => ({ property: "bucketName", reason: `B2 bucket name ${reason}` }));
-    if (!Number.isInteger(inputs.retentionDays) || inputs.retentionDays < 1) {
+    if (!isUnknown(inputs.retentionDays) && (!Number.isInteger(inputs.retentionDays) || inputs.retentionDays < 1)) {
       failures.push({ property: "retentionDays", reason: "retentionDays must be a whole number of days >= 1" });
     }
-    if (inputs.fileLock && (!Number.isInteger(inputs.fileLock.days) || inputs.fileLock.days < 1)) {
+    if (inputs.fileLock && !containsUnknown(inputs.fileLock) && (!Number.isInteger(inputs.fileLock.days) || inputs.fileLock.days < 1)) {
       failures.push({ property: "fileLock", reason: "fileLock.days must be a whole number of days >= 1" });
+    }
+    if (inputs.adoptBucketId !== null && !isUnknown(inputs.adoptBucketId) && !/^\w{1,64}$/.test(String(inputs.adoptBucketId))) {
+      failures.push({ property: "adoptBucketId", reason: "adoptBucketId must be a B2 bucket id (letters and digits), or unset" });
     }
     if (olds?.fileLock && !inputs.fileLock && olds.bucketName === inputs.bucketName) {
       failures.push({ property: "fileLock", reason: "B2 cannot turn file lock off once it is on" });
@@ -140,14 +187,7 @@ export const b2BucketProvider: pulumi.dynamic.ResourceProvider<B2BucketInputs, B
     const client = b2ClientFor(inputs);
     const desired = desiredBucketSettings(inputs);
     const [existing] = await client.listBuckets({ bucketName: inputs.bucketName });
-    if (existing) {
-      const drift = bucketDrift(existing, desired);
-      if (drift.length > 0) {
-        throw new Error(`B2 bucket "${inputs.bucketName}" already exists in this account with other settings ` +
-          `(${drift.join("; ")}); refusing to adopt it. Fix it by hand or choose another name.`);
-      }
-      return { id: existing.bucketId, outs: outputsOf(inputs, existing) };
-    }
+    if (existing) return adopt(existing, inputs);
     let bucket: B2BucketInfo;
     try {
       bucket = await client.createBucket({
@@ -158,17 +198,21 @@ export const b2BucketProvider: pulumi.dynamic.ResourceProvider<B2BucketInputs, B
         fileLockEnabled: desired.fileLockEnabled,
       });
     } catch (error) {
-      if ((error as { code?: string }).code === "duplicate_bucket_name") {
+      if (isB2ApiError(error) && error.code === "duplicate_bucket_name") {
         throw new Error(`B2 bucket name "${inputs.bucketName}" belongs to another account (names are global): ` +
-          `choose another name. ${(error as Error).message}`);
+          `choose another name. ${error.message}`);
       }
       throw error;
     }
     // b2_create_bucket takes no default retention: set it in a second, revision-checked call.
     if (desired.defaultRetention) {
-      bucket = await client.updateBucket({
-        bucketId: bucket.bucketId, defaultRetention: desired.defaultRetention, ifRevisionMatch: bucket.revision,
-      });
+      try {
+        bucket = await client.updateBucket({
+          bucketId: bucket.bucketId, defaultRetention: desired.defaultRetention, ifRevisionMatch: bucket.revision,
+        });
+      } catch (error) {
+        return removeHalfCreated(client, bucket, error);
+      }
     }
     return { id: bucket.bucketId, outs: outputsOf(inputs, bucket) };
   },
@@ -228,6 +272,8 @@ export interface B2BucketArgs {
   fileLock?: pulumi.Input<B2FileLock>;
   /** Defaults to https://api.backblazeb2.com. */
   apiBaseUrl?: pulumi.Input<string>;
+  /** Take over the existing bucket of this name with this id (see notCreatedHereMessage). */
+  adoptBucketId?: pulumi.Input<string>;
 }
 
 /** Credentials are stored encrypted: they are inputs of every later refresh/update/delete. */
@@ -251,6 +297,7 @@ export class B2Bucket extends pulumi.dynamic.Resource {
       bucketName: args.bucketName,
       retentionDays: args.retentionDays,
       fileLock: args.fileLock ?? null,
+      adoptBucketId: args.adoptBucketId ?? null,
       bucketId: undefined,
       accountId: undefined,
       bucketType: undefined,

@@ -6,6 +6,7 @@ import {
   B2_DEFAULT_API_BASE_URL, b2ClientFor, isB2NotFound,
   type B2AdminInputs, type B2ApplicationKeyInfo,
 } from "./b2-client";
+import { containsUnknown, isUnknown } from "../dynamic/unknowns";
 
 /**
  * What pgBackRest needs through B2's S3-compatible API: listFiles (ListObjectsV2 to find backups
@@ -61,12 +62,14 @@ function inputsOf(props: B2KeyInputs): B2KeyInputs {
   return { adminKeyId, adminApplicationKey, apiBaseUrl, keyName, bucketId, namePrefix: namePrefix ?? null, capabilities };
 }
 
+/** What B2 would refuse or this project forbids; values unknown during a preview are not judged. */
 export function keyInputProblems(inputs: B2KeyInputs): pulumi.dynamic.CheckFailure[] {
   const failures: pulumi.dynamic.CheckFailure[] = [];
-  if (!/^[A-Za-z0-9-]{1,100}$/.test(inputs.keyName ?? "")) {
+  if (!isUnknown(inputs.keyName) && !/^[A-Za-z0-9-]{1,100}$/.test(inputs.keyName ?? "")) {
     failures.push({ property: "keyName", reason: "keyName must be 1-100 letters, digits or '-'" });
   }
   if (!inputs.bucketId) failures.push({ property: "bucketId", reason: "the key must be restricted to one bucket" });
+  if (containsUnknown(inputs.capabilities)) return failures;
   const caps = inputs.capabilities ?? [];
   if (caps.length === 0) failures.push({ property: "capabilities", reason: "at least one capability is needed" });
   const refused = caps.filter((c) => !ALLOWED_BUCKET_KEY_CAPABILITIES.includes(c));
@@ -81,7 +84,7 @@ export const b2KeyProvider: pulumi.dynamic.ResourceProvider<B2KeyInputs, B2KeyOu
     const inputs: B2KeyInputs = {
       ...inputsOf(news),
       apiBaseUrl: news.apiBaseUrl || B2_DEFAULT_API_BASE_URL,
-      capabilities: [...(news.capabilities ?? PGBACKREST_B2_CAPABILITIES)].sort(),
+      capabilities: isUnknown(news.capabilities) ? news.capabilities : [...(news.capabilities ?? PGBACKREST_B2_CAPABILITIES)].sort(),
     };
     return { inputs, failures: keyInputProblems(inputs) };
   },
@@ -97,7 +100,12 @@ export const b2KeyProvider: pulumi.dynamic.ResourceProvider<B2KeyInputs, B2KeyOu
   },
 
   async read(id, props) {
-    if (!props) throw new Error("reading a B2 key needs the admin credentials kept in state");
+    // B2 hands out a key's secret only when it creates the key, so a key this stack did not create
+    // (a `get`, or an import) would be unusable: refuse rather than record a key without its secret.
+    if (!props?.applicationKey) {
+      throw new Error(`B2 application key ${id} was not created by this resource, and B2 never shows a key's secret again: ` +
+        "it cannot be adopted. Let the stack create its own key (remove the import or get), then delete the old key in the B2 console.");
+    }
     const key = (await b2ClientFor(props).listKeys()).find((k) => k.applicationKeyId === id);
     if (!key) return { id: "", props: {} as B2KeyOutputs };
     // The secret is only ever returned at creation: keep the one in state.

@@ -6,6 +6,7 @@ import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "./errors";
 import { issueProblems } from "./issues";
 import { crossFieldProblems } from "./rules";
+import { SHIPPED_PRODUCTION_STACK, stackNameProblems, withStorageNames } from "./stack-names";
 import { PROJECT, SECRET_KEYS, stackConfigSchema, type RawStackConfig, type SecretKey } from "./schema";
 
 export type StackConfig = Omit<RawStackConfig, SecretKey | "policyExemptions"> & {
@@ -44,10 +45,14 @@ function decode(name: string, raw: string): unknown {
 const PROVIDER_SECRET_KEYS = ["cloudflare:apiToken", "cloudflare:apiKey", "cloudflare:apiUserServiceKey"];
 
 /**
- * Validates raw stack config (`{"jewelry-shop:key": "string"}` as the engine hands it) and returns the
- * parsed values, or throws one ConfigError listing every problem with its key and fix.
+ * Validates raw stack config (`{"jewelry-shop:key": "string"}` as the engine hands it) for the named
+ * stack and returns the parsed values, or throws one ConfigError listing every problem with its key and fix.
  */
-export function validateStackConfig(raw: Readonly<Record<string, string>>, secretKeys: ReadonlySet<string>): RawStackConfig {
+export function validateStackConfig(
+  raw: Readonly<Record<string, string>>,
+  secretKeys: ReadonlySet<string>,
+  stack: string = SHIPPED_PRODUCTION_STACK,
+): RawStackConfig {
   const problems: ConfigProblem[] = [];
   const values: Record<string, unknown> = {};
   for (const [fullKey, value] of Object.entries(raw)) {
@@ -67,9 +72,10 @@ export function validateStackConfig(raw: Readonly<Record<string, string>>, secre
     for (const issue of parsed.error.issues) problems.push(...issueProblems(issue, values, (name) => secretKeySet.has(name)));
     throw new ConfigError(problems);
   }
-  problems.push(...crossFieldProblems(parsed.data));
+  const named = withStorageNames(parsed.data, stack);
+  problems.push(...crossFieldProblems(named), ...stackNameProblems(parsed.data, stack));
   if (problems.length > 0) throw new ConfigError(problems);
-  return parsed.data;
+  return named;
 }
 
 /** Wraps the credentials as Pulumi secrets and adds derived values. */
@@ -96,5 +102,5 @@ export function readStackConfig(): StackConfig {
   // isConfigSecret is public in the SDK's JavaScript but marked @internal in its typings.
   const { isConfigSecret } = runtimeConfig as unknown as { isConfigSecret(key: string): boolean };
   const secretKeys = new Set(Object.keys(raw).filter((k) => isConfigSecret(k)));
-  return toStackConfig(validateStackConfig(raw, secretKeys));
+  return toStackConfig(validateStackConfig(raw, secretKeys, pulumi.getStack()));
 }

@@ -57,7 +57,7 @@ export function crossFieldProblems(config: RawStackConfig): ConfigProblem[] {
 
   tenantTableProblems(config, add);
   const bucket = b2BucketNameProblem(config.b2.bucket);
-  if (bucket) add("b2.bucket", `"${config.b2.bucket}" ${bucket}`, setCmd("b2.bucket", "jewelry-shop-backups-b2"));
+  if (bucket) add("b2.bucket", `"${config.b2.bucket}" ${bucket}`, setCmd("b2.bucket", b2BucketNameSuggestion(config.b2.bucket)));
   hostSizeProblems(config, add);
 
   problems.push(...emailProblems(config, add));
@@ -101,6 +101,12 @@ export function b2BucketNameProblem(name: string): string | undefined {
   if (!/^[A-Za-z0-9-]+$/.test(name)) return "may hold only letters, digits and '-' (Backblaze B2)";
   if (/^b2-/i.test(name)) return "starts with \"b2-\", a prefix Backblaze reserves for itself: B2 refuses the bucket";
   return undefined;
+}
+
+/** The given name made acceptable to B2 (reserved prefix dropped, other characters as '-'), so the fix keeps the user's own name. */
+function b2BucketNameSuggestion(name: string): string {
+  const cleaned = name.replace(/^(b2-)+/i, "").replace(/[^A-Za-z0-9-]+/g, "-").slice(0, 63);
+  return cleaned.length >= 6 ? cleaned : `${cleaned}-backups`.replace(/^-+/, "");
 }
 
 /** Memory the host keeps for the kernel, Docker, sshd and fail2ban, outside every container limit. */

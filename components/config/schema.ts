@@ -115,6 +115,9 @@ const email = z.strictObject({
 });
 export type EmailProvider = (typeof EMAIL_PROVIDERS)[number];
 
+export const R2_BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+export const B2_BUCKET_NAME = /^[a-zA-Z0-9-]{6,63}$/;
+
 const cloudflare = z.strictObject({
   zoneId: z.string().regex(/^[0-9a-f]{32}$/, "must be the 32-hex-digit zone id from the Cloudflare dashboard"),
   accountId: z.string().regex(/^[0-9a-f]{32}$/, "must be the 32-hex-digit account id from the Cloudflare dashboard"),
@@ -123,13 +126,17 @@ const cloudflare = z.strictObject({
   /** Public IPv4 address of the Docker host the records point at. */
   hostIpv4: z.ipv4(),
   hostIpv6: z.ipv6().optional(),
-  mediaBucket: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/).default("jewelry-shop-media"),
-  backupBucket: z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/).default("jewelry-shop-backups"),
+  /** R2 bucket names; unset, they derive from the stack name (stack-names.ts). */
+  mediaBucket: z.string().regex(R2_BUCKET_NAME).optional(),
+  backupBucket: z.string().regex(R2_BUCKET_NAME).optional(),
   r2Location: z.enum(["wnam", "enam", "weur", "eeur", "apac", "oc"]).default("weur"),
 });
 
 const b2 = z.strictObject({
-  bucket: z.string().regex(/^[a-zA-Z0-9-]{6,50}$/, "must be 6-50 letters, digits or '-' (B2 bucket names are global)"),
+  /** Unset, it derives from the stack name (stack-names.ts). */
+  bucket: z.string().regex(B2_BUCKET_NAME, "must be 6-63 letters, digits or '-' (B2 bucket names are global)").optional(),
+  /** The id of an existing bucket named `bucket` that this stack may take over (the B2 provider refuses any other). */
+  adoptBucketId: z.string().regex(/^\w{1,64}$/, "must be the bucket id the refusal to adopt named").optional(),
   /** S3-compatible endpoint region, e.g. eu-central-003. */
   region: z.string().regex(/^[a-z]+-[a-z]+-\d{3}$/, "must be a B2 region such as eu-central-003"),
   /** The master (or bucket-creating) application key id; its key is the secret b2MasterApplicationKey. */
@@ -244,4 +251,11 @@ export const stackConfigSchema = z.strictObject({
   smtpAlertPassword: secretString.optional(),
 });
 
-export type RawStackConfig = z.infer<typeof stackConfigSchema>;
+/** The config as zod parses it; storage names may still be unset. */
+export type ParsedStackConfig = z.infer<typeof stackConfigSchema>;
+
+/** The validated config, every storage name set (stack-names.ts: withStorageNames). */
+export type RawStackConfig = ParsedStackConfig & {
+  readonly cloudflare: { readonly mediaBucket: string; readonly backupBucket: string };
+  readonly b2: { readonly bucket: string };
+};

@@ -12,6 +12,7 @@ import {
   DEFAULT_POLICY_NAME, DEFAULT_TENANT_SETTING, rlsStatements, tableKey,
   type ResolvedTenantTable, type TenantTable,
 } from "./rls-sql";
+import { containsUnknown, isUnknown } from "../dynamic/unknowns";
 
 export type PgSslMode = "disable" | "require" | "verify-full";
 
@@ -39,10 +40,11 @@ export interface TenantIsolationInputs {
 
 export interface TenantIsolationOutputs {
   connection: PgConnection;
+  /** The tables this resource put under the policy: what an update or delete must undo. */
   tables: Array<Required<TenantTable>>;
   settingName: string;
   policyName: string;
-  /** "schema.table" of every table under the policy. */
+  /** "schema.table" of every one of `tables` that carries the policy with RLS enabled and forced, as last seen. */
   isolatedTables: string[];
 }
 
@@ -120,23 +122,38 @@ function comparable(o: TenantIsolationOutputs): string {
   return JSON.stringify([o.tables, o.settingName, o.policyName]);
 }
 
+/** A refresh found a table of ours without its policy, RLS or FORCE: the next update re-applies it. */
+function drifted(olds: TenantIsolationOutputs): boolean {
+  return JSON.stringify(olds.isolatedTables ?? []) !== JSON.stringify(olds.tables.map(tableKey));
+}
+
 export const tenantIsolationProvider: pulumi.dynamic.ResourceProvider<TenantIsolationInputs, TenantIsolationOutputs> = {
   async check(_olds, news) {
+    // During a preview any input may still be unknown (an engine sentinel string): judge only what is known.
     const failures: pulumi.dynamic.CheckFailure[] = [];
-    if (!news.tables || news.tables.length === 0) failures.push({ property: "tables", reason: "list at least one tenant table" });
-    const keys = (news.tables ?? []).map(tableKey);
-    if (new Set(keys).size !== keys.length) failures.push({ property: "tables", reason: "a table is listed twice" });
-    if (news.connection?.sslmode === "verify-full" && !news.connection.sslRootCert) {
+    if (!containsUnknown(news.tables)) {
+      if (!news.tables || news.tables.length === 0) failures.push({ property: "tables", reason: "list at least one tenant table" });
+      const keys = (news.tables ?? []).map(tableKey);
+      if (new Set(keys).size !== keys.length) failures.push({ property: "tables", reason: "a table is listed twice" });
+    }
+    const connection = news.connection;
+    if (!isUnknown(connection) && connection?.sslmode === "verify-full" && !connection.sslRootCert) {
       failures.push({ property: "connection", reason: "sslmode verify-full needs sslRootCert (PEM)" });
     }
     return { inputs: news, failures };
   },
 
   async diff(_id, olds, news) {
+    // The database is the resource's identity; everything else updates in place. At preview the
+    // connection is unknown whenever a credential is (a new or rotated password): that says nothing
+    // about the database, so it is an update. `pulumi up` diffs again with every value known.
+    const database = isUnknown(news.connection) ? news.connection : news.connection.database;
+    const replaces = !isUnknown(database) && olds.connection.database !== database ? ["connection"] : [];
+    if (containsUnknown(news)) return { changes: true, replaces, deleteBeforeReplace: false };
     const next = normalize(news);
-    const replaces = olds.connection.database !== next.connection.database ? ["connection"] : [];
     const changes =
       replaces.length > 0 ||
+      drifted(olds) ||
       comparable(olds) !== comparable(next) ||
       JSON.stringify(olds.connection) !== JSON.stringify(next.connection);
     return { changes, replaces, deleteBeforeReplace: false };
@@ -169,8 +186,10 @@ export const tenantIsolationProvider: pulumi.dynamic.ResourceProvider<TenantIsol
       );
       return new Set(rows.map((r) => r.key));
     });
-    const tables = props.tables.filter((t) => isolated.has(tableKey(t)));
-    return { id, props: { ...props, tables, isolatedTables: tables.map(tableKey) } };
+    // `tables` stays what this resource installed, so that removing a table from the program later
+    // still drops whatever is left of its policy; the drift shows in isolatedTables and diff repairs it.
+    const isolatedTables = props.tables.map(tableKey).filter((key) => isolated.has(key));
+    return { id, props: { ...props, isolatedTables } };
   },
 
   async delete(_id, props) {

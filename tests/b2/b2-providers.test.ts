@@ -4,10 +4,8 @@
 // tests prove our handling of them (retries, re-authorization, errors, idempotency, key scoping),
 // not B2's behaviour itself.
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from "vitest";
-import { createRequire } from "node:module";
-import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { B2ApiError, B2Client } from "../../components/b2/b2-client";
+import { B2Client, isB2ApiError } from "../../components/b2/b2-client";
 import {
   B2_BUCKET_SECRET_OUTPUTS, B2Bucket, b2BucketProvider, type B2BucketInputs, type B2BucketOutputs,
 } from "../../components/b2/bucket-provider";
@@ -39,11 +37,19 @@ async function bucketInputs(overrides: Partial<B2BucketInputs> = {}): Promise<B2
     bucketName: `jewelry-backups-${++seq}`,
     retentionDays: 30,
     fileLock: null,
+    adoptBucketId: null,
     ...overrides,
   };
   const checked = await b2BucketProvider.check!({} as B2BucketInputs, news);
   expect(checked.failures ?? []).toEqual([]);
   return checked.inputs as B2BucketInputs;
+}
+
+function matchingSettings() {
+  return {
+    defaultServerSideEncryption: { isClientAuthorizedToRead: true, value: { mode: "SSE-B2" as const, algorithm: "AES256" as const } },
+    lifecycleRules: [{ fileNamePrefix: "", daysFromHidingToDeleting: 30, daysFromUploadingToHiding: null }],
+  };
 }
 
 async function keyInputs(bucketId: string, overrides: Partial<B2KeyInputs> = {}): Promise<B2KeyInputs> {
@@ -131,21 +137,28 @@ describe("B2 bucket provider", () => {
     expect(checked.failures?.map((f) => f.property)).toEqual(["bucketName", "bucketName", "retentionDays"]);
   });
 
-  it("adopts an existing bucket of this account that already matches", async () => {
+  it("refuses an existing bucket of this account that it did not create, naming it and the way to adopt it", async () => {
     const inputs = await bucketInputs();
-    const seeded = b2.seedBucket(inputs.bucketName, {
-      defaultServerSideEncryption: { isClientAuthorizedToRead: true, value: { mode: "SSE-B2", algorithm: "AES256" } },
-      lifecycleRules: [{ fileNamePrefix: "", daysFromHidingToDeleting: 30, daysFromUploadingToHiding: null }],
-    });
-    const { id } = await b2BucketProvider.create(inputs);
-    expect(id).toBe(seeded.bucketId);
+    const seeded = b2.seedBucket(inputs.bucketName, matchingSettings());
+    const failure = await b2BucketProvider.create(inputs).then(() => "created", (e: Error) => e.message);
+    expect(failure).toContain(`B2 bucket "${inputs.bucketName}" (id ${seeded.bucketId}) already exists in this account and was not created by this resource`);
+    expect(failure).toContain(`pulumi config set --path jewelry-shop:b2.adoptBucketId ${seeded.bucketId}`);
     expect(b2.requests).not.toContain("POST b2_create_bucket");
+    expect(b2.requests).not.toContain("POST b2_update_bucket");
   });
 
-  it("refuses to adopt an existing bucket of this account with other settings", async () => {
+  it("adopts an existing bucket only by the id the operator confirmed, and only when it already matches", async () => {
     const inputs = await bucketInputs();
-    b2.seedBucket(inputs.bucketName, { bucketType: "allPublic" });
-    await expect(b2BucketProvider.create(inputs)).rejects.toThrow(/already exists in this account.*bucketType is allPublic/);
+    const seeded = b2.seedBucket(inputs.bucketName, matchingSettings());
+    await expect(b2BucketProvider.create({ ...inputs, adoptBucketId: "bktSomeOtherBucket" })).rejects.toThrow(/was not created by this resource/);
+    const { id } = await b2BucketProvider.create({ ...inputs, adoptBucketId: seeded.bucketId });
+    expect(id).toBe(seeded.bucketId);
+    expect(b2.requests).not.toContain("POST b2_create_bucket");
+
+    const other = await bucketInputs();
+    const publicOne = b2.seedBucket(other.bucketName, { bucketType: "allPublic" });
+    await expect(b2BucketProvider.create({ ...other, adoptBucketId: publicOne.bucketId }))
+      .rejects.toThrow(/may be adopted but has other settings \(bucketType is allPublic/);
   });
 
   it("fails clearly when another account owns the name", async () => {
@@ -194,7 +207,7 @@ describe("B2 client resilience", () => {
   it("surfaces B2's status, code and message on a persistent error", async () => {
     b2.injectError("b2_list_buckets", 400, "bad_request", "bucketTypes invalid");
     const failure = await fastClient().listBuckets().catch((e: unknown) => e);
-    expect(failure).toBeInstanceOf(B2ApiError);
+    expect(isB2ApiError(failure)).toBe(true);
     expect(failure).toMatchObject({ status: 400, code: "bad_request", b2Message: "bucketTypes invalid" });
     expect((failure as Error).message).toBe("b2_list_buckets failed: 400 bad_request: bucketTypes invalid");
   });
@@ -267,24 +280,7 @@ describe("B2 application key provider", () => {
   });
 });
 
-describe("B2 providers as Pulumi serializes them", () => {
-  it("serializes the bucket provider into code that still works on its own", async () => {
-    const serialized = await pulumi.runtime.serializeFunction(() => b2BucketProvider, { allowSecrets: false });
-    expect(serialized.containsSecrets).toBe(false);
-    // Load the text the way Pulumi's dynamic-provider host does: a module of its own.
-    const module = { exports: {} as { handler: () => typeof b2BucketProvider } };
-    const projectRequire = createRequire(join(__dirname, "..", "..", "package.json"));
-    new Function("exports", "require", "module", serialized.text)(module.exports, projectRequire, module);
-    const provider = module.exports.handler();
-    const { id } = await provider.create(await bucketInputs());
-    expect(b2.buckets.get(id)?.bucketType).toBe("allPrivate");
-  });
-
-  it("serializes the key provider too", async () => {
-    const serialized = await pulumi.runtime.serializeFunction(() => b2KeyProvider);
-    expect(serialized.text).toContain("b2_create_key");
-  });
-
+describe("B2 resources as the program registers them", () => {
   it("keeps admin credentials and the new application key secret in state", async () => {
     await pulumi.runtime.setMocks({
       newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, bucketId: "bkt-mock" } }),

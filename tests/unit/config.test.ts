@@ -157,6 +157,14 @@ describe("stack config validation", () => {
   it("refuses a B2 bucket name with the b2- prefix Backblaze reserves", () => {
     const message = problemsOf((raw) => (raw["jewelry-shop:b2"] = JSON.stringify({ ...JSON.parse(raw["jewelry-shop:b2"]), bucket: "B2-shop-backups" })));
     expect(message).toContain('jewelry-shop:b2.bucket: "B2-shop-backups" starts with "b2-", a prefix Backblaze reserves for itself');
+    // The fix keeps the user's own name rather than proposing production's.
+    expect(message).toContain("jewelry-shop:b2.bucket shop-backups");
+  });
+
+  it("accepts a B2 bucket name of 63 characters, the B2 maximum", () => {
+    const { raw, secretKeys } = productionConfig();
+    raw["jewelry-shop:b2"] = JSON.stringify({ ...JSON.parse(raw["jewelry-shop:b2"]), bucket: "b".repeat(63) });
+    expect(validateStackConfig(raw, secretKeys).b2.bucket).toBe("b".repeat(63));
   });
 
   it("refuses container sizes no host has: memory beyond the declared host, CPUs beyond its count", () => {

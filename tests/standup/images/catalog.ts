@@ -226,7 +226,7 @@ const IMAGE_LIST: readonly LocalImage[] = [
     name: "prometheus-family", tag: tagOf("prometheus-family"), from: "base", source: dockerfile("prometheus-family"), replaces: [],
     packages: "prometheus 2.42, prometheus-alertmanager 0.25, the node/postgres/pgbouncer/redis/nginx/blackbox exporters, wget",
     contract: {
-      user: "", entrypoint: null, cmd: null,
+      user: "", entrypoint: null, cmd: ["bash"],
       binaries: ["prometheus", "promtool", "alertmanager", "amtool", "wget"],
       version: { argv: ["prometheus", "--version"], matches: /prometheus, version 2\.42/ },
     },
@@ -286,7 +286,7 @@ const IMAGE_LIST: readonly LocalImage[] = [
     replaces: IMAGES.redisExporter, packages: "prometheus-redis-exporter 1.45",
     layer: { user: "59000:59000", entrypoint: ["/redis_exporter"], expose: [9121] },
     binaries: ["/redis_exporter"],
-    version: { argv: ["/redis_exporter", "--version"], matches: /v1\.45/ },
+    version: { argv: ["/redis_exporter", "--version"], matches: /Redis Metrics Exporter 1\.45\./ },
     differences: ["redis_exporter 1.45 (Debian bookworm) instead of 1.66.0; REDIS_ADDR, REDIS_USER and REDIS_PASSWORD work the same."],
   }),
   prometheusProgram("nginx-exporter", {
@@ -309,7 +309,7 @@ const IMAGE_LIST: readonly LocalImage[] = [
   {
     name: "app", tag: tagOf("reference-app"), from: "base", source: { kind: "dockerfile", context: "reference-app", fromArg: "BASE_IMAGE" },
     replaces: [],
-    packages: "python3-django 3.2, gunicorn 20.1, python3-celery 5.2, python3-psycopg2, python3-redis, python3-django-redis, python3-django-prometheus",
+    packages: "python3-django 3.2, gunicorn 20.1, python3-celery and celery 5.2, python3-psycopg2, python3-redis, python3-django-redis, python3-django-prometheus",
     contract: {
       user: "appuser:appgroup", entrypoint: null, cmd: ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000"], workdir: "/app",
       accounts: [{ name: "appuser", uid: 10001, gid: 10001 }],

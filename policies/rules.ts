@@ -7,7 +7,7 @@ import {
 } from "./section-01-environment";
 import { djangoSecretKeyStrength, fernetKeys, noPlaintextSecrets, secretsPerStack, strongGeneratedPasswords } from "./section-02-secrets";
 import {
-  appDatabaseDeclared, appRoleLeastPrivilege, pgbouncerInPath, postgresConfigHardened, postgresVersion15Plus, rlsOnTenantTables,
+  appDatabaseDeclared, appRoleLeastPrivilege, pgbouncerInPath, postgresConfigHardened, postgresVersion15Plus, rlsOnTenantTables, usePgbouncerSetting,
 } from "./section-03-database";
 import { redisAuthRequired, redisMaxmemoryPolicy, redisPersistence, redisVersion7Plus } from "./section-04-redis";
 import {
@@ -43,6 +43,7 @@ export const checklistRules: readonly ChecklistPolicy[] = [
   appRoleLeastPrivilege,
   rlsOnTenantTables,
   pgbouncerInPath,
+  usePgbouncerSetting,
   // 4 Redis Configuration
   redisVersion7Plus,
   redisAuthRequired,

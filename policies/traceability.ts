@@ -35,7 +35,7 @@ const ownTraceability: Readonly<Record<string, Trace>> = {
   "3.4": policy("rls-on-tenant-tables"),
   "3.5": after("npm run verify (backups): pgbackrest info shows, per repository, a full and a differential backup younger than the schedule allows"),
   "3.6": policy("pgbouncer-in-path"),
-  "3.7": policy("pgbouncer-in-path"),
+  "3.7": policy("use-pgbouncer-setting"),
   // 4 Redis Configuration
   "4.1": policy("redis-version-7-plus"),
   "4.2": policy("redis-auth-required"),
@@ -87,10 +87,8 @@ const ownTraceability: Readonly<Record<string, Trace>> = {
   "P.17": manual("documentation is updated by the team"),
 };
 
-/** Items sections share: postgres-config-hardened requires archive_mode on, the WAL item of section 13. */
-const jointTraceability: Readonly<Record<string, Trace>> = {
-  "13.6": policy("postgres-config-hardened"),
-};
+/** Items sections share (none at present: WAL archiving is wal-archiving's alone). */
+const jointTraceability: Readonly<Record<string, Trace>> = {};
 
 /** Merges trace maps; where several enforce an item by policy, the policies are united. */
 function merge(...maps: Readonly<Record<string, Trace>>[]): Record<string, Trace> {

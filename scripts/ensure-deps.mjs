@@ -39,6 +39,8 @@ const SERVER_PACKAGES = {
   "/usr/bin/testssl": "testssl.sh",
   "/bin/ip": "iproute2",
   "/usr/bin/pgbackrest": "pgbackrest",
+  // crontab -n: the crontab model's syntax is proven against Debian's cron.
+  "/usr/bin/crontab": "cron",
   "/usr/bin/openssl": "openssl",
   // The DNS server the verify tests serve the declared zone from (dnsmasq-base starts no service).
   "/usr/sbin/dnsmasq": "dnsmasq-base",
@@ -57,7 +59,7 @@ if (process.argv.includes("--servers")) {
   // Package scripts may start the services on their default ports; the tests use their own ports,
   // but stop what the packages started so nothing else listens (no-op where nothing runs).
   try {
-    execFileSync("sh", ["-c", "for s in nginx redis-server pgbouncer postgresql prometheus prometheus-alertmanager fail2ban; do service $s stop >/dev/null 2>&1 || true; done"]);
+    execFileSync("sh", ["-c", "for s in nginx redis-server pgbouncer postgresql prometheus prometheus-alertmanager fail2ban cron; do service $s stop >/dev/null 2>&1 || true; done"]);
   } catch {
     /* best effort */
   }

@@ -77,7 +77,8 @@ export class Backups extends pulumi.ComponentResource {
     const retention = { full: args.retention.full, diff: args.retention.diff };
     if (REPOSITORY_HOST.repos.length !== 3) throw new pulumi.ResourceError("REPOSITORY_HOST.repos must list repo1-3 (local, r2, b2)", this);
     const repos: PgbackrestRepo[] = [
-      { name: "local", type: "posix", path: "/pgbackrest", retention },
+      // On the repository volume: a path outside it would live in the container's writable layer and vanish with it.
+      { name: "local", type: "posix", path: PATHS.repo, retention },
       { name: "r2", type: "r2", path: "/pgbackrest", accountId: args.r2.accountId, bucket: args.r2.bucket, retention },
       { name: "b2", type: "b2", path: "/pgbackrest", region: args.b2.region, bucket: args.b2.bucket, retention },
     ];

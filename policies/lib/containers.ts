@@ -43,6 +43,12 @@ export function parseImageRef(reference: string): ImageRef {
   return { registry, repository: [...segments, last].join("/"), name: last, tag: tag || undefined, digest: digest || undefined };
 }
 
+/** The major version an image tag states ("16.6-bookworm" -> 16, "15-alpine" -> 15). */
+export function imageMajorVersion(image: ImageRef): number | undefined {
+  const match = /^v?(\d+)(?:[.\-_]|$)/.exec(image.tag ?? "");
+  return match ? Number(match[1]) : undefined;
+}
+
 export type ServiceKind = "postgres" | "redis" | "pgbouncer" | "nginx";
 
 /** By the image's last path segment: postgres, library/postgres, bitnami/postgresql, edoburu/pgbouncer … */

@@ -8,5 +8,6 @@ export const RANDOM_STRING = "random:index/randomString:RandomString";
 export const TLS_PRIVATE_KEY = "tls:index/privateKey:PrivateKey";
 export const PG_ROLE = "postgresql:index/role:Role";
 export const PG_DATABASE = "postgresql:index/database:Database";
+export const PG_GRANT_ROLE = "postgresql:index/grantRole:GrantRole";
 /** Every Node dynamic resource has this type; the RLS one is recognised by its inputs. */
 export const DYNAMIC_RESOURCE = "pulumi-nodejs:dynamic:Resource";

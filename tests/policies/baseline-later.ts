@@ -2,8 +2,10 @@
 // would hand it at preview (generated secrets unknown). Config files come from the program's own
 // renderers, so these tests also prove the renderers' output passes the pack. Each test mutates one field.
 import { secretsEntrypoint } from "../../components/app/secret-files";
-import { renderBackupCrontab } from "../../components/backup/backup-schedule";
+import { renderBackupCrontab, renderBackupWrapper } from "../../components/backup/backup-schedule";
 import { renderPgbackrestConf } from "../../components/backup/pgbackrest-conf";
+import { renderPgHostPgbackrestConf } from "../../components/backup/pgbackrest-pg-host-conf";
+import { renderRestoreDrillScript } from "../../components/backup/restore-drill";
 import { CLOUDFLARE_IPV4_RANGES, certbotLoop } from "../../components/edge/edge-files";
 import { renderAlertRules } from "../../components/monitoring/alert-rules";
 import { renderLokiConfig } from "../../components/monitoring/loki-config";
@@ -60,13 +62,30 @@ const repos = [
   { type: "r2" as const, name: "r2", path: "/pgbackrest", accountId: "0123456789abcdef0123456789abcdef", bucket: "jewelry-backups", retention: { full: 4, diff: 14 } },
   { type: "b2" as const, name: "b2", path: "/pgbackrest", region: "us-west-004", bucket: "jewelry-backups-b2", retention: { full: 4, diff: 14 } },
 ];
-export const pgbackrestConf = renderPgbackrestConf({ stanza: "main", repos, pg: { dataDir: "/var/lib/postgresql/data" } });
-export const crontab = renderBackupCrontab({
-  repos: [{ repo: 1, full: "0 2 * * 0", diff: "0 2 * * 1-6" }, { repo: 2, full: "0 3 * * 0", diff: "0 3 * * 1-6" }, { repo: 3, full: "0 4 * * 0" }],
-  wrapperPath: "/usr/local/bin/jewelry-backup",
-  restoreDrill: { schedule: "0 6 * * 3", scriptPath: "/usr/local/bin/jewelry-restore-drill" },
+const PGDATA = "/var/lib/postgresql/data/pgdata";
+const tlsServer = {
+  address: "172.30.2.250", certFile: "/etc/pgbackrest/tls/pgbackrest.crt", keyFile: "/etc/pgbackrest/tls/pgbackrest.key",
+  caFile: "/etc/pgbackrest/tls/ca.crt", authorizedClients: { "jewelry-postgres": ["main"] },
+};
+/** The repository host's config (the backup container) and the PostgreSQL host's, which points at it. */
+export const pgbackrestConf = renderPgbackrestConf({ stanza: "main", repos, pg: { dataDir: PGDATA }, tlsServer });
+export const pgHostPgbackrestConf = renderPgHostPgbackrestConf({
+  stanza: "main", pg: { dataDir: PGDATA },
+  repositoryHost: { host: "jewelry-backup", repos: [1, 2, 3], certFile: tlsServer.certFile, keyFile: tlsServer.keyFile, caFile: tlsServer.caFile },
 });
-export const postgresqlConf = "listen_addresses = '*'\nwal_level = replica\narchive_mode = on\narchive_command = 'pgbackrest --stanza=main archive-push %p'\n";
+export const WRAPPER = "/usr/local/bin/jewelry-backup";
+export const DRILL = "/usr/local/bin/jewelry-restore-drill";
+export const crontab = renderBackupCrontab({
+  repos: [1, 2, 3].map((repo) => ({ repo, full: "15 2 * * 0", diff: "15 2 * * 1-6", incr: "15 */4 * * *" })),
+  wrapperPath: WRAPPER,
+  restoreDrill: { schedule: "45 4 * * 3", scriptPath: DRILL },
+});
+const backupWrapper = renderBackupWrapper({ stanza: "main", configPath: "/etc/pgbackrest", textfileDir: "/var/lib/node-exporter/textfile" });
+const restoreDrill = renderRestoreDrillScript({
+  stanza: "main", configPath: "/etc/pgbackrest", repo: 1, target: "latest", scratchParent: "/var/lib/pgbackrest-drill",
+  scratchPort: 55432, pgBinDir: "/usr/lib/postgresql/16/bin", textfileDir: "/var/lib/node-exporter/textfile",
+});
+export const postgresqlConf = "listen_addresses = '*'\nwal_level = replica\narchive_mode = on\narchive_command = 'pgbackrest --stanza=main archive-push %p'\narchive_timeout = 300s\n";
 
 export const alertmanagerYml = `route:
   receiver: email
@@ -129,16 +148,25 @@ export function baselineLater(): TestResource[] {
       type: CONTAINER, name: "postgres",
       props: {
         name: "jewelry-postgres", image: "postgres:16.6-bookworm", command: ["postgres", "-c", "config_file=/etc/postgresql/postgresql.conf"],
-        uploads: [{ file: "/etc/postgresql/postgresql.conf", content: postgresqlConf }],
+        uploads: [{ file: "/etc/postgresql/postgresql.conf", content: postgresqlConf }, { file: "/etc/pgbackrest/pgbackrest.conf", content: pgHostPgbackrestConf }],
         ports: [{ internal: 5432, external: 15432, ip: "127.0.0.1" }],
       },
     },
     {
       type: CONTAINER, name: "backup",
       props: {
-        name: "jewelry-backup", image: "woblerr/pgbackrest:2.54.1",
-        envs: ["PGBACKREST_STANZA=main", "PGBACKREST_REPO1_CIPHER_PASS=pass-1", "PGBACKREST_REPO2_CIPHER_PASS=pass-2", "PGBACKREST_REPO3_CIPHER_PASS=pass-3"],
-        uploads: [{ file: "/etc/pgbackrest/pgbackrest.conf", content: pgbackrestConf }, { file: "/etc/crontabs/backup", content: crontab }],
+        // As the program runs it: the postgres user's crontab under Debian's cron, and the TLS server for archive-push.
+        name: "jewelry-backup", image: "jewelry-backup:16.6-bookworm-pgbackrest-2.54.1", envs: ["TZ=UTC"],
+        command: ["sh", "-c", "crontab -u postgres /etc/pgbackrest/crontab && (gosu postgres pgbackrest server &) && exec cron -f"],
+        volumes: [{ volumeName: "jewelry-pgbackrest-repo", containerPath: "/var/lib/pgbackrest" }],
+        uploads: [
+          { file: "/etc/pgbackrest/pgbackrest.conf", content: pgbackrestConf },
+          { file: "/etc/pgbackrest/crontab", content: crontab },
+          ...["repo1-cipher-pass", "repo2-cipher-pass", "repo2-s3-credentials", "repo3-cipher-pass", "repo3-s3-credentials"]
+            .map((name) => ({ file: `/etc/pgbackrest/conf.d/${name}.conf`, content: UNKNOWN })),
+          { file: WRAPPER, content: backupWrapper, executable: true },
+          { file: DRILL, content: restoreDrill, executable: true },
+        ],
       },
     },
     {

@@ -1,8 +1,6 @@
 import { unknownCheckingProxy } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import { containerEnv, envValue, longOptions, parseImageRef } from "../../policies/lib/containers";
-import { isCatchAll, parsePgHba } from "../../policies/lib/pg-hba";
-import { postgresSettings } from "../../policies/lib/postgresql-conf";
 import { expandRedisIncludes, parseRedisConf, redisCommandLineDirectives, redisSettings, redisUserAdmitsWithoutAuth } from "../../policies/lib/redis-conf";
 import { knownElements } from "../../policies/lib/unknowns";
 import { UNKNOWN } from "./harness";
@@ -64,20 +62,5 @@ describe("redis.conf", () => {
     expect(redisUserAdmitsWithoutAuth(["on", ">secret", "nopass"])).toBe(true);
     expect(redisUserAdmitsWithoutAuth(["on", "nopass", "reset"])).toBe(false);
     expect(redisUserAdmitsWithoutAuth(["off", "resetpass", "resetkeys", "resetchannels", "-@all"])).toBe(false);
-  });
-});
-
-describe("postgresql.conf", () => {
-  it("reads quoted values, ignores comments, and lets -c override", () => {
-    const s = postgresSettings("ssl = on # tls\nhba_file = '/etc/pg''s/hba'\nSSL off\n", ["-c", "archive_mode=on", "-cssl=true"]);
-    expect([s.get("ssl"), s.get("hba_file"), s.get("archive_mode")]).toEqual(["true", "/etc/pg's/hba", "on"]);
-  });
-});
-
-describe("pg_hba.conf", () => {
-  it("parses records with an address and mask and spots catch-alls", () => {
-    const records = parsePgHba("# c\nlocal all all scram-sha-256\nhost all all 10.0.0.0 255.0.0.0 md5\nhostnossl all all all reject\n");
-    expect(records.map((r) => [r.type, r.method, r.line])).toEqual([["local", "scram-sha-256", 2], ["host", "md5", 3], ["hostnossl", "reject", 4]]);
-    expect(records.map(isCatchAll)).toEqual([false, false, true]);
   });
 });

@@ -24,23 +24,51 @@ describe("postgres-config-hardened", () => {
   });
   it("fails when the command line turns ssl off over the file", async () => {
     const off = onPostgres((p) => { p.command = [...p.command, "-c", "ssl=off"]; });
-    expect(await messagesOf("postgres-config-hardened", off, ctx)).toEqual([expect.stringMatching(/^ssl is not on/)]);
+    expect(await messagesOf("postgres-config-hardened", off, ctx)).toEqual(["PostgreSQL jewelry-postgres: ssl is off (the command line), so no client can use TLS."]);
   });
-  it("fails when archive_mode is off", async () => {
+  it("fails when an included drop-in lowers ssl_min_protocol_version (include_dir, relative to postgresql.conf)", async () => {
+    const dropIn = onPostgres((p) => {
+      p.uploads[0].content += "include_dir 'conf.d'\n";
+      p.uploads.push({ file: "/etc/postgresql/conf.d/50-compat.conf", content: "ssl_min_protocol_version = 'TLSv1.1'\n" });
+    });
+    expect(await messagesOf("postgres-config-hardened", dropIn, ctx)).toEqual([
+      "PostgreSQL jewelry-postgres: ssl_min_protocol_version is TLSv1.1 (/etc/postgresql/conf.d/50-compat.conf line 1); TLSv1.2 or later is required.",
+    ]);
+  });
+  it("fails when postgresql.conf has a line PostgreSQL cannot parse (the server does not start)", async () => {
+    const broken = onPostgres((p) => { p.uploads[0].content += "archive_command = pgbackrest --stanza=main archive-push %p\n"; });
+    expect(await messagesOf("postgres-config-hardened", broken, ctx)).toEqual([expect.stringMatching(/^PostgreSQL jewelry-postgres would not start: syntax error near token "-" in file "\/etc\/postgresql\/postgresql.conf" line \d+\.$/)]);
+  });
+  it("does not judge archive_mode (wal-archiving does, for 13.6)", async () => {
     const off = onPostgres((p) => { p.uploads[0].content = p.uploads[0].content.replace("archive_mode = on", "archive_mode = off"); });
-    expect(await messagesOf("postgres-config-hardened", off, ctx)).toEqual([expect.stringMatching(/^archive_mode is off/)]);
+    expect(await findingsOf("postgres-config-hardened", off, ctx)).toEqual([]);
   });
   it("fails when pg_hba.conf accepts TCP without TLS before rejecting it", async () => {
     const open = onPostgres((p) => { p.uploads[1].content = `host all all 0.0.0.0/0 scram-sha-256\n${p.uploads[1].content}`; });
-    expect(await messagesOf("postgres-config-hardened", open, ctx)).toEqual([expect.stringMatching(/line 1 \(host … 0.0.0.0\/0\) accepts TCP connections without TLS/)]);
+    expect(await messagesOf("postgres-config-hardened", open, ctx)).toEqual([expect.stringMatching(/^PostgreSQL jewelry-postgres: pg_hba.conf \(\/etc\/postgresql\/pg_hba.conf line 1, host\) accepts non-TLS TCP from .*: TCP connections without TLS must be rejected\.$/)]);
   });
-  it("fails on trust authentication", async () => {
+  it("fails on trust authentication reachable over the unix socket", async () => {
     const trust = onPostgres((p) => { p.uploads[1].content = p.uploads[1].content.replace(/^local(\s+all\s+all\s+)scram-sha-256/m, "local$1trust"); });
-    expect(await messagesOf("postgres-config-hardened", trust, ctx)).toEqual([expect.stringMatching(/uses trust/)]);
+    expect(await messagesOf("postgres-config-hardened", trust, ctx)).toEqual([expect.stringMatching(/line 3\) answers unix socket as .* with trust; only scram-sha-256, cert or reject may\./)]);
   });
-  it("fails on the image's defaults when no config file is named", async () => {
+  it("passes when a weak record can never answer (every client it matches is rejected first)", async () => {
+    const shadowed = onPostgres((p) => { p.uploads[1].content += "host all all 172.30.2.0/24 md5\n"; });
+    expect(await findingsOf("postgres-config-hardened", shadowed, ctx)).toEqual([]);
+  });
+  it("fails when a +group record admits members of a role with md5, the group taken from the declared memberships", async () => {
+    const group = onPostgres((p) => { p.uploads[1].content = `hostssl all +jewelry_ops 172.30.2.0/24 md5\n${p.uploads[1].content}`; });
+    expect(await messagesOf("postgres-config-hardened", group, ctx)).toEqual([]);
+    const member = mutate(group, "database-app", (p) => { p.roles = ["jewelry_ops"]; });
+    expect(await messagesOf("postgres-config-hardened", member, ctx)).toEqual([expect.stringMatching(/line 1\) answers TLS TCP from .* as jewelry_app .* with md5/)]);
+  });
+  it("judges the image's own files when no config file is named: initdb's trust for local connections, ssl off", async () => {
     const defaults = onPostgres((p) => { p.command = ["postgres"]; });
-    expect(await messagesOf("postgres-config-hardened", defaults, ctx)).toHaveLength(3);
+    const found = await messagesOf("postgres-config-hardened", defaults, ctx);
+    expect(found).toEqual(expect.arrayContaining([
+      "PostgreSQL jewelry-postgres: ssl is off (the built-in default), so no client can use TLS.",
+      expect.stringMatching(/pg_hba.conf \(\/var\/lib\/postgresql\/data\/pgdata\/pg_hba.conf line 1\) answers unix socket .* with trust/),
+      expect.stringMatching(/pg_hba.conf line 8, host\) accepts non-TLS TCP/),
+    ]));
   });
 });
 
@@ -71,8 +99,33 @@ describe("app-role-least-privilege", () => {
     expect(await messagesOf("app-role-least-privilege", owner, ctx)).toEqual([expect.stringMatching(/owns the database/)]);
   });
   it("fails when the app's role is not declared", async () => {
-    const stranger = mutate(compliant, "app-web", (p) => setEnv(p, "DB_USER", "postgres"));
-    expect(await messagesOf("app-role-least-privilege", stranger, ctx)).toEqual([expect.stringMatching(/"postgres" .* is not declared/)]);
+    const stranger = mutate(compliant, "app-web", (p) => setEnv(p, "DB_USER", "shop"));
+    expect(await messagesOf("app-role-least-privilege", stranger, ctx)).toEqual([expect.stringMatching(/"shop" .* is not declared/)]);
+  });
+  it("fails when the app logs in as the image's superuser", async () => {
+    const superuser = mutate(compliant, "app-web", (p) => setEnv(p, "DB_USER", "postgres"));
+    expect(await messagesOf("app-role-least-privilege", superuser, ctx)).toEqual(['the app role "postgres" has superuser.']);
+  });
+  it("fails when the app role reaches a BYPASSRLS role through a membership (Role.roles)", async () => {
+    const withMigrator = [...compliant, { type: "postgresql:index/role:Role", name: "database-migrator", props: { name: "jewelry_migrator", login: true, bypassRowLevelSecurity: true } }];
+    expect(await messagesOf("app-role-least-privilege", withMigrator, ctx)).toEqual([]);
+    const member = mutate(withMigrator, "database-app", (p) => { p.roles = ["jewelry_migrator"]; });
+    expect(await messagesOf("app-role-least-privilege", member, ctx)).toEqual(['the app role "jewelry_app" is a member of "jewelry_migrator", which has bypassRowLevelSecurity: one SET ROLE gives the app bypassRowLevelSecurity.']);
+  });
+  it("fails when a GrantRole makes the app role a member of the database owner", async () => {
+    const granted = [...compliant, { type: "postgresql:index/grantRole:GrantRole", name: "grant-owner", props: { role: "jewelry_app", grantRole: "jewelry_owner" } }];
+    expect(await messagesOf("app-role-least-privilege", granted, ctx)).toEqual(['the app role "jewelry_app" is a member of "jewelry_owner", which owns the database: it can switch row-level security off.']);
+  });
+  it("fails when PgBouncer's database entry logs every app session in as the owner (user=)", async () => {
+    const forced = mutate(compliant, "pgbouncer-container", (p) => { p.uploads[0].content = p.uploads[0].content.replace("dbname=jewelry_shop", "dbname=jewelry_shop user=jewelry_owner"); });
+    expect(await messagesOf("app-role-least-privilege", forced, ctx)).toEqual([
+      'the role "jewelry_owner" (PgBouncer logs "app-web" in as it instead of "jewelry_app") owns the database: owners bypass row-level security unless it is forced, and can switch it off.',
+    ]);
+  });
+  it("passes when only the migration job uses a BYPASSRLS role", async () => {
+    const migrator = mutate([...compliant, { type: "postgresql:index/role:Role", name: "database-migrator", props: { name: "jewelry_migrator", login: true, bypassRowLevelSecurity: true } }],
+      "app-migrate", (p) => setEnv(p, "DB_USER", "jewelry_migrator"));
+    expect(await findingsOf("app-role-least-privilege", migrator, ctx)).toEqual([]);
   });
 });
 
@@ -104,15 +157,39 @@ describe("pgbouncer-in-path", () => {
   });
   it("fails when PgBouncer pools sessions", async () => {
     const session = mutate(compliant, "pgbouncer-container", (p) => { p.uploads[0].content = p.uploads[0].content.replace("pool_mode = transaction", "pool_mode = session"); });
-    expect(await messagesOf("pgbouncer-in-path", session, ctx)).toEqual([expect.stringMatching(/pools in session mode/)]);
+    expect(await messagesOf("pgbouncer-in-path", session, ctx)).toEqual(['PgBouncer jewelry-pgbouncer pools database "jewelry_shop" in session mode, not transaction.']);
+  });
+  it("fails when a [databases] entry or a [users] entry overrides the pool mode", async () => {
+    const entry = mutate(compliant, "pgbouncer-container", (p) => { p.uploads[0].content = p.uploads[0].content.replace("dbname=jewelry_shop", "dbname=jewelry_shop pool_mode=session"); });
+    expect(await messagesOf("pgbouncer-in-path", entry, ctx)).toEqual(['PgBouncer jewelry-pgbouncer pools database "jewelry_shop" in session mode (pool_mode= in its [databases] entry), not transaction.']);
+    const user = mutate(compliant, "pgbouncer-container", (p) => { p.uploads[0].content = p.uploads[0].content.replace("[pgbouncer]", "[users]\njewelry_app = pool_mode=session\n\n[pgbouncer]"); });
+    expect(await messagesOf("pgbouncer-in-path", user, ctx)).toEqual(['PgBouncer jewelry-pgbouncer pools user "jewelry_app" in session mode ([users] overrides every database), not transaction.']);
+  });
+  it("fails when a second database entry lets PgBouncer open more connections than PostgreSQL accepts", async () => {
+    const second = mutate(compliant, "pgbouncer-container", (p) => { p.uploads[0].content = p.uploads[0].content.replace("[pgbouncer]", "reports = host=jewelry-postgres dbname=jewelry_shop\n\n[pgbouncer]"); });
+    expect(await messagesOf("pgbouncer-in-path", second, ctx)).toEqual(["PgBouncer jewelry-pgbouncer may open 378 server connections to jewelry-postgres (jewelry_shop: 189, reports: 189), more than its max_connections minus reserved slots (197)."]);
+  });
+  it("fails when clients may skip TLS or PostgreSQL's certificate is not verified", async () => {
+    const weak = mutate(compliant, "pgbouncer-container", (p) => {
+      p.uploads[0].content = p.uploads[0].content.replace("client_tls_sslmode = require", "client_tls_sslmode = prefer").replace("server_tls_sslmode = verify-full", "server_tls_sslmode = require");
+    });
+    expect(await messagesOf("pgbouncer-in-path", weak, ctx)).toEqual([
+      "PgBouncer jewelry-pgbouncer has client_tls_sslmode prefer: clients may connect without TLS (require, verify-ca or verify-full needed).",
+      "PgBouncer jewelry-pgbouncer has server_tls_sslmode require: it does not verify PostgreSQL's certificate (verify-ca or verify-full needed).",
+    ]);
+  });
+  it("fails when the app connects to PgBouncer's host on a port it does not listen on", async () => {
+    const port = mutate(compliant, "app-web", (p) => setEnv(p, "DB_PORT", "5432"));
+    expect(await messagesOf("pgbouncer-in-path", port, ctx)).toEqual(['"app-web" connects to jewelry-pgbouncer:5432, but PgBouncer listens on 6432.']);
   });
   it("fails when the web app connects to PostgreSQL directly", async () => {
     const direct = mutate(compliant, "app-web", (p) => setEnv(p, "DB_HOST", "jewelry-postgres"));
     expect(await messagesOf("pgbouncer-in-path", direct, ctx)).toEqual([expect.stringMatching(/connects to jewelry-postgres, which is not a PgBouncer/)]);
   });
-  it("fails when USE_PGBOUNCER is not True", async () => {
+  it("leaves USE_PGBOUNCER to use-pgbouncer-setting (3.7)", async () => {
     const off = mutate(compliant, "app-web", (p) => setEnv(p, "USE_PGBOUNCER", "False"));
-    expect(await messagesOf("pgbouncer-in-path", off, ctx)).toEqual([expect.stringMatching(/USE_PGBOUNCER=False/)]);
+    expect(await findingsOf("pgbouncer-in-path", off, ctx)).toEqual([]);
+    expect(await messagesOf("use-pgbouncer-setting", off, ctx)).toEqual(['"app-web" sets USE_PGBOUNCER=False, not True.']);
   });
   it("fails without a PgBouncer container", async () => {
     const none = compliant.filter((r) => r.name !== "pgbouncer-container");

@@ -1,43 +1,87 @@
 import { describe, expect, it } from "vitest";
-import { baselineLater, editUpload, findings, mutate, setEnv } from "./baseline-later";
+import { baselineLater, DRILL, editUpload, findings, mutate, WRAPPER } from "./baseline-later";
 import { UNKNOWN } from "./harness";
-import { parseCrontab } from "../../policies/lib/crontab";
 
 const PGBACKREST = "/etc/pgbackrest/pgbackrest.conf";
-const CRONTAB = "/etc/crontabs/backup";
+const CRONTAB = "/etc/pgbackrest/crontab";
+const POSTGRESQL_CONF = "/etc/postgresql/postgresql.conf";
+const messages = async (resources: Parameters<typeof findings>[0], policy: string) => (await findings(resources, policy)).map((f) => `${f.level}: ${f.message.split("\n").pop()}`);
 
 describe("backup-encryption", () => {
-  it("accepts aes-256-cbc repositories with passes in the environment", async () => {
+  it("accepts aes-256-cbc repositories whose passes arrive in conf.d includes named for them", async () => {
     expect(await findings(baselineLater(), "backup-encryption")).toEqual([]);
   });
   it("refuses an unencrypted repository", async () => {
-    const found = await findings(mutate("backup", (p) => editUpload(p, PGBACKREST, (t) => t.replace("repo2-cipher-type=aes-256-cbc", "repo2-cipher-type=none"))), "backup-encryption");
-    expect(found).toHaveLength(1);
-    expect(found[0].message).toMatch(/repo2 .* not encrypted/);
+    const found = await messages(mutate("backup", (p) => editUpload(p, PGBACKREST, (t) => t.replace("repo2-cipher-type=aes-256-cbc", "repo2-cipher-type=none"))), "backup-encryption");
+    expect(found).toEqual(["mandatory: repo2 in jewelry-backup is not encrypted (cipher-type none), in every run (11)."]);
   });
-  it("refuses a cipher pass written into pgbackrest.conf", async () => {
-    const found = await findings(mutate("backup", (p) => editUpload(p, PGBACKREST, (t) => t.replace("repo1-cipher-type=aes-256-cbc", "repo1-cipher-type=aes-256-cbc\nrepo1-cipher-pass=hunter2"))), "backup-encryption");
-    expect(found[0].message).toMatch(/repo1-cipher-pass is written/);
+  it("refuses a [stanza:command] section that switches one repository's cipher off for backups", async () => {
+    const found = await messages(mutate("backup", (p) => editUpload(p, PGBACKREST, (t) => `${t}\n[main:backup]\nrepo3-cipher-type=none\n`)), "backup-encryption");
+    // The restore drill and the TLS server still resolve [main] and [global]: only the backup runs are named.
+    expect(found).toEqual([expect.stringMatching(/^mandatory: repo3 in jewelry-backup is not encrypted \(cipher-type none\), in \/etc\/pgbackrest\/crontab line 4 \(backup\), .*line 14 \(backup\)\.$/)]);
+  });
+  it("refuses a crontab environment line that reaches every scheduled backup", async () => {
+    const found = await messages(mutate("backup", (p) => editUpload(p, CRONTAB, (t) => t.replace("CRON_TZ=UTC", "CRON_TZ=UTC\nPGBACKREST_REPO1_CIPHER_TYPE=none"))), "backup-encryption");
+    // Cron jobs get it; the TLS server, started by the container, does not.
+    expect(found).toEqual([expect.stringMatching(/^mandatory: repo1 in jewelry-backup is not encrypted \(cipher-type none\), in \/etc\/pgbackrest\/crontab line 5 \(backup\), .*\(restore\)\.$/)]);
+  });
+  it("refuses a cipher pass written into pgbackrest.conf, and a short one", async () => {
+    const found = await messages(mutate("backup", (p) => editUpload(p, PGBACKREST, (t) => t.replace("repo1-cipher-type=aes-256-cbc", "repo1-cipher-type=aes-256-cbc\nrepo1-cipher-pass=hunter2"))), "backup-encryption");
+    expect(found).toEqual([
+      "mandatory: repo1-cipher-pass is written in jewelry-backup:/etc/pgbackrest/pgbackrest.conf; deliver it in an include file, in every run (11).",
+      "mandatory: repo1's cipher pass in jewelry-backup is 7 characters; at least 20 are required, in every run (11).",
+    ]);
   });
   it("refuses a repository whose pass never arrives", async () => {
-    const found = await findings(mutate("backup", (p) => setEnv(p, "PGBACKREST_REPO3_CIPHER_PASS", undefined)), "backup-encryption");
-    expect(found[0].level).toBe("mandatory");
-    expect(found[0].message).toMatch(/PGBACKREST_REPO3_CIPHER_PASS/);
+    const found = await messages(mutate("backup", (p) => { p.uploads = p.uploads.filter((u: { file: string }) => !u.file.endsWith("repo3-cipher-pass.conf")); }), "backup-encryption");
+    expect(found).toEqual([expect.stringMatching(/^mandatory: repo3's cipher pass never reaches jewelry-backup .*, in every run \(11\)\.$/)]);
   });
-  it("cannot decide at preview while a generated pass is unknown", async () => {
-    const found = await findings(mutate("backup", (p) => { setEnv(p, "PGBACKREST_REPO3_CIPHER_PASS", undefined); (p.envs as string[]).push(UNKNOWN); }), "backup-encryption");
+  it("cannot decide at preview while an include of another name, unknown, could hold the pass", async () => {
+    const found = await findings(mutate("backup", (p) => {
+      p.uploads = p.uploads.filter((u: { file: string }) => !u.file.endsWith("repo3-cipher-pass.conf"));
+      p.uploads.push({ file: "/etc/pgbackrest/conf.d/secrets.conf", content: UNKNOWN });
+    }), "backup-encryption");
     expect(found.map((f) => f.level)).toEqual(["advisory"]);
   });
 });
 
 describe("backup-schedule", () => {
-  it("accepts weekly full and daily differential backups", async () => {
+  it("accepts weekly full, daily differential and 4-hourly incremental backups for every repository", async () => {
     expect(await findings(baselineLater(), "backup-schedule")).toEqual([]);
   });
-  it("refuses full backups only", async () => {
-    const found = await findings(mutate("backup", (p) => editUpload(p, CRONTAB, (t) => t.replace(/^.* diff \d$/gm, ""))), "backup-schedule");
-    expect(found).toHaveLength(1);
-    expect(found[0].message).toMatch(/differential or incremental/);
+  it("refuses full backups scheduled on 31 February (valid syntax, never fires)", async () => {
+    const found = await messages(mutate("backup", (p) => editUpload(p, CRONTAB, (t) => t.replace(/^15 2 \* \* 0 /gm, "15 2 31 2 * "))), "backup-schedule");
+    expect(found).toHaveLength(3);
+    expect(found[0]).toMatch(/repo1 in jewelry-backup gets a full backup never \(or only once\); at least weekly is required \(.*its schedule never fires/);
+  });
+  it("refuses a repository no line backs up", async () => {
+    const found = await messages(mutate("backup", (p) => editUpload(p, CRONTAB, (t) => t.replace(/^.* [a-z]+ 3\n/gm, ""))), "backup-schedule");
+    expect(found).toEqual([expect.stringMatching(/repo3 .* full backup never/), expect.stringMatching(/repo3 .* a backup never/)]);
+  });
+  it("refuses full backups whose command % cuts into a shell syntax error", async () => {
+    const found = await messages(mutate("backup", (p) => editUpload(p, CRONTAB, (t) => t.replace(/^(15 2 \* \* 0 .* full \d)$/gm, "$1 > /tmp/full-$(date +%F).log"))), "backup-schedule");
+    expect(found).toHaveLength(3);
+    expect(found[0]).toMatch(/\/bin\/sh refuses the command .*unterminated \$\(.*cron ends the command at the first unescaped %/);
+  });
+  it("refuses a crontab that crontab(1) refuses, so nothing is installed", async () => {
+    const found = await messages(mutate("backup", (p) => editUpload(p, CRONTAB, (t) => t.replace("CRON_TZ=UTC", "CRON_TZ=UTC\n@every 1h true"))), "backup-schedule");
+    expect(found).toHaveLength(6);
+    expect(found[0]).toMatch(/crontab refuses it \(line \d+: bad time specifier\)/);
+  });
+  it("refuses a container whose command starts no cron daemon", async () => {
+    const found = await messages(mutate("backup", (p) => { p.command = ["sh", "-c", "crontab -u postgres /etc/pgbackrest/crontab && exec gosu postgres pgbackrest server"]; }), "backup-schedule");
+    expect(found[0]).toMatch(/No cron daemon runs in jewelry-backup/);
+  });
+  it("refuses a cron.d file whose name has a dot (Debian's cron skips it)", async () => {
+    const found = await messages(mutate("backup", (p) => {
+      p.command = ["sh", "-c", "exec cron -f"];
+      p.uploads.push({ file: "/etc/cron.d/backups.cron", content: "15 2 * * * postgres /usr/local/bin/jewelry-backup full 1\n" });
+    }), "backup-schedule");
+    expect(found[0]).toMatch(/\/etc\/cron\.d\/backups\.cron is not run: Debian cron skips/);
+  });
+  it("refuses a wrapper called by a name cron's PATH does not find", async () => {
+    const found = await messages(mutate("backup", (p) => editUpload(p, CRONTAB, (t) => t.replaceAll(`${WRAPPER} `, "jewelry-backup "))), "backup-schedule");
+    expect(found[0]).toMatch(/"jewelry-backup" is not found in the job's PATH \/usr\/bin:\/bin/);
   });
 });
 
@@ -46,35 +90,56 @@ describe("backup-retention", () => {
     expect(await findings(baselineLater(), "backup-retention")).toEqual([]);
   });
   it("refuses a repository without retention-full", async () => {
-    const found = await findings(mutate("backup", (p) => editUpload(p, PGBACKREST, (t) => t.replace(/^repo3-retention-full=\d+$/m, ""))), "backup-retention");
-    expect(found).toHaveLength(1);
-    expect(found[0].message).toMatch(/repo3 .* forever/);
+    const found = await messages(mutate("backup", (p) => editUpload(p, PGBACKREST, (t) => t.replace(/^repo3-retention-full=\d+$/m, ""))), "backup-retention");
+    expect(found).toEqual([expect.stringMatching(/repo3 .* forever/)]);
+  });
+  it("refuses a [stanza] section that lowers one repository's retention under [global]", async () => {
+    const found = await messages(mutate("backup", (p) => editUpload(p, PGBACKREST, (t) => t.replace(/^\[main\]$/m, "[main]\nrepo2-retention-full=1"))), "backup-retention");
+    expect(found).toEqual(["mandatory: repo2 in jewelry-backup keeps 1 full backups; at least 2 needed."]);
   });
 });
 
 describe("backup-locations", () => {
-  it("accepts local + R2 + B2", async () => {
+  it("accepts a local repository on a volume plus R2 + B2", async () => {
     expect(await findings(baselineLater(), "backup-locations")).toEqual([]);
   });
   it("refuses two off-site repositories at the same vendor", async () => {
-    const found = await findings(mutate("backup", (p) => editUpload(p, PGBACKREST, (t) => t.replace("repo3-s3-endpoint=s3.us-west-004.backblazeb2.com", "repo3-s3-endpoint=other.r2.cloudflarestorage.com"))), "backup-locations");
-    expect(found).toHaveLength(1);
-    expect(found[0].message).toMatch(/1 vendor/);
+    const found = await messages(mutate("backup", (p) => editUpload(p, PGBACKREST, (t) => t.replace("repo3-s3-endpoint=s3.us-west-004.backblazeb2.com", "repo3-s3-endpoint=other.r2.cloudflarestorage.com"))), "backup-locations");
+    expect(found).toEqual([expect.stringMatching(/1 vendor/)]);
+  });
+  it("refuses a local repository outside every volume", async () => {
+    const found = await messages(mutate("backup", (p) => editUpload(p, PGBACKREST, (t) => t.replace("repo1-path=/var/lib/pgbackrest", "repo1-path=/pgbackrest"))), "backup-locations");
+    expect(found).toEqual(["mandatory: repo1 in jewelry-backup stores backups at /pgbackrest, which is on no volume: they vanish when the container is replaced."]);
   });
 });
 
 describe("wal-archiving", () => {
-  it("accepts archive_mode on with pgbackrest archive-push", async () => {
+  it("accepts archive_mode on with pgbackrest archive-push to every repository of the repository host", async () => {
     expect(await findings(baselineLater(), "wal-archiving")).toEqual([]);
   });
   it("refuses a command-line override that turns archiving off", async () => {
-    const found = await findings(mutate("postgres", (p) => { p.command = [...(p.command as string[]), "-c", "archive_mode=off"]; }), "wal-archiving");
-    expect(found).toHaveLength(1);
-    expect(found[0].message).toMatch(/archive_mode off/);
+    const found = await messages(mutate("postgres", (p) => { p.command = [...(p.command as string[]), "-c", "archive_mode=off"]; }), "wal-archiving");
+    expect(found).toEqual(["mandatory: PostgreSQL jewelry-postgres has archive_mode off."]);
   });
-  it("refuses an archive_command that stores nothing", async () => {
-    const found = await findings(mutate("postgres", (p) => editUpload(p, "/etc/postgresql/postgresql.conf", (t) => t.replace(/archive_command = .*/, "archive_command = '/bin/true'"))), "wal-archiving");
-    expect(found[0].message).toMatch(/no archive_command/);
+  it("refuses an archive_command that stores nothing, or hides failures", async () => {
+    const noop = await messages(mutate("postgres", (p) => editUpload(p, POSTGRESQL_CONF, (t) => t.replace(/archive_command = .*/, "archive_command = '/bin/true'"))), "wal-archiving");
+    expect(noop).toEqual([expect.stringMatching(/it stores nothing/)]);
+    const masked = await messages(mutate("postgres", (p) => editUpload(p, POSTGRESQL_CONF, (t) => t.replace("archive-push %p'", "archive-push %p; exit 0'"))), "wal-archiving");
+    expect(masked).toEqual([expect.stringMatching(/ends in "; exit 0", so a failed push reports success/)]);
+  });
+  it("refuses archive_timeout 0 (a quiet database never ships its last WAL) and over 300 s", async () => {
+    expect(await messages(mutate("postgres", (p) => editUpload(p, POSTGRESQL_CONF, (t) => t.replace("archive_timeout = 300s", "archive_timeout = 0"))), "wal-archiving"))
+      .toEqual([expect.stringMatching(/archive_timeout 0: a quiet database may never ship/)]);
+    expect(await messages(mutate("postgres", (p) => editUpload(p, POSTGRESQL_CONF, (t) => t.replace("archive_timeout = 300s", "archive_timeout = '10min'"))), "wal-archiving"))
+      .toEqual([expect.stringMatching(/archive_timeout 10min: .* only every 600 s; at most 300 s/)]);
+  });
+  it("refuses a PostgreSQL host config that pushes WAL to some repositories only", async () => {
+    const found = await messages(mutate("postgres", (p) => editUpload(p, PGBACKREST, (t) => t.replace(/^# repo3:.*\n(?:repo3-.*\n)+/m, ""))), "wal-archiving");
+    expect(found).toEqual([expect.stringMatching(/pushes WAL to repo1, repo2 of jewelry-backup only: repo3 get no WAL/)]);
+  });
+  it("refuses WAL pushed for a stanza the repository host does not serve", async () => {
+    const found = await messages(mutate("postgres", (p) => editUpload(p, POSTGRESQL_CONF, (t) => t.replace("--stanza=main", "--stanza=prod"))), "wal-archiving");
+    expect(found).toEqual([expect.stringMatching(/stanza "prod", which jewelry-backup does not define/)]);
   });
 });
 
@@ -86,24 +151,12 @@ describe("restore-drill-scheduled", () => {
     const found = await findings(mutate("backup", (p) => editUpload(p, CRONTAB, (t) => t.replace(/^.*restore-drill$/m, ""))), "restore-drill-scheduled");
     expect(found).toHaveLength(1);
   });
-});
-
-describe("crontab reader", () => {
-  it("reads schedule lines and @macros, skipping variables and comments", () => {
-    expect(parseCrontab("CRON_TZ=UTC\n# x\n0 2 * * 0 /bin/backup full 1\n@daily /bin/drill\n")).toEqual([
-      { schedule: "0 2 * * 0", command: "/bin/backup full 1" },
-      { schedule: "@daily", command: "/bin/drill" },
-    ]);
+  it("refuses a drill script uploaded without the executable bit", async () => {
+    const found = await messages(mutate("backup", (p) => { p.uploads.find((u: { file: string }) => u.file === DRILL).executable = false; }), "restore-drill-scheduled");
+    expect(found).toEqual([expect.stringMatching(/jewelry-restore-drill is not executable/)]);
   });
-});
-
-describe("backup-encryption at preview", () => {
-  it("accepts a pass delivered in a conf.d file named for the repository, content unknown", async () => {
-    const found = await findings(mutate("backup", (p) => {
-      setEnv(p, "PGBACKREST_REPO3_CIPHER_PASS", undefined);
-      (p.envs as string[]).push(UNKNOWN);
-      (p.uploads as object[]).push({ file: "/etc/pgbackrest/conf.d/repo3-cipher-pass.conf", content: UNKNOWN });
-    }), "backup-encryption");
-    expect(found).toEqual([]);
+  it("refuses a yearly drill", async () => {
+    const found = await messages(mutate("backup", (p) => editUpload(p, CRONTAB, (t) => t.replace(/^45 4 \* \* 3 /m, "45 4 1 1 * "))), "restore-drill-scheduled");
+    expect(found).toEqual([expect.stringMatching(/runs every 366 days at worst; at least monthly/)]);
   });
 });

@@ -1,0 +1,78 @@
+// When a cron schedule fires, computed the way cron's loop decides each minute: minute, hour and
+// month must match, and day-of-month and day-of-week both (when either field starts with "*") or
+// either one (when both are restricted). Evaluated over eight years from a leap year, so a schedule
+// that never fires ("0 0 31 2 *") or fires once in four years (29 February) shows its real gap.
+import type { CronSchedule } from "./crontab";
+
+const WINDOW_START = Date.UTC(2024, 0, 1);
+const WINDOW_DAYS = 8 * 366;
+const MINUTES_PER_DAY = 1440;
+
+export interface ScheduleTiming {
+  /** Whether it fires at all in the window. */
+  readonly fires: boolean;
+  /** The longest wait between two runs, in minutes (Infinity when it fires once or never). */
+  readonly maxGapMinutes: number;
+}
+
+const memo = new Map<string, ScheduleTiming>();
+const keyOf = (s: CronSchedule) =>
+  [s.minute, s.hour, s.dayOfMonth, s.month, s.dayOfWeek].map((f) => `${f.star ? "*" : ""}${[...f.values].sort((a, b) => a - b).join(",")}`).join(" ");
+
+/** Minutes of the day it fires at, ascending. */
+const dayTimes = (s: CronSchedule): number[] =>
+  [...s.hour.values].flatMap((h) => [...s.minute.values].map((m) => h * 60 + m)).sort((a, b) => a - b);
+
+/** Days of the window (0 = 2024-01-01) it fires on. */
+function firingDays(s: CronSchedule): number[] {
+  const eitherStar = s.dayOfMonth.star || s.dayOfWeek.star;
+  const days: number[] = [];
+  for (let d = 0; d < WINDOW_DAYS; d++) {
+    const date = new Date(WINDOW_START + d * 86_400_000);
+    if (!s.month.values.has(date.getUTCMonth() + 1)) continue;
+    const dom = s.dayOfMonth.values.has(date.getUTCDate());
+    const dow = s.dayOfWeek.values.has(date.getUTCDay());
+    if (eitherStar ? dom && dow : dom || dow) days.push(d);
+  }
+  return days;
+}
+
+export function scheduleTiming(schedule: CronSchedule): ScheduleTiming {
+  if (schedule.reboot) return { fires: false, maxGapMinutes: Infinity };
+  const key = keyOf(schedule);
+  const cached = memo.get(key);
+  if (cached) return cached;
+  const times = dayTimes(schedule);
+  const days = firingDays(schedule);
+  let result: ScheduleTiming;
+  if (times.length === 0 || days.length === 0) result = { fires: false, maxGapMinutes: Infinity };
+  else {
+    let maxGap = 0;
+    for (let i = 1; i < times.length; i++) maxGap = Math.max(maxGap, times[i]! - times[i - 1]!);
+    for (let i = 1; i < days.length; i++) {
+      maxGap = Math.max(maxGap, (days[i]! - days[i - 1]!) * MINUTES_PER_DAY + times[0]! - times[times.length - 1]!);
+    }
+    const once = days.length === 1 && times.length === 1;
+    result = { fires: true, maxGapMinutes: once ? Infinity : maxGap };
+  }
+  memo.set(key, result);
+  return result;
+}
+
+/** The longest wait between runs when several schedules do the same job (e.g. full backups on two lines). */
+export function combinedMaxGap(schedules: readonly CronSchedule[]): number {
+  const firing = schedules.filter((s) => scheduleTiming(s).fires);
+  if (firing.length <= 1) return firing.length === 0 ? Infinity : scheduleTiming(firing[0]!).maxGapMinutes;
+  // A schedule firing at least hourly bounds the merged gap already; merging it would list every minute.
+  const densest = Math.min(...firing.map((s) => scheduleTiming(s).maxGapMinutes));
+  if (densest <= 60) return densest;
+  const minutes = new Set<number>();
+  for (const s of firing) {
+    const times = dayTimes(s);
+    for (const d of firingDays(s)) for (const t of times) minutes.add(d * MINUTES_PER_DAY + t);
+  }
+  const sorted = [...minutes].sort((a, b) => a - b);
+  let maxGap = 0;
+  for (let i = 1; i < sorted.length; i++) maxGap = Math.max(maxGap, sorted[i]! - sorted[i - 1]!);
+  return sorted.length > 1 ? maxGap : Infinity;
+}

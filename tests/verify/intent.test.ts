@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { MOZILLA_INTERMEDIATE_TLS12_CIPHERS } from "../../components/nginx/nginx-conf";
 import type { StackIntent } from "../../verify/intent";
 import { caaIssuers } from "../../verify/intent/dns";
-import { headersOn, locationFor } from "../../verify/intent/nginx";
+import { declaredHeaders, rateLimitAt, redirectOf, suitesFor } from "../../verify/intent/nginx";
 import { internalPorts } from "../../verify/checks/outside/network";
 import type { VerifyContext } from "../../verify/checks/context";
 import { productionIntent } from "./fixture";
@@ -15,33 +15,34 @@ describe("the production stack's declared intent", () => {
     intent = await productionIntent();
   }, 120_000);
 
-  it("reads the edge's TLS: Mozilla intermediate protocols and ciphers on the names the stack serves, published on 80 and 443", () => {
-    expect(intent.edge.protocols).toEqual(["TLSv1.2", "TLSv1.3"]);
-    expect(intent.edge.ciphers).toBe(MOZILLA_INTERMEDIATE_TLS12_CIPHERS.join(":"));
-    expect(intent.edge.tls13Suites).toBeUndefined();
-    expect(intent.edge.https.names).toEqual(["goldleaf-jewelry.com", "www.goldleaf-jewelry.com"]);
-    expect([...intent.edge.published]).toEqual([[80, 80], [443, 443]]);
+  it("reads the edge's TLS through the pack's model: Mozilla intermediate protocols and suites on the names the stack serves, published on 80 and 443", () => {
+    const { edge } = intent;
+    expect(edge.protocols).toEqual(["TLSv1.2", "TLSv1.3"]);
+    expect([...edge.tls12Ciphers].sort()).toEqual([...MOZILLA_INTERMEDIATE_TLS12_CIPHERS].sort());
+    expect(edge.tls13Suites).toEqual(["TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"]);
+    // An ECDSA certificate authenticates only the ECDSA suites of the list.
+    expect(suitesFor(edge, "TLSv1.2", "ec")).toEqual(MOZILLA_INTERMEDIATE_TLS12_CIPHERS.filter((c) => c.startsWith("ECDHE-ECDSA-")));
+    expect(edge.names).toEqual(["goldleaf-jewelry.com", "www.goldleaf-jewelry.com"]);
+    expect([edge.https.socket.port, edge.https.hostPort, edge.http?.socket.port, edge.http?.hostPort]).toEqual([443, 443, 80, 80]);
   });
 
-  it("reads the headers per location and per status: HSTS always on the app, Cache-Control on /static/ only on success, none of HSTS over plain HTTP", () => {
-    const https = intent.edge.https;
-    const app = locationFor(https, "/")!;
-    expect(headersOn(app, 404).map((h) => h.name)).toContain("Strict-Transport-Security");
-    const staticFiles = locationFor(https, "/static/admin/css/base.css")!;
-    expect(staticFiles.path).toBe("/static/");
-    expect(headersOn(staticFiles, 200).map((h) => h.name)).toContain("Cache-Control");
-    expect(headersOn(staticFiles, 404).map((h) => h.name)).not.toContain("Cache-Control");
-    expect(locationFor(https, "/health/")!.modifier).toBe("=");
-    expect(headersOn(locationFor(intent.edge.http!, "/")!, 301).map((h) => h.name)).not.toContain("Strict-Transport-Security");
-    expect(locationFor(intent.edge.http!, "/")!.redirect).toEqual({ status: 301, target: "https://$host$request_uri" });
+  it("reads the headers per URI and per status: HSTS always on the app, Cache-Control on /static/ only on success, none of HSTS over plain HTTP", () => {
+    const names = (scheme: "http" | "https", uri: string | undefined, status: number) =>
+      declaredHeaders(intent.edge, scheme, "goldleaf-jewelry.com", uri, status).map((h) => h.name);
+    expect(names("https", "/", 404)).toContain("Strict-Transport-Security");
+    expect(names("https", undefined, 505)).toContain("Strict-Transport-Security");
+    expect(names("https", "/static/admin/css/base.css", 200)).toContain("Cache-Control");
+    expect(names("https", "/static/admin/css/base.css", 404)).not.toContain("Cache-Control");
+    expect(names("http", "/", 301)).not.toContain("Strict-Transport-Security");
+    expect(redirectOf(intent.edge, "goldleaf-jewelry.com", "/a?b=1")).toEqual({ status: 301, url: "https://goldleaf-jewelry.com/a?b=1" });
   });
 
-  it("reads each limit_req zone's rate and burst where it applies", () => {
-    const login = locationFor(intent.edge.https, "/admin/login/")!.rateLimit!;
+  it("reads each limit_req zone's rate and burst where a request meets it", () => {
+    const login = rateLimitAt(intent.edge, "goldleaf-jewelry.com", "/admin/login/")!;
     expect(login).toMatchObject({ zone: "login", rateText: "10r/m", burst: 5, nodelay: true });
     expect(login.ratePerSecond).toBeCloseTo(1 / 6);
-    expect(locationFor(intent.edge.https, "/api/x")!.rateLimit).toMatchObject({ zone: "api", rateText: "600r/m", burst: 100 });
-    expect(locationFor(intent.edge.https, "/health/")!.rateLimit).toBeUndefined();
+    expect(rateLimitAt(intent.edge, "goldleaf-jewelry.com", "/api/x")).toMatchObject({ zone: "api", rateText: "600r/m", burst: 100 });
+    expect(rateLimitAt(intent.edge, "goldleaf-jewelry.com", "/health/")).toBeUndefined();
   });
 
   it("reads the DNS records, CAA included, and the Docker host the provider targets", () => {

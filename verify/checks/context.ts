@@ -65,5 +65,5 @@ export function unreachable(check: string, ids: readonly string[], subject: stri
 /** The primary public host (the first name the TLS server serves) and the published ports. */
 export function publicEndpoint(ctx: VerifyContext): { host: string; httpsPort: number; httpPort?: number } {
   const { edge } = ctx.intent;
-  return { host: edge.https.names[0]!, httpsPort: edge.published.get(edge.https.port) ?? edge.https.port, httpPort: edge.http ? edge.published.get(edge.http.port) ?? edge.http.port : undefined };
+  return { host: edge.names[0]!, httpsPort: edge.https.hostPort, httpPort: edge.http?.hostPort };
 }

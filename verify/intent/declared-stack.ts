@@ -1,6 +1,7 @@
 // The stack as the program declares it: the real program run under Pulumi's mocks in preview mode
 // with the stack's config, exactly as `npm run check` runs it (check/run-program.ts). Every reader in
 // this folder takes its intent from here, never from a copy of the program's values.
+import { unknownCheckingProxy, type PolicyResource } from "@pulumi/policy";
 import { isJsonObject, type JsonValue } from "../../check/json";
 import { isSecretWrapper, isUnknown } from "../../check/property-values";
 import { runProgram, type CapturedResource } from "../../check/run-program";
@@ -46,3 +47,11 @@ export async function declaredStack(stackConfig: StackConfig): Promise<DeclaredS
 }
 
 export const ofType = (stack: DeclaredStack, type: string): DeclaredResource[] => stack.resources.filter((r) => r.type === type);
+
+/**
+ * The resources as the policy pack receives them (props behind the engine's unknown-checking proxy),
+ * so verify reads the intent through the pack's own server models.
+ */
+export function policyResources(stack: DeclaredStack): PolicyResource[] {
+  return stack.resources.map((r) => ({ type: r.type, name: r.name, urn: r.urn, props: unknownCheckingProxy(r.inputs), propertyDependencies: {} }) as unknown as PolicyResource);
+}

@@ -4,7 +4,7 @@ import { asString } from "../../policies/lib/values";
 import { declaredApp, type DeclaredApp } from "./app";
 import { declaredBackups, type DeclaredBackups } from "./backups";
 import { declaredContainers, type DeclaredContainer } from "./containers";
-import { declaredStack, type DeclaredStack } from "./declared-stack";
+import { declaredStack, policyResources, type DeclaredStack } from "./declared-stack";
 import { declaredRecords, type DeclaredRecord } from "./dns";
 import { declaredAlertmanager, declaredPrometheus, type DeclaredAlertmanager, type DeclaredPrometheus } from "./monitoring";
 import { declaredEdge, type DeclaredEdge } from "./nginx";
@@ -29,16 +29,17 @@ export interface StackIntent {
 
 export function intentOf(stack: DeclaredStack): StackIntent {
   const containers = declaredContainers(stack);
+  const resources = policyResources(stack);
   const prometheus = declaredPrometheus(containers);
   const provider = stack.resources.find((r) => r.type === "pulumi:providers:docker");
   const renews = containers.some((c) => c.inputs.command !== undefined && /certbot\s+renew/.test(JSON.stringify(c.inputs.command)));
   return {
     stack,
     containers,
-    edge: declaredEdge(containers),
+    edge: declaredEdge(resources),
     records: declaredRecords(stack),
     app: declaredApp(stack, containers),
-    backups: declaredBackups(containers),
+    backups: declaredBackups(resources),
     prometheus,
     alertmanager: declaredAlertmanager(containers, prometheus),
     dockerHost: asString(provider?.inputs.host),

@@ -1,27 +1,14 @@
-// What the edge's nginx is declared to serve, read from the nginx.conf the program uploads into the
-// container, with the policy pack's nginx reader (policies/lib/nginx-conf.ts). Kept in this one module
-// so that it can move onto the pack's per-server model (policies/lib/nginx/) when that lands: the
-// protocols and ciphers of the TLS listener, the names it serves, the headers each location adds (and
-// on which answers), the limit_req rates, and the redirect of the plain-HTTP server.
-import {
-  directives,
-  effective,
-  effectiveHeaders,
-  httpBlock,
-  isRejectingServer,
-  isTlsServer,
-  locationPath,
-  parseNginxConf,
-  servers,
-  type NginxDirective,
-} from "../../policies/lib/nginx-conf";
-import { uploadsMatching, type DeclaredContainer } from "./containers";
-
-/** nginx's defaults when ssl_protocols / ssl_ciphers are not set (nginx 1.22 and later). */
-const DEFAULT_PROTOCOLS = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"];
-const DEFAULT_CIPHERS = "HIGH:!aNULL:!MD5";
-/** add_header without `always` applies to these answers only (ngx_http_headers_filter). */
-const STATUSES_WITHOUT_ALWAYS = new Set([200, 201, 204, 206, 301, 302, 303, 304, 307, 308]);
+// What the edge's nginx is declared to serve, read through the policy pack's effective-configuration
+// model (policies/lib/nginx/): the same container input, server and location selection, add_header
+// merging, error_page and TLS handshake the pack judges before deployment, so verify compares the
+// live edge with exactly what the pack approved. Nothing here reads nginx text itself.
+import type { PolicyResource } from "@pulumi/policy";
+import { requireNginx, type NginxSite } from "../../policies/lib/nginx/stack";
+import { allLocations, blocks, inForce, serverFor, type Level, type ListenSocket, type NginxLocation, type NginxServer } from "../../policies/lib/nginx/model";
+import { CIPHER_SUITES } from "../../policies/lib/nginx/openssl-ciphers";
+import { addedHeaders, errorPageChain, respond, type Outcome } from "../../policies/lib/nginx/request";
+import { servedNames } from "../../policies/lib/nginx/sites";
+import { handshake } from "../../policies/lib/nginx/tls";
 
 export interface DeclaredHeader {
   readonly name: string;
@@ -37,123 +24,132 @@ export interface DeclaredRateLimit {
   readonly nodelay: boolean;
 }
 
-export interface DeclaredLocation {
-  readonly modifier: string;
-  readonly path: string;
-  readonly headers: readonly DeclaredHeader[];
-  readonly rateLimit?: DeclaredRateLimit;
-  /** `return 301 …` target, when the location redirects. */
-  readonly redirect?: { readonly status: number; readonly target: string };
-}
-
-export interface DeclaredServer {
-  readonly names: readonly string[];
-  readonly port: number;
-  readonly tls: boolean;
-  /** Headers of the server level (what an error answered before location matching gets). */
-  readonly headers: readonly DeclaredHeader[];
-  readonly locations: readonly DeclaredLocation[];
+/** One listen socket of the edge and the host port Docker publishes it on. */
+export interface EdgeSocket {
+  readonly socket: ListenSocket;
+  readonly hostPort: number;
 }
 
 export interface DeclaredEdge {
   readonly container: string;
-  /** nginx's listen port -> the host port Docker publishes it on. */
-  readonly published: ReadonlyMap<number, number>;
-  readonly https: DeclaredServer;
-  readonly http?: DeclaredServer;
+  readonly site: NginxSite;
+  /** The names served over TLS (the pack's servedNames: handshake accepted, requests not dropped). */
+  readonly names: readonly string[];
+  readonly https: EdgeSocket;
+  /** The plain-HTTP socket that answers the served names, when one is published. */
+  readonly http?: EdgeSocket;
+  /** Protocol versions a client can complete (ssl_protocols and ssl_conf_command under OpenSSL 3's security level). */
   readonly protocols: readonly string[];
-  /** The OpenSSL cipher string for TLS 1.2 and below. */
-  readonly ciphers: string;
-  /** TLS 1.3 suites from `ssl_conf_command Ciphersuites`; undefined: OpenSSL's default three. */
-  readonly tls13Suites?: readonly string[];
-  readonly confFile: string;
+  /** TLS 1.2-and-older suites the cipher string enables, as OpenSSL 3.0 expands it. */
+  readonly tls12Ciphers: readonly string[];
+  readonly tls13Suites: readonly string[];
   /** host:port of every `upstream { server … }` nginx proxies to (gunicorn …). */
   readonly upstreams: readonly string[];
+  /** Every host port the edge container publishes. */
+  readonly publishedPorts: readonly number[];
 }
 
-function headersOf(chain: (readonly NginxDirective[])[]): DeclaredHeader[] {
-  return effectiveHeaders(...chain).map((d) => ({ name: d.args[0] ?? "", value: d.args[1] ?? "", always: d.args[2] === "always" }));
+export type Scheme = "http" | "https";
+
+const socketOf = (edge: DeclaredEdge, scheme: Scheme): ListenSocket | undefined => (scheme === "https" ? edge.https : edge.http)?.socket;
+
+/** The server a request for `host` reaches on the scheme's socket. */
+export function serverAt(edge: DeclaredEdge, scheme: Scheme, host: string): NginxServer | undefined {
+  const socket = socketOf(edge, scheme);
+  return socket && serverFor(socket, host);
 }
 
-/** "10r/m" -> 1/6 per second. */
-function rateOf(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)r\/([sm])$/.exec(text);
-  if (!match) throw new Error(`nginx.conf: limit_req_zone rate "${text}" is not N r/s or r/m`);
-  return Number(match[1]) / (match[2] === "m" ? 60 : 1);
+/** How nginx answers GET `uri` for `host` (the first way, when a condition the request does not decide splits it). */
+export function outcomeOf(edge: DeclaredEdge, scheme: Scheme, host: string, uri: string): Outcome | undefined {
+  const socket = socketOf(edge, scheme);
+  return socket && respond({ socket, host, uri: uri.split("?")[0]!, args: uri.split("?")[1] })[0];
 }
 
-function zones(http: readonly NginxDirective[]): Map<string, { rateText: string; ratePerSecond: number }> {
-  const result = new Map<string, { rateText: string; ratePerSecond: number }>();
-  for (const d of directives(http, "limit_req_zone")) {
-    const zone = d.args.find((a) => a.startsWith("zone="))?.slice(5).split(":")[0];
-    const rate = d.args.find((a) => a.startsWith("rate="))?.slice(5);
-    if (zone && rate) result.set(zone, { rateText: rate, ratePerSecond: rateOf(rate) });
+/**
+ * The headers add_header puts on an answer with `status` to `uri`: the levels in force where the
+ * answer is made (error_page's target for an error), `always` ones on every status, the others on
+ * 2xx/3xx only. Without a URI, the server level's (an answer made before a location is chosen, as a
+ * refused request line).
+ */
+export function declaredHeaders(edge: DeclaredEdge, scheme: Scheme, host: string, uri: string | undefined, status: number): DeclaredHeader[] {
+  let chain: readonly Level[] | undefined;
+  if (uri === undefined) chain = serverAt(edge, scheme, host)?.chain;
+  else {
+    const outcome = outcomeOf(edge, scheme, host, uri);
+    chain = outcome && (status >= 400 ? errorPageChain(outcome, status).chain : outcome.chain);
   }
-  return result;
+  return (chain ? addedHeaders(chain, status) : []).map(({ name, value, always }) => ({ name, value, always }));
 }
 
-function server(block: readonly NginxDirective[], http: readonly NginxDirective[], rateZones: ReturnType<typeof zones>): DeclaredServer {
-  const listen = directives(block, "listen")[0]?.args[0] ?? "80";
-  const port = Number(/(\d+)$/.exec(listen)?.[1] ?? 80);
-  const locations = directives(block, "location").map((location): DeclaredLocation => {
-    const inner = location.block ?? [];
-    const limit = effective("limit_req", http, block, inner);
-    const zone = limit?.find((a) => a.startsWith("zone="))?.slice(5);
-    const ret = directives(inner, "return")[0]?.args;
-    return {
-      modifier: location.args.length > 1 ? location.args[0]! : "",
-      path: locationPath(location),
-      headers: headersOf([http, block, inner]),
-      rateLimit: zone && rateZones.has(zone)
-        ? { zone, ...rateZones.get(zone)!, burst: Number(limit!.find((a) => a.startsWith("burst="))?.slice(6) ?? 0), nodelay: limit!.includes("nodelay") }
-        : undefined,
-      redirect: ret && /^30[1278]$/.test(ret[0] ?? "") ? { status: Number(ret[0]), target: ret[1] ?? "" } : undefined,
-    };
+/** The limit_req in force for these levels, with its zone's rate. */
+export function rateLimitOf(edge: DeclaredEdge, chain: readonly Level[]): DeclaredRateLimit | undefined {
+  const line = inForce(chain, "limit_req")[0];
+  const zoneName = line?.args.find((a) => a.startsWith("zone="))?.slice(5);
+  const zone = zoneName === undefined ? undefined : edge.site.model.zones.get(zoneName);
+  if (!line || !zone) return undefined;
+  return {
+    zone: zone.name, ratePerSecond: zone.ratePerSecond, rateText: zone.rateText,
+    burst: Number(line.args.find((a) => a.startsWith("burst="))?.slice(6) ?? 0),
+    nodelay: line.args.includes("nodelay"),
+  };
+}
+
+/** The rate limit a request to `uri` over HTTPS meets. */
+export function rateLimitAt(edge: DeclaredEdge, host: string, uri: string): DeclaredRateLimit | undefined {
+  const outcome = outcomeOf(edge, "https", host, uri);
+  return outcome && outcome.action.kind !== "return" ? rateLimitOf(edge, outcome.chain) : undefined;
+}
+
+/** Every location of the HTTPS server for `host` with the limit_req in force there. */
+export function limitedLocations(edge: DeclaredEdge, host: string): { location: NginxLocation; limit: DeclaredRateLimit }[] {
+  const server = serverAt(edge, "https", host);
+  return (server ? allLocations(server) : []).flatMap((location) => {
+    const limit = rateLimitOf(edge, location.chain);
+    return limit ? [{ location, limit }] : [];
   });
-  return { names: directives(block, "server_name").flatMap((d) => d.args), port, tls: isTlsServer(block), headers: headersOf([http, block]), locations };
 }
 
-/** The location nginx picks for a URI: exact match, else the longest prefix unless a regex matches first. */
-export function locationFor(server: DeclaredServer, uri: string): DeclaredLocation | undefined {
-  const exact = server.locations.find((l) => l.modifier === "=" && l.path === uri);
-  if (exact) return exact;
-  const prefixes = server.locations.filter((l) => (l.modifier === "" || l.modifier === "^~") && uri.startsWith(l.path));
-  const longest = prefixes.sort((a, b) => b.path.length - a.path.length)[0];
-  if (longest?.modifier === "^~") return longest;
-  const regex = server.locations.find((l) => (l.modifier === "~" || l.modifier === "~*") && new RegExp(l.path, l.modifier === "~*" ? "i" : "").test(uri));
-  return regex ?? longest;
+/** The redirect plain HTTP answers for `uri`, as nginx interpolates it; undefined when it does not redirect. */
+export function redirectOf(edge: DeclaredEdge, host: string, uri: string): { status: number; url?: string } | undefined {
+  const action = outcomeOf(edge, "http", host, uri)?.action;
+  return action?.kind === "return" && action.status >= 300 && action.status < 400 ? { status: action.status, url: action.url } : undefined;
 }
 
-/** The headers nginx adds to an answer with `status` from this location (or the server level). */
-export function headersOn(location: DeclaredLocation | DeclaredServer, status: number): DeclaredHeader[] {
-  return location.headers.filter((h) => h.always || STATUSES_WITHOUT_ALWAYS.has(status));
+/** The TLS 1.2-and-older suites a certificate of `keyType` can negotiate under `protocol`. */
+export function suitesFor(edge: DeclaredEdge, protocol: string, keyType: string): string[] {
+  if (protocol === "TLSv1.3") return [...edge.tls13Suites];
+  const auth = keyType === "ec" ? "ECDSA" : keyType === "rsa" || keyType === "rsa-pss" ? "RSA" : keyType.toUpperCase();
+  // A suite runs on its own protocol and later ones (TLS 1.2's GCM suites not on TLS 1.1).
+  const order = ["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2"];
+  const reaches = (suiteProtocol: string) => order.indexOf(suiteProtocol) <= order.indexOf(protocol);
+  const suites = new Map(CIPHER_SUITES.map((s) => [s.name, s]));
+  return edge.tls12Ciphers.filter((name) => {
+    const suite = suites.get(name);
+    return suite !== undefined && reaches(suite.protocol) && (suite.au === auth || suite.au === "None");
+  });
 }
 
-/** The edge: the container that receives an nginx.conf and publishes the TLS port. */
-export function declaredEdge(containers: readonly DeclaredContainer[]): DeclaredEdge {
-  for (const container of containers) {
-    const conf = uploadsMatching(container, /(^|\/)nginx\.conf$/)[0];
-    if (!conf) continue;
-    const parsed = parseNginxConf(conf.text);
-    const http = httpBlock(parsed);
-    const rateZones = zones(http);
-    const serving = servers(parsed).filter((s) => !isRejectingServer(s) && directives(s, "server_name").length > 0);
-    const tls = serving.find(isTlsServer);
+/** The edge: the stack's nginx container with a public TLS socket that serves names. */
+export function declaredEdge(resources: readonly PolicyResource[]): DeclaredEdge {
+  const problems: string[] = [];
+  for (const site of requireNginx(resources, (message) => problems.push(message))) {
+    const tls = site.sockets.find((s) => s.ssl && servedNames(site.model, [s]).length > 0);
     if (!tls) continue;
-    const https = server(tls, http, rateZones);
-    const plainServer = serving.find((s) => !isTlsServer(s) && directives(s, "server_name").some((d) => d.args.some((n) => https.names.includes(n))));
-    const suites = directives(http, "ssl_conf_command").find((d) => d.args[0]?.toLowerCase() === "ciphersuites")?.args[1];
+    const names = servedNames(site.model, [tls]);
+    const plain = site.sockets.find((s) => !s.ssl && s.servers.some((server) => names.some((n) => serverFor(s, n) === server)));
+    const shake = handshake(site.model, tls, names[0]);
+    const published = (socket: ListenSocket): EdgeSocket => ({ socket, hostPort: site.hostPortOf(socket.port) ?? socket.port });
+    const ports = site.container.props.ports as { external?: number; internal?: number }[] | undefined;
     return {
-      container: container.name,
-      published: new Map(container.ports.map((p) => [p.internal, p.external])),
-      https,
-      http: plainServer ? server(plainServer, http, rateZones) : undefined,
-      protocols: effective("ssl_protocols", http, tls) ?? DEFAULT_PROTOCOLS,
-      ciphers: (effective("ssl_ciphers", http, tls) ?? [DEFAULT_CIPHERS]).join(":"),
-      tls13Suites: suites?.split(":"),
-      confFile: conf.file,
-      upstreams: directives(http, "upstream").flatMap((u) => directives(u.block ?? [], "server").map((d) => d.args[0] ?? "")),
+      container: site.name, site, names,
+      https: published(tls),
+      http: plain && published(plain),
+      protocols: shake.negotiable,
+      tls12Ciphers: shake.negotiable.some((p) => p !== "TLSv1.3") ? shake.tls12Ciphers : [],
+      tls13Suites: shake.negotiable.includes("TLSv1.3") ? shake.tls13Suites : [],
+      upstreams: blocks(site.model.http, "upstream").flatMap((u) => (u.block ?? []).filter((d) => d.name === "server").map((d) => d.args[0] ?? "")),
+      publishedPorts: (ports ?? []).map((p) => p.external ?? p.internal ?? 0).filter((p) => p > 0),
     };
   }
-  throw new Error("the program declares no container that receives an nginx.conf with a TLS server: there is no edge to verify");
+  throw new Error(`the program declares no nginx container with a published TLS server that serves a name: there is no edge to verify${problems.length > 0 ? ` (${problems.join(" ")})` : ""}`);
 }

@@ -45,24 +45,3 @@ export async function sslscan(address: string, port: number, sni: string, timeou
     throw err;
   }
 }
-
-export interface OpensslCipher {
-  readonly name: string;
-  readonly protocol: string;
-  /** Authentication: "RSA", "ECDSA", "any" (TLS 1.3). */
-  readonly auth: string;
-  /** Key exchange: "ECDH", "DH", "RSA", "any". */
-  readonly kx: string;
-}
-
-/** The suites an OpenSSL cipher string enables for one protocol, as `openssl ciphers -v -s` lists them. */
-export async function expandCiphers(cipherString: string, protocol: "tls1" | "tls1_1" | "tls1_2" | "tls1_3"): Promise<OpensslCipher[]> {
-  const { stdout } = await run("openssl", ["ciphers", "-v", "-s", `-${protocol}`, cipherString], { timeout: 10_000 }).catch((err: Error) => {
-    throw new Error(`openssl ciphers could not expand "${cipherString}": ${err.message}`);
-  });
-  return stdout.split("\n").filter((l) => l.trim() !== "").map((line) => {
-    const [name, proto, ...fields] = line.trim().split(/\s+/);
-    const field = (key: string) => fields.find((f) => f.startsWith(`${key}=`))?.slice(key.length + 1) ?? "";
-    return { name: name!, protocol: proto!, auth: field("Au"), kx: field("Kx") };
-  });
-}

@@ -1,9 +1,10 @@
 // The declared security headers, with their declared values, on the answers nginx gives: 200, 301,
 // 404, 429 and 5xx, on the app, /admin/, /static/ and /health/ (10.4; HSTS 9.5; CSP and nosniff
 // 10.8). What each answer must carry is what nginx adds there: the add_header lines in force in the
-// location the URI selects, `always` ones on every status and the others on 2xx/3xx only.
+// location the URI selects (error_page's target for an error), `always` ones on every status and the
+// others on 2xx/3xx only, as the pack's nginx model computes them.
 import { randomBytes } from "node:crypto";
-import { headersOn, locationFor, type DeclaredHeader, type DeclaredLocation, type DeclaredServer } from "../../intent/nginx";
+import { declaredHeaders, type DeclaredHeader, type Scheme } from "../../intent/nginx";
 import { rawTlsRequest, type HttpAnswer } from "../../probes/http";
 import { publicEndpoint, result, unreachable, type Check, type VerifyContext } from "../context";
 import type { CheckResult } from "../../report";
@@ -23,7 +24,9 @@ const isSecurityHeader = (h: DeclaredHeader) => !/^(cache-control|expires|vary|e
 interface Probe {
   readonly label: string;
   readonly answer: HttpAnswer;
-  readonly scope: DeclaredLocation | DeclaredServer;
+  readonly scheme: Scheme;
+  /** undefined: an answer made before a location is chosen (the server level's headers). */
+  readonly uri?: string;
 }
 
 async function probes(ctx: VerifyContext): Promise<Probe[]> {
@@ -31,9 +34,8 @@ async function probes(ctx: VerifyContext): Promise<Probe[]> {
   const { edge } = ctx.intent;
   const missing = `verify-${randomBytes(4).toString("hex")}`;
   const get = async (path: string, scheme: "http" | "https" = "https"): Promise<Probe> => {
-    const server = scheme === "https" ? edge.https : edge.http!;
     const answer = await ctx.request({ scheme, host, port: scheme === "https" ? httpsPort : httpPort!, path });
-    return { label: `${scheme === "http" ? "http://" : ""}${path} ${answer.status}`, answer, scope: locationFor(server, path) ?? server };
+    return { label: `${scheme === "http" ? "http://" : ""}${path} ${answer.status}`, answer, scheme, uri: path };
   };
   const list = [
     await get("/"),
@@ -47,9 +49,9 @@ async function probes(ctx: VerifyContext): Promise<Probe[]> {
   ];
   // A request line nginx refuses before it picks a location: 505, with the server level's headers.
   const refused = await rawTlsRequest(ctx.addresses, host, httpsPort, `GET / HTTP/2.5\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
-  list.push({ label: `HTTP/2.5 request line ${refused.status}`, answer: refused, scope: edge.https });
+  list.push({ label: `HTTP/2.5 request line ${refused.status}`, answer: refused, scheme: "https" });
   const limited = await burstAnswer(ctx);
-  if (limited) list.push({ label: `${limited.path} ${limited.answer.status} (limit_req)`, answer: limited.answer, scope: limited.location });
+  if (limited) list.push({ label: `${limited.path} ${limited.answer.status} (limit_req)`, answer: limited.answer, scheme: "https", uri: limited.path });
   return list;
 }
 
@@ -69,7 +71,7 @@ export const securityHeaders: Check = {
     // header name -> probe labels where it was right / wrong.
     const seen = new Map<string, { ok: string[]; wrong: string[]; expected: string }>();
     for (const probe of list) {
-      for (const header of headersOn(probe.scope, probe.answer.status).filter(isSecurityHeader)) {
+      for (const header of declaredHeaders(ctx.intent.edge, probe.scheme, host, probe.uri, probe.answer.status).filter(isSecurityHeader)) {
         const key = header.name.toLowerCase();
         const entry = seen.get(key) ?? { ok: [], wrong: [], expected: `${header.name}: ${header.value}` };
         const values = probe.answer.headers.get(key) ?? [];

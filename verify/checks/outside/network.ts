@@ -32,7 +32,7 @@ export function internalPorts(ctx: VerifyContext): Map<number, string> {
   }
   if (alertmanager) add(alertmanager.port, "Alertmanager");
   for (const upstream of ctx.intent.edge.upstreams) add(Number(/:(\d+)$/.exec(upstream)?.[1]), `nginx's upstream ${upstream}`);
-  for (const published of ctx.intent.edge.published.values()) ports.delete(published);
+  for (const published of ctx.intent.edge.publishedPorts) ports.delete(published);
   return ports;
 }
 

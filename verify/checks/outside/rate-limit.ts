@@ -2,8 +2,7 @@
 // one location of each declared zone gets its first 429 where nginx's leaky bucket, fed the declared
 // rate and burst and every request this run made in that zone, says it must (one request either way,
 // for timing). The burst stops at the first 429: each refusal is a line fail2ban counts.
-import type { DeclaredLocation } from "../../intent/nginx";
-import { locationFor } from "../../intent/nginx";
+import { limitedLocations, rateLimitAt, type DeclaredRateLimit } from "../../intent/nginx";
 import type { HttpAnswer } from "../../probes/http";
 import { publicEndpoint, result, unreachable, type Check, type VerifyContext } from "../context";
 import type { CheckResult } from "../../report";
@@ -34,21 +33,23 @@ export function leakyBucket(times: readonly number[], ratePerSecond: number, bur
 
 interface ZoneProbe {
   readonly zone: string;
-  readonly location: DeclaredLocation;
+  readonly limit: DeclaredRateLimit;
   readonly path: string;
 }
 
 function zoneProbes(ctx: VerifyContext): ZoneProbe[] {
+  const { host } = publicEndpoint(ctx);
   const byZone = new Map<string, ZoneProbe>();
-  for (const location of ctx.intent.edge.https.locations) {
-    const limit = location.rateLimit;
-    if (!limit || byZone.has(limit.zone) || location.modifier === "~" || location.modifier === "~*") continue;
+  for (const { location, limit } of limitedLocations(ctx.intent.edge, host)) {
+    if (byZone.has(limit.zone) || location.regex || location.modifier === "@") continue;
     // A prefix location: probe the prefix as a folder, which the app may answer as it likes.
     const path = location.modifier === "=" ? location.path : `${location.path.replace(/\/$/, "")}/`;
-    byZone.set(limit.zone, { zone: limit.zone, location, path });
+    // The probe must reach the zone as nginx routes it (a nested or regex location may take the path).
+    if (rateLimitAt(ctx.intent.edge, host, path)?.zone !== limit.zone) continue;
+    byZone.set(limit.zone, { zone: limit.zone, limit, path });
   }
   // The login zone first: its 429 is the one the headers check reads.
-  return [...byZone.values()].sort((a, b) => a.location.rateLimit!.ratePerSecond - b.location.rateLimit!.ratePerSecond);
+  return [...byZone.values()].sort((a, b) => a.limit.ratePerSecond - b.limit.ratePerSecond);
 }
 
 interface BurstOutcome {
@@ -61,8 +62,8 @@ interface BurstOutcome {
 
 async function burst(ctx: VerifyContext, probe: ZoneProbe): Promise<BurstOutcome> {
   const { host, httpsPort } = publicEndpoint(ctx);
-  const limit = probe.location.rateLimit!;
-  const inZone = (path: string) => locationFor(ctx.intent.edge.https, path)?.rateLimit?.zone === probe.zone;
+  const { limit } = probe;
+  const inZone = (path: string) => rateLimitAt(ctx.intent.edge, host, path)?.zone === probe.zone;
   let waitedSeconds = 0;
   for (let attempt = 0; attempt < 2; attempt++) {
     const prior = ctx.requestLog.filter((r) => inZone(r.path) && r.status !== 429).map((r) => r.at);
@@ -97,10 +98,10 @@ const bursts = (ctx: VerifyContext) =>
   });
 
 /** The first 429 of the bursts, for the headers check; undefined when the rate-limit check is skipped or none came. */
-export async function burstAnswer(ctx: VerifyContext): Promise<{ path: string; answer: HttpAnswer; location: DeclaredLocation } | undefined> {
+export async function burstAnswer(ctx: VerifyContext): Promise<{ path: string; answer: HttpAnswer } | undefined> {
   if (ctx.skipped.has("rate-limit")) return undefined;
   const first = (await bursts(ctx)).find((o) => o.refused);
-  return first && { path: first.probe.path, answer: first.refused!, location: first.probe.location };
+  return first && { path: first.probe.path, answer: first.refused! };
 }
 
 export const rateLimit: Check = {
@@ -118,8 +119,8 @@ export const rateLimit: Check = {
     }
     if (outcomes.length === 0) return [result("rate-limit", ["10.5", "10.6"], host, "fail", "the declared nginx.conf limits no location (limit_req)")];
     return outcomes.map((o): CheckResult => {
-      const limit = o.probe.location.rateLimit!;
-      const ids = /login/.test(o.probe.zone) || /login/.test(o.probe.location.path) ? ["10.6"] : ["10.5"];
+      const { limit } = o.probe;
+      const ids = /login/.test(o.probe.zone) || /login/.test(o.probe.path) ? ["10.6"] : ["10.5"];
       const declared = `zone ${o.probe.zone}: ${limit.rateText} burst=${limit.burst}${limit.nodelay ? " nodelay" : ""}`;
       const expected = o.predicted === undefined ? "no 429 yet" : `${o.predicted} accepted, then 429`;
       const seen = o.refused ? `${o.accepted} accepted, then ${o.refused.status}` : `${o.accepted} accepted, no 429`;

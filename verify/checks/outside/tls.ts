@@ -4,22 +4,10 @@
 // the declared names, from a CA the declared CAA records allow, with more days left than the renewal window.
 import { caaIssuers } from "../../intent/dns";
 import { servedCertificate } from "../../probes/certificate";
-import { expandCiphers, sslscan } from "../../probes/tls-scan";
+import { suitesFor } from "../../intent/nginx";
+import { sslscan } from "../../probes/tls-scan";
 import { publicEndpoint, result, unreachable, type Check } from "../context";
 import type { CheckResult } from "../../report";
-
-const PROTOCOL_FLAGS: Readonly<Record<string, "tls1" | "tls1_1" | "tls1_2" | "tls1_3">> = {
-  TLSv1: "tls1", "TLSv1.1": "tls1_1", "TLSv1.2": "tls1_2", "TLSv1.3": "tls1_3",
-};
-
-/** The suites nginx can negotiate with a certificate of this key type: OpenSSL's expansion, minus what the key cannot authenticate. */
-async function expectedSuites(protocol: string, ciphers: string, keyType: string, tls13Suites?: readonly string[]): Promise<string[]> {
-  const flag = PROTOCOL_FLAGS[protocol];
-  if (!flag) return [];
-  if (flag === "tls1_3") return tls13Suites ? [...tls13Suites] : (await expandCiphers("ALL", "tls1_3")).map((c) => c.name);
-  const auth = keyType === "ec" ? "ECDSA" : keyType === "rsa" || keyType === "rsa-pss" ? "RSA" : keyType;
-  return (await expandCiphers(ciphers, flag)).filter((c) => c.auth === auth || c.auth === "any" || c.auth === "None").map((c) => c.name);
-}
 
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((v, i) => v === [...b].sort()[i]);
 
@@ -37,9 +25,9 @@ export const tlsServed: Check = {
       const [served, cert] = await Promise.all([sslscan(address, httpsPort, host), servedCertificate(address, httpsPort, host, ctx.extraCa)]);
       const results: CheckResult[] = [];
       const protocolsOk = sameSet(served.protocols, edge.protocols);
-      results.push(result("tls", ["9.3"], `${subject} protocols`, protocolsOk ? "pass" : "fail", `served: ${served.protocols.join(" ") || "none"}`, `declared ssl_protocols: ${edge.protocols.join(" ")}`));
+      results.push(result("tls", ["9.3"], `${subject} protocols`, protocolsOk ? "pass" : "fail", `served: ${served.protocols.join(" ") || "none"}`, `declared (negotiable under the declared ssl_protocols and cipher string): ${edge.protocols.join(" ")}`));
       for (const protocol of new Set([...served.protocols, ...edge.protocols])) {
-        const expected = edge.protocols.includes(protocol) ? await expectedSuites(protocol, edge.ciphers, cert.keyType, edge.tls13Suites) : [];
+        const expected = edge.protocols.includes(protocol) ? suitesFor(edge, protocol, cert.keyType) : [];
         const seen = served.ciphers.get(protocol) ?? [];
         if (expected.length === 0 && seen.length === 0) continue;
         results.push(result("tls", ["9.3"], `${subject} ${protocol} suites`, sameSet(seen, expected) ? "pass" : "fail",
@@ -74,7 +62,7 @@ export const certificate: Check = {
   summary: "certificate trusted, covering exactly the declared names, from a CA the CAA records allow, renewed in time",
   async run(ctx) {
     const { httpsPort } = publicEndpoint(ctx);
-    const declared = [...ctx.intent.edge.https.names].map((n) => n.toLowerCase()).sort();
+    const declared = [...ctx.intent.edge.names].map((n) => n.toLowerCase()).sort();
     const results: CheckResult[] = [];
     for (const host of declared) {
       const subject = `${host}:${httpsPort}`;

@@ -1,7 +1,7 @@
 // The site answers: HTTPS on every declared name (P.3), HTTP redirects to HTTPS with path and query
 // kept (9.4), /health/ answers 200 with its database and cache checks passing (P.2, P.6, P.7), and
 // /admin/ leads to the admin's login page (P.4).
-import { locationFor } from "../../intent/nginx";
+import { redirectOf } from "../../intent/nginx";
 import { publicEndpoint, result, unreachable, type Check, type VerifyContext } from "../context";
 import type { CheckResult } from "../../report";
 
@@ -13,7 +13,7 @@ export const https: Check = {
   async run(ctx) {
     const { httpsPort } = publicEndpoint(ctx);
     const results: CheckResult[] = [];
-    for (const host of ctx.intent.edge.https.names) {
+    for (const host of ctx.intent.edge.names) {
       try {
         const started = Date.now();
         const answer = await ctx.request({ scheme: "https", host, port: httpsPort, path: "/" });
@@ -33,14 +33,21 @@ export const httpRedirect: Check = {
   ids: ["9.4"],
   summary: "plain HTTP answers 301 to the same URL over HTTPS",
   async run(ctx) {
-    const { httpPort, httpsPort } = publicEndpoint(ctx);
-    const plain = ctx.intent.edge.http;
-    if (!plain || httpPort === undefined) return [result("http-redirect", ["9.4"], "port 80", "fail", "the program declares no plain-HTTP server that redirects")];
-    const redirect = locationFor(plain, "/")?.redirect;
+    const { httpPort } = publicEndpoint(ctx);
+    const { edge } = ctx.intent;
+    if (!edge.http || httpPort === undefined) return [result("http-redirect", ["9.4"], "port 80", "fail", "the program declares no plain-HTTP server for the served names")];
     const results: CheckResult[] = [];
-    for (const host of plain.names.filter((n) => ctx.intent.edge.https.names.includes(n))) {
+    for (const host of edge.names) {
       const path = "/verify/redirect-probe?kept=1";
-      const expected = `${redirect?.status ?? 301} https://${host}${httpsPort === 443 ? "" : `:${httpsPort}`}${path}`;
+      // The item asks for a 301 to the same URL over HTTPS; the URL is the declared one as nginx
+      // interpolates it ($host$request_uri: no port, as production serves HTTPS on 443).
+      const redirect = redirectOf(edge, host, path);
+      const sameUrl = `https://${host}${path}`;
+      const expected = `301 ${redirect?.url ?? sameUrl}`;
+      if (redirect?.status !== 301 || !redirect.url?.startsWith(`https://${host}`) || !redirect.url.endsWith(path)) {
+        results.push(result("http-redirect", ["9.4"], `${host}:${httpPort}`, "fail", `the declared nginx answers http://${host}${path} ${redirect ? `${redirect.status} ${redirect.url ?? "(computed at run time)"}` : "without a redirect"}`, `301 ${sameUrl}`));
+        continue;
+      }
       try {
         const answer = await ctx.request({ scheme: "http", host, port: httpPort, path });
         const seen = `${answer.status} ${answer.headers.get("location")?.[0] ?? "(no Location)"}`;

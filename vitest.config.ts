@@ -3,9 +3,9 @@ import { defineConfig } from "vitest/config";
 // The stand-up tests (tests/standup/*.test.ts) share ONE stand-up of the whole stack, started by
 // their global set-up in the background; they run after every other test file (groupOrder), while
 // the stand-up has been coming up alongside them, one file at a time; the tests that restart and
-// kill containers (faults.test.ts) run last.
+// kill containers or inject faults (faults.test.ts, verify-faults.test.ts) run last.
 const STANDUP_TESTS = "tests/standup/*.test.ts";
-const FAULT_TESTS = "tests/standup/faults.test.ts";
+const FAULT_TESTS = ["tests/standup/faults.test.ts", "tests/standup/verify-faults.test.ts"];
 const standUpProject = (name: string, include: string[], exclude: string[], groupOrder: number) => ({
   extends: true as const,
   test: {
@@ -24,8 +24,8 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       { extends: true, test: { name: "main", include: ["tests/**/*.test.ts"], exclude: [STANDUP_TESTS] } },
-      standUpProject("standup", [STANDUP_TESTS], [FAULT_TESTS], 1),
-      standUpProject("standup-faults", [FAULT_TESTS], [], 2),
+      standUpProject("standup", [STANDUP_TESTS], FAULT_TESTS, 1),
+      standUpProject("standup-faults", FAULT_TESTS, [], 2),
     ],
   },
 });

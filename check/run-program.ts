@@ -35,6 +35,8 @@ export interface CapturedResource {
   readonly options: CapturedOptions;
   /** The raw inputs as marshalled by the SDK. */
   readonly object: JsonObject;
+  /** The state the mocks returned (an update run only: a preview's state is its inputs). */
+  readonly state?: JsonObject;
 }
 
 export interface ProgramRun {
@@ -62,7 +64,16 @@ export interface RunProgramOptions {
    * gets a "-copy<n>" name suffix ("suffix": only for benchmarks that load a program n times).
    */
   readonly duplicateUrns?: "fail" | "suffix";
+  /**
+   * Run as `pulumi up` would rather than as a preview: every `apply` runs, and `newResource` computes
+   * each resource's outputs (id and state). Default: a preview, where the state is the inputs and
+   * every computed output stays unknown.
+   */
+  readonly update?: { readonly newResource: (args: MockResourceArgs) => MockResourceResult | Promise<MockResourceResult> };
 }
+
+export type MockResourceArgs = pulumiModule.runtime.MockResourceArgs;
+export type MockResourceResult = pulumiModule.runtime.MockResourceResult;
 
 type Callback<Response = unknown> = (err: unknown, response?: Response) => void;
 
@@ -183,7 +194,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
     PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(stackConfig.secretKeys),
     PULUMI_NODEJS_PROJECT: project,
     PULUMI_NODEJS_STACK: stack,
-    PULUMI_NODEJS_DRY_RUN: "true",
+    PULUMI_NODEJS_DRY_RUN: String(!options.update),
     PULUMI_NODEJS_ORGANIZATION: options.organization ?? "organization",
   });
   const pulumi = require("@pulumi/pulumi") as typeof pulumiModule;
@@ -193,8 +204,9 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   const invokes = options.invokes ?? {};
   await pulumi.runtime.setMocks(
     {
-      // A preview of a create: the state is the inputs; computed outputs stay unknown unless `outputs` gives them.
-      newResource: (args) => ({ id: undefined, state: { ...args.inputs, ...options.outputs?.(args) } }),
+      // A preview of a create: the state is the inputs; computed outputs stay unknown unless `outputs` gives
+      // them. An update run computes each resource's id and state with its own newResource.
+      newResource: options.update?.newResource ?? ((args) => ({ id: undefined, state: { ...args.inputs, ...options.outputs?.(args) } })),
       call: (args) => {
         const answer = invokes[args.token];
         if (!answer) throw new Error(`invoke ${args.token} is not mocked: add it to the check's invoke mocks`);
@@ -203,7 +215,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
     },
     project,
     stack,
-    true,
+    !options.update,
     options.organization,
   );
 
@@ -225,7 +237,9 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
     return registerResource(req, (err, response) => {
       if (!err && response) {
         applySecretOutputs(req, response);
-        resources.push(capture(req, response.getUrn()));
+        const captured = capture(req, response.getUrn());
+        const state = options.update ? (response.getObject()?.toJavaScript() as JsonObject | undefined) : undefined;
+        resources.push(state ? { ...captured, state } : captured);
       }
       callback(err, response);
     });

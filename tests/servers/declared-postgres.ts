@@ -174,11 +174,12 @@ const TRANSLATIONS: Readonly<Record<string, (r: CapturedResource) => DeclaredSte
  * everything it depends on, so this is an order the engine may create them in).
  */
 export function declaredPostgresSteps(program: ProgramRun): DeclaredStep[] {
-  return program.resources
-    .filter((r) => r.custom && r.type.startsWith("postgresql:"))
-    .map((r) => {
-      const translate = TRANSLATIONS[r.type];
-      if (!translate) throw new Error(`${r.name}: ${r.type} is not translated; extend tests/servers/declared-postgres.ts`);
-      return translate(r);
-    });
+  return program.resources.filter((r) => r.custom && r.type.startsWith("postgresql:")).map(declaredPostgresStep);
+}
+
+/** One postgresql resource's statements (the stand-up runs them in the engine's dependency order). */
+export function declaredPostgresStep(r: CapturedResource): DeclaredStep {
+  const translate = TRANSLATIONS[r.type];
+  if (!translate) throw new Error(`${r.name}: ${r.type} is not translated; extend tests/servers/declared-postgres.ts`);
+  return translate(r);
 }

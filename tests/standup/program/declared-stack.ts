@@ -1,0 +1,53 @@
+// The stack as the program declares it, with real values: the real program (index.ts) with the
+// stack's own config, run under Pulumi's mocks as an update (not a preview), so every `apply` runs
+// and every input is known. `secure:` keys get fresh test values; `appImage` is the reference app.
+import { resolve } from "node:path";
+import { runProgram, type CapturedResource, type ProgramRun } from "../../../check/run-program";
+import { OFFLINE_SECRET_PLACEHOLDER, readStackConfig, type StackConfig } from "../../../check/stack-config";
+import type { JsonObject } from "../../../check/json";
+import { plain } from "./inputs";
+import { newResource } from "./mock-outputs";
+import { generateRunSecrets } from "./run-secrets";
+
+export const ROOT = resolve(__dirname, "../../..");
+
+export interface DeclaredStackOptions {
+  readonly stack?: string;
+  /** The reference app image that replaces the stack's `appImage`. */
+  readonly appImage: string;
+}
+
+/** One declared resource: what the engine received (inputs, dependencies) and the state the run produced. */
+export type DeclaredResource = CapturedResource;
+
+export interface DeclaredStack {
+  readonly project: string;
+  readonly stack: string;
+  /** Every registered resource, in registration order. */
+  readonly resources: readonly DeclaredResource[];
+}
+
+/** The stack config with a fresh value for each undecryptable key and the app image swapped in. */
+export function standUpConfig(stackConfig: StackConfig, appImage: string): StackConfig {
+  const config = { ...stackConfig.config };
+  const secrets = generateRunSecrets(stackConfig.undecryptableKeys);
+  for (const [key, value] of Object.entries(secrets)) {
+    if (config[key] !== OFFLINE_SECRET_PLACEHOLDER) throw new Error(`${key}: a nested secure value; the stand-up sets only top-level ones`);
+    config[key] = value;
+  }
+  const appImageKey = `${stackConfig.project}:appImage`;
+  if (!(appImageKey in config)) throw new Error(`${appImageKey} is not set in ${stackConfig.stackFile}`);
+  config[appImageKey] = appImage;
+  return { ...stackConfig, config, undecryptableKeys: [] };
+}
+
+export async function declaredStack(options: DeclaredStackOptions): Promise<DeclaredStack> {
+  // The runner require()s index.ts as the language host does: TypeScript through tsx.
+  (require("tsx/cjs/api") as { register(): void }).register();
+  const stackConfig = standUpConfig(readStackConfig(ROOT, options.stack ?? "production"), options.appImage);
+  const run: ProgramRun = await runProgram({ stackConfig, update: { newResource } });
+  return { project: run.project, stack: run.stack, resources: run.resources };
+}
+
+/** A resource's inputs, secrets unwrapped. */
+export const inputsOf = (resource: DeclaredResource): JsonObject => plain(resource.object) as JsonObject;

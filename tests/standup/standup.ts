@@ -1,0 +1,326 @@
+// Stand-up of the stack the program declares, in the local Docker engine: the program's own
+// networks, volumes, containers and database objects, created through the Docker Engine API and
+// PostgreSQL as `pulumi up` would create them, then inspected and exercised by tests/standup/*.
+//
+// API
+//   standUp(options: StandUpOptions): Promise<StandUp>
+//     Runs the real program (index.ts, the stack's own config; `secure:` keys get fresh test values,
+//     `appImage` the reference app) under Pulumi's mocks as an update, then creates every declared
+//     resource in dependency order (see resource handlers below). Sweeps leftovers of crashed runs
+//     first; on any failure removes what it created and rethrows. Needs root and a running dockerd.
+//   StandUp
+//     runId                      labels every object: com.jewelry-shop.test=standup, com.jewelry-shop.test.run=<runId>
+//     declared                   DeclaredStack: every resource the program registered (inputs, dependencies, state)
+//     containers                 by container name: id, resource name, image run, exit code of one-shot jobs
+//     skipped                    declared containers left out, each with the reason (no local image, or depends on one)
+//     substitutions              every way the stand-up departs from a real `pulumi up`, one line each
+//     timings                    seconds per phase
+//     tearDown()                 removes every container, network and volume of the run, the egress guard
+//                                and the host folders it created; safe to call twice
+//   The database providers reach PostgreSQL through a stand-in of the administrators' SSH tunnel
+//   (127.0.0.1:<postgres.adminPort> -> PostgreSQL's fixed address), open only while resources are created.
+//   standUpInfo(standUp)         the JSON-serialisable part (what vitest hands the test files)
+//   sweepStandUps()              removes leftovers of every earlier run (by label)
+//   SKIP_ENV                     JEWELRY_SHOP_SKIP_STANDUP=1 skips the stand-up on purpose (CI never sets it)
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import type Dockerode from "dockerode";
+import { containerPlan, type ContainerPlan } from "./docker/container-spec";
+import { connectDocker, foreignNameClashes, removeLabelled, runLabels } from "./docker/docker-engine";
+import { guardEgress, releaseEgress } from "./docker/egress-guard";
+import { runContainer } from "./docker/run-container";
+import { openAdminTunnel, type AdminTunnel } from "./postgres/admin-tunnel";
+import { applyPostgresqlResource, isPostgresqlResource, providerConnection, type ProviderConnection } from "./postgres/applier";
+import { knownInputs } from "./program/inputs";
+import { CLOUD_STANDINS } from "./program/mock-outputs";
+import { declaredStack, inputsOf, type DeclaredResource, type DeclaredStack } from "./program/declared-stack";
+import { applyDynamicResource } from "./dynamic-resource";
+import { providerUrn, ResourceGraph } from "./resource-graph";
+
+export { SKIP_ENV } from "./docker/docker-engine";
+
+/** Where the stand-up's images come from (tests/standup/images). */
+export interface StandUpImages {
+  /** The reference app image: becomes the stack's `appImage`. */
+  readonly appImage: string;
+  /** The local image that stands in for a declared reference, or why there is none. */
+  resolve(reference: string): { readonly image: string } | { readonly excluded: string };
+}
+
+export interface StandUpOptions {
+  readonly images: StandUpImages;
+  readonly stack?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface StandUpContainer {
+  readonly name: string;
+  readonly id: string;
+  readonly resource: string;
+  /** The image it runs here. */
+  readonly image: string;
+  readonly exitCode?: number;
+}
+
+export interface StandUpInfo {
+  readonly runId: string;
+  readonly declared: DeclaredStack;
+  readonly containers: Readonly<Record<string, StandUpContainer>>;
+  readonly skipped: readonly { readonly resource: string; readonly reason: string }[];
+  readonly substitutions: readonly string[];
+  readonly timings: Readonly<Record<string, number>>;
+}
+
+export interface StandUp extends StandUpInfo {
+  tearDown(): Promise<void>;
+}
+
+const CONTAINER = "docker:index/container:Container";
+const NETWORK = "docker:index/network:Network";
+const VOLUME = "docker:index/volume:Volume";
+const ATTACH_TIMEOUT_SECONDS = 600;
+
+/**
+ * Containers whose healthcheck reaches the internet, which a stand-up never does: the stand-up waits
+ * for them to run instead of to be healthy (their function is tested directly: tests/standup/*).
+ */
+export const HEALTH_NEEDS_INTERNET: Readonly<Record<string, string>> = {
+  "jewelry-certbot": "healthy only with a Let's Encrypt certificate, and no ACME server is reachable",
+  "jewelry-backup": "its healthcheck runs `pgbackrest info` over every repository, R2 and B2 included, which are unreachable",
+};
+
+export function standUpInfo(standUp: StandUp): StandUpInfo {
+  const { tearDown: _tearDown, ...info } = standUp;
+  return JSON.parse(JSON.stringify(info)) as StandUpInfo;
+}
+
+export async function sweepStandUps(docker?: Dockerode): Promise<number> {
+  const client = docker ?? (await connectDocker());
+  return (await removeLabelled(client)) + releaseEgress();
+}
+
+/** Mount propagation of the host mount holding `path` (findmnt). */
+function propagationOf(path: string): string {
+  return execFileSync("findmnt", ["-n", "-o", "PROPAGATION", "--target", path], { encoding: "utf8" }).trim();
+}
+
+/**
+ * A bind with slave/shared propagation needs a shared or slave host mount; on a host whose mount is
+ * private (this machine's / is), Docker refuses it. The stand-up then binds without propagation.
+ */
+function adaptPropagation(plan: ContainerPlan, substitutions: string[]): void {
+  for (const mount of plan.create.HostConfig?.Mounts ?? []) {
+    const propagation = mount.BindOptions?.Propagation;
+    if (mount.Type !== "bind" || !propagation || !/slave|shared/.test(propagation)) continue;
+    const host = propagationOf(mount.Source);
+    if (host !== "private") continue;
+    delete mount.BindOptions;
+    substitutions.push(`${plan.name}: bind ${mount.Source} -> ${mount.Target} without ${propagation} propagation (the host mount is private here)`);
+  }
+}
+
+function assertPortFree(port: number, host: string, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", (error: NodeJS.ErrnoException) => reject(new Error(`${what}: port ${host}:${port} is taken (${error.code}); the stand-up needs it free`)));
+    server.listen(port, host, () => server.close(() => resolve()));
+  });
+}
+
+/** A `wait` whose first health probe comes after waitTimeout can never succeed: say so before anything starts. */
+function assertWaitCanSucceed(plan: ContainerPlan): void {
+  const health = plan.create.Healthcheck;
+  if (!plan.lifecycle.wait || !health) return;
+  const firstProbeSeconds = (health.Interval ?? 0) / 1e9;
+  if (firstProbeSeconds > plan.lifecycle.waitTimeoutSeconds) {
+    throw new Error(
+      `${plan.name}: wait is set with waitTimeout ${plan.lifecycle.waitTimeoutSeconds} s, but its healthcheck interval is ${firstProbeSeconds} s ` +
+        "and Docker runs the first probe only after one interval: `pulumi up` would fail on it. Shorten the interval or drop wait.",
+    );
+  }
+}
+
+export async function standUp(options: StandUpOptions): Promise<StandUp> {
+  const log = options.log ?? (() => undefined);
+  const runId = `${new Date().toISOString().replace(/[-:.TZ]/g, "").slice(0, 14)}-${randomBytes(3).toString("hex")}`;
+  const labels = runLabels(runId);
+  const timings: Record<string, number> = {};
+  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    try {
+      return await work();
+    } finally {
+      timings[phase] = (Date.now() - started) / 1000;
+    }
+  };
+
+  const docker = await connectDocker();
+  const swept = await sweepStandUps(docker);
+  if (swept > 0) log(`removed ${swept} leftovers of an earlier stand-up`);
+
+  const declared = await timed("program", () => declaredStack({ stack: options.stack, appImage: options.images.appImage }));
+  const graph = new ResourceGraph(declared.resources);
+  const ofType = (type: string) => declared.resources.filter((r) => r.type === type);
+  const containers: Record<string, StandUpContainer> = {};
+  const skipped: { resource: string; reason: string }[] = [];
+  const skippedUrns = new Set<string>();
+  const substitutions = [
+    `appImage ${JSON.stringify(options.images.appImage)}: the reference app (tests/standup/images) replaces the stack's app image`,
+    "docker provider host: the local engine at /var/run/docker.sock instead of the stack's dockerHost",
+    "secure: config values: fresh test values generated for the run (tests/standup/program/run-secrets.ts)",
+    "admin SSH tunnel: a TCP forwarder from 127.0.0.1:<postgres.adminPort> to PostgreSQL's fixed address, open only while the resources are created",
+    "egress: DOCKER-USER rules reject traffic from the declared networks to anything outside them (no ACME, DNS, mail, probes of the public URL)",
+    ...Object.entries(CLOUD_STANDINS).filter(([type]) => declared.resources.some((r) => r.type === type)).map(([type, s]) => `${type}: stand-in outputs, nothing created (${s.why})`),
+  ];
+  const createdHostPaths: string[] = [];
+  let tunnel: AdminTunnel | undefined;
+  const postgresProviders = new Map<string, ProviderConnection>();
+  let tornDown = false;
+
+  const tearDown = async () => {
+    if (tornDown) return;
+    tornDown = true;
+    await tunnel?.close();
+    const removed = await removeLabelled(docker, runId);
+    const rules = releaseEgress(runId);
+    for (const path of createdHostPaths) rmSync(path, { recursive: true, force: true });
+    log(`tore down run ${runId}: ${removed} Docker objects, ${rules} egress rules, ${createdHostPaths.length} host folders`);
+  };
+
+  try {
+    // Every container plan first: a declared input the stand-up cannot apply fails before anything exists.
+    const plans = new Map<string, { plan: ContainerPlan; image?: string }>();
+    for (const resource of ofType(CONTAINER)) {
+      const inputs = inputsOf(resource);
+      const reference = String(inputs.image);
+      const local = options.images.resolve(reference);
+      if ("excluded" in local) {
+        skipped.push({ resource: resource.name, reason: `${reference}: ${local.excluded}` });
+        skippedUrns.add(resource.urn);
+        continue;
+      }
+      const plan = containerPlan(resource.name, inputs, { image: local.image, extraLabels: labels });
+      const needsInternet = HEALTH_NEEDS_INTERNET[plan.name];
+      if (needsInternet && plan.lifecycle.wait) {
+        plan.lifecycle = { ...plan.lifecycle, wait: false };
+        substitutions.push(`${plan.name}: waited for running, not healthy: ${needsInternet}`);
+      }
+      assertWaitCanSucceed(plan);
+      adaptPropagation(plan, substitutions);
+      plans.set(resource.urn, { plan, image: local.image });
+    }
+    const unknownDeviations = Object.keys(HEALTH_NEEDS_INTERNET).filter((name) => ![...plans.values()].some((p) => p.plan.name === name));
+    if (unknownDeviations.length > 0) throw new Error(`HEALTH_NEEDS_INTERNET names containers the program does not declare: ${unknownDeviations.join(", ")}`);
+    const networkNames = ofType(NETWORK).map((n) => String(inputsOf(n).name));
+    const volumeNames = ofType(VOLUME).map((v) => String(inputsOf(v).name));
+    const clashes = await foreignNameClashes(docker, { containers: [...plans.values()].map((p) => p.plan.name), networks: networkNames, volumes: volumeNames });
+    if (clashes.length > 0) throw new Error(`objects outside any stand-up hold declared names (remove them yourself): ${clashes.join(", ")}`);
+    for (const { plan } of plans.values()) {
+      for (const [port, bindings] of Object.entries(plan.create.HostConfig?.PortBindings ?? {}) as [string, { HostIp?: string; HostPort?: string }[]][]) {
+        for (const b of bindings) await assertPortFree(Number(b.HostPort), b.HostIp ?? "0.0.0.0", `${plan.name} publishes ${port}`);
+      }
+      for (const bind of plan.create.HostConfig?.Binds ?? []) {
+        const source = bind.split(":")[0];
+        if (source.startsWith("/") && !existsSync(source)) createdHostPaths.push(source);
+      }
+    }
+    const subnets = ofType(NETWORK).flatMap((n) => ((inputsOf(n).ipamConfigs ?? []) as { subnet?: string }[]).map((c) => String(c.subnet)));
+    guardEgress(runId, subnets);
+
+    const apply = async (resource: DeclaredResource): Promise<void> => {
+      if (skippedUrns.has(resource.urn)) return;
+      const blocker = graph.dependenciesOf(resource).find((urn) => skippedUrns.has(urn));
+      if (blocker) {
+        skippedUrns.add(resource.urn);
+        skipped.push({ resource: resource.name, reason: `depends on ${graph.byUrn.get(blocker)?.name}, which is left out` });
+        return;
+      }
+      const inputs = inputsOf(resource);
+      const { type } = resource;
+      if (type === "pulumi:providers:docker" || /^(random|tls):/.test(type) || CLOUD_STANDINS[type] || !resource.custom) return;
+      if (type === "pulumi:providers:postgresql") {
+        const connection = providerConnection(inputs);
+        postgresProviders.set(resource.urn, connection);
+        tunnel ??= await openAdminTunnel({ host: connection.host, port: connection.port }, { host: postgresAddress(graph, resource.urn), port: connection.port });
+        return;
+      }
+      if (type === NETWORK) return void (await createNetwork(docker, resource.name, inputs, labels));
+      if (type === VOLUME) return void (await createVolume(docker, resource.name, inputs, labels));
+      if (type === "docker:index/remoteImage:RemoteImage" || type === "docker:index/image:Image") {
+        return void (await resolveImage(docker, options.images, resource.name, String(inputs.name ?? inputs.imageName), substitutions));
+      }
+      if (type === CONTAINER) {
+        const { plan, image } = plans.get(resource.urn)!;
+        log(`creating ${plan.name}`);
+        const started = Date.now();
+        const result = await runContainer(docker, plan, ATTACH_TIMEOUT_SECONDS);
+        timings[`container ${plan.name}`] = (Date.now() - started) / 1000;
+        containers[plan.name] = { name: plan.name, id: result.id, resource: resource.name, image: image!, ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}) };
+        return;
+      }
+      if (isPostgresqlResource(type)) {
+        const connection = resource.providerRef && postgresProviders.get(providerUrn(resource.providerRef));
+        if (!connection) throw new Error(`${resource.name}: no postgresql provider (the stand-up applies only explicit providers)`);
+        await applyPostgresqlResource(resource, connection);
+        return;
+      }
+      if (type.startsWith("pulumi-nodejs:dynamic/")) return void (await applyDynamicResource(resource));
+      throw new Error(`${resource.name}: the stand-up cannot create resources of type ${type}`);
+    };
+    await timed("resources", () => graph.run(apply));
+    // The tunnel is the deploy's: nothing reaches PostgreSQL from the host once the stack is up.
+    await tunnel?.close();
+    tunnel = undefined;
+  } catch (error) {
+    await tearDown().catch((cleanup: Error) => log(`tear-down after the failure also failed: ${cleanup.message}`));
+    throw error;
+  }
+  return { runId, declared, containers, skipped, substitutions, timings, tearDown };
+}
+
+/**
+ * The far end of the administrators' tunnel: the fixed address of the container the provider's
+ * resources wait for (README: the tunnel ends at PostgreSQL's address on the data network).
+ */
+function postgresAddress(graph: ResourceGraph, provider: string): string {
+  const servers = new Set<string>();
+  for (const r of graph.resources) {
+    if (!r.providerRef || providerUrn(r.providerRef) !== provider) continue;
+    for (const urn of graph.dependenciesOf(r)) if (graph.byUrn.get(urn)?.type === CONTAINER) servers.add(urn);
+  }
+  const addresses = [...servers].flatMap((urn) => ((inputsOf(graph.byUrn.get(urn)!).networksAdvanced ?? []) as { ipv4Address?: string }[]).map((n) => n.ipv4Address).filter(Boolean));
+  if (addresses.length !== 1) throw new Error(`cannot tell PostgreSQL's address for the admin tunnel: the database resources wait for containers with fixed addresses ${addresses.join(", ") || "none"}`);
+  return String(addresses[0]);
+}
+
+async function createNetwork(docker: Dockerode, name: string, inputs: Record<string, unknown>, labels: Record<string, string>): Promise<void> {
+  const n = knownInputs(`network ${name}`, inputs, ["name", "driver", "internal", "attachable", "ipamConfigs", "labels"]);
+  const ipam = ((n.ipamConfigs ?? []) as Record<string, unknown>[]).map((c, i) => {
+    knownInputs(`network ${name} ipamConfigs[${i}]`, c, ["subnet", "gateway", "ipRange"]);
+    return { Subnet: c.subnet as string, ...(c.gateway ? { Gateway: String(c.gateway) } : {}), ...(c.ipRange ? { IPRange: String(c.ipRange) } : {}) };
+  });
+  const declaredLabels = Object.fromEntries(((n.labels ?? []) as { label: string; value: string }[]).map((l) => [l.label, l.value]));
+  await docker.createNetwork({
+    Name: String(n.name ?? name), Driver: String(n.driver ?? "bridge"), Internal: n.internal === true, Attachable: n.attachable === true,
+    CheckDuplicate: true, IPAM: { Driver: "default", Config: ipam }, Labels: { ...declaredLabels, ...labels },
+  });
+}
+
+async function createVolume(docker: Dockerode, name: string, inputs: Record<string, unknown>, labels: Record<string, string>): Promise<void> {
+  const v = knownInputs(`volume ${name}`, inputs, ["name", "driver", "labels"]);
+  const declaredLabels = Object.fromEntries(((v.labels ?? []) as { label: string; value: string }[]).map((l) => [l.label, l.value]));
+  await docker.createVolume({ Name: String(v.name ?? name), Driver: String(v.driver ?? "local"), Labels: { ...declaredLabels, ...labels } });
+}
+
+async function resolveImage(docker: Dockerode, images: StandUpImages, name: string, reference: string, substitutions: string[]): Promise<void> {
+  const local = images.resolve(reference);
+  if ("excluded" in local) return;
+  try {
+    await docker.getImage(local.image).inspect();
+  } catch {
+    throw new Error(`${name}: the local image ${local.image} for ${reference} is not built (tests/standup/images builds it)`);
+  }
+  if (local.image !== reference) substitutions.push(`image ${reference}: the local ${local.image}`);
+}

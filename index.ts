@@ -176,7 +176,7 @@ const rowLevelSecurity = new RowLevelSecurity("row-level-security", {
   admin: database.adminConnection,
   databaseName: config.postgres.database,
   tenantTables: config.postgres.tenantTables,
-  after: [app.jobs.migrate],
+  migrate: app.jobs.migrate,
 });
 
 const edge = new Edge("edge", {

@@ -1,159 +1,214 @@
-// Section 9, SSL/TLS: what the nginx.conf a container receives says about protocols, ciphers, the
-// HTTP redirect and HSTS; a certbot container that renews; DNS records for every served name.
+// Section 9, SSL/TLS: the TLS nginx really negotiates on every public socket and name, the HTTP
+// redirect every plain-HTTP name gets, HSTS on every HTTPS response, a certbot container that renews
+// through a challenge path nginx really serves, DNS records for every served name. The rules ask the
+// effective-configuration model (lib/nginx); none reads nginx text.
 import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
 import { argvOf, containerName, runsImage } from "./lib/containers";
-import { containers, nginxContainers, reportMissingService, type NginxContainer } from "./lib/stack-resources";
+import { containers, reportMissingService } from "./lib/stack-resources";
 import { known, UNKNOWN } from "./lib/unknowns";
 import { dnsRecords, recordNames } from "./lib/dns-records";
-import {
-  directives, effective, effectiveHeaders, httpBlock, isRejectingServer, isTlsServer, locationPath, locations, servers,
-  type NginxDirective,
-} from "./lib/nginx-conf";
-
-type Scope = readonly NginxDirective[];
-
-/** nginx containers, or a violation when the stack has none. */
-export function requireNginx(resources: readonly PolicyResource[], report: (message: string) => void): NginxContainer[] {
-  const found = nginxContainers(resources);
-  if (found.length === 0) reportMissingService(resources, report, "No nginx container (image nginx or an /etc/nginx/nginx.conf upload) is in the stack.");
-  for (const n of found) if (n.conf.length === 0) report(`nginx container ${containerName(n.container)} receives no nginx.conf to judge.`);
-  return found.filter((n) => n.conf.length > 0);
-}
-
-/** TLS servers that serve content (the catch-all that rejects unknown names does not count). */
-export const servingTlsServers = (conf: Scope): Scope[] => servers(conf).filter((s) => isTlsServer(s) && !isRejectingServer(s));
-
-/** Names the TLS servers answer for (server_name, minus "_" and wildcards/regexes). */
-export function servedNames(conf: Scope): string[] {
-  const names = servingTlsServers(conf).flatMap((s) => directives(s, "server_name").flatMap((d) => d.args));
-  return [...new Set(names.filter((n) => n !== "_" && n !== "" && !n.startsWith("~") && !n.includes("*")).map((n) => n.toLowerCase()))];
-}
-
-/** Cipher tokens that admit broken or unauthenticated suites unless negated with "!". */
-const WEAK_CIPHER = /^(ALL|DEFAULT|COMPLEMENTOFDEFAULT|LOW|MEDIUM|EXP|EXPORT.*|.*RC4.*|.*DES.*|.*MD5.*|.*NULL.*|aNULL|eNULL|ADH.*|AECDH.*|.*anon.*|.*PSK.*|.*SRP.*|.*IDEA.*|.*SEED.*|.*CBC.*|.*-SHA|SHA1?|.*CAMELLIA.*)$/i;
+import { parseHsts } from "./lib/http-headers";
+import { containerMounts, shellWords } from "./lib/nginx/container-input";
+import { NginxFindings } from "./lib/nginx/findings";
+import { isUnderDir } from "./lib/nginx/input";
+import { serverFor, type ListenSocket } from "./lib/nginx/model";
+import { respond, staticFilePath, type Outcome } from "./lib/nginx/request";
+import { requestUrl, responseProblems, servedNames, siteRequests, socketHosts, UNKNOWN_HOST, witnessUris } from "./lib/nginx/sites";
+import { requireNginx, type NginxSite } from "./lib/nginx/stack";
+import { handshake, intermediateProfileGaps, MOZILLA_INTERMEDIATE } from "./lib/nginx/tls";
 
 export const tlsNginx = stackPolicy({
   name: "tls-nginx",
-  description: "nginx serves HTTPS with a certificate, allows only TLS 1.2 and 1.3, and lists no weak or legacy cipher suites.",
+  description:
+    "Every public HTTPS socket of nginx negotiates only what Mozilla's intermediate profile allows, for every name a client sends: " +
+    "TLS 1.2 and 1.3, the profile's cipher suites as OpenSSL expands ssl_ciphers, a DH group of at least 2048 bits, a certificate; " +
+    "no published port serves plain HTTP where HTTPS is expected, and nginx accepts its configuration.",
   severity: "critical",
   alwaysMandatory: true,
   remediationSteps:
-    "In nginx.conf's http block set ssl_protocols TLSv1.2 TLSv1.3 and ssl_ciphers to Mozilla's intermediate list " +
-    "(ECDHE/DHE with AES-GCM or CHACHA20-POLY1305 only), and give each TLS server ssl_certificate and ssl_certificate_key.",
+    "Set ssl_protocols TLSv1.2 TLSv1.3 in the http block (nginx takes the protocol versions from each listen socket's default server, " +
+    `so a per-server setting does not help), ssl_ciphers to Mozilla's intermediate list (${MOZILLA_INTERMEDIATE.tls12Ciphers.join(":")}) ` +
+    "with no ssl_conf_command that re-enables older protocols or ciphers, ssl_dhparam to the ffdhe2048 group, an ssl_certificate for " +
+    "every TLS server, and `ssl` on every listen of port 443.",
   framework: checklistFramework("9.3"),
   validateStack: (args, report) => {
-    for (const { container, conf } of requireNginx(args.resources, report)) {
-      const name = containerName(container);
-      const tls = servingTlsServers(conf);
-      if (tls.length === 0) report(`nginx ${name} has no server listening with ssl.`, container.urn);
-      for (const server of tls) {
-        const label = directives(server, "server_name")[0]?.args.join(" ") ?? "(no server_name)";
-        const protocols = effective("ssl_protocols", httpBlock(conf), server);
-        // nginx's default (1.23+) still enables TLSv1 and TLSv1.1.
-        const legacy = protocols === undefined ? ["default (TLSv1 TLSv1.1 …)"] : protocols.filter((p) => p !== "TLSv1.2" && p !== "TLSv1.3");
-        if (legacy.length > 0) report(`nginx ${name}, server ${label}: ssl_protocols allows ${legacy.join(", ")}.`, container.urn);
-        const ciphers = effective("ssl_ciphers", httpBlock(conf), server);
-        const weak = ciphers === undefined ? ["default HIGH:!aNULL:!MD5 (includes CBC suites)"]
-          : ciphers.join(":").split(/[:\s,]+/).filter((c) => c !== "" && !/^[!-]/.test(c) && WEAK_CIPHER.test(c.replace(/^\+/, "")));
-        if (weak.length > 0) report(`nginx ${name}, server ${label}: ssl_ciphers admits weak suites: ${weak.join(", ")}.`, container.urn);
-        if (effective("ssl_certificate", httpBlock(conf), server) === undefined) report(`nginx ${name}, server ${label}: no ssl_certificate.`, container.urn);
+    for (const site of requireNginx(args.resources, report, { reportStartupErrors: true })) {
+      const urn = site.container.urn;
+      const tls = site.sockets.filter((s) => s.ssl);
+      if (!tls.some((socket) => socketHosts(socket).some((host) => !handshake(site.model, socket, host).rejected))) {
+        report(`nginx ${site.name} has no published socket that completes a TLS handshake.`, urn);
+      }
+      for (const socket of site.sockets.filter((s) => !s.ssl && s.port === 443)) {
+        report(`nginx ${site.name} serves plain HTTP on ${socket.address}:443 (no listen there says ssl).`, urn);
+      }
+      const seen = new Set<string>();
+      for (const socket of tls) {
+        for (const sni of [undefined, ...socketHosts(socket)]) {
+          const h = handshake(site.model, socket, sni);
+          if (h.rejected) continue;
+          for (const gap of intermediateProfileGaps(h)) {
+            const message = `nginx ${site.name}, ${socket.address}:${socket.port} ${sni === undefined ? "without SNI" : `for ${sni === UNKNOWN_HOST ? "an unconfigured name" : sni}`}: ${gap}.`;
+            const key = `${socket.address}:${socket.port}|${h.server.index}|${gap}`;
+            if (!seen.has(key)) report(message, urn);
+            seen.add(key);
+          }
+        }
       }
     }
   },
 });
 
-const ACME_PATH = "/.well-known/acme-challenge/";
+const ACME_PREFIX = "/.well-known/acme-challenge/";
+const PERMANENT = new Set([301, 308]);
 
-/** Whether a `return` sends the client to the same URL over HTTPS with a permanent redirect. */
-function redirectsToHttps(scope: Scope): boolean {
-  return directives(scope, "return").some((r) => (r.args[0] === "301" || r.args[0] === "308") && /^https:\/\//.test(r.args[1] ?? "") && (r.args[1] ?? "").includes("$request_uri"));
+/** Requests every served name must redirect (other paths may also be refused, never served). */
+const MUST_REDIRECT = ["/", "/probe/path/"];
+
+/**
+ * Why a plain-HTTP answer is not a permanent redirect to the same URL over HTTPS (undefined when it
+ * is, or when it refuses a path that need not be served).
+ */
+function redirectProblem(outcome: Outcome, host: string, requestUri: string, mustRedirect: boolean, names: ReadonlySet<string>, httpsPorts: ReadonlySet<number>): string | undefined {
+  const action = outcome.action;
+  if (action.kind === "close") return mustRedirect ? "closes the connection instead of redirecting" : undefined;
+  if (action.kind !== "return") return `serves ${action.kind === "proxy" ? "the app" : "content"} over plain HTTP`;
+  if (action.url === undefined) return action.status >= 400 && !mustRedirect ? undefined : `answers ${action.status} without redirecting to HTTPS`;
+  let url: URL;
+  try {
+    url = new URL(action.url);
+  } catch {
+    return `redirects to "${action.url}", not to an https:// URL`;
+  }
+  if (url.protocol !== "https:") return `redirects to ${action.url}, not to HTTPS`;
+  if (url.hostname !== host && !names.has(url.hostname)) return `redirects to ${url.host}, which is not the requested name nor a name nginx serves over HTTPS`;
+  if (!httpsPorts.has(url.port === "" ? 443 : Number(url.port))) return `redirects to port ${url.port || 443}, where nginx serves no HTTPS`;
+  if (`${url.pathname}${url.search}` !== requestUri) return `redirects to ${url.pathname}${url.search}, dropping the requested path or query`;
+  if (!PERMANENT.has(action.status)) return `redirects with ${action.status} instead of a permanent 301 or 308`;
+  return undefined;
 }
 
 export const httpRedirectHttps = stackPolicy({
   name: "http-redirect-https",
-  description: "Every plain-HTTP server for the site's names answers with a permanent redirect to https:// keeping $request_uri; only the ACME challenge path is served over HTTP.",
+  description:
+    "Every public plain-HTTP socket answers every name the site serves, on every path but the ACME challenge, with a permanent " +
+    "redirect (301 or 308) to the same URL over HTTPS; names the site does not serve get that redirect or nothing, never content.",
   severity: "high",
   alwaysMandatory: true,
   remediationSteps:
-    "In each `listen 80` server, keep `location ^~ /.well-known/acme-challenge/ { root …; }` and make every other request " +
-    "`return 301 https://$host$request_uri;`.",
+    "Publish port 80 with a server for every HTTPS name (aliases and IPv6 listens included) that keeps `location ^~ /.well-known/acme-challenge/ { root …; }` " +
+    "and answers everything else with `return 301 https://$host$request_uri;` (a 302, a lost $request_uri or a `return` limited to some locations does not do).",
   framework: checklistFramework("9.4"),
   validateStack: (args, report) => {
-    for (const { container, conf } of requireNginx(args.resources, report)) {
-      const names = new Set(servedNames(conf));
-      const plain = servers(conf).filter((s) => !isTlsServer(s) && !isRejectingServer(s)
-        && directives(s, "server_name").some((d) => d.args.some((n) => names.has(n.toLowerCase()))));
-      if (plain.length === 0) report(`nginx ${containerName(container)} has no plain-HTTP server for ${[...names].join(", ") || "its names"} to redirect to HTTPS.`, container.urn);
-      for (const server of plain) {
-        // A server-level return runs before any location is chosen: everything is redirected.
-        if (redirectsToHttps(server)) continue;
-        const label = directives(server, "server_name")[0]?.args.join(" ") ?? "";
-        const others = locations(server).filter(({ location }) => !locationPath(location).startsWith(ACME_PATH.slice(0, -1)));
-        for (const { location, chain } of others) {
-          if (!redirectsToHttps(chain[chain.length - 1]!)) {
-            report(`nginx ${containerName(container)}, HTTP server ${label}: location ${locationPath(location)} does not return 301 https://…$request_uri.`, container.urn);
+    for (const site of requireNginx(args.resources, report)) {
+      const names = new Set(servedNames(site.model, site.sockets));
+      const httpsPorts = new Set(site.sockets.filter((s) => s.ssl).map((s) => site.hostPortOf(s.port) ?? s.port));
+      const plain = site.sockets.filter((s) => !s.ssl);
+      if (plain.length === 0) report(`nginx ${site.name} has no public plain-HTTP socket, so http:// requests for ${[...names].join(", ") || "its names"} get no redirect.`, site.container.urn);
+      const findings = new NginxFindings();
+      for (const socket of plain) {
+        for (const host of new Set([...names, ...socketHosts(socket)])) {
+          const server = serverFor(socket, host);
+          for (const uri of witnessUris(server, MUST_REDIRECT).filter((u) => !u.startsWith(ACME_PREFIX))) {
+            const requestUri = `${uri}?probe=1`;
+            const mustRedirect = names.has(host) && MUST_REDIRECT.includes(uri);
+            for (const outcome of respond({ socket, host, uri, args: "probe=1" })) {
+              const problem = redirectProblem(outcome, host, requestUri, mustRedirect, names, httpsPorts);
+              if (problem) findings.add(outcome.server, outcome.location, requestUrl(socket, host, requestUri), problem);
+            }
           }
         }
-        if (!others.some(({ location }) => location.args.length === 1 && locationPath(location) === "/")) {
-          report(`nginx ${containerName(container)}, HTTP server ${label} has no catch-all redirect (a server-level return or location /).`, container.urn);
-        }
       }
+      findings.report(report, site.name, site.container.urn);
     }
   },
 });
 
 export const HSTS_MIN_MAX_AGE = 31_536_000;
 
-/** Why a header list lacks a compliant HSTS header, or undefined when it has one. */
-function hstsProblem(headers: readonly NginxDirective[]): string | undefined {
-  const hsts = headers.find((h) => h.args[0]?.toLowerCase() === "strict-transport-security");
-  if (!hsts) return "no Strict-Transport-Security header";
-  const value = hsts.args[1] ?? "";
-  const maxAge = Number(/max-age=(\d+)/i.exec(value)?.[1] ?? NaN);
-  if (!(maxAge >= HSTS_MIN_MAX_AGE)) return `HSTS max-age ${Number.isNaN(maxAge) ? "missing" : maxAge} is below ${HSTS_MIN_MAX_AGE}`;
-  if (!/includeSubDomains/i.test(value)) return "HSTS lacks includeSubDomains";
-  if (hsts.args[2] !== "always") return "HSTS is not sent with `always` (missing on error responses)";
-  return undefined;
-}
-
 export const hstsHeader = stackPolicy({
   name: "hsts-header",
-  description: "Every HTTPS response, in every location and on errors too, carries Strict-Transport-Security with max-age of at least one year and includeSubDomains.",
+  description:
+    "Every HTTPS response of every served name and location, errors included, carries one valid Strict-Transport-Security header " +
+    "with max-age of at least one year and includeSubDomains.",
   severity: "high",
   remediationSteps:
-    'Add `add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;` to each TLS server, and repeat it ' +
-    "in every location that has its own add_header (nginx does not inherit add_header into such locations).",
+    `Send \`add_header Strict-Transport-Security "max-age=63072000; includeSubDomains" always;\` (max-age at least ${HSTS_MIN_MAX_AGE}) from every ` +
+    "TLS server, and repeat it in every location (and error_page location) with its own add_header, since nginx then drops the " +
+    "inherited ones. Browsers read only the first such header and ignore one with a repeated or malformed directive.",
   framework: checklistFramework("9.5"),
   validateStack: (args, report) => {
-    for (const { container, conf } of requireNginx(args.resources, report)) {
-      for (const server of servingTlsServers(conf)) {
-        const label = directives(server, "server_name")[0]?.args.join(" ") ?? "";
-        const scopes: { where: string; headers: NginxDirective[] }[] = [
-          { where: "server", headers: effectiveHeaders(httpBlock(conf), server) },
-          ...locations(server).map(({ location, chain }) => ({ where: `location ${locationPath(location)}`, headers: effectiveHeaders(httpBlock(conf), ...chain) })),
-        ];
-        for (const { where, headers } of scopes) {
-          const problem = hstsProblem(headers);
-          if (problem) report(`nginx ${containerName(container)}, ${label} ${where}: ${problem}.`, container.urn);
+    for (const site of requireNginx(args.resources, report)) {
+      const findings = new NginxFindings();
+      for (const request of siteRequests(site.model, site.sockets.filter((s) => s.ssl))) {
+        for (const outcome of request.outcomes) {
+          for (const [problem, statuses] of responseProblems(outcome, (response) => {
+            const hsts = parseHsts(response.fields);
+            if (typeof hsts === "string") return [hsts];
+            if (hsts.maxAge < HSTS_MIN_MAX_AGE) return [`HSTS max-age ${hsts.maxAge} is below ${HSTS_MIN_MAX_AGE}`];
+            return hsts.includeSubDomains ? [] : ["HSTS lacks includeSubDomains"];
+          })) findings.add(outcome.server, outcome.location, requestUrl(request.socket, request.host, request.uri), problem, statuses);
         }
       }
+      findings.report(report, site.name, site.container.urn);
     }
   },
 });
 
 const RESTARTING = new Set(["always", "unless-stopped", "on-failure"]);
+const CERTBOT_IMAGE = /(^|\/)certbot(\/[a-z-]+)?$|^certbot\/dns-[a-z]+$/;
+
+/** The volume and folder in it where certbot's HTTP-01 webroot (-w/--webroot-path) puts challenge files. */
+function certbotWebroot(certbot: PolicyResource): { volume: string; folder: string; path: string } | undefined {
+  const words = argvOf(certbot).flatMap(shellWords);
+  if (!words.includes("--webroot") && !words.some((w, i) => (w === "-a" || w === "--authenticator") && words[i + 1] === "webroot")) return undefined;
+  const at = words.findIndex((w) => w === "-w" || w === "--webroot-path" || w.startsWith("--webroot-path="));
+  if (at < 0) return undefined;
+  const path = words[at]!.includes("=") ? words[at]!.slice(words[at]!.indexOf("=") + 1) : words[at + 1] ?? "";
+  const mount = containerMounts(certbot).find((m) => m.volume !== undefined && isUnderDir(path, m.target));
+  return mount ? { volume: mount.volume!, folder: path.slice(mount.target.replace(/\/+$/, "").length), path } : undefined;
+}
+
+/** Whether nginx answers a challenge request with the file certbot wrote (following one redirect to HTTPS). */
+function challengeProblem(site: NginxSite, sockets: readonly ListenSocket[], host: string, webroot: { volume: string; folder: string; path: string }, followed = false): string | undefined {
+  const uri = `${ACME_PREFIX}probe-token`;
+  for (const socket of sockets) {
+    for (const outcome of respond({ socket, host, uri })) {
+      const action = outcome.action;
+      if (action.kind === "static") {
+        const file = staticFilePath(outcome, uri) ?? "";
+        const mount = containerMounts(site.container).find((m) => m.volume === webroot.volume && isUnderDir(file, m.target));
+        if (!mount || file.slice(mount.target.replace(/\/+$/, "").length) !== `${webroot.folder}${uri}`) {
+          return `${requestUrl(socket, host, uri)} reads ${file}, not the file certbot writes under ${webroot.path} (volume ${webroot.volume})`;
+        }
+        continue;
+      }
+      if (action.kind === "return" && action.url?.startsWith(`https://${host}`) && !followed) {
+        const tls = site.sockets.filter((s) => s.ssl && s.port === site.containerPortOf(443));
+        const after = challengeProblem(site, tls, host, webroot, true);
+        if (after) return after;
+        continue;
+      }
+      const what = action.kind === "return" ? `${action.status}${action.url ? ` to ${action.url}` : ""}` : action.kind === "close" ? "a closed connection" : `the ${action.kind} handler`;
+      return `${requestUrl(socket, host, uri)} is answered with ${what}, so Let's Encrypt cannot read the challenge`;
+    }
+  }
+  return undefined;
+}
 
 export const certbotRenewal = stackPolicy({
   name: "certbot-renewal",
-  description: "A Certbot container obtains the site's Let's Encrypt certificate and keeps running a renewal loop, restarted by Docker if it stops.",
+  description:
+    "A Certbot container obtains the site's Let's Encrypt certificate and keeps running a renewal loop, restarted by Docker if it stops, " +
+    "and nginx serves its HTTP-01 challenge files from certbot's webroot for every served name on port 80.",
   severity: "high",
   remediationSteps:
-    "Run certbot/certbot with restart unless-stopped and a command that runs `certbot certonly --webroot …` once and then " +
-    "`certbot renew` in a loop (e.g. every 12 hours), sharing /etc/letsencrypt with nginx.",
+    "Run certbot/certbot with restart unless-stopped and a command that runs `certbot certonly --webroot -w <webroot> …` once and then " +
+    "`certbot renew` in a loop (e.g. every 12 hours), sharing /etc/letsencrypt with nginx; mount the webroot's volume in nginx and serve " +
+    "`location ^~ /.well-known/acme-challenge/ { root <that mount>; }` on port 80 for every name (^~ so no regex location takes it).",
   framework: checklistFramework("9.2", "9.6"),
   validateStack: (args, report) => {
-    const certbots = containers(args.resources).filter((c) => runsImage(c, /(^|\/)certbot(\/[a-z-]+)?$|^certbot\/dns-[a-z]+$/));
+    const certbots = containers(args.resources).filter((c) => runsImage(c, CERTBOT_IMAGE));
     if (certbots.length === 0) reportMissingService(args.resources, report, "No Certbot container (image certbot/certbot) is in the stack.");
     for (const certbot of certbots) {
       const script = argvOf(certbot).join(" ");
@@ -164,23 +219,37 @@ export const certbotRenewal = stackPolicy({
       const restart = known(() => certbot.props.restart as string | undefined);
       // Docker's default restart policy is "no": a crashed renewal loop would stay down.
       if (restart !== UNKNOWN && !RESTARTING.has(restart ?? "no")) report(`Certbot ${name} has restart "${restart ?? "no"}": a stopped renewal loop is not restarted.`, certbot.urn);
+      const webroot = certbotWebroot(certbot);
+      if (!webroot) continue;
+      // Other nginx rules report missing or unjudgeable nginx configurations.
+      for (const site of requireNginx(args.resources, () => undefined)) {
+        const port80 = site.sockets.filter((s) => !s.ssl && s.port === site.containerPortOf(80));
+        if (port80.length === 0) {
+          report(`nginx ${site.name} serves no plain HTTP on the host's port 80, where Let's Encrypt sends certbot's HTTP-01 challenges.`, site.container.urn);
+          continue;
+        }
+        for (const host of servedNames(site.model, site.sockets)) {
+          const problem = challengeProblem(site, port80, host, webroot);
+          if (problem) report(`nginx ${site.name}: ${problem}.`, site.container.urn);
+        }
+      }
     }
   },
 });
 
 export const dnsRecordsForDomains = stackPolicy({
   name: "dns-records",
-  description: "Every name nginx serves over HTTPS has an A, AAAA or CNAME record in the stack's DNS.",
+  description: "Every name nginx serves over HTTPS on a public socket has an A, AAAA or CNAME record in the stack's DNS.",
   severity: "high",
-  remediationSteps: "Declare a cloudflare.DnsRecord of type A (and AAAA if the host has IPv6) for the primary domain and each alias.",
+  remediationSteps: "Declare a cloudflare.DnsRecord of type A (and AAAA if the host has IPv6) for the primary domain and each alias nginx serves.",
   framework: checklistFramework("9.1"),
   validateStack: (args, report) => {
     const records = dnsRecords(args.resources).filter((r) => ["A", "AAAA", "CNAME"].includes(r.type));
-    for (const { container, conf } of requireNginx(args.resources, report)) {
-      const names = servedNames(conf);
-      if (names.length === 0) report(`nginx ${containerName(container)} serves no named HTTPS site.`, container.urn);
+    for (const site of requireNginx(args.resources, report)) {
+      const names = servedNames(site.model, site.sockets);
+      if (names.length === 0) report(`nginx ${site.name} serves no named HTTPS site.`, site.container.urn);
       const missing = names.filter((n) => !records.some((r) => recordNames(r, n)));
-      if (missing.length > 0) report(`No A/AAAA/CNAME record for: ${missing.join(", ")}.`, container.urn);
+      if (missing.length > 0) report(`No A/AAAA/CNAME record for: ${missing.join(", ")}.`, site.container.urn);
     }
   },
 });

@@ -1,13 +1,17 @@
 // Section 10, Security Hardening: only nginx publishes ports, and only 80/443; fail2ban jails for
-// nginx; security headers on every HTTPS response; rate limits on login, admin and API. SSH (10.2)
-// is the host's, and CSRF (10.7) is the app's settings, checked after deployment.
+// nginx; security headers that browsers honour on every HTTPS response; per-client rate limits on
+// every request that reaches login, admin and API code. SSH (10.2) is the host's, and CSRF (10.7) is
+// the app's settings, checked after deployment. The nginx rules ask the model in lib/nginx.
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
 import { containerName } from "./lib/containers";
 import { containers, nginxContainers } from "./lib/stack-resources";
 import { known, readKnownElements, undecidable, UNKNOWN } from "./lib/unknowns";
 import { parseIni } from "./lib/ini";
-import { directives, effective, effectiveHeaders, httpBlock, locationPath, locations, servers, type NginxDirective } from "./lib/nginx-conf";
-import { requireNginx, servingTlsServers } from "./section-09-tls";
+import { frameOptionsProtect, judgeCsp, nosniff, PRIVATE_REFERRER_POLICIES, referrerPolicy, type HeaderField } from "./lib/http-headers";
+import { NginxFindings } from "./lib/nginx/findings";
+import { inForce, valueOf, type RateZone } from "./lib/nginx/model";
+import { requestUrl, responseProblems, siteRequests } from "./lib/nginx/sites";
+import { requireNginx } from "./lib/nginx/stack";
 
 export const WEB_PORTS = [80, 443];
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
@@ -24,7 +28,7 @@ export const onlyWebPortsPublished = stackPolicy({
     "publish nginx on 80 and 443 only, and do not use networkMode host.",
   framework: checklistFramework("10.1"),
   validateStack: (args, report) => {
-    const nginx = new Set(nginxContainers(args.resources).map((n) => n.container.urn));
+    const nginx = new Set(nginxContainers(args.resources).map((c) => c.urn));
     for (const container of containers(args.resources)) {
       const name = containerName(container);
       const mode = known(() => container.props.networkMode as string | undefined);
@@ -79,103 +83,129 @@ export const fail2banConfig = stackPolicy({
   },
 });
 
-/** The headers every HTTPS response needs, with what their value must say. */
-export const REQUIRED_SECURITY_HEADERS: Readonly<Record<string, RegExp>> = {
-  "content-security-policy": /default-src|script-src/i,
-  "x-content-type-options": /^nosniff$/i,
-  "x-frame-options": /^(deny|sameorigin)$/i,
-  "referrer-policy": /^(no-referrer|same-origin|strict-origin|strict-origin-when-cross-origin|no-referrer-when-downgrade)$/i,
-  "permissions-policy": /=/,
-};
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-function headerProblems(headers: readonly NginxDirective[]): string[] {
-  return Object.entries(REQUIRED_SECURITY_HEADERS).flatMap(([header, value]) => {
-    const found = headers.find((h) => h.args[0]?.toLowerCase() === header);
-    if (!found) return [`${header} missing`];
-    if (!value.test(found.args[1] ?? "")) return [`${header} "${found.args[1] ?? ""}" is not a safe value`];
-    return found.args[2] === "always" ? [] : [`${header} without always`];
-  });
+/** Referrer policies that keep paths and queries (order numbers, reset tokens) away from other origins. */
+export const ALLOWED_REFERRER_POLICIES = PRIVATE_REFERRER_POLICIES;
+
+const verdicts = new Map<string, string[]>();
+
+/** What a browser makes of one HTTPS response's security headers (empty when they protect it); one verdict per distinct header set. */
+function headerProblems(fields: readonly HeaderField[]): string[] {
+  const key = JSON.stringify(fields);
+  const cached = verdicts.get(key);
+  if (cached) return cached;
+  const problems: string[] = [];
+  verdicts.set(key, problems);
+  if (!nosniff(fields)) problems.push("X-Content-Type-Options is not nosniff");
+  const csp = judgeCsp(fields);
+  problems.push(...csp.problems);
+  // Browsers ignore X-Frame-Options when a policy sets frame-ancestors.
+  if (csp.setsFrameAncestors ? !csp.framingRestricted : !frameOptionsProtect(fields)) {
+    problems.push("framing is not restricted (CSP frame-ancestors 'none'/'self' or X-Frame-Options DENY/SAMEORIGIN)");
+  }
+  const referrer = referrerPolicy(fields);
+  if (!ALLOWED_REFERRER_POLICIES.includes(referrer)) problems.push(referrer === "" ? "no valid Referrer-Policy" : `Referrer-Policy ${referrer} leaks URLs to other origins`);
+  if (!fields.some((f) => f.name.toLowerCase() === "permissions-policy" && /=/.test(f.value))) problems.push("no Permissions-Policy");
+  return problems;
 }
 
 export const securityHeaders = stackPolicy({
   name: "security-headers",
   description:
-    "Every HTTPS location sends Content-Security-Policy, X-Content-Type-Options nosniff, X-Frame-Options, Referrer-Policy and " +
-    "Permissions-Policy with `always`, and nginx hides its version (server_tokens off).",
+    "Every HTTPS response of every served name and location, errors included, carries security headers that browsers honour: " +
+    "X-Content-Type-Options nosniff, a restrictive Content-Security-Policy, framing restricted, a private Referrer-Policy and a " +
+    "Permissions-Policy; no response reveals the nginx version.",
   severity: "high",
   remediationSteps:
-    "Add the five add_header lines with `always` to each TLS server and repeat them in every location with its own add_header; " +
-    "set server_tokens off in the http block.",
+    "Send with `always` from each TLS server, and repeat in every location (and error_page location) with its own add_header: " +
+    "X-Content-Type-Options nosniff; a Content-Security-Policy whose script-src (or default-src) lists origins without 'unsafe-inline', " +
+    "'unsafe-inline' event handlers, `*` or bare schemes, with default-src, object-src 'none' and base-uri set (third-party origins such as " +
+    "https://js.stripe.com are fine); frame-ancestors 'none' or X-Frame-Options DENY; Referrer-Policy one of " +
+    `${ALLOWED_REFERRER_POLICIES.join(", ")}; a Permissions-Policy. Set server_tokens off in the http block and in no server or location turn it on. ` +
+    "Browsers enforce every CSP header, use the first directive of a name in one policy and ignore malformed values.",
   framework: checklistFramework("10.4", "10.8"),
   validateStack: (args, report) => {
-    for (const { container, conf } of requireNginx(args.resources, report)) {
-      const name = containerName(container);
-      const http = httpBlock(conf);
-      for (const server of servers(conf)) {
-        if ((effective("server_tokens", http, server)?.[0] ?? "on") !== "off") {
-          report(`nginx ${name}: server_tokens is not off, so responses reveal the nginx version.`, container.urn);
-          break;
+    for (const site of requireNginx(args.resources, report)) {
+      const findings = new NginxFindings();
+      for (const request of siteRequests(site.model, site.sockets)) {
+        const example = requestUrl(request.socket, request.host, request.uri);
+        for (const outcome of request.outcomes) {
+          if (outcome.action.kind !== "close" && valueOf(outcome.chain, "server_tokens", "on") !== "off") {
+            findings.add(outcome.server, outcome.location, example, "server_tokens is not off, so responses reveal the nginx version");
+          }
+          if (!request.socket.ssl) continue;
+          // A redirect renders nothing: only HSTS (hsts-header) matters on it.
+          const judged = (response: { status: number; fields: readonly HeaderField[] }) => (REDIRECTS.has(response.status) ? [] : headerProblems(response.fields));
+          for (const [problem, statuses] of responseProblems(outcome, judged)) findings.add(outcome.server, outcome.location, example, problem, statuses);
         }
       }
-      for (const server of servingTlsServers(conf)) {
-        const label = directives(server, "server_name")[0]?.args.join(" ") ?? "";
-        const scopes = [
-          { where: "server", headers: effectiveHeaders(http, server) },
-          ...locations(server).map(({ location, chain }) => ({ where: `location ${locationPath(location)}`, headers: effectiveHeaders(http, ...chain) })),
-        ];
-        for (const { where, headers } of scopes) {
-          const problems = headerProblems(headers);
-          if (problems.length > 0) report(`nginx ${name}, ${label} ${where}: ${problems.join("; ")}.`, container.urn);
-        }
-      }
+      findings.report(report, site.name, site.container.urn);
     }
   },
 });
 
-/** Request paths that must be rate limited, with a sample path nginx would route. */
-export const RATE_LIMITED_PATHS: Readonly<Record<string, string>> = {
-  login: "/accounts/login/",
-  "admin login": "/admin/login/",
-  admin: "/admin/",
-  api: "/api/",
-};
+/** Request paths that must be rate limited per client, with the thresholds their zones must meet. */
+export const RATE_LIMITED_PATHS = [
+  { what: "login", prefixes: ["/accounts/login", "/admin/login"], samples: ["/accounts/login/", "/admin/login/"], maxPerMinute: 20, maxBurst: 20 },
+  { what: "admin", prefixes: ["/admin/"], samples: ["/admin/", "/admin/orders/"], maxPerMinute: 300, maxBurst: 100 },
+  { what: "API", prefixes: ["/api/"], samples: ["/api/", "/api/v1/orders/"], maxPerMinute: 1200, maxBurst: 200 },
+] as const;
 
-/** The location nginx picks for `path` among prefix locations (longest prefix wins; regexes ignored). */
-function prefixLocationFor(server: readonly NginxDirective[], path: string): { location: NginxDirective; chain: (readonly NginxDirective[])[] } | undefined {
-  const candidates = locations(server).filter(({ location }) => {
-    const modifier = location.args.length > 1 ? location.args[0] : "";
-    const p = locationPath(location);
-    return modifier === "=" ? p === path : (modifier === "" || modifier === "^~") && path.startsWith(p);
-  });
-  return candidates.sort((a, b) => locationPath(b.location).length - locationPath(a.location).length)[0];
+/** Variables a client sets itself: a key holding one lets each request pick a fresh bucket. */
+const CLIENT_CHOSEN = /\$(request_uri|uri|document_uri|args|query_string|is_args|arg_\w+|http_\w+|cookie_\w+|request)\b/;
+const PER_CLIENT = /\$(binary_remote_addr|remote_addr)\b/;
+
+/** Why a zone's key does not count each client separately (undefined when it does). */
+function keyProblem(zone: RateZone): string | undefined {
+  if (!PER_CLIENT.test(zone.key)) return `zone ${zone.name} is keyed on "${zone.key}", which is not the client address, so all clients share one bucket`;
+  const chosen = CLIENT_CHOSEN.exec(zone.key);
+  if (chosen) return `zone ${zone.name}'s key "${zone.key}" includes $${chosen[1]}, which the client chooses, so each request can get a fresh bucket`;
+  return undefined;
 }
 
 export const rateLimiting = stackPolicy({
   name: "rate-limiting",
-  description: "nginx rate-limits login, admin and API requests per client with limit_req zones and answers over-limit requests with 429.",
+  description:
+    "Every request that reaches the app on a login, admin or API path, on every public socket and name, passes a limit_req zone keyed " +
+    "on the client address, within the stated rate and burst, enforced (not dry-run) and answered with 429.",
   severity: "high",
   remediationSteps:
-    "Define limit_req_zone $binary_remote_addr zones, set limit_req_status 429 in the http block, and add " +
-    "`limit_req zone=<zone> burst=<n> nodelay;` to the locations for /accounts/login, /admin/login, /admin/ and /api/.",
+    "Define limit_req_zone $binary_remote_addr zones and apply them with limit_req in every location that can answer these paths " +
+    `(regex and nested locations included): ${RATE_LIMITED_PATHS.map((p) => `${p.what} (${p.prefixes.join(", ")}) at most ${p.maxPerMinute}r/m with burst at most ${p.maxBurst}`).join("; ")}. ` +
+    "Set limit_req_status 429, and no limit_req_dry_run on. A location with its own limit_req drops the inherited ones.",
   framework: checklistFramework("10.5", "10.6"),
   validateStack: (args, report) => {
-    for (const { container, conf } of requireNginx(args.resources, report)) {
-      const name = containerName(container);
-      const http = httpBlock(conf);
-      const zones = new Set(directives(http, "limit_req_zone").flatMap((d) => d.args.filter((a) => a.startsWith("zone=")).map((a) => a.slice(5).split(":")[0])));
-      if (zones.size === 0) report(`nginx ${name} defines no limit_req_zone.`, container.urn);
-      for (const server of servingTlsServers(conf)) {
-        const label = directives(server, "server_name")[0]?.args.join(" ") ?? "";
-        if ((effective("limit_req_status", http, server)?.[0] ?? "503") !== "429") report(`nginx ${name}, ${label}: limit_req_status is not 429 (nginx's default is 503).`, container.urn);
-        for (const [what, path] of Object.entries(RATE_LIMITED_PATHS)) {
-          const match = prefixLocationFor(server, path);
-          const chain = match?.chain ?? [server];
-          // nginx inherits limit_req only when the inner level has none, so the innermost ones apply.
-          const inForce = [...chain].reverse().map((scope) => directives(scope, "limit_req")).find((l) => l.length > 0) ?? [];
-          const zoned = inForce.filter((l) => l.args.some((a) => a.startsWith("zone=") && zones.has(a.slice(5))));
-          if (zoned.length === 0) report(`nginx ${name}, ${label}: ${what} requests (${path}) are not rate limited.`, container.urn);
+    for (const site of requireNginx(args.resources, report)) {
+      const findings = new NginxFindings();
+      const samples = RATE_LIMITED_PATHS.flatMap((p) => [...p.samples]);
+      for (const request of siteRequests(site.model, site.sockets, samples)) {
+        const path = RATE_LIMITED_PATHS.find((p) => p.prefixes.some((prefix) => request.uri.startsWith(prefix)));
+        if (!path) continue;
+        const example = requestUrl(request.socket, request.host, request.uri);
+        for (const outcome of request.outcomes) {
+          // Only requests that reach the app can guess passwords or load the API.
+          if (outcome.action.kind !== "proxy") continue;
+          const add = (problem: string) => findings.add(outcome.server, outcome.location, example, problem);
+          const limits = inForce(outcome.chain, "limit_req").map((d) => ({
+            zone: site.model.zones.get(d.args.find((a) => a.startsWith("zone="))?.slice(5) ?? ""),
+            burst: Number(d.args.find((a) => a.startsWith("burst="))?.slice(6) ?? 0),
+          }));
+          const perClient = limits.filter((l) => l.zone && keyProblem(l.zone) === undefined);
+          if (perClient.length === 0) {
+            const why = limits.map((l) => (l.zone ? keyProblem(l.zone) : undefined)).find((w) => w !== undefined);
+            add(`${path.what} requests are not rate limited per client${why ? ` (${why})` : ""}`);
+            continue;
+          }
+          const strictest = perClient.reduce((a, b) => (b.zone!.ratePerSecond < a.zone!.ratePerSecond ? b : a));
+          const perMinute = strictest.zone!.ratePerSecond * 60;
+          if (perMinute > path.maxPerMinute) add(`${path.what} requests are limited to ${strictest.zone!.rateText} (zone ${strictest.zone!.name}), above ${path.maxPerMinute}r/m`);
+          if (strictest.burst > path.maxBurst) add(`${path.what} requests get burst=${strictest.burst}, above ${path.maxBurst}`);
+          if (valueOf(outcome.chain, "limit_req_dry_run", "off") === "on") add("limit_req_dry_run is on, so limits are only logged");
+          if (valueOf(outcome.chain, "limit_req_status", "503") !== "429") add(`limit_req_status is ${valueOf(outcome.chain, "limit_req_status", "503")} (nginx's default 503), not 429`);
         }
       }
+      findings.report(report, site.name, site.container.urn);
     }
   },
 });

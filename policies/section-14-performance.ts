@@ -5,8 +5,11 @@ import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/fra
 import { containerHostNames, containerName, runsService } from "./lib/containers";
 import { appServices, containers, reportMissingService } from "./lib/stack-resources";
 import { dnsRecords, recordNames } from "./lib/dns-records";
-import { directives, effective, httpBlock } from "./lib/nginx-conf";
-import { requireNginx, servedNames, servingTlsServers } from "./section-09-tls";
+import { NginxFindings } from "./lib/nginx/findings";
+import { inForce, valueOf, type Level } from "./lib/nginx/model";
+import { gzipCompresses } from "./lib/nginx/request";
+import { requestUrl, servedNames, siteRequests } from "./lib/nginx/sites";
+import { requireNginx } from "./lib/nginx/stack";
 import { appSettings, readableValue } from "./lib/app-settings";
 import { undecidable } from "./lib/unknowns";
 
@@ -51,29 +54,54 @@ export const redisCache = stackPolicy({
 
 /** MIME types that must be compressed (text/html always is once gzip is on). */
 export const COMPRESSED_TYPES: readonly (readonly string[])[] = [["text/css"], ["application/javascript", "text/javascript"], ["application/json"]];
+/** Responses shorter than gzip_min_length go out uncompressed: above this, small CSS/JSON stays raw. */
+export const MAX_GZIP_MIN_LENGTH = 1024;
+/** Browsers gzip_disable must not match: a regex that does switches compression off for real visitors. */
+const MODERN_BROWSERS = [
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+  "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+];
+
+function compressionProblems(chain: readonly Level[]): string[] {
+  if (valueOf(chain, "gzip", "off") !== "on") return ["gzip is off"];
+  const problems: string[] = [];
+  const large = (contentType: string) => gzipCompresses(chain, { contentType, length: 1 << 20, userAgent: "" });
+  const missing = COMPRESSED_TYPES.filter((alternatives) => !alternatives.some(large)).map((a) => a[0]);
+  if (missing.length > 0) problems.push(`gzip_types lacks ${missing.join(", ")}`);
+  if (!gzipCompresses(chain, { contentType: "text/html", length: MAX_GZIP_MIN_LENGTH, userAgent: "" })) {
+    problems.push(`gzip_min_length ${valueOf(chain, "gzip_min_length")} leaves responses of ${MAX_GZIP_MIN_LENGTH} bytes uncompressed`);
+  }
+  if (MODERN_BROWSERS.some((userAgent) => !gzipCompresses(chain, { contentType: "text/html", length: 1 << 20, userAgent }))) {
+    problems.push("gzip_disable switches compression off for current browsers");
+  }
+  return problems;
+}
 
 export const staticCompression = stackPolicy({
   name: "static-compression",
-  description: "nginx gzips HTML, CSS, JavaScript and JSON responses on every HTTPS site.",
+  description: "nginx gzips HTML, CSS, JavaScript and JSON in every HTTPS location that serves files or the app, for every served name.",
   severity: "low",
-  remediationSteps: "In nginx.conf's http block set gzip on and gzip_types text/css application/javascript application/json (plus other text types).",
+  remediationSteps:
+    "In nginx.conf's http block set gzip on, gzip_types text/css application/javascript application/json (plus other text types) and " +
+    `gzip_min_length at most ${MAX_GZIP_MIN_LENGTH}; no server or location may turn gzip off, replace gzip_types without these types, or ` +
+    "gzip_disable current browsers.",
   framework: checklistFramework("14.4", "14.7"),
   validateStack: (args, report) => {
-    for (const { container, conf } of requireNginx(args.resources, report)) {
-      const http = httpBlock(conf);
-      for (const server of servingTlsServers(conf)) {
-        const label = directives(server, "server_name")[0]?.args.join(" ") ?? "";
-        if (effective("gzip", http, server)?.[0] !== "on") {
-          report(`nginx ${containerName(container)}, ${label}: gzip is off.`, container.urn);
-          continue;
+    for (const site of requireNginx(args.resources, report)) {
+      const findings = new NginxFindings();
+      for (const request of siteRequests(site.model, site.sockets.filter((s) => s.ssl))) {
+        for (const outcome of request.outcomes) {
+          if (outcome.action.kind !== "proxy" && outcome.action.kind !== "static") continue;
+          for (const problem of compressionProblems(outcome.chain)) findings.add(outcome.server, outcome.location, requestUrl(request.socket, request.host, request.uri), problem);
         }
-        const types = effective("gzip_types", http, server) ?? [];
-        const missing = COMPRESSED_TYPES.filter((alternatives) => !types.includes("*") && !alternatives.some((t) => types.includes(t))).map((a) => a[0]);
-        if (missing.length > 0) report(`nginx ${containerName(container)}, ${label}: gzip_types lacks ${missing.join(", ")}.`, container.urn);
       }
+      findings.report(report, site.name, site.container.urn);
     }
   },
 });
+
+const ANYWHERE = /^(0\.0\.0\.0\/0|::\/0|all|::\/\d|0\.0\.0\.0)$/;
 
 /**
  * 14.5 is optional, so a stack without a CDN passes. A CDN in use must be whole and must not blind
@@ -82,26 +110,34 @@ export const staticCompression = stackPolicy({
 export const cdnProxied = stackPolicy({
   name: "cdn",
   description:
-    "When the site uses Cloudflare's CDN (a proxied DNS record), every name nginx serves is proxied and nginx restores the client " +
-    "address from CF-Connecting-IP for Cloudflare's ranges only; a stack without a CDN passes (optional item).",
+    "When the site uses Cloudflare's CDN (a proxied DNS record), every name nginx serves is proxied and every location that reaches " +
+    "the app restores the client address from CF-Connecting-IP for Cloudflare's ranges only; a stack without a CDN passes (optional item).",
   severity: "medium",
   remediationSteps:
-    "Set proxied: true on all of the site's A/AAAA/CNAME records, and in nginx.conf add set_real_ip_from for each Cloudflare range " +
-    "with real_ip_header CF-Connecting-IP (else rate limits and fail2ban act on Cloudflare's addresses).",
+    "Set proxied: true on all of the site's A/AAAA/CNAME records, and in nginx.conf's http block add set_real_ip_from for each Cloudflare " +
+    "range with real_ip_header CF-Connecting-IP (else rate limits and fail2ban act on Cloudflare's addresses); a server or location with " +
+    "its own set_real_ip_from replaces the whole list.",
   framework: checklistFramework("14.5"),
   tags: ["optional"],
   validateStack: (args, report) => {
     const records = dnsRecords(args.resources).filter((r) => ["A", "AAAA", "CNAME"].includes(r.type));
     if (!records.some((r) => r.proxied)) return;
-    for (const { container, conf } of requireNginx(args.resources, report)) {
-      const unproxied = servedNames(conf).filter((name) => !records.some((r) => r.proxied && recordNames(r, name)));
-      if (unproxied.length > 0) report(`The CDN is in use but ${unproxied.join(", ")} ${unproxied.length === 1 ? "is" : "are"} not proxied.`, container.urn);
-      const http = httpBlock(conf);
-      const header = effective("real_ip_header", http)?.[0]?.toLowerCase();
-      const trusted = directives(http, "set_real_ip_from").map((d) => d.args[0] ?? "");
-      if (header !== "cf-connecting-ip" || trusted.length === 0 || trusted.some((cidr) => /^(0\.0\.0\.0\/0|::\/0|all)$/.test(cidr))) {
-        report(`nginx ${containerName(container)} is behind Cloudflare but does not restore client addresses (real_ip_header CF-Connecting-IP with set_real_ip_from Cloudflare's ranges only).`, container.urn);
+    for (const site of requireNginx(args.resources, report)) {
+      const unproxied = servedNames(site.model, site.sockets).filter((name) => !records.some((r) => r.proxied && recordNames(r, name)));
+      if (unproxied.length > 0) report(`The CDN is in use but ${unproxied.join(", ")} ${unproxied.length === 1 ? "is" : "are"} not proxied.`, site.container.urn);
+      const findings = new NginxFindings();
+      for (const request of siteRequests(site.model, site.sockets.filter((s) => s.ssl))) {
+        for (const outcome of request.outcomes) {
+          if (outcome.action.kind !== "proxy") continue;
+          const header = valueOf(outcome.chain, "real_ip_header")?.toLowerCase();
+          const trusted = inForce(outcome.chain, "set_real_ip_from").map((d) => d.args[0] ?? "");
+          if (header !== "cf-connecting-ip" || trusted.length === 0 || trusted.some((cidr) => ANYWHERE.test(cidr))) {
+            findings.add(outcome.server, outcome.location, requestUrl(request.socket, request.host, request.uri),
+              "behind Cloudflare but does not restore client addresses (real_ip_header CF-Connecting-IP with set_real_ip_from Cloudflare's ranges only)");
+          }
+        }
       }
+      findings.report(report, site.name, site.container.urn);
     }
   },
 });

@@ -36,6 +36,11 @@ export interface TenantIsolationInputs {
   settingName?: string;
   /** Default "tenant_isolation". */
   policyName?: string;
+  /**
+   * Identity of the run that last built the tables (the migrate job's container id). A new migration
+   * may drop and re-create a tenant table without its policy, so a new value applies everything again.
+   */
+  schemaBuild?: string;
 }
 
 export interface TenantIsolationOutputs {
@@ -44,6 +49,7 @@ export interface TenantIsolationOutputs {
   tables: Array<Required<TenantTable>>;
   settingName: string;
   policyName: string;
+  schemaBuild?: string;
   /** "schema.table" of every one of `tables` that carries the policy with RLS enabled and forced, as last seen. */
   isolatedTables: string[];
 }
@@ -57,6 +63,7 @@ function normalize(inputs: TenantIsolationInputs): TenantIsolationOutputs {
     tables,
     settingName: inputs.settingName ?? DEFAULT_TENANT_SETTING,
     policyName: inputs.policyName ?? DEFAULT_POLICY_NAME,
+    ...(inputs.schemaBuild === undefined ? {} : { schemaBuild: inputs.schemaBuild }),
     isolatedTables: tables.map(tableKey),
   };
 }
@@ -119,7 +126,7 @@ async function reconcile(news: TenantIsolationOutputs, previous?: TenantIsolatio
 }
 
 function comparable(o: TenantIsolationOutputs): string {
-  return JSON.stringify([o.tables, o.settingName, o.policyName]);
+  return JSON.stringify([o.tables, o.settingName, o.policyName, o.schemaBuild ?? null]);
 }
 
 /** A refresh found a table of ours without its policy, RLS or FORCE: the next update re-applies it. */
@@ -213,6 +220,8 @@ export interface TenantIsolationArgs {
   tables: pulumi.Input<Array<pulumi.Input<TenantTable>>>;
   settingName?: pulumi.Input<string>;
   policyName?: pulumi.Input<string>;
+  /** The migrate job's id: a new migration run re-applies every policy (see TenantIsolationInputs). */
+  schemaBuild?: pulumi.Input<string>;
 }
 
 /** Row-level tenant isolation on the listed tables, reconciled on every `pulumi up`. */
@@ -232,6 +241,7 @@ export class TenantIsolation extends pulumi.dynamic.Resource {
         tables: args.tables,
         settingName: args.settingName,
         policyName: args.policyName,
+        schemaBuild: args.schemaBuild,
         isolatedTables: undefined,
       },
       pulumi.mergeOptions(opts, { additionalSecretOutputs: ["connection"] }),

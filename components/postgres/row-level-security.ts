@@ -8,8 +8,8 @@ export interface RowLevelSecurityArgs {
   readonly admin: { readonly host: string; readonly port: number; readonly password: pulumi.Input<string> };
   readonly databaseName: string;
   readonly tenantTables: readonly TenantTable[];
-  /** The tables exist only after the migrate job ran. */
-  readonly after: pulumi.Resource[];
+  /** The migrate job: the tables exist only after it ran, and each new run may have rebuilt them. */
+  readonly migrate: pulumi.CustomResource;
 }
 
 /**
@@ -34,7 +34,9 @@ export class RowLevelSecurity extends pulumi.ComponentResource {
       },
       tables: args.tenantTables.map((t) => ({ schema: t.schema, table: t.table, tenantColumn: t.tenantColumn })),
       settingName: TENANT_SETTING,
-    }, { parent: this, dependsOn: args.after });
+      // A replaced migrate job is a new migration: re-apply, since a rebuilt table comes back without its policy.
+      schemaBuild: args.migrate.id,
+    }, { parent: this, dependsOn: [args.migrate] });
     this.registerOutputs({});
   }
 }

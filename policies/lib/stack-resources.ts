@@ -3,10 +3,9 @@
 // resource names, so a stack written by hand is judged too.
 import type { PolicyResource } from "@pulumi/policy";
 import {
-  containerEnv, containerService, isAppContainer, manageCommand, matchingUploadText, runsService, uploadsOf,
+  containerEnv, containerService, isAppContainer, manageCommand, runsService, uploadsOf,
   type ContainerEnv, type ServiceKind,
 } from "./containers";
-import { parseNginxConf, type NginxDirective } from "./nginx-conf";
 import { CONTAINER } from "./resource-types";
 import { known, undecidable, UNKNOWN } from "./unknowns";
 
@@ -52,20 +51,9 @@ export function reportMissingService(resources: readonly PolicyResource[], repor
 
 const NGINX_CONF = /(^|\/)nginx\.conf$/;
 
-export interface NginxContainer {
-  readonly container: PolicyResource;
-  readonly conf: NginxDirective[];
-}
-
-/** Containers that run nginx (by image, or by receiving an nginx.conf), with their parsed main config. */
-export function nginxContainers(resources: readonly PolicyResource[]): NginxContainer[] {
-  return containers(resources)
-    .filter((c) => runsService(c, "nginx") || uploadsOf(c).some((u) => NGINX_CONF.test(u.file)))
-    .map((container) => {
-      const text = matchingUploadText(container, NGINX_CONF);
-      return { container, conf: text === undefined ? [] : parseNginxConf(text) };
-    });
-}
+/** Containers that run nginx: by image, or by receiving an nginx.conf (lib/nginx/stack.ts models their configuration). */
+export const nginxContainers = (resources: readonly PolicyResource[]): PolicyResource[] =>
+  containers(resources).filter((c) => runsService(c, "nginx") || uploadsOf(c).some((u) => NGINX_CONF.test(u.file)));
 
 /** The resources a property was computed from (AnalyzeStack's property dependencies). */
 export const sourcesOf = (resource: PolicyResource, property: string, type: string): PolicyResource[] =>

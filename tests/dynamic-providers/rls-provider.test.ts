@@ -120,6 +120,21 @@ describe("TenantIsolation through the dynamic-provider host", () => {
     await rls.destroy();
   });
 
+  it("re-applies every policy when a new migration run rebuilt a tenant table without it", async () => {
+    const rls = resource();
+    await rls.up({ connection, tables: [table("repairs")], schemaBuild: "migrate-1" });
+    // A migration drops and re-creates the table: it comes back without RLS, and no refresh ran.
+    await pg.psql(`
+      DROP TABLE jewels.repairs;
+      CREATE TABLE jewels.repairs (id serial PRIMARY KEY, tenant_id bigint NOT NULL);
+      ALTER TABLE jewels.repairs OWNER TO jewels_owner;`, { database: "jewels" });
+    expect(await rls.preview({ connection, tables: [table("repairs")], schemaBuild: "migrate-1" })).toBe("same");
+    expect(await rls.preview({ connection, tables: [table("repairs")], schemaBuild: UNKNOWN })).toBe("update");
+    expect(await rls.up({ connection, tables: [table("repairs")], schemaBuild: "migrate-2" })).toBe("update");
+    expect(await rlsState()).toMatch(/^repairs\|true\|true\|1$/m);
+    await rls.destroy();
+  });
+
   it("hands PostgreSQL's and the provider's refusals to the engine whole, changing nothing", async () => {
     const before = await rlsState();
     const failure = (action: Promise<unknown>) => action.then(() => "succeeded", (e: unknown) => e);

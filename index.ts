@@ -225,6 +225,7 @@ const monitoring = new Monitoring("monitoring", {
     pgbouncer: { host: pgbouncer.host, port: pgbouncer.port, user: DB_ROLES.monitor, password: secrets.monitoringDbPassword },
     redis: { host: redis.host, port: redis.port, user: REDIS_USERS.exporter, password: secrets.redisExporterPassword },
     nginxStubStatusUrl: `http://${NGINX_CONTAINER}:${NGINX_STATUS_PORT}/stub_status`,
+    servers: { postgres: postgres.container, pgbouncer: pgbouncer.container, redis: redis.container, nginx: edge.nginx },
     celeryBrokerUrl: pulumi.interpolate`redis://${REDIS_USERS.app}:${secrets.redisPassword}@${redis.host}:${redis.port}/1`,
   },
   // nginx relays the app's /metrics from its status port with the public Host (components/nginx).

@@ -69,7 +69,7 @@ export interface RunProgramOptions {
    * each resource's outputs (id and state). Default: a preview, where the state is the inputs and
    * every computed output stays unknown.
    */
-  readonly update?: { readonly newResource: (args: MockResourceArgs) => MockResourceResult | Promise<MockResourceResult> };
+  readonly update?: { readonly newResource: (args: MockResourceArgs, registration: CapturedResource) => MockResourceResult | Promise<MockResourceResult> };
 }
 
 export type MockResourceArgs = pulumiModule.runtime.MockResourceArgs;
@@ -206,7 +206,11 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
     {
       // A preview of a create: the state is the inputs; computed outputs stay unknown unless `outputs` gives
       // them. An update run computes each resource's id and state with its own newResource.
-      newResource: options.update?.newResource ?? ((args) => ({ id: undefined, state: { ...args.inputs, ...options.outputs?.(args) } })),
+      // The mock monitor calls newResource synchronously inside registerResource, so `registering` is
+      // the request being registered (an update's newResource gets its dependencies and options).
+      newResource: options.update
+        ? (args) => options.update!.newResource(args, registering!)
+        : (args) => ({ id: undefined, state: { ...args.inputs, ...options.outputs?.(args) } }),
       call: (args) => {
         const answer = invokes[args.token];
         if (!answer) throw new Error(`invoke ${args.token} is not mocked: add it to the check's invoke mocks`);
@@ -225,6 +229,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   monitor.newUrn = (parent, type, name) => engineUrn(stack, project, parent, type, name);
   const registerResource = monitor.registerResource.bind(monitor);
   const seen = new Map<string, number>();
+  let registering: CapturedResource | undefined;
   monitor.registerResource = (req, callback) => {
     const urn = engineUrn(stack, project, req.getParent(), req.getType(), req.getName());
     const copies = seen.get(urn) ?? 0;
@@ -234,6 +239,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
       return Promise.resolve();
     }
     if (copies > 0) req.setName(`${req.getName()}-copy${copies}`);
+    registering = capture(req, urn);
     return registerResource(req, (err, response) => {
       if (!err && response) {
         applySecretOutputs(req, response);
@@ -254,7 +260,14 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   // handlers stay for the life of the process: the SDK re-raises a program error through
   // several promise chains, some of them after the run has settled.
   const failures: unknown[] = [];
-  const onFailure = (err: unknown) => failures.push(err);
+  // Like the language host, the run ends at the first failure: resources that wait for what failed
+  // would otherwise wait forever.
+  let failed: () => void = () => undefined;
+  const firstFailure = new Promise<void>((resolve) => (failed = resolve));
+  const onFailure = (err: unknown) => {
+    failures.push(err);
+    failed();
+  };
   process.on("unhandledRejection", onFailure);
   process.on("uncaughtException", onFailure);
   const entry = resolveEntry(stackConfig.main);
@@ -266,7 +279,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
         return exported instanceof Function ? await exported() : exported;
       })
       .catch(onFailure);
-    await settings.waitForRPCs().catch(onFailure);
+    await Promise.race([settings.waitForRPCs().catch(onFailure), firstFailure]);
   } finally {
     restoreSerializer();
   }

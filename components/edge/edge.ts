@@ -140,9 +140,12 @@ export class Edge extends pulumi.ComponentResource {
         // Healthy while a certificate younger than 85 days exists: renewal (at 60 days) is working.
         healthcheck: {
           test: ["CMD-SHELL", `find ${PATHS.letsencrypt}/live/${args.domain} -name fullchain.pem -mtime -85 | grep -q .`],
-          interval: "1h",
+          interval: "5m",
           startPeriod: "10m",
         },
+        // Its health depends on Let's Encrypt and on DNS, outside the deployment: a deploy does not wait
+        // for it (nginx serves the bootstrap certificate meanwhile); an expiring certificate alerts.
+        waitForHealthy: false,
         maxProcesses: 64,
       }),
       entrypoints: ["sh", "-c"],

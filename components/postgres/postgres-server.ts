@@ -51,6 +51,11 @@ export interface PostgresServerArgs {
   readonly superuserPassword: pulumi.Input<string>;
   readonly tls: ServiceCert;
   readonly pgbackrest: PgbackrestClientArgs;
+  /**
+   * The repository host (the backup container): it must answer before the first start, because the
+   * image's initialisation server archives too and its shutdown waits for archive-push.
+   */
+  readonly repositoryHost: pulumi.Resource;
 }
 
 /**
@@ -132,7 +137,7 @@ export class PostgresServer extends pulumi.ComponentResource {
         { file: PGBACKREST_TLS_PATHS.cert, content: args.pgbackrest.clientCert.certPem, permissions: "0644" },
         { file: PGBACKREST_TLS_PATHS.key, content: args.pgbackrest.clientCert.keyPem, owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0600" },
       ],
-    }, { parent: this, dependsOn: [image], deleteBeforeReplace: true });
+    }, { parent: this, dependsOn: [image, args.repositoryHost], deleteBeforeReplace: true });
 
     this.registerOutputs({ host: this.host });
   }

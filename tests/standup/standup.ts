@@ -5,16 +5,18 @@
 // API
 //   standUp(options: StandUpOptions): Promise<StandUp>
 //     Runs the real program (index.ts, the stack's own config; `secure:` keys get fresh test values,
-//     `appImage` the reference app) under Pulumi's mocks as an update, then creates every declared
-//     resource in dependency order (see resource handlers below). Sweeps leftovers of crashed runs
-//     first; on any failure removes what it created and rethrows. Needs root and a running dockerd.
+//     `appImage` the reference app) under Pulumi's mocks as an update, the mocks playing the engine:
+//     each resource is created for real when the SDK registers it (after everything it depends on)
+//     and the program gets its real outputs (a deploy job's exit code). A declared input the stand-up
+//     cannot apply fails before that resource is created. Sweeps leftovers of crashed runs first; on
+//     any failure removes what it created and rethrows. Needs root and a running dockerd.
 //   StandUp
 //     runId                      labels every object: com.jewelry-shop.test=standup, com.jewelry-shop.test.run=<runId>
 //     declared                   DeclaredStack: every resource the program registered (inputs, dependencies, state)
 //     containers                 by container name: id, resource name, image run, exit code of one-shot jobs
 //     skipped                    declared containers left out, each with the reason (no local image, or depends on one)
 //     substitutions              every way the stand-up departs from a real `pulumi up`, one line each
-//     timings                    seconds per phase
+//     timings                    seconds: the whole run (resources) and each container's create
 //     tearDown()                 removes every container, network and volume of the run, the egress guard
 //                                and the host folders it created; safe to call twice
 //   The database providers reach PostgreSQL through a stand-in of the administrators' SSH tunnel
@@ -36,7 +38,8 @@ import { applyPostgresqlResource, isPostgresqlResource, providerConnection, type
 import { knownInputs } from "./program/inputs";
 import { CLOUD_STANDINS } from "./program/mock-outputs";
 import { declaredStack, inputsOf, type DeclaredResource, type DeclaredStack } from "./program/declared-stack";
-import { applyDynamicResource } from "./dynamic-resource";
+import type { ResourceState } from "./program/mock-outputs";
+import { dynamicProviders } from "./dynamic-resource";
 import { providerUrn, ResourceGraph } from "./resource-graph";
 
 export { SKIP_ENV } from "./docker/docker-engine";
@@ -82,15 +85,6 @@ const NETWORK = "docker:index/network:Network";
 const VOLUME = "docker:index/volume:Volume";
 const ATTACH_TIMEOUT_SECONDS = 600;
 
-/**
- * Containers whose healthcheck reaches the internet, which a stand-up never does: the stand-up waits
- * for them to run instead of to be healthy (their function is tested directly: tests/standup/*).
- */
-export const HEALTH_NEEDS_INTERNET: Readonly<Record<string, string>> = {
-  "jewelry-certbot": "healthy only with a Let's Encrypt certificate, and no ACME server is reachable",
-  "jewelry-backup": "its healthcheck runs `pgbackrest info` over every repository, R2 and B2 included, which are unreachable",
-};
-
 export function standUpInfo(standUp: StandUp): StandUpInfo {
   const { tearDown: _tearDown, ...info } = standUp;
   return JSON.parse(JSON.stringify(info)) as StandUpInfo;
@@ -129,7 +123,7 @@ function assertPortFree(port: number, host: string, what: string): Promise<void>
   });
 }
 
-/** A `wait` whose first health probe comes after waitTimeout can never succeed: say so before anything starts. */
+/** A `wait` whose first health probe comes after waitTimeout can never succeed: say so before it starts. */
 function assertWaitCanSucceed(plan: ContainerPlan): void {
   const health = plan.create.Healthcheck;
   if (!plan.lifecycle.wait || !health) return;
@@ -147,22 +141,12 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
   const runId = `${new Date().toISOString().replace(/[-:.TZ]/g, "").slice(0, 14)}-${randomBytes(3).toString("hex")}`;
   const labels = runLabels(runId);
   const timings: Record<string, number> = {};
-  const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
-    const started = Date.now();
-    try {
-      return await work();
-    } finally {
-      timings[phase] = (Date.now() - started) / 1000;
-    }
-  };
 
   const docker = await connectDocker();
   const swept = await sweepStandUps(docker);
   if (swept > 0) log(`removed ${swept} leftovers of an earlier stand-up`);
 
-  const declared = await timed("program", () => declaredStack({ stack: options.stack, appImage: options.images.appImage }));
-  const graph = new ResourceGraph(declared.resources);
-  const ofType = (type: string) => declared.resources.filter((r) => r.type === type);
+  const graph = new ResourceGraph();
   const containers: Record<string, StandUpContainer> = {};
   const skipped: { resource: string; reason: string }[] = [];
   const skippedUrns = new Set<string>();
@@ -171,108 +155,113 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
     "docker provider host: the local engine at /var/run/docker.sock instead of the stack's dockerHost",
     "secure: config values: fresh test values generated for the run (tests/standup/program/run-secrets.ts)",
     "admin SSH tunnel: a TCP forwarder from 127.0.0.1:<postgres.adminPort> to PostgreSQL's fixed address, open only while the resources are created",
-    "egress: DOCKER-USER rules reject traffic from the declared networks to anything outside them (no ACME, DNS, mail, probes of the public URL)",
-    ...Object.entries(CLOUD_STANDINS).filter(([type]) => declared.resources.some((r) => r.type === type)).map(([type, s]) => `${type}: stand-in outputs, nothing created (${s.why})`),
+    "egress: DOCKER-USER rules reject traffic from each declared network to anything outside it (no ACME, DNS, mail, probes of the public URL)",
   ];
   const createdHostPaths: string[] = [];
-  let tunnel: AdminTunnel | undefined;
+  let tunnel: Promise<AdminTunnel> | undefined;
   const postgresProviders = new Map<string, ProviderConnection>();
+  const dynamic = dynamicProviders();
   let tornDown = false;
 
   const tearDown = async () => {
     if (tornDown) return;
     tornDown = true;
-    await tunnel?.close();
+    await (await tunnel?.catch(() => undefined))?.close();
+    await dynamic.stop();
     const removed = await removeLabelled(docker, runId);
     const rules = releaseEgress(runId);
     for (const path of createdHostPaths) rmSync(path, { recursive: true, force: true });
     log(`tore down run ${runId}: ${removed} Docker objects, ${rules} egress rules, ${createdHostPaths.length} host folders`);
   };
 
-  try {
-    // Every container plan first: a declared input the stand-up cannot apply fails before anything exists.
-    const plans = new Map<string, { plan: ContainerPlan; image?: string }>();
-    for (const resource of ofType(CONTAINER)) {
-      const inputs = inputsOf(resource);
+  /** Checks a container's declared inputs and the host before anything of it exists. */
+  const planContainer = async (resource: DeclaredResource, image: string): Promise<ContainerPlan> => {
+    const plan = containerPlan(resource.name, inputsOf(resource), { image, extraLabels: labels });
+    assertWaitCanSucceed(plan);
+    adaptPropagation(plan, substitutions);
+    const clashes = await foreignNameClashes(docker, { containers: [plan.name], networks: [], volumes: [] });
+    if (clashes.length > 0) throw new Error(`an object outside any stand-up holds a declared name (remove it yourself): ${clashes.join(", ")}`);
+    for (const [port, bindings] of Object.entries(plan.create.HostConfig?.PortBindings ?? {}) as [string, { HostIp?: string; HostPort?: string }[]][]) {
+      for (const b of bindings) await assertPortFree(Number(b.HostPort), b.HostIp ?? "0.0.0.0", `${plan.name} publishes ${port}`);
+    }
+    for (const bind of plan.create.HostConfig?.Binds ?? []) {
+      const source = bind.split(":")[0];
+      if (source.startsWith("/") && !existsSync(source)) createdHostPaths.push(source);
+    }
+    return plan;
+  };
+
+  /** Creates one resource the way its provider would, once the SDK registers it; returns its state. */
+  const create = async (resource: DeclaredResource, state: ResourceState): Promise<ResourceState> => {
+    graph.add(resource);
+    const { type } = resource;
+    if (!resource.custom || type === "pulumi:providers:docker" || /^(random|tls):/.test(type)) return state;
+    if (CLOUD_STANDINS[type]) {
+      const line = `${type}: stand-in outputs, nothing created (${CLOUD_STANDINS[type].why})`;
+      if (!substitutions.includes(line)) substitutions.push(line);
+      return state;
+    }
+    const blocker = graph.dependenciesOf(resource).find((urn) => skippedUrns.has(urn));
+    if (blocker) {
+      skippedUrns.add(resource.urn);
+      skipped.push({ resource: resource.name, reason: `depends on ${graph.byUrn.get(blocker)?.name}, which is left out` });
+      return state;
+    }
+    const inputs = inputsOf(resource);
+    if (type === "pulumi:providers:postgresql") {
+      postgresProviders.set(resource.urn, providerConnection(inputs));
+      return state;
+    }
+    if (type === NETWORK) {
+      await createNetwork(docker, resource.name, inputs, labels);
+      const subnets = ((inputs.ipamConfigs ?? []) as { subnet?: string }[]).map((c) => String(c.subnet));
+      guardEgress(runId, subnets);
+      return state;
+    }
+    if (type === VOLUME) return (await createVolume(docker, resource.name, inputs, labels), state);
+    if (type === "docker:index/remoteImage:RemoteImage" || type === "docker:index/image:Image") {
+      await resolveImage(docker, options.images, resource.name, String(inputs.name ?? inputs.imageName), substitutions);
+      return state;
+    }
+    if (type === CONTAINER) {
       const reference = String(inputs.image);
       const local = options.images.resolve(reference);
       if ("excluded" in local) {
         skipped.push({ resource: resource.name, reason: `${reference}: ${local.excluded}` });
         skippedUrns.add(resource.urn);
-        continue;
+        return state;
       }
-      const plan = containerPlan(resource.name, inputs, { image: local.image, extraLabels: labels });
-      const needsInternet = HEALTH_NEEDS_INTERNET[plan.name];
-      if (needsInternet && plan.lifecycle.wait) {
-        plan.lifecycle = { ...plan.lifecycle, wait: false };
-        substitutions.push(`${plan.name}: waited for running, not healthy: ${needsInternet}`);
-      }
-      assertWaitCanSucceed(plan);
-      adaptPropagation(plan, substitutions);
-      plans.set(resource.urn, { plan, image: local.image });
+      const plan = await planContainer(resource, local.image);
+      log(`creating ${plan.name}`);
+      const started = Date.now();
+      const result = await runContainer(docker, plan, ATTACH_TIMEOUT_SECONDS);
+      timings[`container ${plan.name}`] = (Date.now() - started) / 1000;
+      containers[plan.name] = { name: plan.name, id: result.id, resource: resource.name, image: local.image, ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}) };
+      // pulumi-docker's outputs: the container id, and the exit code of an attached job.
+      return { ...state, ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}), ...(result.logs !== undefined ? { containerLogs: result.logs } : {}) };
     }
-    const unknownDeviations = Object.keys(HEALTH_NEEDS_INTERNET).filter((name) => ![...plans.values()].some((p) => p.plan.name === name));
-    if (unknownDeviations.length > 0) throw new Error(`HEALTH_NEEDS_INTERNET names containers the program does not declare: ${unknownDeviations.join(", ")}`);
-    const networkNames = ofType(NETWORK).map((n) => String(inputsOf(n).name));
-    const volumeNames = ofType(VOLUME).map((v) => String(inputsOf(v).name));
-    const clashes = await foreignNameClashes(docker, { containers: [...plans.values()].map((p) => p.plan.name), networks: networkNames, volumes: volumeNames });
-    if (clashes.length > 0) throw new Error(`objects outside any stand-up hold declared names (remove them yourself): ${clashes.join(", ")}`);
-    for (const { plan } of plans.values()) {
-      for (const [port, bindings] of Object.entries(plan.create.HostConfig?.PortBindings ?? {}) as [string, { HostIp?: string; HostPort?: string }[]][]) {
-        for (const b of bindings) await assertPortFree(Number(b.HostPort), b.HostIp ?? "0.0.0.0", `${plan.name} publishes ${port}`);
-      }
-      for (const bind of plan.create.HostConfig?.Binds ?? []) {
-        const source = bind.split(":")[0];
-        if (source.startsWith("/") && !existsSync(source)) createdHostPaths.push(source);
-      }
+    if (isPostgresqlResource(type)) {
+      const provider = resource.providerRef && providerUrn(resource.providerRef);
+      const connection = provider && postgresProviders.get(provider);
+      if (!connection) throw new Error(`${resource.name}: no postgresql provider (the stand-up applies only explicit providers)`);
+      tunnel ??= openAdminTunnel({ host: connection.host, port: connection.port }, { host: postgresAddress(graph, resource), port: connection.port });
+      await tunnel;
+      await applyPostgresqlResource(resource, connection);
+      return state;
     }
-    const subnets = ofType(NETWORK).flatMap((n) => ((inputsOf(n).ipamConfigs ?? []) as { subnet?: string }[]).map((c) => String(c.subnet)));
-    guardEgress(runId, subnets);
+    if (type.startsWith("pulumi-nodejs:dynamic/")) return { ...state, ...(await dynamic.create(resource)) };
+    throw new Error(`${resource.name}: the stand-up cannot create resources of type ${type}`);
+  };
 
-    const apply = async (resource: DeclaredResource): Promise<void> => {
-      if (skippedUrns.has(resource.urn)) return;
-      const blocker = graph.dependenciesOf(resource).find((urn) => skippedUrns.has(urn));
-      if (blocker) {
-        skippedUrns.add(resource.urn);
-        skipped.push({ resource: resource.name, reason: `depends on ${graph.byUrn.get(blocker)?.name}, which is left out` });
-        return;
-      }
-      const inputs = inputsOf(resource);
-      const { type } = resource;
-      if (type === "pulumi:providers:docker" || /^(random|tls):/.test(type) || CLOUD_STANDINS[type] || !resource.custom) return;
-      if (type === "pulumi:providers:postgresql") {
-        const connection = providerConnection(inputs);
-        postgresProviders.set(resource.urn, connection);
-        tunnel ??= await openAdminTunnel({ host: connection.host, port: connection.port }, { host: postgresAddress(graph, resource.urn), port: connection.port });
-        return;
-      }
-      if (type === NETWORK) return void (await createNetwork(docker, resource.name, inputs, labels));
-      if (type === VOLUME) return void (await createVolume(docker, resource.name, inputs, labels));
-      if (type === "docker:index/remoteImage:RemoteImage" || type === "docker:index/image:Image") {
-        return void (await resolveImage(docker, options.images, resource.name, String(inputs.name ?? inputs.imageName), substitutions));
-      }
-      if (type === CONTAINER) {
-        const { plan, image } = plans.get(resource.urn)!;
-        log(`creating ${plan.name}`);
-        const started = Date.now();
-        const result = await runContainer(docker, plan, ATTACH_TIMEOUT_SECONDS);
-        timings[`container ${plan.name}`] = (Date.now() - started) / 1000;
-        containers[plan.name] = { name: plan.name, id: result.id, resource: resource.name, image: image!, ...(result.exitCode !== undefined ? { exitCode: result.exitCode } : {}) };
-        return;
-      }
-      if (isPostgresqlResource(type)) {
-        const connection = resource.providerRef && postgresProviders.get(providerUrn(resource.providerRef));
-        if (!connection) throw new Error(`${resource.name}: no postgresql provider (the stand-up applies only explicit providers)`);
-        await applyPostgresqlResource(resource, connection);
-        return;
-      }
-      if (type.startsWith("pulumi-nodejs:dynamic/")) return void (await applyDynamicResource(resource));
-      throw new Error(`${resource.name}: the stand-up cannot create resources of type ${type}`);
-    };
-    await timed("resources", () => graph.run(apply));
+  let declared: DeclaredStack;
+  const started = Date.now();
+  try {
+    declared = await declaredStack({ stack: options.stack, appImage: options.images.appImage, create });
+    timings.resources = (Date.now() - started) / 1000;
     // The tunnel is the deploy's: nothing reaches PostgreSQL from the host once the stack is up.
-    await tunnel?.close();
+    await (await tunnel)?.close();
     tunnel = undefined;
+    await dynamic.stop();
   } catch (error) {
     await tearDown().catch((cleanup: Error) => log(`tear-down after the failure also failed: ${cleanup.message}`));
     throw error;
@@ -281,17 +270,13 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
 }
 
 /**
- * The far end of the administrators' tunnel: the fixed address of the container the provider's
- * resources wait for (README: the tunnel ends at PostgreSQL's address on the data network).
+ * The far end of the administrators' tunnel: the fixed address of the container the first database
+ * resource waits for (README: the tunnel ends at PostgreSQL's address on the data network).
  */
-function postgresAddress(graph: ResourceGraph, provider: string): string {
-  const servers = new Set<string>();
-  for (const r of graph.resources) {
-    if (!r.providerRef || providerUrn(r.providerRef) !== provider) continue;
-    for (const urn of graph.dependenciesOf(r)) if (graph.byUrn.get(urn)?.type === CONTAINER) servers.add(urn);
-  }
-  const addresses = [...servers].flatMap((urn) => ((inputsOf(graph.byUrn.get(urn)!).networksAdvanced ?? []) as { ipv4Address?: string }[]).map((n) => n.ipv4Address).filter(Boolean));
-  if (addresses.length !== 1) throw new Error(`cannot tell PostgreSQL's address for the admin tunnel: the database resources wait for containers with fixed addresses ${addresses.join(", ") || "none"}`);
+function postgresAddress(graph: ResourceGraph, resource: DeclaredResource): string {
+  const servers = graph.dependenciesOf(resource).filter((urn) => graph.byUrn.get(urn)?.type === CONTAINER);
+  const addresses = servers.flatMap((urn) => ((inputsOf(graph.byUrn.get(urn)!).networksAdvanced ?? []) as { ipv4Address?: string }[]).map((n) => n.ipv4Address).filter(Boolean));
+  if (addresses.length !== 1) throw new Error(`cannot tell PostgreSQL's address for the admin tunnel: ${resource.name} waits for containers with fixed addresses ${addresses.join(", ") || "none"}`);
   return String(addresses[0]);
 }
 

@@ -23,6 +23,8 @@ export interface ThinLayer {
   readonly cmd?: readonly string[];
   readonly workdir?: string;
   readonly expose?: readonly number[];
+  /** Image environment (defaults the program does not set). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export type BuildSource =
@@ -150,7 +152,7 @@ const IMAGE_LIST: readonly LocalImage[] = [
   },
   {
     name: "pgbouncer", tag: tagOf("pgbouncer"), from: "base", source: dockerfile("pgbouncer"), replaces: [IMAGES.pgbouncer],
-    packages: "pgbouncer 1.18, netcat-openbsd",
+    packages: "pgbouncer 1.18, netcat-openbsd, ca-certificates",
     contract: {
       user: "postgres", entrypoint: ["/entrypoint.sh"], cmd: ["/usr/bin/pgbouncer", "/etc/pgbouncer/pgbouncer.ini"],
       accounts: [{ name: "postgres", uid: 70, gid: 70 }],
@@ -291,10 +293,15 @@ const IMAGE_LIST: readonly LocalImage[] = [
   }),
   prometheusProgram("nginx-exporter", {
     replaces: IMAGES.nginxExporter, packages: "prometheus-nginx-exporter 0.11",
-    layer: { user: "nobody", entrypoint: ["/usr/bin/nginx-prometheus-exporter"], expose: [9113] },
+    // 0.11 gives up (exits) when nginx does not answer at its start; 1.3 starts regardless. Retrying
+    // for as long as nginx takes keeps 1.3's start-up contract: the exporter never dies of it.
+    layer: { user: "nobody", entrypoint: ["/usr/bin/nginx-prometheus-exporter"], expose: [9113], env: { NGINX_RETRIES: "1000000", NGINX_RETRY_INTERVAL: "5s" } },
     binaries: ["/usr/bin/nginx-prometheus-exporter"],
     version: { argv: ["/usr/bin/nginx-prometheus-exporter", "--version"], matches: /version=0\.11/ },
-    differences: ["nginx-prometheus-exporter 0.11 (Go flag parsing: --nginx.scrape-uri and --version work as in 1.3.0) instead of 1.3.0."],
+    differences: [
+      "nginx-prometheus-exporter 0.11 (Go flag parsing: --nginx.scrape-uri and --version work as in 1.3.0) instead of 1.3.0.",
+      "0.11 exits when nginx does not answer at its start, where 1.3.0 starts anyway: the image sets NGINX_RETRIES=1000000 (every 5 s), so it waits for nginx instead; until nginx answers it serves no /metrics (1.3.0 serves nginx_up 0).",
+    ],
   }),
   prometheusProgram("blackbox-exporter", {
     replaces: IMAGES.blackboxExporter, packages: "prometheus-blackbox-exporter 0.23",
@@ -339,6 +346,7 @@ export function renderThinDockerfile(fromArg: string, layer: ThinLayer): string 
     `USER ${layer.user}`,
     ...(layer.workdir ? [`WORKDIR ${layer.workdir}`] : []),
     ...(layer.expose?.length ? [`EXPOSE ${layer.expose.join(" ")}`] : []),
+    ...Object.entries(layer.env ?? {}).map(([name, value]) => `ENV ${name}=${value}`),
     `ENTRYPOINT ${json(layer.entrypoint)}`,
     // An explicit empty CMD: the parent's CMD must not leak into a program image.
     `CMD ${json(layer.cmd ?? [])}`,

@@ -12,6 +12,7 @@ import { imageInputsHash } from "./build-images";
 import { EXCLUDED_IMAGES, LOCAL_IMAGES, buildOrder, declaredReferences, renderThinDockerfile } from "./catalog";
 import { renderDifferences } from "./differences";
 import { localImageFor } from "./index";
+import { containerPrograms, effectiveArgv, shellCommands } from "./program-commands";
 
 let program: ProgramRun;
 beforeAll(async () => {
@@ -112,5 +113,17 @@ describe("the stand-up image map", () => {
   it("gives the reference app the tenant setting the program's row-level security policies read", () => {
     const settings = readFileSync(join(ROOT, "reference-app/config/settings/base.py"), "utf8");
     expect(/^TENANT_SETTING = "([^"]+)"$/m.exec(settings)?.[1]).toBe(TENANT_SETTING);
+  });
+
+  it("finds the programs a container starts: through sh -c scripts, \"$@\" wrappers, gosu and healthchecks, not builtins or quoted text", () => {
+    expect(shellCommands("redis-cli -p 6379 ping 2>&1 | grep -qE 'PONG|NOAUTH'")).toEqual(["redis-cli", "grep"]);
+    expect(shellCommands("pgrep -x cron >/dev/null && (gosu postgres pgbackrest server &) && exec cron -f")).toEqual(["pgrep", "gosu", "pgbackrest", "cron"]);
+    expect(shellCommands('kill -0 "$(cat /tmp/celerybeat.pid)"')).toEqual(["cat"]);
+    expect(shellCommands("certbot renew || echo 'failed; retrying' && sleep 1")).toEqual(["certbot", "sleep"]);
+    const argv = effectiveArgv({ entrypoint: ["docker-entrypoint.sh"], cmd: ["postgres"] }, { command: ["sh", "-c", "crontab -u postgres /x && exec cron -f"] });
+    expect(containerPrograms(argv, ["CMD-SHELL", "pg_isready -h /var/run/postgresql"])).toEqual(["docker-entrypoint.sh", "sh", "crontab", "cron", "pg_isready"]);
+    const loader = ["/bin/sh", "-c", 'for f in /run/secrets/*; do export "$(basename "$f")=$(cat "$f")"; done; exec "$@"', "jewelry-secrets"];
+    expect(containerPrograms(effectiveArgv({ entrypoint: null, cmd: ["gunicorn"] }, { entrypoint: loader, command: ["celery", "-A", "config", "worker"] }), ["CMD", "celery", "inspect"]))
+      .toEqual(["/bin/sh", "basename", "cat", "celery"]);
   });
 });

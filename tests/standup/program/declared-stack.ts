@@ -1,12 +1,15 @@
 // The stack as the program declares it, with real values: the real program (index.ts) with the
 // stack's own config, run under Pulumi's mocks as an update (not a preview), so every `apply` runs
 // and every input is known. `secure:` keys get fresh test values; `appImage` is the reference app.
+// The mocks play the engine: a resource is registered once what it depends on has been created, and
+// `create` (the stand-up) creates it for real before the program sees its outputs, so outputs that
+// only a real create knows (a deploy job's exit code) are the real ones.
 import { resolve } from "node:path";
 import { runProgram, type CapturedResource, type ProgramRun } from "../../../check/run-program";
 import { OFFLINE_SECRET_PLACEHOLDER, readStackConfig, type StackConfig } from "../../../check/stack-config";
 import type { JsonObject } from "../../../check/json";
 import { plain } from "./inputs";
-import { newResource } from "./mock-outputs";
+import { newResource, type ResourceState } from "./mock-outputs";
 import { generateRunSecrets } from "./run-secrets";
 
 export const ROOT = resolve(__dirname, "../../..");
@@ -15,6 +18,12 @@ export interface DeclaredStackOptions {
   readonly stack?: string;
   /** The reference app image that replaces the stack's `appImage`. */
   readonly appImage: string;
+  /**
+   * Creates one registered resource for real and returns its state (given: the mocks' state, the
+   * inputs for what the stand-up creates). Called in the engine's order; a rejection ends the run.
+   * Without it nothing is created and the mocks' state stands.
+   */
+  readonly create?: (resource: DeclaredResource, state: ResourceState) => Promise<ResourceState>;
 }
 
 /** One declared resource: what the engine received (inputs, dependencies) and the state the run produced. */
@@ -45,7 +54,16 @@ export async function declaredStack(options: DeclaredStackOptions): Promise<Decl
   // The runner require()s index.ts as the language host does: TypeScript through tsx.
   (require("tsx/cjs/api") as { register(): void }).register();
   const stackConfig = standUpConfig(readStackConfig(ROOT, options.stack ?? "production"), options.appImage);
-  const run: ProgramRun = await runProgram({ stackConfig, update: { newResource } });
+  const create = options.create;
+  const run: ProgramRun = await runProgram({
+    stackConfig,
+    update: {
+      newResource: async (args, registration) => {
+        const mocked = newResource(args);
+        return create ? { id: mocked.id, state: await create(registration, mocked.state as ResourceState) } : mocked;
+      },
+    },
+  });
   return { project: run.project, stack: run.stack, resources: run.resources };
 }
 

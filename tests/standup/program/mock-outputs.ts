@@ -9,7 +9,8 @@ import { plain } from "./inputs";
 import { randomBytesState, randomPasswordState } from "./random-outputs";
 import { certRequestState, locallySignedCertState, privateKeyState, selfSignedCertState } from "./tls-outputs";
 
-type StateOf = (type: string, inputs: Record<string, unknown>) => Record<string, unknown>;
+export type ResourceState = Record<string, unknown>;
+type StateOf = (type: string, inputs: Record<string, unknown>) => ResourceState;
 const hex = (length: number) => randomBytes(length / 2).toString("hex");
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const alnum = (length: number) => Array.from({ length }, () => ALNUM[randomInt(ALNUM.length)]).join("");

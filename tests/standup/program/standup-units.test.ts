@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isUnknown } from "../../../check/property-values";
 import type { JsonValue } from "../../../check/json";
 import { containerPlan } from "../docker/container-spec";
-import { declaredStack, inputsOf, type DeclaredStack } from "./declared-stack";
+import { declaredStack, inputsOf, ROOT, type DeclaredResource, type DeclaredStack } from "./declared-stack";
+import type { ResourceState } from "./mock-outputs";
 import { randomPasswordState } from "./random-outputs";
 import { certRequestState, locallySignedCertState, privateKeyState, selfSignedCertState } from "./tls-outputs";
 
@@ -81,10 +82,33 @@ describe("the container plan", () => {
   });
 });
 
+/** A deploy job's state after its run: pulumi-docker records the exit code of an attached container. */
+function jobExit(resource: DeclaredResource, state: ResourceState, exitCode: number): ResourceState {
+  const inputs = inputsOf(resource);
+  return resource.type === "docker:index/container:Container" && inputs.attach === true ? { ...state, exitCode } : state;
+}
+
 describe("the declared stack, run as an update", () => {
   let stack: DeclaredStack;
   beforeAll(async () => {
-    stack = await declaredStack({ appImage: "jewelry-standup/reference-app:bookworm" });
+    // Nothing runs here: each deploy job reports exit 0, as a create would after a successful run.
+    stack = await declaredStack({ appImage: "jewelry-standup/reference-app:bookworm", create: async (resource, state) => (jobExit(resource, state, 0)) });
+  }, 120_000);
+
+  it("fails the update naming the deploy job that exited non-zero, and never registers web, worker or beat", async () => {
+    // The program runs afresh: require() would hand back the first run's modules.
+    for (const id of Object.keys(require.cache).filter((id) => id === join(ROOT, "index.ts") || id.startsWith(join(ROOT, "components")))) delete require.cache[id];
+    const registered: string[] = [];
+    const run = declaredStack({
+      appImage: "jewelry-standup/reference-app:bookworm",
+      create: async (resource, state) => {
+        registered.push(String(inputsOf(resource).name ?? resource.name));
+        return jobExit(resource, state, inputsOf(resource).name === "jewelry-migrate" ? 1 : 0);
+      },
+    });
+    await expect(run).rejects.toThrow(/deploy job failed: jewelry-migrate exited 1/);
+    expect(registered).toContain("jewelry-migrate");
+    expect(registered.filter((name) => ["jewelry-web", "jewelry-worker", "jewelry-beat"].includes(name))).toEqual([]);
   }, 120_000);
 
   const unknownPaths = (value: JsonValue | undefined, path: string): string[] => {

@@ -246,10 +246,14 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
       if (!connection) throw new Error(`${resource.name}: no postgresql provider (the stand-up applies only explicit providers)`);
       tunnel ??= openAdminTunnel({ host: connection.host, port: connection.port }, { host: postgresAddress(graph, resource), port: connection.port });
       await tunnel;
+      log(`creating ${resource.name}`);
       await applyPostgresqlResource(resource, connection);
       return state;
     }
-    if (type.startsWith("pulumi-nodejs:dynamic/")) return { ...state, ...(await dynamic.create(resource)) };
+    if (type.startsWith("pulumi-nodejs:dynamic/")) {
+      log(`creating ${resource.name} through the dynamic-provider host`);
+      return { ...state, ...(await dynamic.create(resource)) };
+    }
     throw new Error(`${resource.name}: the stand-up cannot create resources of type ${type}`);
   };
 

@@ -282,6 +282,7 @@ const IMAGE_LIST: readonly LocalImage[] = [
     differences: [
       "A different program: Debian's prometheus-pgbouncer-exporter (Python) instead of prometheus-community's Go exporter; same port (9127) and job, other metric names (no alert rule reads them).",
       "/bin/pgbouncer_exporter is an adapter that turns PGBOUNCER_EXPORTER_CONNECTION_STRING (or --pgBouncer.connectionString) and --web.listen-address into the Debian exporter's options; any other flag stops it with a message.",
+      "Debian's exporter 1.7 reads SHOW STATS' total_requests, which PgBouncer 1.8 renamed total_query_count (every scrape failed against Debian's own PgBouncer 1.18): the adapter runs it with that one column renamed.",
     ],
   }),
   prometheusProgram("redis-exporter", {

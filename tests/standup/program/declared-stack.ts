@@ -55,15 +55,28 @@ export async function declaredStack(options: DeclaredStackOptions): Promise<Decl
   (require("tsx/cjs/api") as { register(): void }).register();
   const stackConfig = standUpConfig(readStackConfig(ROOT, options.stack ?? "production"), options.appImage);
   const create = options.create;
-  const run: ProgramRun = await runProgram({
-    stackConfig,
-    update: {
-      newResource: async (args, registration) => {
-        const mocked = newResource(args);
-        return create ? { id: mocked.id, state: await create(registration, mocked.state as ResourceState) } : mocked;
+  // A failed create ends the run at once, as the engine does: the SDK would only log it.
+  let createFailed: (error: unknown) => void = () => undefined;
+  const failure = new Promise<never>((_resolve, reject) => (createFailed = reject));
+  failure.catch(() => undefined);
+  const run: ProgramRun = await Promise.race([
+    runProgram({
+      stackConfig,
+      update: {
+        newResource: async (args, registration) => {
+          const mocked = newResource(args);
+          if (!create) return mocked;
+          try {
+            return { id: mocked.id, state: await create(registration, mocked.state as ResourceState) };
+          } catch (error) {
+            createFailed(error);
+            throw error;
+          }
+        },
       },
-    },
-  });
+    }),
+    failure,
+  ]);
   return { project: run.project, stack: run.stack, resources: run.resources };
 }
 

@@ -39,21 +39,15 @@ function deadline<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
   return Promise.race([work, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no verdict within ${ms / 1000} s`)), ms)))]).finally(() => clearTimeout(timer));
 }
 
-export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
-  const started = Date.now();
-  const log = options.log ?? (() => undefined);
-  const intent = options.intent ?? (await readIntent(options.stackConfig));
-  const addresses = new PublicAddresses(options.resolve);
-  const http = new HttpProbe(addresses);
-  const dns = new DnsProbe(options.dnsServer);
-  const dockerUrl = options.dockerHost ?? intent.dockerHost ?? process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
-  const dockerHost = connectDockerHost(dockerUrl);
+/**
+ * What one run shares between its checks: probes made once (memo) and the HTTPS requests made so far,
+ * which the rate-limit check feeds nginx's bucket with.
+ */
+export function runState(http: HttpProbe): Pick<VerifyContext, "memo" | "request" | "requestLog"> {
   const memo = new Map<string, Promise<unknown>>();
   const requestLog: { path: string; at: number; status: number }[] = [];
-  const ctx: VerifyContext = {
-    intent, addresses, http, dns, dockerHost,
-    credentials: options.credentials, imageMap: options.imageMap, extraCa: options.extraCa, caaIdentities: options.caaIdentities,
-    writes: options.writes, skipped: options.skip, now: () => new Date(), requestLog,
+  return {
+    requestLog,
     memo<T>(key: string, fetch: () => Promise<T>): Promise<T> {
       if (!memo.has(key)) memo.set(key, fetch());
       return memo.get(key) as Promise<T>;
@@ -64,6 +58,23 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
       if (req.scheme === "https") requestLog.push({ path: req.path, at, status: answer.status });
       return answer;
     },
+  };
+}
+
+export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
+  const started = Date.now();
+  const log = options.log ?? (() => undefined);
+  const intent = options.intent ?? (await readIntent(options.stackConfig));
+  const addresses = new PublicAddresses(options.resolve);
+  const http = new HttpProbe(addresses);
+  const dns = new DnsProbe(options.dnsServer);
+  const dockerUrl = options.dockerHost ?? intent.dockerHost ?? process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+  const dockerHost = connectDockerHost(dockerUrl);
+  const ctx: VerifyContext = {
+    intent, addresses, http, dns, dockerHost,
+    credentials: options.credentials, imageMap: options.imageMap, extraCa: options.extraCa, caaIdentities: options.caaIdentities,
+    writes: options.writes, skipped: options.skip, now: () => new Date(),
+    ...runState(http),
   };
   const results: CheckResult[] = [];
   const timings: Record<string, number> = {};

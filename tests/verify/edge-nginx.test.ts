@@ -18,9 +18,10 @@ import { tlsServed } from "../../verify/checks/outside/tls";
 import { httpRedirect, https } from "../../verify/checks/outside/web";
 import type { StackIntent } from "../../verify/intent";
 import { declaredEdge } from "../../verify/intent/nginx";
-import { HttpProbe, type HttpAnswer, type HttpRequest } from "../../verify/probes/http";
+import { HttpProbe } from "../../verify/probes/http";
 import { PublicAddresses } from "../../verify/probes/public-address";
 import type { CheckResult } from "../../verify/report";
+import { runState } from "../../verify/run-verify";
 import { freePort, portAccepts, removeDir, selfSignedCert, startServer, workDir, type ServerProcess, waitFor } from "../servers/fixtures";
 
 const DOMAIN = "shop.verify.test";
@@ -47,20 +48,9 @@ function edgeContainer(conf: string): PolicyResource {
 async function verifyEdge(): Promise<CheckResult[]> {
   const addresses = new PublicAddresses([{ host: "*", port: 0, address: "127.0.0.1" }]);
   const http = new HttpProbe(addresses);
-  const memo = new Map<string, Promise<unknown>>();
-  const requestLog: { path: string; at: number; status: number }[] = [];
   const ctx = {
-    intent, addresses, http, skipped: new Set<string>(), now: () => new Date(), requestLog, extraCa: [], caaIdentities: new Map(),
-    memo<T>(key: string, fetch: () => Promise<T>): Promise<T> {
-      if (!memo.has(key)) memo.set(key, fetch());
-      return memo.get(key) as Promise<T>;
-    },
-    async request(req: HttpRequest): Promise<HttpAnswer> {
-      const at = Date.now();
-      const answer = await http.request(req);
-      if (req.scheme === "https") requestLog.push({ path: req.path, at, status: answer.status });
-      return answer;
-    },
+    intent, addresses, http, skipped: new Set<string>(), now: () => new Date(), extraCa: [], caaIdentities: new Map(),
+    ...runState(http),
   } as unknown as VerifyContext;
   try {
     const results: CheckResult[] = [];

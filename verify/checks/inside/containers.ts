@@ -18,8 +18,8 @@ type Inspect = Dockerode.ContainerInspectInfo;
 interface Aspect {
   readonly id: string;
   readonly name: string;
-  /** undefined when as declared, else what differs. */
-  differs(declared: DeclaredContainer, actual: Inspect, ctx: VerifyContext): string | undefined;
+  /** undefined when as declared, else what differs. `imageUser`: the USER of the image the container runs. */
+  differs(declared: DeclaredContainer, actual: Inspect, ctx: VerifyContext, imageUser: string | undefined): string | undefined;
 }
 
 const ASPECTS: readonly Aspect[] = [
@@ -38,7 +38,11 @@ const ASPECTS: readonly Aspect[] = [
     ];
     return problems.length ? problems.join("; ") : undefined;
   } },
-  { id: "11.3", name: "user", differs: (d, a) => (a.Config.User === d.user ? undefined : `user "${a.Config.User}", declared "${d.user}"`) },
+  // No declared user means the image's USER (Docker copies it into the container's config).
+  { id: "11.3", name: "user", differs: (d, a, _ctx, imageUser) => {
+    const want = d.user === "" ? imageUser ?? "" : d.user;
+    return a.Config.User === want ? undefined : `user "${a.Config.User}", declared "${d.user}"${d.user === "" ? ` (the image's: "${want}")` : ""}`;
+  } },
   { id: "11.4", name: "healthcheck", differs: (d, a) => {
     const test = a.Config.Healthcheck?.Test;
     if (!d.healthcheck) return test && test[0] !== "NONE" ? `healthcheck ${JSON.stringify(test)} that is not declared` : undefined;
@@ -108,13 +112,17 @@ export const containers: Check = {
     const host = ctx.dockerHost;
     if (!host) return [unreachable("containers", this.ids, "docker host", new Error("no Docker host: the program declares none; give --docker-host"))];
     let inspected: Map<string, Inspect>;
+    const imageUsers = new Map<string, string>();
     try {
       const list = await host.docker.listContainers({ all: true });
       const ids = new Map(list.map((c) => [c.Names[0]?.replace(/^\//, "") ?? "", c.Id]));
       inspected = new Map();
       for (const d of ctx.intent.containers) {
         const id = ids.get(d.name);
-        if (id) inspected.set(d.name, await host.docker.getContainer(id).inspect());
+        if (!id) continue;
+        const actual = await host.docker.getContainer(id).inspect();
+        inspected.set(d.name, actual);
+        if (d.user === "") imageUsers.set(d.name, (await host.docker.getImage(actual.Image).inspect()).Config.User ?? "");
       }
     } catch (err) {
       return [unreachable("containers", this.ids, host.url, err)];
@@ -132,7 +140,7 @@ export const containers: Check = {
     for (const aspect of ASPECTS) {
       const differences = ctx.intent.containers.flatMap((d) => {
         const actual = inspected.get(d.name);
-        const differs = actual && aspect.differs(d, actual, ctx);
+        const differs = actual && aspect.differs(d, actual, ctx, imageUsers.get(d.name));
         return differs ? [`${d.name}: ${differs}`] : [];
       });
       const compared = ctx.intent.containers.filter((d) => inspected.has(d.name)).length;

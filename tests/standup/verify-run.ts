@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readStackConfig } from "../../check/stack-config";
 import { intentOf, type StackIntent } from "../../verify/intent";
-import { fromCaptured } from "../../verify/intent/declared-stack";
+import { fromCaptured, plain } from "../../verify/intent/declared-stack";
 import type { Credentials } from "../../verify/credentials";
 import type { Exemption } from "../../verify/exemptions";
 import { servedCertificate } from "../../verify/probes/certificate";
@@ -49,7 +49,8 @@ export function standUpExemptions(info: StandUpInfo): Exemption[] {
 function stateOf(info: StandUpInfo, type: string, suffix: string): Record<string, unknown> {
   const found = info.declared.resources.find((r) => r.type === type && r.name.endsWith(suffix));
   if (!found?.state) throw new Error(`the stand-up has no ${type} named *${suffix} with a state`);
-  return found.state as Record<string, unknown>;
+  // Secret outputs (a password's result) come wrapped as the engine marks secrets.
+  return plain(found.state) as Record<string, unknown>;
 }
 
 /** What `pulumi stack output --show-secrets --json verifyCredentials` gives for this run (index.ts). */

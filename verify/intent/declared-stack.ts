@@ -26,7 +26,7 @@ export interface DeclaredStack {
 export const CONTAINER = "docker:index/container:Container";
 
 /** Secret markers removed; unknowns kept as the engine's sentinel (isUnknown tells them). */
-function plain(value: JsonValue): JsonValue {
+export function plain(value: JsonValue): JsonValue {
   if (isSecretWrapper(value)) return plain(value.value);
   if (Array.isArray(value)) return value.map(plain);
   if (isJsonObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));

@@ -122,8 +122,10 @@ export interface ExecResult {
 }
 
 /** Runs argv in a running container (read-only probes: `pgbackrest info`, a healthcheck, `celery inspect`), bounded by timeoutMs. */
-export async function execIn(docker: Dockerode, container: string, argv: readonly string[], options: { user?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
-  const exec = await docker.getContainer(container).exec({ Cmd: [...argv], AttachStdout: true, AttachStderr: true, ...(options.user ? { User: options.user } : {}) });
+export async function execIn(docker: Dockerode, container: string, argv: readonly string[], options: { user?: string; timeoutMs?: number; env?: readonly string[] } = {}): Promise<ExecResult> {
+  const exec = await docker.getContainer(container).exec({
+    Cmd: [...argv], AttachStdout: true, AttachStderr: true, ...(options.user ? { User: options.user } : {}), ...(options.env ? { Env: [...options.env] } : {}),
+  });
   const stream = await exec.start({ hijack: true, stdin: false });
   const out = new PassThrough();
   const err = new PassThrough();

@@ -64,7 +64,9 @@ export const prometheus: Check = {
     try {
       const { activeTargets } = await prometheusApi<{ activeTargets: Target[] }>(ctx, "/api/v1/targets");
       for (const t of declared.targets) {
-        const found = activeTargets.find((a) => a.labels.job === t.job && new URL(a.scrapeUrl).host === t.target);
+        // A blackbox probe's scrape URL is the exporter's: its target is the `target` parameter.
+        const scraped = (a: Target) => [new URL(a.scrapeUrl).host, new URL(a.scrapeUrl).searchParams.get("target")];
+        const found = activeTargets.find((a) => a.labels.job === t.job && scraped(a).includes(t.target));
         results.push(result("prometheus", ["P.12", "8.4"], `${t.job} ${t.target}`, found?.health === "up" ? "pass" : "fail",
           found ? `${found.health}${found.lastError ? `: ${found.lastError}` : ""}` : "not among Prometheus's active targets", "scraped and up"));
       }

@@ -26,17 +26,25 @@ export const backups: Check = {
     const declared = ctx.intent.backups;
     if (!declared) return [result("backups", ["3.5", "P.11"], "backups", "fail", "the program declares no pgBackRest repository host with a backup schedule")];
     if (!ctx.dockerHost) return [unreachable("backups", this.ids, declared.container, new Error("no Docker host"))];
-    let stanza: InfoStanza | undefined;
-    try {
-      const run = await execIn(ctx.dockerHost.docker, declared.container, ["pgbackrest", `--stanza=${declared.stanza}`, "--output=json", "info"], { user: "postgres", timeoutMs: 120_000 });
-      stanza = (JSON.parse(run.stdout || "[]") as InfoStanza[]).find((s) => s.name === declared.stanza);
-      if (!stanza) throw new Error(`pgbackrest info shows no stanza ${declared.stanza} (exit ${run.exitCode}): ${run.stderr.trim().slice(0, 200)}`);
-    } catch (err) {
-      return [unreachable("backups", this.ids, declared.container, err)];
-    }
+    // One `pgbackrest info` per repository, side by side: a repository that does not answer (an
+    // object store out of reach) leaves the others judged.
+    const infoOf = async (repo: number): Promise<InfoStanza> => {
+      const run = await execIn(ctx.dockerHost!.docker, declared.container, ["pgbackrest", `--stanza=${declared.stanza}`, `--repo=${repo}`, "--output=json", "info"], { user: "postgres", timeoutMs: 120_000 });
+      const found = (JSON.parse(run.stdout || "[]") as InfoStanza[]).find((s) => s.name === declared.stanza);
+      if (!found) throw new Error(`pgbackrest info shows no stanza ${declared.stanza} (exit ${run.exitCode}): ${run.stderr.trim().slice(0, 200)}`);
+      return found;
+    };
+    const repos = [...declared.intervals].sort(([a], [b]) => a - b);
+    const infos = await Promise.all(repos.map(([repo]) => infoOf(repo).then((stanza) => ({ stanza }), (error: Error) => ({ error }))));
     const now = ctx.now().getTime() / 1000;
     const results: CheckResult[] = [];
-    for (const [repo, types] of [...declared.intervals].sort(([a], [b]) => a - b)) {
+    for (const [index, [repo, types]] of repos.entries()) {
+      const info = infos[index]!;
+      if ("error" in info) {
+        results.push(unreachable("backups", this.ids, `repo${repo}`, info.error));
+        continue;
+      }
+      const stanza = info.stanza;
       const repoStatus = stanza.repo?.find((r) => r.key === repo)?.status;
       const inRepo = stanza.backup.filter((b) => (b.database?.["repo-key"] ?? 1) === repo && !b.error);
       for (const type of ["full", "diff"] as const) {

@@ -30,7 +30,7 @@ export interface StackIntent {
 export function intentOf(stack: DeclaredStack): StackIntent {
   const containers = declaredContainers(stack);
   const resources = policyResources(stack);
-  const prometheus = declaredPrometheus(containers);
+  const prometheus = declaredPrometheus(resources);
   const provider = stack.resources.find((r) => r.type === "pulumi:providers:docker");
   const renews = containers.some((c) => c.inputs.command !== undefined && /certbot\s+renew/.test(JSON.stringify(c.inputs.command)));
   return {
@@ -41,7 +41,7 @@ export function intentOf(stack: DeclaredStack): StackIntent {
     app: declaredApp(stack, containers),
     backups: declaredBackups(resources),
     prometheus,
-    alertmanager: declaredAlertmanager(containers, prometheus),
+    alertmanager: declaredAlertmanager(resources, containers, prometheus),
     dockerHost: asString(provider?.inputs.host),
     renewalWindowDays: renews ? CERTBOT_RENEW_BEFORE_EXPIRY_DAYS : undefined,
   };

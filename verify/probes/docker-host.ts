@@ -2,7 +2,7 @@
 // socket), tcp:// (TLS from DOCKER_CERT_PATH when DOCKER_TLS_VERIFY is set, as the docker CLI does) or
 // ssh://user@host[:port] (dockerode's SSH transport: `docker system dial-stdio` on the host, keys
 // from the SSH agent). Also TCP streams to a container's address as seen from that host, for the
-// clients of the inside checks (pg, ioredis, HTTP): direct on unix:// and tcp://, `ssh -W` on ssh://.
+// clients of the inside checks (pg, HTTP): direct on unix:// and tcp://, `ssh -W` on ssh://.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";

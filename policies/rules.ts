@@ -5,7 +5,9 @@ import type { ChecklistPolicy } from "./lib/framework";
 import {
   djangoAllowedHostsSet, djangoDebugOff, djangoSettingsModuleProduction, requiredAppEnvVars, siteUrlHttps,
 } from "./section-01-environment";
-import { djangoSecretKeyStrength, fernetKeys, noPlaintextSecrets, secretsPerStack, strongGeneratedPasswords } from "./section-02-secrets";
+import {
+  djangoSecretKeyStrength, fernetKeys, migrationCredentialsConfined, noPlaintextSecrets, secretsPerStack, strongGeneratedPasswords,
+} from "./section-02-secrets";
 import {
   appDatabaseDeclared, appRoleLeastPrivilege, pgbouncerInPath, postgresConfigHardened, postgresVersion15Plus, rlsOnTenantTables, usePgbouncerSetting,
 } from "./section-03-database";
@@ -36,6 +38,7 @@ export const checklistRules: readonly ChecklistPolicy[] = [
   strongGeneratedPasswords,
   noPlaintextSecrets,
   secretsPerStack,
+  migrationCredentialsConfined,
   // 3 Database Configuration
   postgresVersion15Plus,
   postgresConfigHardened,

@@ -1,23 +1,21 @@
-// Checklist section 2, Secrets and Keys. Secrets are judged by value when the preview knows it,
-// and by the generator resource they come from when it does not (first deployment: every
-// generated value is unknown until created). Provenance comes from AnalyzeStack's property
-// dependencies, so these are stack policies.
+// Checklist section 2, Secrets and Keys. A secret is judged by its value when the preview knows it,
+// and otherwise by the resources that produce it: lib/secrets follows every consumed secret (app
+// secret files and env entries, uploaded config files, role passwords, arguments) through
+// AnalyzeStack's property dependencies to its producers of any kind (random generators, TLS keys,
+// issued credentials, other stacks), and attributes each producer to the secrets it can feed.
 import type { PolicyResource, ReportViolation } from "@pulumi/policy";
-import { appSettings, readableValue, SECRETS_DIR, settingSources, type AppSettings } from "./lib/app-settings";
-import { containerEnv, uploadAt, uploadContent, uploadPaths } from "./lib/containers";
-import { checklistFramework, resourcePolicy, stackPolicy } from "./lib/framework";
-import { PG_ROLE, RANDOM_BYTES, RANDOM_PASSWORD, RANDOM_STRING } from "./lib/resource-types";
+import { appSettings, readableValue, SECRETS_DIR } from "./lib/app-settings";
+import { containerEnv, manageCommand, uploadAt, uploadContent, uploadPaths } from "./lib/containers";
+import { isUnknownInput, list, rec, snapshotOf, str } from "./lib/docker/snapshot";
+import { checklistFramework, stackPolicy } from "./lib/framework";
+import { PG_DATABASE, PG_ROLE, RANDOM_BYTES, RANDOM_ID, RANDOM_PASSWORD, RANDOM_STRING, STACK_REFERENCE } from "./lib/resource-types";
 import { isSecretEnvName, isSecretFilePath, knownSecretSources, tracesToSource, urlPassword } from "./lib/secret-sources";
-import { appContainers, containers, ofType, serviceContainers, sourcesOf } from "./lib/stack-resources";
+import { REQUIREMENTS, secretFindings, type SecretRule } from "./lib/secrets/flow";
+import { describeProducer, producerOf, type Producer } from "./lib/secrets/producers";
+import { consumedProperties, FERNET_SETTINGS, type ConsumedProperty } from "./lib/secrets/slots";
+import { appContainers, containers, ofType } from "./lib/stack-resources";
 import { readKnown, undecidable } from "./lib/unknowns";
-import { asBoolean, asNumber, asRecord, asString } from "./lib/values";
-
-/** Characters a RandomPassword draws from, with the provider's defaults (all classes on). */
-export function passwordAlphabetSize(props: Record<string, unknown>): number {
-  const on = (key: string) => asBoolean(props[key]) !== false;
-  const special = asString(props.overrideSpecial) ?? "!@#$%&*()-_=+[]{}<>:?";
-  return (on("lower") ? 26 : 0) + (on("upper") ? 26 : 0) + (on("numeric") ? 10 : 0) + (on("special") ? new Set(special).size : 0);
-}
+import { asString } from "./lib/values";
 
 /** Django's `check --deploy` rule for SECRET_KEY (security.W009). */
 export function djangoSecretKeyProblem(key: string): string | undefined {
@@ -27,106 +25,82 @@ export function djangoSecretKeyProblem(key: string): string | undefined {
   return undefined;
 }
 
-/** Whether `name` is surely unset (no hidden entry could hold it). */
-const surelyUnset = (settings: AppSettings, name: string) => settings.get(name) === undefined && settings.hidden.length === 0;
-
-/** Why a secret's value cannot be judged from the preview: it or the entry holding it is unknown. */
-function unreadable(settings: AppSettings, name: string): never {
-  const setting = settings.get(name);
-  if (setting === undefined) throw settings.hidden[0];
-  return undecidable(setting.kind === "env" ? `envs.${name}` : `uploads[${SECRETS_DIR}/${name}].content`);
-}
-
-export const djangoSecretKeyStrength = stackPolicy({
-  name: "django-secret-key-strength",
-  description: "DJANGO_SECRET_KEY has at least 50 characters from a wide alphabet, is not a startproject \"django-insecure-\" key, and comes from a RandomPassword of at least 50 characters when generated.",
-  severity: "critical",
-  remediationSteps: "Generate the key with random.RandomPassword({ length: 64, special: true }) and pass it to the app containers as the secret file /run/secrets/DJANGO_SECRET_KEY.",
-  framework: checklistFramework("2.1"),
-  validateStack: (args, report) => {
-    const judged = new Set<string>();
-    for (const app of appContainers(args.resources)) {
-      const settings = appSettings(app.resource);
-      const setting = settings.get("DJANGO_SECRET_KEY");
-      const key = setting && readableValue(setting);
-      if (key !== undefined) {
-        const problem = djangoSecretKeyProblem(key);
-        if (problem) report(`DJANGO_SECRET_KEY ${problem}.`, app.resource.urn);
-        continue;
-      }
-      if (surelyUnset(settings, "DJANGO_SECRET_KEY")) {
-        report("DJANGO_SECRET_KEY is not set.", app.resource.urn);
-        continue;
-      }
-      // Unknown at preview: judge the generator, recognised among the settings' sources by its name.
-      const generators = settingSources(app.resource, RANDOM_PASSWORD).filter((r) => /secret[-_]?key/i.test(r.name));
-      if (generators.length === 0) unreadable(settings, "DJANGO_SECRET_KEY");
-      for (const g of generators.filter((r) => !judged.has(r.urn))) {
-        judged.add(g.urn);
-        const length = asNumber(g.props.length) ?? 0;
-        if (length < 50) report(`the RandomPassword "${g.name}" behind DJANGO_SECRET_KEY has length ${length}; use at least 50.`, g.urn);
-        else if (passwordAlphabetSize(g.props) < 62) report(`the RandomPassword "${g.name}" behind DJANGO_SECRET_KEY draws from ${passwordAlphabetSize(g.props)} characters; keep upper, lower and numeric on.`, g.urn);
-      }
-    }
-  },
-});
-
 /** A Fernet key: URL-safe base64 of exactly 32 bytes (44 characters with padding). */
 export function fernetKeyProblem(key: string): string | undefined {
   if (!/^[A-Za-z0-9_-]{43}=$/.test(key)) return "is not 44 characters of URL-safe base64";
   return Buffer.from(key, "base64url").length === 32 ? undefined : "does not decode to 32 bytes";
 }
 
-export const FERNET_KEY_VARIABLES = ["BACKUP_ENCRYPTION_KEY", "FIELD_ENCRYPTION_KEY"] as const;
+export const FERNET_KEY_VARIABLES = FERNET_SETTINGS;
+export const MIN_PASSWORD_LENGTH = REQUIREMENTS.password.minLength;
 
-export const fernetKeys = stackPolicy({
-  name: "fernet-keys",
-  description: "BACKUP_ENCRYPTION_KEY and FIELD_ENCRYPTION_KEY are 32-byte Fernet keys (URL-safe base64), generated from RandomBytes of length 32 when not known at preview.",
-  severity: "critical",
-  remediationSteps: "Generate each key with random.RandomBytes({ length: 32 }) and pass its base64 in URL-safe form (+ -> -, / -> _) to the app containers as a secret file /run/secrets/<NAME>.",
-  framework: checklistFramework("2.2", "2.3"),
-  validateStack: (args, report) => {
-    const judged = new Set<string>();
-    for (const app of appContainers(args.resources)) {
-      const settings = appSettings(app.resource);
-      const unknownKeys: string[] = [];
-      for (const name of FERNET_KEY_VARIABLES) {
-        const setting = settings.get(name);
-        const key = setting && readableValue(setting);
-        if (key !== undefined) {
-          const problem = fernetKeyProblem(key);
-          if (problem) report(`${name} ${problem}.`, app.resource.urn);
-        } else if (surelyUnset(settings, name)) {
-          report(`${name} is not set.`, app.resource.urn);
-        } else unknownKeys.push(name);
+/** Reports the data-flow findings of one rule; undecidable ones make the rule wait for the values. */
+function reportFlow(resources: readonly PolicyResource[], rule: SecretRule, report: ReportViolation, consumed = consumedProperties(resources)): void {
+  const findings = secretFindings(consumed).filter((f) => f.rule === rule);
+  for (const f of findings.filter((x) => !x.undecidable)) report(f.message, f.urn);
+  const pending = findings.find((x) => x.undecidable);
+  if (pending) undecidable(`${pending.message} (not known at preview)`);
+}
+
+/** A setting every app container must have, by value when known; absent, or undecidable while hidden. */
+function knownAppValues(resources: readonly PolicyResource[], names: readonly string[], judge: (name: string, value: string, app: PolicyResource) => void, report: ReportViolation): void {
+  for (const app of appContainers(resources)) {
+    const settings = appSettings(app.resource);
+    for (const name of names) {
+      const setting = settings.get(name);
+      if (setting === undefined) {
+        if (settings.hidden.length > 0) throw settings.hidden[0];
+        report(`${name} is not set in "${app.resource.name}".`, app.resource.urn);
+        continue;
       }
-      if (unknownKeys.length === 0) continue;
-      // Every RandomBytes feeding the app's settings is taken for a key source: the app has no other use for raw bytes.
-      const generators = settingSources(app.resource, RANDOM_BYTES);
-      if (generators.length === 0) unreadable(settings, unknownKeys[0]);
-      for (const g of generators.filter((r) => !judged.has(r.urn))) {
-        judged.add(g.urn);
-        const length = asNumber(g.props.length);
-        if (length !== 32) report(`the RandomBytes "${g.name}" feeding the app's env has length ${length}; a Fernet key needs exactly 32 bytes.`, g.urn);
-      }
+      const value = readableValue(setting);
+      if (value !== undefined) judge(name, value, app.resource);
     }
+  }
+}
+
+export const djangoSecretKeyStrength = stackPolicy({
+  name: "django-secret-key-strength",
+  description:
+    "Every Django app container's DJANGO_SECRET_KEY passes Django's own check (at least 50 characters, 5 distinct, no \"django-insecure-\" " +
+    "prefix) and, when generated, comes from a generator of at least 50 characters and 256 bits drawn from at least 36 symbols.",
+  severity: "critical",
+  remediationSteps:
+    `Generate the key with random.RandomPassword({ length: 64, special: true }) (at least ${REQUIREMENTS["django-key"].minLength} characters, ` +
+    `${REQUIREMENTS["django-key"].minBits} bits, ${REQUIREMENTS["django-key"].minAlphabet} symbols) and deliver it as /run/secrets/DJANGO_SECRET_KEY; ` +
+    "a UUID, pet name or integer is not a key.",
+  framework: checklistFramework("2.1"),
+  validateStack: (args, report) => {
+    knownAppValues(args.resources, ["DJANGO_SECRET_KEY"], (name, value, app) => {
+      const problem = djangoSecretKeyProblem(value);
+      if (problem) report(`DJANGO_SECRET_KEY of "${app.name}" ${problem}.`, app.urn);
+    }, report);
+    reportFlow(args.resources, "django-key", report);
   },
 });
 
-export const MIN_PASSWORD_LENGTH = 32;
+export const fernetKeys = stackPolicy({
+  name: "fernet-keys",
+  description:
+    "BACKUP_ENCRYPTION_KEY and FIELD_ENCRYPTION_KEY of every Django app container are 32-byte Fernet keys (URL-safe base64) and, when " +
+    "generated, each comes from its own generator of exactly 32 random bytes.",
+  severity: "critical",
+  remediationSteps:
+    "Generate each key with its own random.RandomBytes({ length: 32 }) and pass its base64 in URL-safe form (+ -> -, / -> _) to the app " +
+    "containers as a secret file /run/secrets/<NAME>.",
+  framework: checklistFramework("2.2", "2.3"),
+  validateStack: (args, report) => {
+    knownAppValues(args.resources, FERNET_SETTINGS, (name, value, app) => {
+      const problem = fernetKeyProblem(value);
+      if (problem) report(`${name} of "${app.name}" ${problem}.`, app.urn);
+    }, report);
+    reportFlow(args.resources, "fernet", report);
+  },
+});
 
-/** Where database and Redis passwords are used: the property and the resources that hold it. */
-function passwordConsumers(resources: readonly PolicyResource[]): Array<[PolicyResource, string]> {
-  return [
-    ...ofType(resources, PG_ROLE).map((r): [PolicyResource, string] => [r, "password"]),
-    ...serviceContainers(resources, "postgres").map((r): [PolicyResource, string] => [r, "envs"]),
-    ...serviceContainers(resources, "redis").map((r): [PolicyResource, string] => [r, "uploads"]),
-    ...serviceContainers(resources, "pgbouncer").map((r): [PolicyResource, string] => [r, "uploads"]),
-    ...appContainers(resources).flatMap((a): Array<[PolicyResource, string]> => [[a.resource, "envs"], [a.resource, "uploads"]]),
-  ];
-}
+/** Known database/Redis password values: the settings that hold one, URL user-info, role passwords. */
+const PASSWORD_VALUES = ["POSTGRES_PASSWORD", "APP_DB_PASSWORD", "REDIS_PASSWORD", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"];
 
-/** Known plain password values: POSTGRES_PASSWORD, APP_DB_PASSWORD, REDIS_PASSWORD (env or secret file), a role's password. */
 function knownPasswords(resources: readonly PolicyResource[]): Array<[PolicyResource, string, string]> {
   const found: Array<[PolicyResource, string, string]> = [];
   for (const role of ofType(resources, PG_ROLE)) {
@@ -135,38 +109,63 @@ function knownPasswords(resources: readonly PolicyResource[]): Array<[PolicyReso
   }
   for (const r of containers(resources)) {
     const settings = appSettings(r);
-    for (const name of ["POSTGRES_PASSWORD", "APP_DB_PASSWORD", "REDIS_PASSWORD"]) {
+    for (const name of PASSWORD_VALUES) {
       const setting = settings.get(name);
-      const value = setting && readableValue(setting);
+      const raw = setting && readableValue(setting);
+      const value = raw !== undefined && name.endsWith("_URL") ? urlPassword(raw) : raw;
       if (value !== undefined) found.push([r, name, value]);
     }
   }
   return found;
 }
 
+/** Symbols a known value draws from, by the classes it uses (a lower bound of its generator's alphabet). */
+const alphabetOf = (value: string) => (/[a-z]/.test(value) ? 26 : 0) + (/[A-Z]/.test(value) ? 26 : 0) + (/\d/.test(value) ? 10 : 0) + (/[^a-zA-Z\d]/.test(value) ? 21 : 0);
+
 export const strongGeneratedPasswords = stackPolicy({
   name: "strong-generated-passwords",
-  description: `Database and Redis passwords are at least ${MIN_PASSWORD_LENGTH} characters, and the RandomPasswords they come from have length ${MIN_PASSWORD_LENGTH} or more over an alphabet of at least 36 characters.`,
+  description:
+    `Every generated password and secret a container or database role receives (database, Redis, PgBouncer, Grafana, pgBackRest, …) has ` +
+    `at least ${REQUIREMENTS.password.minLength} characters and ${REQUIREMENTS.password.minBits} bits, character generators drawing from at ` +
+    `least ${REQUIREMENTS.password.minAlphabet} symbols, whichever generator type produces it.`,
   severity: "high",
-  remediationSteps: `Generate each password with random.RandomPassword({ length: 40, special: false }) (at least ${MIN_PASSWORD_LENGTH}); never type one into the program or config.`,
+  remediationSteps:
+    `Generate each password with random.RandomPassword({ length: 40, special: false }) (at least ${REQUIREMENTS.password.minLength} characters ` +
+    `from ${REQUIREMENTS.password.minAlphabet}+ symbols, ${REQUIREMENTS.password.minBits}+ bits; RandomBytes of 21+ bytes also qualifies); never ` +
+    "use a RandomUuid, RandomPet or RandomInteger, and never type one into the program or config.",
   framework: checklistFramework("2.4", "2.5", "2.6"),
   validateStack: (args, report) => {
-    const seen = new Set<string>();
-    for (const [consumer, property] of passwordConsumers(args.resources)) {
-      for (const g of sourcesOf(consumer, property, RANDOM_PASSWORD)) {
-        if (seen.has(g.urn)) continue;
-        seen.add(g.urn);
-        const length = asNumber(g.props.length) ?? 0;
-        const alphabet = passwordAlphabetSize(g.props);
-        if (length < MIN_PASSWORD_LENGTH) report(`the RandomPassword "${g.name}" (used by "${consumer.name}") has length ${length}; use at least ${MIN_PASSWORD_LENGTH}.`, g.urn);
-        else if (alphabet < 36) report(`the RandomPassword "${g.name}" (used by "${consumer.name}") draws from only ${alphabet} characters.`, g.urn);
-      }
-    }
     for (const [holder, what, value] of knownPasswords(args.resources)) {
-      if (value.length < MIN_PASSWORD_LENGTH) report(`${what} of "${holder.name}" has ${value.length} characters; use at least ${MIN_PASSWORD_LENGTH}.`, holder.urn);
+      if (value.length < REQUIREMENTS.password.minLength) report(`${what} of "${holder.name}" has ${value.length} characters; use at least ${REQUIREMENTS.password.minLength}.`, holder.urn);
+      else if (alphabetOf(value) < REQUIREMENTS.password.minAlphabet) report(`${what} of "${holder.name}" uses only ${alphabetOf(value)} kinds of symbols; use at least ${REQUIREMENTS.password.minAlphabet}.`, holder.urn);
     }
+    reportFlow(args.resources, "password", report);
   },
 });
+
+// ---- literals ----
+
+/** Options that carry a secret value: --password X, --requirepass=X, --secret-key X, and redis-cli's -a X. */
+const SECRET_OPTION = /^--?[a-z-]*(?:pass(?:word)?|secret|token)[a-z-]*(?:=(.+))?$/i;
+
+/** Literal secrets on a container's command lines (entrypoint, command, healthcheck), by option or variable. */
+function literalArguments(r: PolicyResource): Map<string, string> {
+  const p = snapshotOf(r.props);
+  const words = [...list(p.entrypoints), ...list(p.command), ...list(rec(p.healthcheck)?.tests)].map((w) => (isUnknownInput(w) ? undefined : str(w))).filter((w): w is string => w !== undefined);
+  const found = new Map<string, string>();
+  const tokens = words.flatMap((w) => w.split(/\s+/)).map((t) => t.replace(/^['"]|['"]$/g, ""));
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    const option = SECRET_OPTION.exec(token) ?? (token === "-a" && tokens.slice(0, i).some((t) => t.endsWith("redis-cli")) ? [token] : null);
+    const value = option ? option[1] ?? tokens[i + 1] : undefined;
+    if (option && value && !/^[-$/]/.test(value)) found.set(token.split("=")[0]!, value);
+    const assignment = /^([A-Z_][A-Z0-9_]*)=(.+)$/.exec(token);
+    if (assignment && isSecretEnvName(assignment[1]!) && !assignment[2]!.startsWith("$")) found.set(assignment[1]!, assignment[2]!);
+    const password = urlPassword(token);
+    if (password && !password.startsWith("$")) found.set("a URL", password);
+  }
+  return found;
+}
 
 function reportLiterals(r: PolicyResource, sources: readonly string[], report: ReportViolation): void {
   // Unknown entries are skipped: a value unknown at preview comes from an output, never a literal.
@@ -182,17 +181,25 @@ function reportLiterals(r: PolicyResource, sources: readonly string[], report: R
     const upload = uploadAt(r.props, path);
     // Path checked first; the content is read only for secret-looking files, and skipped when unknown.
     const text = upload && readKnown(() => uploadContent(upload));
-    if (text?.known && text.value && !tracesToSource(text.value, sources)) {
+    // A file in the secrets folder delivers the setting of its name: judged as that setting is (DJANGO_ALLOWED_HOSTS is no secret).
+    const setting = path.startsWith(`${SECRETS_DIR}/`) ? path.slice(SECRETS_DIR.length + 1) : undefined;
+    const secret = text?.known && text.value ? (setting === undefined || isSecretEnvName(setting) ? text.value : urlPassword(text.value)) : undefined;
+    if (secret && !tracesToSource(secret, sources)) {
       report(`uploaded file ${path} of "${r.name}" holds secret material that comes from no generator resource and no stack config value.`, r.urn);
     }
+  }
+  for (const [option, value] of literalArguments(r)) {
+    if (!tracesToSource(value, sources)) report(`the command line of "${r.name}" passes a literal secret (${option}): it comes from no generator resource and no stack config value.`, r.urn);
   }
 }
 
 export const noPlaintextSecrets = stackPolicy({
   name: "no-plaintext-secrets",
-  description: "No secret-named container env variable, password-bearing URL, database role password or secret-looking uploaded file holds a literal: every known secret value comes from a generator resource or the stack's config.",
+  description:
+    "No secret-named container env variable, password-bearing URL, secret option on a command line or healthcheck, database role password or " +
+    "secret-looking uploaded file holds a literal: every known secret value comes from a generator resource or the stack's config.",
   severity: "critical",
-  remediationSteps: "Take the value from `pulumi config set --secret <key>` or a random/tls resource, and pass it as a Pulumi secret (pulumi.secret / interpolate); never type it into the program.",
+  remediationSteps: "Take the value from `pulumi config set --secret <key>` or a random/tls resource, and pass it as a Pulumi secret (pulumi.secret / interpolate) in a secret file; never type it into the program or onto a command line.",
   framework: checklistFramework("2.7"),
   alwaysMandatory: true,
   validateStack: (args, report, stack) => {
@@ -207,21 +214,92 @@ export const noPlaintextSecrets = stackPolicy({
   },
 });
 
-const GENERATOR_TYPES = [RANDOM_PASSWORD, RANDOM_BYTES, RANDOM_STRING];
+// ---- per stack ----
 
-export const secretsPerStack = resourcePolicy({
+const SECRET_GENERATOR_TYPES = [RANDOM_PASSWORD, RANDOM_STRING, RANDOM_BYTES, RANDOM_ID];
+
+export const secretsPerStack = stackPolicy({
   name: "secrets-per-stack",
-  description: "Every generated secret (RandomPassword, RandomBytes, RandomString) carries a keeper naming its stack, so a state copied into another stack regenerates it instead of sharing it.",
+  description:
+    "Secrets differ from every other stack's: each secret generator (RandomPassword, RandomString, RandomBytes, RandomId) carries a keeper " +
+    "naming this stack, so a state copied from staging regenerates instead of sharing its values, and no container or role takes a secret from " +
+    "another stack's outputs (StackReference).",
   severity: "medium",
-  remediationSteps: "Add `keepers: { stack: pulumi.getStack() }` to every random resource that produces a secret.",
+  remediationSteps:
+    "Add `keepers: { stack: pulumi.getStack() }` to every random resource that produces a secret, and generate each stack's secrets in " +
+    "that stack instead of reading them from another one.",
   framework: checklistFramework("2.8"),
-  resourceTypes: GENERATOR_TYPES,
-  validateResource: (args, report, stack) => {
-    const keepers = asRecord(args.props.keepers) ?? {};
-    // Keepers other than the stack's may be unknown; only a known value naming the stack counts.
-    const names = Object.keys(keepers).map((k) => readKnown(() => asString(keepers[k])));
-    if (!names.some((v) => v.known && v.value === stack.stack)) {
-      report(`keepers name no stack: add keepers.stack = "${stack.stack}".`);
+  validateStack: (args, report, stack) => {
+    for (const generator of args.resources.filter((r) => SECRET_GENERATOR_TYPES.includes(r.type))) {
+      const keepers = rec(snapshotOf(generator.props).keepers) ?? {};
+      // Keepers other than the stack's may be unknown; only a known value naming the stack counts.
+      const named = Object.values(keepers).map((v) => (isUnknownInput(v) ? undefined : str(v)));
+      if (named.includes(stack.stack)) continue;
+      const other = named.find((v) => v !== undefined && v !== "");
+      report(other !== undefined && Object.prototype.hasOwnProperty.call(keepers, "stack")
+        ? `${describeProducer(producerOf(generator))}: its keeper names stack "${other}", not "${stack.stack}": its state was copied from that stack, so it shares that stack's value.`
+        : `${describeProducer(producerOf(generator))}: keepers name no stack: add keepers.stack = "${stack.stack}".`, generator.urn);
+    }
+    const fromOtherStacks = new Map<string, [Producer, PolicyResource]>();
+    for (const consumed of consumedProperties(args.resources)) {
+      for (const producer of consumed.producers.filter((p) => p.resource.type === STACK_REFERENCE)) fromOtherStacks.set(`${producer.resource.urn}|${consumed.consumer.urn}`, [producer, consumed.consumer]);
+    }
+    for (const [producer, consumer] of fromOtherStacks.values()) {
+      report(`"${consumer.name}" takes values from ${producer.what}: a secret read from another stack is that stack's secret too.`, consumer.urn);
+    }
+  },
+});
+
+// ---- who receives which database credentials ----
+
+const ROLE_PRIVILEGES: ReadonlyArray<[string, string]> = [
+  ["superuser", "SUPERUSER"], ["bypassRowLevelSecurity", "BYPASSRLS"], ["createRole", "CREATEROLE"], ["createDatabase", "CREATEDB"], ["replication", "REPLICATION"],
+];
+
+/** Roles an app container must not act as: privileged ones and database owners, with why. */
+function privilegedRoles(resources: readonly PolicyResource[]): Array<{ role: PolicyResource; why: string[] }> {
+  const owners = new Set(ofType(resources, PG_DATABASE).map((d) => str(snapshotOf(d.props).owner)).filter((o): o is string => o !== undefined));
+  return ofType(resources, PG_ROLE).flatMap((role) => {
+    const p = snapshotOf(role.props);
+    const why = ROLE_PRIVILEGES.filter(([key]) => p[key] === true).map(([, label]) => label);
+    if (owners.has(str(p.name) ?? "")) why.push("owns the database");
+    return why.length > 0 ? [{ role, why }] : [];
+  });
+}
+
+const isMigrationJob = (container: PolicyResource) => manageCommand(container) === "migrate";
+
+export const migrationCredentialsConfined = stackPolicy({
+  name: "migration-credentials-confined",
+  description:
+    "No Django app container but the migration job receives the credentials of a privileged database role (the migration owner with " +
+    "BYPASSRLS, the superuser, any role that owns the database or may create roles) through any channel: env entries, secret files, " +
+    "DATABASE_URL, arguments.",
+  severity: "critical",
+  remediationSteps:
+    "Give web, worker, beat and the other jobs the app role's password only (components/app: env for the services, migrationEnv for the " +
+    "migrate job), and keep each role's password in its own generator.",
+  framework: checklistFramework("3.3"),
+  validateStack: (args, report) => {
+    const consumed = consumedProperties(args.resources);
+    const privileged = new Map<string, string>();
+    for (const { role, why } of privilegedRoles(args.resources)) {
+      const name = str(snapshotOf(role.props).name) ?? role.name;
+      for (const c of consumed.filter((x) => x.consumer.urn === role.urn)) {
+        for (const p of c.producers) privileged.set(p.resource.urn, `role ${name} (${why.join(", ")})`);
+      }
+    }
+    for (const c of consumed.filter((x) => x.consumer.type === "pulumi:providers:postgresql")) {
+      for (const p of c.producers) privileged.set(p.resource.urn, "the superuser the postgresql provider connects as");
+    }
+    for (const app of appContainers(args.resources).map((a) => a.resource).filter((a) => !isMigrationJob(a))) {
+      const reached = new Map<string, ConsumedProperty[]>();
+      for (const c of consumed.filter((x) => x.consumer.urn === app.urn)) {
+        for (const p of c.producers.filter((x) => privileged.has(x.resource.urn))) reached.set(p.resource.urn, [...(reached.get(p.resource.urn) ?? []), c]);
+      }
+      for (const [urn, via] of reached) {
+        report(`"${app.name}" receives the password of ${privileged.get(urn)} through its ${via.map((c) => c.property).join(" and ")}: only the migration job may.`, app.urn);
+      }
     }
   },
 });

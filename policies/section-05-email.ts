@@ -2,8 +2,12 @@
 // DNS records that let receivers trust the sender. 5.5 (a test email arrives) runs after deployment.
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
 import { containerName } from "./lib/containers";
-import { requireAppContainers } from "./lib/stack-resources";
-import { dnsRecords, recordText } from "./lib/dns-records";
+import { containers, requireAppContainers } from "./lib/stack-resources";
+import { dnsRecords } from "./lib/dns-records";
+import { isDjangoApp } from "./lib/app/django-app";
+import { dkimAt, dmarcAt, PROVIDER_MAIL, spfAt, type Sender } from "./lib/mail/mail-records";
+import { SPF_LOOKUP_LIMIT } from "./lib/mail/spf";
+import { configText, configValue, type StackContext } from "./lib/stack-context";
 import { appSettingValue, isAppSettingSet } from "./lib/app-settings";
 
 /** Settings each provider needs besides EMAIL_PROVIDER (non-empty; credentials as secret files). */
@@ -66,34 +70,45 @@ export const defaultFromEmailValid = stackPolicy({
   },
 });
 
-const unquoteTxt = (text: string): string => text.replace(/"\s*"/g, "").replace(/^"|"$/g, "").trim();
+/** Every (From domain, sending domain, provider) the app containers send as; config email.* when no app container says. */
+function senders(resources: Parameters<typeof requireAppContainers>[0], stack: StackContext): Sender[] {
+  const email = (configValue(stack, "email") ?? {}) as { provider?: string; fromAddress?: string; spfInclude?: string; mailgunDomain?: string };
+  const found = new Map<string, Sender>();
+  const add = (from: string | undefined, provider: string | undefined, mailgunDomain: string | undefined) => {
+    const address = from === undefined ? undefined : senderAddress(from);
+    if (!address || !provider) return;
+    const fromDomain = address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+    const sendingDomain = provider === "mailgun" && mailgunDomain ? mailgunDomain.toLowerCase() : fromDomain;
+    const spfMechanism = email.spfInclude ?? PROVIDER_MAIL[provider]?.spf;
+    found.set(`${fromDomain}|${sendingDomain}|${provider}`, { fromDomain, sendingDomain, provider, spfMechanism });
+  };
+  for (const app of containers(resources).filter(isDjangoApp)) {
+    add(appSettingValue(app, "DEFAULT_FROM_EMAIL"), appSettingValue(app, "EMAIL_PROVIDER")?.trim().toLowerCase(), appSettingValue(app, "MAILGUN_DOMAIN"));
+  }
+  if (found.size === 0) add(email.fromAddress, email.provider, email.mailgunDomain);
+  return [...found.values()];
+}
 
 export const mailDnsRecords = stackPolicy({
   name: "mail-dns-records",
-  description: "The stack's DNS has an SPF record, at least one DKIM record and a DMARC record whose policy is quarantine or reject.",
+  description:
+    "For every domain the app sends mail as, the stack's DNS has exactly one valid SPF record authorizing the configured provider and " +
+    "failing other senders, a valid DKIM key (or the provider's CNAME) under <selector>._domainkey, and exactly one DMARC record at " +
+    "_dmarc.<From domain> that enforces quarantine or reject on all failing mail, subdomains included.",
   severity: "medium",
   remediationSteps:
-    'Add TXT records: "v=spf1 include:<provider> -all" at the domain, the DKIM key(s) your provider gives at <selector>._domainkey, ' +
-    'and "v=DMARC1; p=quarantine; rua=mailto:…" at _dmarc.',
+    'Publish ONE TXT "v=spf1 include:<provider> -all" at the sending domain (~all only with an enforcing DMARC; never +all or ?all; at most ' +
+    `${SPF_LOOKUP_LIMIT} lookups), the provider's DKIM key(s) at <selector>._domainkey (TXT with a non-empty p=, or the provider's CNAMEs), and ONE ` +
+    '"v=DMARC1; p=quarantine; rua=mailto:<address>" at _dmarc.<From domain> with pct absent or 100 and sp absent, quarantine or reject.',
   framework: checklistFramework("5.6"),
-  validateStack: (args, report) => {
+  validateStack: (args, report, stack) => {
     const records = dnsRecords(args.resources);
-    const txt = records.filter((r) => r.type === "TXT");
-    const spf = txt.filter((r) => /^v=spf1\b/i.test(unquoteTxt(recordText(r.resource))));
-    if (spf.length === 0) report("No SPF record: a TXT record beginning with v=spf1 is missing.");
-    for (const r of spf) {
-      if (!/\s[-~]all$/i.test(unquoteTxt(recordText(r.resource)))) report(`SPF record ${r.name} does not end with -all or ~all, so it vouches for any sender.`, r.resource.urn);
-    }
-    const dkim = records.filter((r) => (r.type === "TXT" || r.type === "CNAME") && /(^|\.)_domainkey(\.|$)/i.test(r.name));
-    if (dkim.length === 0) report("No DKIM record: a TXT or CNAME record at <selector>._domainkey is missing.");
-    const dmarc = txt.filter((r) => /^_dmarc(\.|$)/i.test(r.name));
-    if (dmarc.length === 0) report("No DMARC record: a TXT record at _dmarc is missing.");
-    for (const r of dmarc) {
-      const text = unquoteTxt(recordText(r.resource));
-      const policy = /(?:^|;)\s*p\s*=\s*([a-z]+)/i.exec(text)?.[1]?.toLowerCase();
-      if (!/^v=DMARC1\b/i.test(text) || (policy !== "quarantine" && policy !== "reject")) {
-        report(`DMARC record ${r.name} must start with v=DMARC1 and set p=quarantine or p=reject (found p=${policy ?? "none"}).`, r.resource.urn);
-      }
+    const apex = (configText(stack, "domain") ?? "").toLowerCase();
+    const list = senders(args.resources, stack);
+    if (list.length === 0) report("No sender to judge: no app container sets DEFAULT_FROM_EMAIL and EMAIL_PROVIDER, and config email.fromAddress is unset.");
+    for (const sender of list) {
+      const dmarc = dmarcAt(records, sender.fromDomain, apex);
+      for (const problem of [...spfAt(records, sender, dmarc.record, apex), ...dkimAt(records, sender, apex, dmarc.record), ...dmarc.problems]) report(`${problem}.`);
     }
   },
 });

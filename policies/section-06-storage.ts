@@ -19,8 +19,10 @@ export const R2_PERMISSION_GROUP_IDS = new Set([
   "bf7481a1826f439697cb59a20b22293e", "b4992e1108244f5d8bfbd5744320c2e1",
   "2efd5506f9c8494dacb1fa10a3e7d5b6", "6a018a9f2fc74eb6b293b0c548f38b39",
 ]);
+/** "Workers R2 Storage Bucket Item Read/Write": object access in the buckets a policy names, nothing else. */
+export const R2_OBJECT_PERMISSION_GROUP_IDS = new Set(["2efd5506f9c8494dacb1fa10a3e7d5b6", "6a018a9f2fc74eb6b293b0c548f38b39"]);
 
-/** B2 capabilities a bucket-scoped data key never needs: they change buckets, keys, retention or share files. */
+/** B2 capabilities a bucket-scoped data key never needs: they change buckets, keys, retention or share files (and any other write or delete capability but writeFiles and deleteFiles). */
 export const B2_FORBIDDEN_CAPABILITIES = [
   "listKeys", "writeKeys", "deleteKeys", "writeBuckets", "deleteBuckets", "shareFiles", "bypassGovernance",
   "writeBucketRetentions", "writeBucketEncryption", "writeBucketReplications", "writeBucketNotifications",
@@ -73,8 +75,8 @@ function r2Scope(policy: Record<string, unknown>): string[] | "all" | undefined 
 export const storageKeysScoped = stackPolicy({
   name: "storage-keys-scoped",
   description:
-    "Every R2 API token is scoped to exactly one bucket, and every Backblaze B2 application key is restricted to one bucket " +
-    "without capabilities that manage keys, buckets, retention or sharing; the stack has at least one of each.",
+    "Every R2 API token is scoped to exactly one bucket and grants object read/write only, and every Backblaze B2 application key is " +
+    "restricted to one bucket without capabilities that manage keys, buckets, retention or sharing; the stack has at least one of each.",
   severity: "high",
   alwaysMandatory: true,
   remediationSteps:
@@ -92,6 +94,12 @@ export const storageKeysScoped = stackPolicy({
         .filter((s): s is string[] | "all" => s !== undefined);
       if (scopes.length === 0) continue;
       r2Tokens++;
+      // Every group the token grants counts, in any of its allow policies: a storage key grants object access only.
+      const granted = policies.values.filter((p) => stringProp(token, () => p.effect) !== "deny")
+        .flatMap((p) => readKnownElements(() => p.permissionGroups as { id?: string }[] | undefined).values.map((g) => known(() => g.id)))
+        .filter((id): id is string => typeof id === "string");
+      const beyond = [...new Set(granted.filter((id) => !R2_OBJECT_PERMISSION_GROUP_IDS.has(id)))];
+      if (beyond.length > 0) report(`API token ${token.name} grants more than object access in its bucket (permission groups ${beyond.join(", ")}): a leaked storage key could administer R2 or other services.`, token.urn);
       const buckets = new Set(scopes.flatMap((s) => (s === "all" ? ["*"] : s)));
       if (scopes.includes("all")) report(`API token ${token.name} grants R2 access account-wide; scope it to one bucket.`, token.urn);
       else if (buckets.size !== 1) report(`API token ${token.name} reaches ${buckets.size} R2 buckets; give each bucket's consumer its own token.`, token.urn);
@@ -108,7 +116,7 @@ export const storageKeysScoped = stackPolicy({
       }
       const capabilities = readKnownElements(() => key.props.capabilities as string[] | undefined);
       if (capabilities.unknown > 0) undecidable("capabilities");
-      const excess = capabilities.values.filter((c) => B2_FORBIDDEN_CAPABILITIES.includes(c));
+      const excess = capabilities.values.filter((c) => B2_FORBIDDEN_CAPABILITIES.includes(c) || (/^(write|delete)/.test(c) && c !== "writeFiles" && c !== "deleteFiles"));
       if (excess.length > 0) report(`B2 key ${key.name} has capabilities it must not: ${excess.join(", ")}.`, key.urn);
       if (capabilities.values.length === 0) report(`B2 key ${key.name} lists no capabilities.`, key.urn);
     }

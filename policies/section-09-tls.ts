@@ -7,7 +7,9 @@ import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/fra
 import { argvOf, containerName, runsImage } from "./lib/containers";
 import { containers, reportMissingService } from "./lib/stack-resources";
 import { known, UNKNOWN } from "./lib/unknowns";
-import { dnsRecords, recordNames } from "./lib/dns-records";
+import { dnsRecords } from "./lib/dns-records";
+import { addressProblems, CAA_ISSUER, caaProblems } from "./lib/dns-host-records";
+import { configText, configValue } from "./lib/stack-context";
 import { parseHsts } from "./lib/http-headers";
 import { containerMounts, shellWords } from "./lib/nginx/container-input";
 import { NginxFindings } from "./lib/nginx/findings";
@@ -239,17 +241,26 @@ export const certbotRenewal = stackPolicy({
 
 export const dnsRecordsForDomains = stackPolicy({
   name: "dns-records",
-  description: "Every name nginx serves over HTTPS on a public socket has an A, AAAA or CNAME record in the stack's DNS.",
+  description:
+    "Every name nginx serves over HTTPS on a public socket resolves, in the stack's DNS, only to the Docker host's addresses (every A/AAAA " +
+    "record, through CNAMEs in the zone), and the CAA records in force for it let Let's Encrypt, and only it, issue.",
   severity: "high",
-  remediationSteps: "Declare a cloudflare.DnsRecord of type A (and AAAA if the host has IPv6) for the primary domain and each alias nginx serves.",
+  remediationSteps:
+    "Declare a cloudflare.DnsRecord of type A (and AAAA if the host has IPv6) with the host's address (config cloudflare.hostIpv4/hostIpv6) " +
+    `for the primary domain and each alias nginx serves, and nothing pointing elsewhere; CAA issue "${CAA_ISSUER}" and issuewild ";" at the apex.`,
   framework: checklistFramework("9.1"),
-  validateStack: (args, report) => {
-    const records = dnsRecords(args.resources).filter((r) => ["A", "AAAA", "CNAME"].includes(r.type));
+  validateStack: (args, report, stack) => {
+    const records = dnsRecords(args.resources);
+    const apex = (configText(stack, "domain") ?? "").toLowerCase();
+    const cloudflare = (configValue(stack, "cloudflare") ?? {}) as { hostIpv4?: string; hostIpv6?: string };
     for (const site of requireNginx(args.resources, report)) {
       const names = servedNames(site.model, site.sockets);
       if (names.length === 0) report(`nginx ${site.name} serves no named HTTPS site.`, site.container.urn);
-      const missing = names.filter((n) => !records.some((r) => recordNames(r, n)));
-      if (missing.length > 0) report(`No A/AAAA/CNAME record for: ${missing.join(", ")}.`, site.container.urn);
+      for (const name of names) {
+        for (const problem of [...addressProblems(records, name, apex, { ipv4: cloudflare.hostIpv4, ipv6: cloudflare.hostIpv6 }), ...caaProblems(records, name, apex)]) {
+          report(`${problem}.`, site.container.urn);
+        }
+      }
     }
   },
 });

@@ -5,7 +5,9 @@
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
 import { containerName } from "./lib/containers";
 import { containers, nginxContainers } from "./lib/stack-resources";
-import { known, readKnownElements, undecidable, UNKNOWN } from "./lib/unknowns";
+import { known, undecidable, UNKNOWN } from "./lib/unknowns";
+import { containerRuntime } from "./lib/docker/runtime";
+import { isWebPort, publicSockets } from "./lib/docker/published";
 import { parseIni } from "./lib/ini";
 import { frameOptionsProtect, judgeCsp, nosniff, PRIVATE_REFERRER_POLICIES, referrerPolicy, type HeaderField } from "./lib/http-headers";
 import { NginxFindings } from "./lib/nginx/findings";
@@ -14,36 +16,25 @@ import { requestUrl, responseProblems, siteRequests } from "./lib/nginx/sites";
 import { requireNginx } from "./lib/nginx/stack";
 
 export const WEB_PORTS = [80, 443];
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
-
-interface PortMapping { internal?: number; external?: number; ip?: string; protocol?: string }
 
 export const onlyWebPortsPublished = stackPolicy({
   name: "only-web-ports-published",
-  description: "Only nginx publishes ports on the host's public addresses, and only 80 and 443; other containers publish at most on loopback and none uses the host network.",
+  description:
+    "Only nginx publishes ports on the host's public addresses, and only 80 and 443: no other container publishes a port off loopback " +
+    "(an unset ip is 0.0.0.0, [::] every IPv6 address), sets publishAllPorts or uses the host network, and nginx publishes nothing else.",
   severity: "critical",
   alwaysMandatory: true,
   remediationSteps:
-    "Remove `ports` from every container but nginx (reach them over Docker networks or an SSH tunnel to a 127.0.0.1 port), " +
-    "publish nginx on 80 and 443 only, and do not use networkMode host.",
+    "Remove `ports` and publishAllPorts from every container but nginx (reach them over Docker networks or an SSH tunnel to a 127.0.0.1 " +
+    "port), publish nginx on 80 and 443 only, and do not use networkMode host.",
   framework: checklistFramework("10.1"),
   validateStack: (args, report) => {
     const nginx = new Set(nginxContainers(args.resources).map((c) => c.urn));
     for (const container of containers(args.resources)) {
       const name = containerName(container);
-      const mode = known(() => container.props.networkMode as string | undefined);
-      if (mode === "host") report(`Container ${name} uses the host network: every port it listens on is public.`, container.urn);
-      const ports = readKnownElements(() => container.props.ports as PortMapping[] | undefined);
-      if (ports.unknown > 0) undecidable("ports");
-      for (const port of ports.values) {
-        const ip = known(() => port.ip);
-        // Docker publishes on 0.0.0.0 when ip is missing; a missing external is a random public port.
-        const address = ip === UNKNOWN ? undecidable("ports.ip") : ip ?? "0.0.0.0";
-        if (LOOPBACK.test(address)) continue;
-        const external = known(() => port.external);
-        if (external === UNKNOWN) undecidable("ports.external");
-        if (!nginx.has(container.urn)) report(`Container ${name} publishes port ${port.internal} on ${address}:${external ?? "(random)"}; only nginx may publish.`, container.urn);
-        else if (!WEB_PORTS.includes(external ?? -1)) report(`nginx ${name} publishes ${address}:${external ?? "(random)"}; only 80 and 443 are allowed.`, container.urn);
+      for (const { port, problem } of publicSockets(containerRuntime(container))) {
+        if (!nginx.has(container.urn)) report(`Container ${name} ${problem}; only nginx may publish.`, container.urn);
+        else if (!isWebPort(port)) report(`nginx ${name} ${problem}; only 80 and 443 are allowed.`, container.urn);
       }
     }
   },

@@ -1,117 +1,182 @@
 // Checklist section 11, Docker Configuration: pinned images, non-root users, healthchecks, limits,
-// restart policies, volumes for data, network isolation and runtime hardening. A missing optional
-// input is read as the docker provider's default (restart "no", ports[].ip 0.0.0.0, json-file logs).
-import {
-  containerEnv, containerImage, containerNetworks, containerService, DATA_TIER, isAppContainer, isOneShot, isUnder, parseImageRef,
-  type ImageRef,
-} from "./lib/containers";
+// restart policies, volumes for data, network isolation and runtime hardening. Every rule asks the
+// container's runtime model (lib/docker/runtime.ts): what Docker runs once the provider has applied
+// its defaults and set ordering, from every input that carries an option (user, entrypoint wrappers,
+// security options, capabilities, mounts of each kind, ports, network mode, log options …).
+import type { PolicyResource, ReportViolation } from "@pulumi/policy";
+import { containerEnv, containerService, DATA_TIER, isUnder, type ServiceKind } from "./lib/containers";
+import { isDjangoApp } from "./lib/app/django-app";
+import { imagePinProblem } from "./lib/docker/images";
+import { isWebPort, publicSockets } from "./lib/docker/published";
+import { containerRuntime, need, type ContainerRuntime, type Mount } from "./lib/docker/runtime";
+import { isUnknownInput, rec, snapshotOf, str, type Snapshot } from "./lib/docker/snapshot";
 import { checklistFramework, resourcePolicy, stackPolicy } from "./lib/framework";
+import { nginxModel } from "./lib/nginx";
+import { nginxInputOf } from "./lib/nginx/container-input";
 import { CONTAINER, NETWORK, REMOTE_IMAGE } from "./lib/resource-types";
 import { redisModelOf } from "./lib/redis";
 import { containers, ofType } from "./lib/stack-resources";
-import { asArray, asBoolean, asNumber, asRecord, asString, type PropRecord } from "./lib/values";
+import { asBoolean, asString, type PropRecord } from "./lib/values";
 
-/** Why an image reference is not pinned, or undefined when a version tag or a digest pins it. */
-export function imagePinProblem(image: ImageRef, reference: string): string | undefined {
-  if (image.digest || /^sha256:[0-9a-f]{64}$/.test(reference)) return undefined;
-  if (!image.tag) return `image "${reference}" has neither tag nor digest (it means :latest)`;
-  if (image.tag === "latest") return `image "${reference}" uses the moving tag latest`;
-  return undefined;
+export { imagePinProblem };
+
+/** pulumi-docker's build resource (v4) and the docker-build provider's. */
+export const DOCKER_IMAGE = "docker:index/image:Image";
+export const DOCKER_BUILD_IMAGE = "docker-build:index:Image";
+
+const knownText = (value: Snapshot): string | undefined => (isUnknownInput(value) ? undefined : str(value));
+
+/** Build args that name a base image: a value shaped like an image reference under a name that says so. */
+function baseImageArgs(args: Snapshot): Array<[string, string]> {
+  return Object.entries(rec(args) ?? {}).flatMap(([name, value]): Array<[string, string]> => {
+    const text = knownText(value);
+    return text !== undefined && /(IMAGE|BASE|FROM)/i.test(name) && /^[a-z0-9][\w./-]*(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$/.test(text) ? [[name, text]] : [];
+  });
 }
 
 export const imagePinned = resourcePolicy({
   name: "image-pinned",
-  description: "Every container and pulled image names a version tag or a digest, never latest or an untagged reference.",
+  description:
+    "Every container, pulled image and built image names one release: a digest or a tag with a major.minor version (never latest, an " +
+    "untagged reference, or a moving tag such as 16, alpine or bookworm), including the base images a build takes as arguments.",
   severity: "high",
-  remediationSteps: "Pin each image to an exact version tag (postgres:16.6-bookworm) or a digest (…@sha256:…); bump it deliberately and preview.",
+  remediationSteps:
+    "Pin each image to an exact version tag (postgres:16.6-bookworm) or a digest (…@sha256:…), the same for build args that name a base " +
+    "image (POSTGRES_IMAGE=postgres:16.6-bookworm) and for the name a build is tagged with; bump them deliberately and preview.",
   framework: checklistFramework("11.2"),
   alwaysMandatory: true,
-  resourceTypes: [CONTAINER, REMOTE_IMAGE],
+  resourceTypes: [CONTAINER, REMOTE_IMAGE, DOCKER_IMAGE, DOCKER_BUILD_IMAGE],
   validateResource: (args, report) => {
-    const reference = asString(args.type === CONTAINER ? args.props.image : args.props.name) ?? "";
-    const problem = imagePinProblem(parseImageRef(reference), reference);
-    if (problem) report(`${problem}.`);
+    const p = snapshotOf(args.props);
+    const references: Array<[string, Snapshot]> =
+      args.type === CONTAINER ? [["image", p.image]]
+        : args.type === REMOTE_IMAGE ? [["name", p.name]]
+          : args.type === DOCKER_IMAGE ? [["imageName", p.imageName]]
+            : (Array.isArray(p.tags) ? p.tags : []).map((t, i): [string, Snapshot] => [`tags[${i}]`, t]);
+    for (const [field, value] of references) {
+      if (isUnknownInput(value)) throw value.error;
+      const problem = imagePinProblem(str(value) ?? "");
+      if (problem) report(`${field}: ${problem}.`);
+    }
+    const buildArgs = args.type === DOCKER_IMAGE ? rec(p.build)?.args : args.type === DOCKER_BUILD_IMAGE ? p.buildArgs : undefined;
+    for (const [name, value] of baseImageArgs(buildArgs)) {
+      const problem = imagePinProblem(value);
+      if (problem) report(`build arg ${name}: ${problem}; the image is built FROM it.`);
+    }
   },
 });
 
 /**
- * Images whose entrypoint must start as root and drops privileges itself. The exception is only
- * for the start: container-hardening still requires capabilities dropped to what the drop needs.
+ * nginx workers run as the main context's `user` after includes (the official image's default: nginx),
+ * read from the nginx model; a resource rule sees no other container, so shared volumes are not read.
  */
-export const ROOT_START_IMAGES: Readonly<Record<string, string>> = {
-  postgres: "the official postgres entrypoint owns its volumes as root, then runs the server as postgres (gosu)",
-  nginx: "the nginx master binds 80/443 and runs its workers as the nginx user",
-  certbot: "certbot writes the root-owned /etc/letsencrypt tree shared with nginx",
-};
-
-const isRootUser = (user: string | undefined) => user === undefined || user.trim() === "" || /^(root|0)(:.*)?$/.test(user.trim());
+function nginxWorkerUser(container: PolicyResource): string {
+  const input = nginxInputOf(container, []);
+  const user = input === undefined ? undefined : nginxModel(input).loaded.main.find((d) => d.name === "user")?.args[0];
+  return user ?? "nginx";
+}
 
 export const nonRootUser = resourcePolicy({
   name: "non-root-user",
-  description: "Containers run as a non-root user: app containers as appuser (or another non-root uid), others as their service user, except images that drop privileges themselves (postgres, nginx, certbot).",
+  description:
+    "No container's program runs as root: the user it starts as (its user input, else the image's USER, else root) after every switch on the " +
+    "way (gosu, su-exec, setpriv, the image's entrypoint dropping to its service user, nginx.conf's worker user); app containers as appuser " +
+    "or another non-root uid. Only images that must stay root by design (certbot) are accepted.",
   severity: "high",
-  remediationSteps: "Set `user` on the container (appuser:appgroup for the app, the image's service uid otherwise).",
+  remediationSteps:
+    "Set `user` on the container (appuser:appgroup for the app, the image's service uid otherwise), never \"0\", \"root\" or \"0:…\"; do not " +
+    "wrap the command in gosu/su-exec root; keep postgres and redis started through their image's entrypoint so it drops to its user.",
   framework: checklistFramework("11.3"),
   resourceTypes: [CONTAINER],
   validateResource: (args, report) => {
-    const user = asString(args.props.user);
-    if (!isRootUser(user)) return;
-    if (isAppContainer(containerEnv(args.props))) {
-      report(`the app container runs as ${user ?? "the image's default user"}; set user to appuser:appgroup or a non-root uid.`);
+    const runtime = containerRuntime(args);
+    const user = need(runtime.user);
+    if (isDjangoApp(args)) {
+      if (user.runsAsRoot || user.startsAsRoot) report(`the app container runs as root (${user.how}); set user to appuser:appgroup or a non-root uid.`);
       return;
     }
-    const image = containerImage(args.props);
-    if (ROOT_START_IMAGES[image.name] === undefined) report(`runs as ${user ?? "the image's default user (root unless the image says otherwise)"}; set a non-root user.`);
+    if (!user.runsAsRoot) {
+      if (user.runs === "nginx.conf's user") {
+        const worker = nginxWorkerUser({ ...args, dependencies: [], propertyDependencies: {} });
+        if (/^(root|0+)$/.test(worker)) report(`nginx's workers run as ${worker} (nginx.conf's user directive); use the nginx user.`);
+      }
+      return;
+    }
+    if (runtime.facts.rootBy) return;
+    report(`runs as root: ${user.how}; set a non-root user.`);
   },
 });
 
+/** A hang must be seen within this many seconds: (interval + timeout) × retries, and the start period. */
+export const HEALTHCHECK_MAX_DETECTION_SECONDS = 1800;
+
 export const healthcheckConfigured = resourcePolicy({
   name: "healthcheck-configured",
-  description: "Every container declares a healthcheck test.",
+  description:
+    "Every long-running container has a healthcheck that can fail: a test of its own service (not NONE, not exit 0/true/`|| true`, not " +
+    `another container), that marks a hung service unhealthy within ${HEALTHCHECK_MAX_DETECTION_SECONDS / 60} minutes.`,
   severity: "medium",
-  remediationSteps: "Add `healthcheck: { tests: [\"CMD\", …] }` with an interval, timeout and retries to the container.",
+  remediationSteps:
+    "Give each container a `healthcheck: { tests: [\"CMD\", …] }` that probes the service on 127.0.0.1 or its socket and fails when it does " +
+    `not answer, with (interval + timeout) × retries and startPeriod at most ${HEALTHCHECK_MAX_DETECTION_SECONDS} s (Docker's defaults: 30 s, 30 s, 3, 0).`,
   framework: checklistFramework("11.4"),
   resourceTypes: [CONTAINER],
   validateResource: (args, report) => {
-    const tests = asArray(asRecord(args.props.healthcheck)?.tests).map((t) => asString(t) ?? "");
-    if (tests.length === 0 || tests[0] === "NONE") report("no healthcheck: docker cannot tell a hung service from a healthy one.");
+    const runtime = containerRuntime(args);
+    const health = need(runtime.healthcheck);
+    if (health.kind === "none") return report("no healthcheck: docker cannot tell a hung service from a healthy one.");
+    if (health.kind === "disabled") return report("the healthcheck is NONE: docker never checks the service.");
+    if (health.kind === "invalid") return report("the healthcheck test does not start with CMD or CMD-SHELL, so Docker cannot run it.");
+    // A one-shot job is judged by its exit code, which the deployment waits for.
+    if (runtime.oneShot) return;
+    if (health.alwaysPasses) report(`the healthcheck always passes: ${health.alwaysPasses}.`);
+    if (health.otherHosts.length > 0) report(`the healthcheck probes ${health.otherHosts.join(", ")}, not this container: it stays healthy while this service hangs.`);
+    const detection = (health.intervalSeconds + health.timeoutSeconds) * health.retries;
+    if (detection > HEALTHCHECK_MAX_DETECTION_SECONDS) report(`a hung service is marked unhealthy only after ${detection} s ((interval ${health.intervalSeconds} s + timeout ${health.timeoutSeconds} s) × ${health.retries} retries); keep it within ${HEALTHCHECK_MAX_DETECTION_SECONDS} s.`);
+    if (health.startPeriodSeconds > HEALTHCHECK_MAX_DETECTION_SECONDS) report(`failures are ignored for a start period of ${health.startPeriodSeconds} s; keep it within ${HEALTHCHECK_MAX_DETECTION_SECONDS} s.`);
   },
 });
 
 export const resourceLimits = resourcePolicy({
   name: "resource-limits",
-  description: "Every container has a memory limit and a CPU limit.",
+  description: "Every container has a memory limit with bounded swap, a CPU limit (cpus, else cpuQuota/cpuPeriod or cpuSet) and a process limit (nproc ulimit).",
   severity: "medium",
-  remediationSteps: "Set `memory` (MiB) and `cpus` on the container (config key jewelry-shop:sizes).",
+  remediationSteps:
+    "Set `memory` (MiB, above 0) with `memorySwap` equal to it (never -1, which lifts the swap limit), `cpus` above 0 (cpuShares is only " +
+    "a weight), and ulimits [{ name: \"nproc\", soft, hard }] above 0 (config key jewelry-shop:sizes).",
   framework: checklistFramework("11.5"),
   resourceTypes: [CONTAINER],
   validateResource: (args, report) => {
-    if (!((asNumber(args.props.memory) ?? 0) > 0)) report("no memory limit: one container can exhaust the host.");
-    if (!((asNumber(args.props.cpus) ?? 0) > 0)) report("no cpus limit: one container can starve the others.");
+    const limits = need(containerRuntime(args).limits);
+    if (limits.memoryBytes === undefined) report("no memory limit: one container can exhaust the host.");
+    else if (limits.memorySwap === "unlimited") report("memorySwap -1: swap is unlimited, so the memory limit no longer bounds what the container takes from the host.");
+    if (limits.cpus === undefined) report(`no cpus limit: one container can starve the others${limits.cpuShares ? ` (cpuShares ${limits.cpuShares} is a relative weight, not a limit)` : ""}.`);
+    if (!limits.nproc || limits.nproc.soft <= 0 || limits.nproc.hard <= 0) report("no process limit (nproc ulimit): a fork bomb in the container reaches the host's process table.");
   },
 });
 
-const RESTART_POLICIES: ReadonlySet<string> = new Set(["unless-stopped", "always", "on-failure"]);
-
 export const restartPolicy = resourcePolicy({
   name: "restart-policy",
-  description: "Every long-running container restarts automatically (unless-stopped, always or on-failure); one-shot jobs the deployment attaches to are exempt.",
+  description:
+    "Every long-running container restarts automatically without giving up (unless-stopped, always, or on-failure without a retry limit); " +
+    "one-shot jobs the deployment attaches to are exempt.",
   severity: "medium",
-  remediationSteps: "Set `restart: \"unless-stopped\"` on the container (docker's default is \"no\").",
+  remediationSteps: "Set `restart: \"unless-stopped\"` on the container (docker's default is \"no\"); do not set maxRetryCount.",
   framework: checklistFramework("11.6"),
   resourceTypes: [CONTAINER],
   validateResource: (args, report) => {
-    if (isOneShot(args.props)) return;
-    const restart = asString(args.props.restart) ?? "no";
-    if (!RESTART_POLICIES.has(restart)) report(`restart is "${restart}": the service stays down after a crash or a reboot.`);
+    const runtime = containerRuntime(args);
+    if (runtime.oneShot) return;
+    const { policy, maxRetries } = need(runtime.restart);
+    if (!["unless-stopped", "always", "on-failure"].includes(policy)) report(`restart is "${policy}": the service stays down after a crash or a reboot.`);
+    else if (policy === "on-failure" && maxRetries > 0) report(`restart is "on-failure" with maxRetryCount ${maxRetries}: Docker gives up after ${maxRetries} crashes and the service stays down.`);
   },
 });
 
 /** Where a data service keeps its data inside the container. */
-function dataPath(props: PropRecord): string | undefined {
-  const image = containerImage(props);
+function dataPath(props: PropRecord, service: ServiceKind | undefined, image: ContainerRuntime["image"]): string | undefined {
   const bitnami = image.repository.startsWith("bitnami/");
-  switch (containerService(props)) {
+  switch (service) {
     case "postgres":
       return containerEnv(props).values.get("PGDATA") ?? (bitnami ? "/bitnami/postgresql" : "/var/lib/postgresql/data");
     case "redis": {
@@ -124,94 +189,134 @@ function dataPath(props: PropRecord): string | undefined {
   }
 }
 
+/** The mount that holds `path`: the deepest one covering it (a deeper mount shadows a shallower one). */
+export const mountHolding = (mounts: readonly Mount[], path: string): Mount | undefined =>
+  mounts.filter((m) => m.target !== "" && isUnder(path, m.target)).sort((a, b) => b.target.length - a.target.length)[0];
+
 export const persistentVolumes = resourcePolicy({
   name: "persistent-volumes",
-  description: "PostgreSQL and Redis containers keep their data directory on a named volume.",
+  description: "PostgreSQL and Redis containers keep their data directory on a named volume (or a host directory), not on an anonymous volume, a tmpfs or the container's own layer.",
   severity: "critical",
-  remediationSteps: "Mount a docker.Volume (volumeName) at the data directory: PGDATA or its parent for postgres, redis.conf's dir for redis.",
+  remediationSteps: "Mount a docker.Volume (volumeName) at the data directory: PGDATA or its parent for postgres, redis.conf's dir for redis; mount nothing else over it.",
   framework: checklistFramework("11.7"),
   resourceTypes: [CONTAINER],
   validateResource: (args, report) => {
-    const path = dataPath(args.props);
+    const runtime = containerRuntime(args);
+    const path = dataPath(args.props as PropRecord, containerService(args.props as PropRecord), runtime.image);
     if (path === undefined) return;
-    const mounted = asArray(args.props.volumes).map(asRecord).some((v) => {
-      const containerPath = asString(v?.containerPath);
-      return asString(v?.volumeName) !== undefined && containerPath !== undefined && isUnder(path, containerPath);
-    });
-    if (!mounted) report(`no named volume holds ${path}: the data is lost with the container.`);
+    const holder = mountHolding(need(runtime.mounts), path);
+    if (!holder) report(`no named volume holds ${path}: the data is lost with the container.`);
+    else if (holder.kind === "tmpfs") report(`${path} is on a tmpfs at ${holder.target} (${holder.via}): the data lives in memory and is lost on every restart.`);
+    else if (holder.kind === "anonymous" || holder.kind === "volumes-from") report(`${path} is on an anonymous volume at ${holder.target}: it is removed with the container when it is replaced.`);
   },
 });
 
 export const networkIsolation = stackPolicy({
   name: "network-isolation",
-  description: "PostgreSQL, PgBouncer and Redis containers join only internal docker networks declared in the stack (no default bridge, no host network).",
+  description: "PostgreSQL, PgBouncer and Redis containers join only internal docker networks declared in the stack, through every attachment (networksAdvanced and networkMode), never the default bridge or the host network.",
   severity: "high",
-  remediationSteps: "Attach data-tier containers only to docker.Networks with `internal: true` through networksAdvanced; reach them from the app over those networks.",
+  remediationSteps: "Attach data-tier containers only to docker.Networks with `internal: true` through networksAdvanced, leave networkMode at its default; reach them from the app over those networks.",
   framework: checklistFramework("11.8"),
   validateStack: (args, report) => {
     const internal = new Map(ofType(args.resources, NETWORK).map((n) => [asString(n.props.name) ?? n.name, asBoolean(n.props.internal) === true]));
     for (const c of containers(args.resources)) {
       const service = containerService(c.props);
       if (!service || !DATA_TIER.has(service)) continue;
-      const mode = asString(c.props.networkMode);
+      const runtime = containerRuntime(c);
+      const mode = need(runtime.networkMode);
       if (mode === "host") report(`${service} container "${c.name}" uses the host network.`, c.urn);
-      const networks = containerNetworks(c.props);
-      if (networks.length === 0) report(`${service} container "${c.name}" joins no declared network: it lands on the default bridge.`, c.urn);
+      else if (mode.startsWith("container:")) report(`${service} container "${c.name}" shares the network of ${mode.slice(10)} (networkMode ${mode}).`, c.urn);
+      const networks = need(runtime.networks);
+      if (networks.length === 0 && mode !== "host" && mode !== "none" && !mode.startsWith("container:")) report(`${service} container "${c.name}" joins no declared network: it lands on the default bridge.`, c.urn);
       for (const network of networks) {
-        if (internal.get(network.name) !== true) report(`${service} container "${c.name}" joins "${network.name}", which is not an internal network of this stack.`, c.urn);
+        if (internal.get(network.name) !== true) report(`${service} container "${c.name}" joins "${network.name}" (${network.via}), which is not an internal network of this stack.`, c.urn);
       }
     }
   },
 });
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
-const WEB_PORTS: ReadonlySet<number> = new Set([80, 443]);
-
 export const noPublicPorts = resourcePolicy({
   name: "no-public-ports",
-  description: "No container publishes a port on a non-loopback address (an unset ip means 0.0.0.0), except nginx on 80 and 443.",
+  description: "No container publishes a port on a non-loopback address (an unset ip means 0.0.0.0, [::] is every IPv6 address), through ports, publishAllPorts or the host network, except nginx on 80 and 443.",
   severity: "critical",
-  remediationSteps: "Remove the `ports` entry (reach the service over an internal network), or bind it to 127.0.0.1 for SSH-tunnel access; only nginx publishes 80/443.",
+  remediationSteps: "Remove the `ports` entry, publishAllPorts and networkMode host (reach the service over an internal network), or bind it to 127.0.0.1 for SSH-tunnel access; only nginx publishes 80/443.",
   framework: checklistFramework("11.8"),
   alwaysMandatory: true,
   resourceTypes: [CONTAINER],
   validateResource: (args, report) => {
-    const ports = asArray(args.props.ports).map((p) => asRecord(p) ?? {});
-    if (ports.length === 0) return;
-    const isNginx = containerService(args.props) === "nginx";
-    for (const port of ports) {
-      const ip = asString(port.ip) ?? "0.0.0.0";
-      if (LOOPBACK.test(ip)) continue;
-      const internalPort = asNumber(port.internal);
-      const external = asNumber(port.external);
-      if (isNginx && WEB_PORTS.has(internalPort ?? -1) && (external === undefined || WEB_PORTS.has(external))) continue;
-      report(`port ${internalPort} is published on ${ip}:${external ?? "(random)"}: reachable from outside the host.`);
+    const runtime = containerRuntime(args);
+    const isNginx = containerService(args.props as PropRecord) === "nginx";
+    for (const { port, problem } of publicSockets(runtime)) {
+      if (isNginx && isWebPort(port)) continue;
+      report(`${problem}: reachable from outside the host.`);
     }
   },
 });
 
-const DANGEROUS_CAPABILITIES: ReadonlySet<string> = new Set(["ALL", "SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "DAC_READ_SEARCH", "SYS_RAWIO"]);
-const capName = (c: string) => c.toUpperCase().replace(/^CAP_/, "");
+/** Capabilities a service may keep: what entrypoints need to own files, switch users and bind low ports. */
+export const ALLOWED_CAPABILITIES: ReadonlySet<string> = new Set(["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETUID", "SETGID", "NET_BIND_SERVICE", "KILL"]);
+/** Host paths a container must not write (or, for the Docker socket, reach at all). */
+const SENSITIVE_HOST_PATHS = ["/", "/etc", "/root", "/home", "/boot", "/dev", "/proc", "/sys", "/run", "/var/run", "/var/lib/docker", "/usr", "/bin", "/sbin", "/lib", "/var/lib/kubelet"];
+const DOCKER_SOCKET = /(^|\/)docker\.sock$/;
+/** Images whose purpose is to hold the Docker socket and expose a filtered, read-only API. */
+const SOCKET_PROXY_IMAGES = /(^|\/)(docker-socket-proxy|socket-proxy)$/;
+
+function mountProblems(runtime: ContainerRuntime): string[] {
+  const problems: string[] = [];
+  for (const m of need(runtime.mounts).filter((x) => x.kind === "bind" && x.source)) {
+    const source = m.source!.replace(/\/+$/, "") || "/";
+    if (DOCKER_SOCKET.test(source)) {
+      const proxy = SOCKET_PROXY_IMAGES.test(runtime.image.repository);
+      if (!m.readOnly || !proxy) problems.push(`mounts the Docker socket ${source}${m.readOnly ? " (read-only does not restrict the API)" : " read-write"} at ${m.target}: that is root on the host`);
+    } else if (!m.readOnly && SENSITIVE_HOST_PATHS.includes(source)) {
+      problems.push(`mounts the host's ${source} read-write at ${m.target} (${m.via})`);
+    }
+  }
+  return problems;
+}
+
+function loggingProblem(runtime: ContainerRuntime): string | undefined {
+  const { driver, options } = need(runtime.logging);
+  if (driver === "none") return "logDriver none: the container's output is thrown away";
+  if (driver !== "json-file") return undefined;
+  const maxSize = options.get("max-size");
+  if (!maxSize || /^-/.test(maxSize.trim()) || /^0+[kmg]?$/i.test(maxSize.trim())) return `json-file logs have no max-size${maxSize ? ` (${maxSize})` : ""}: they grow until the disk is full`;
+  return undefined;
+}
 
 export const containerHardening = resourcePolicy({
   name: "container-hardening",
-  description: "Every container runs unprivileged with no-new-privileges, drops ALL capabilities (adding back only harmless ones), and rotates its json-file logs.",
+  description:
+    "Every container runs unprivileged: no privileged mode, effective capabilities limited to CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID, " +
+    "NET_BIND_SERVICE and KILL (Docker's defaults dropped), no-new-privileges in force, seccomp/AppArmor confinement kept, no host " +
+    "devices or host PID/IPC/user namespaces, no Docker socket or writable system path of the host mounted, and rotated logs.",
   severity: "high",
-  remediationSteps: "Set securityOpts [\"no-new-privileges:true\"], capabilities { drops: [\"ALL\"], adds: [only what the entrypoint needs] }, privileged false, and logOpts { max-size, max-file } for the json-file driver.",
+  remediationSteps:
+    "Set privileged false, securityOpts [\"no-new-privileges:true\"] (no later no-new-privileges:false), capabilities { drops: [\"ALL\"], adds: " +
+    "[only what the entrypoint needs] } (never adds ALL), no seccomp/apparmor unconfined, no devices, pidMode/ipcMode/usernsMode unset; " +
+    "reach Docker through a read-only socket proxy; logOpts { max-size, max-file } for the json-file driver (or the local driver).",
   framework: checklistFramework("11.2", "11.3"),
   resourceTypes: [CONTAINER],
-  validateResource: (args, report) => {
-    const props = args.props;
-    if (asBoolean(props.privileged) === true) report("runs privileged: full access to the host's devices and kernel.");
-    const securityOpts = asArray(props.securityOpts).map((o) => asString(o) ?? "");
-    if (!securityOpts.some((o) => /^no-new-privileges(:true)?$/.test(o))) report("securityOpts lacks no-new-privileges:true (setuid binaries can escalate).");
-    const capabilities = asRecord(props.capabilities);
-    const drops = asArray(capabilities?.drops).map((c) => capName(asString(c) ?? ""));
-    if (!drops.includes("ALL")) report("capabilities do not drop ALL.");
-    const dangerous = asArray(capabilities?.adds).map((c) => capName(asString(c) ?? "")).filter((c) => DANGEROUS_CAPABILITIES.has(c));
-    if (dangerous.length > 0) report(`adds dangerous capabilities: ${dangerous.join(", ")}.`);
-    const driver = asString(props.logDriver) ?? "json-file";
-    const maxSize = asString(asRecord(props.logOpts)?.["max-size"]);
-    if (driver === "json-file" && !maxSize) report("json-file logs have no max-size: they grow until the disk is full.");
+  validateResource: (args, report: ReportViolation) => {
+    const runtime = containerRuntime(args);
+    if (need(runtime.privileged)) report("runs privileged: full access to the host's devices and kernel.");
+    const extra = [...need(runtime.capabilities)].filter((c) => !ALLOWED_CAPABILITIES.has(c)).sort();
+    if (extra.length > 0) report(`keeps capabilities ${extra.join(", ")}${runtime.privileged === true ? "" : " (Docker's defaults stay unless capabilities drop ALL; adds ALL grants every one)"}.`);
+    const security = need(runtime.security);
+    if (security.noNewPrivilegesValues.includes(false)) report(`securityOpts turns no-new-privileges off (values in the order Docker applies them: ${security.noNewPrivilegesValues.join(", ")}): setuid binaries can escalate.`);
+    else if (security.noNewPrivileges !== true) report("securityOpts lacks no-new-privileges:true (setuid binaries can escalate).");
+    if (security.invalid.length > 0) report(`securityOpts has options Docker refuses: ${security.invalid.join(", ")}.`);
+    if (security.seccompUnconfined) report("seccomp=unconfined: every system call is open to the container.");
+    if (security.apparmorUnconfined) report("apparmor=unconfined: the AppArmor profile is off.");
+    if (security.labelDisabled) report("label=disable: SELinux separation is off.");
+    if (security.systemPathsUnconfined) report("systempaths=unconfined: /proc and /sys are unmasked and writable.");
+    const devices = need(runtime.devices);
+    if (devices.length > 0) report(`gets host devices: ${devices.join(", ")}.`);
+    for (const [what, mode] of Object.entries(runtime.namespaces)) {
+      if (mode === "host" || mode?.startsWith("container:")) report(`${what}Mode is ${mode}: the container shares ${mode === "host" ? "the host's" : "another container's"} ${what} namespace.`);
+    }
+    for (const problem of mountProblems(runtime)) report(`${problem}.`);
+    const logging = loggingProblem(runtime);
+    if (logging) report(`${logging}.`);
   },
 });

@@ -1,9 +1,12 @@
 // Section 12, Application: migrate, collectstatic and compilemessages run as one-shot containers the
-// deployment waits for, before the web container starts. 12.4 (superuser) and 12.5 (initial data)
+// deployment waits for, before the web container starts; each really runs (no --plan/--dry-run) and
+// its failure reaches the deployment (no `|| true`), read from its launch (lib/app/management-jobs.ts). 12.4 (superuser) and 12.5 (initial data)
 // are people's decisions made after deployment.
 import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
-import { argvOf, containerName, manageCommand } from "./lib/containers";
+import { containerName } from "./lib/containers";
+import { managementJob } from "./lib/app/management-jobs";
+import { containerRuntime } from "./lib/docker/runtime";
 import { appServices, containers } from "./lib/stack-resources";
 import { known, UNKNOWN } from "./lib/unknowns";
 
@@ -28,17 +31,21 @@ export const deployJobsBeforeWeb = stackPolicy({
   name: "deploy-jobs-before-web",
   description:
     "migrate, collectstatic and compilemessages each run as a one-shot container (restart no, attached so the deployment waits " +
-    "for its exit code), and every web container depends on all three.",
+    "for its exit code) that really runs the command (no --plan, --check, --fake or --dry-run) and whose failure is not swallowed by its " +
+    "script (no `|| true`, no trailing `exit 0`), and every web container depends on all three.",
   severity: "high",
   remediationSteps:
-    'Declare one docker.Container per job with command ["python", "manage.py", "<job>", …], restart "no", attach true, and add ' +
-    "the three jobs to the web container's dependsOn.",
+    'Declare one docker.Container per job with command ["python", "manage.py", "<job>", …] (no flag that skips the work, no shell ' +
+    "wrapper that ignores its exit code), restart \"no\", attach true, and add the three jobs to the web container's dependsOn.",
   framework: checklistFramework("12.1", "12.2", "12.3"),
   validateStack: (args, report) => {
     const jobs = new Map<string, PolicyResource[]>();
     for (const c of containers(args.resources)) {
-      const command = manageCommand(c);
-      if (command !== undefined && (DEPLOY_JOBS as readonly string[]).includes(command)) jobs.set(command, [...(jobs.get(command) ?? []), c]);
+      const job = managementJob(c);
+      if (job === undefined || !(DEPLOY_JOBS as readonly string[]).includes(job.command)) continue;
+      jobs.set(job.command, [...(jobs.get(job.command) ?? []), c]);
+      if (job.noop) report(`Job ${containerName(c)} runs ${job.noop}: the deployment goes on as if it had run.`, c.urn);
+      if (job.masked) report(`Job ${containerName(c)} cannot fail: ${job.masked}, so a failed manage.py ${job.command} does not stop the deployment.`, c.urn);
     }
     for (const job of DEPLOY_JOBS) {
       const found = jobs.get(job) ?? [];
@@ -51,7 +58,7 @@ export const deployJobsBeforeWeb = stackPolicy({
         if (attach !== UNKNOWN && attach !== true) report(`Job ${containerName(c)} is not attached: the deployment does not wait for manage.py ${job} to succeed.`, c.urn);
       }
     }
-    const webs = appServices(args.resources).filter((c) => WEB_SERVER.test(argvOf(c).join(" ")));
+    const webs = appServices(args.resources).filter((c) => WEB_SERVER.test(containerRuntime(c).launch.argv.join(" ")));
     if (webs.length === 0) report("No web container (an app container running gunicorn, uvicorn, daphne or uwsgi) is in the stack.");
     for (const web of webs) {
       const before = transitiveDependencies(web);

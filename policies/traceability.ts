@@ -31,7 +31,7 @@ const ownTraceability: Readonly<Record<string, Trace>> = {
   // 3 Database Configuration
   "3.1": policy("postgres-version-15-plus", "postgres-config-hardened"),
   "3.2": policy("app-database-declared"),
-  "3.3": policy("app-role-least-privilege"),
+  "3.3": policy("app-role-least-privilege", "migration-credentials-confined"),
   "3.4": policy("rls-on-tenant-tables"),
   "3.5": after("npm run verify (backups): pgbackrest info shows, per repository, a full and a differential backup younger than the schedule allows"),
   "3.6": policy("pgbouncer-in-path"),

@@ -44,6 +44,9 @@ const SERVER_PACKAGES = {
   "/usr/bin/openssl": "openssl",
   // The DNS server the verify tests serve the declared zone from (dnsmasq-base starts no service).
   "/usr/sbin/dnsmasq": "dnsmasq-base",
+  // The Docker runtime model's differential test: the engine, and busybox for its probe image.
+  "/usr/sbin/dockerd": "docker.io",
+  "/bin/busybox": "busybox-static",
 };
 if (process.argv.includes("--servers")) {
   const missing = Object.entries(SERVER_PACKAGES).filter(([binary]) => !existsSync(binary)).map(([, pkg]) => pkg);

@@ -1,24 +1,30 @@
-// "Does the app get setting NAME, and what is it?" — one answer for every section. A setting reaches
-// the app as a plain env entry NAME=value or as a secret file /run/secrets/NAME (Docker's secrets
-// convention; the program's entrypoint exports each file as the variable of its name, and the file
-// wins over an env entry). A secret env entry is unknown at preview as a whole, name included; a
-// secret file's PATH stays known, so presence is read from the path, never from unknown content.
+// "Does the app get setting NAME, and what is it?" — one answer for every section, from the app
+// container's effective settings (lib/app/effective-settings.ts): Docker's env, the secrets loader's
+// files (/run/secrets/NAME, exported over an env entry of that name when the entrypoint runs the
+// loader) and the command line. A secret env entry is unknown at preview as a whole, name included;
+// a secret file's PATH stays known, so presence is read from the path, never from unknown content.
 import type { PolicyResource, UnknownValueError } from "@pulumi/policy";
 import { OFFLINE_SECRET_PLACEHOLDER } from "../../check/offline-secret";
-import { containerEnv, uploadContent, uploadEntries } from "./containers";
+import { effectiveSettings, type EffectiveSetting } from "./app/effective-settings";
 import { sourcesOf } from "./stack-resources";
-import { readKnown, undecidable } from "./unknowns";
-import { asString, type PropRecord } from "./values";
+import { undecidable } from "./unknowns";
 
 export const SECRETS_DIR = "/run/secrets";
 
+interface SettingOrigin {
+  /** Where the value comes from, for messages. */
+  readonly where?: string;
+  /** Every value a repeated channel may give (see EffectiveSetting.candidates). */
+  readonly candidates?: readonly string[];
+}
+
 export type AppSetting =
-  | { readonly kind: "env"; readonly value: string }
+  | ({ readonly kind: "env"; readonly value: string } & SettingOrigin)
   /** `content` is undefined while the preview cannot read it (a generated secret on a first deployment). */
-  | { readonly kind: "secret-file"; readonly content?: string };
+  | ({ readonly kind: "secret-file"; readonly content?: string } & SettingOrigin);
 
 /** A container as policies see it (resource policy args or a stack resource). */
-type HasProps = { readonly props: PropRecord };
+type HasProps = { readonly urn: string; readonly name: string; readonly props: unknown };
 
 export interface AppSettings {
   /** The setting among the entries the preview can read; undefined may still hide in `hidden`. */
@@ -27,27 +33,20 @@ export interface AppSettings {
   readonly hidden: readonly UnknownValueError[];
 }
 
-const secretName = (path: string): string | undefined =>
-  path.startsWith(`${SECRETS_DIR}/`) && !path.slice(SECRETS_DIR.length + 1).includes("/") ? path.slice(SECRETS_DIR.length + 1) : undefined;
+const asAppSetting = (s: EffectiveSetting): AppSetting =>
+  s.source === "secret-file"
+    ? { kind: "secret-file", content: s.value, where: s.where, candidates: s.candidates }
+    : { kind: "env", value: s.value ?? "", where: s.where, candidates: s.candidates };
 
-/** Reads `envs` and the `file` of each upload (a content only where known), once per container. */
+/** The container's settings as the app process receives them, built once per container. */
 export function appSettings(container: HasProps): AppSettings {
-  const env = containerEnv(container.props);
-  const uploads = uploadEntries(container.props);
-  const files = new Map<string, string | undefined>();
-  for (const upload of uploads.known) {
-    const name = secretName(asString(upload.file) ?? "");
-    if (!name) continue;
-    const content = readKnown(() => uploadContent(upload));
-    files.set(name, content.known ? (content.value ?? "") : undefined);
-  }
+  const settings = effectiveSettings(container);
   return {
     get: (name) => {
-      if (files.has(name)) return { kind: "secret-file", content: files.get(name) };
-      const value = env.values.get(name);
-      return value === undefined ? undefined : { kind: "env", value };
+      const setting = settings.get(name);
+      return setting && asAppSetting(setting);
     },
-    hidden: [...env.unknown, ...uploads.unknown],
+    hidden: settings.hidden,
   };
 }
 

@@ -6,6 +6,7 @@
 // then undecidable at preview); those taking the resource (imageOf, argvOf, uploadsOf, containerName)
 // skip it, for rules whose verdict an unknown value cannot change.
 import type { PolicyResource, UnknownValueError } from "@pulumi/policy";
+import { providerSetOrder } from "./docker/provider-sets";
 import { known, knownElements, readKnownElements, undecidable, UNKNOWN, type KnownElements, type Maybe } from "./unknowns";
 import { asArray, asRecord, asString, type PropRecord } from "./values";
 
@@ -98,13 +99,14 @@ export interface ContainerEnv {
   readonly unknown: readonly UnknownValueError[];
 }
 
-/** Reads `envs`, skipping unknown entries; `envValue` decides when that skip is not allowed. */
+/**
+ * Reads `envs`, skipping unknown entries; `envValue` decides when that skip is not allowed. Entries
+ * in the order Docker receives them (the provider's set order, lib/docker/provider-sets.ts).
+ */
 export function containerEnv(props: PropRecord): ContainerEnv {
   const entries = knownElements(asArray(props.envs));
   const values = new Map<string, string>();
-  for (const entry of entries.known) {
-    const text = asString(entry);
-    if (text === undefined) continue;
+  for (const text of providerSetOrder(entries.known.map(asString).filter((t): t is string => t !== undefined))) {
     const eq = text.indexOf("=");
     if (eq > 0) values.set(text.slice(0, eq), text.slice(eq + 1));
   }

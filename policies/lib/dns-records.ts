@@ -42,3 +42,34 @@ export function recordNames(record: DnsRecordView, domain: string): boolean {
   const d = domain.toLowerCase().replace(/\.$/, "");
   return record.name === d || d.startsWith(`${record.name}.`) || (record.name === "@" && d.split(".").length === 2);
 }
+
+/** A record name as a fully qualified name: "@" is the apex, a name outside it is relative to it. */
+export function fqdn(name: string, apex: string): string {
+  const n = name.toLowerCase().replace(/\.$/, "");
+  const a = apex.toLowerCase().replace(/\.$/, "");
+  if (n === "@" || n === "") return a;
+  if (a === "") return n;
+  return n === a || n.endsWith(`.${a}`) ? n : `${n}.${a}`;
+}
+
+/** A TXT record's text as a resolver returns it: quoted strings joined without separators. */
+export function txtText(resource: PolicyResource): string {
+  const raw = recordText(resource).trim();
+  if (!raw.startsWith('"')) return raw;
+  return [...raw.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!.replace(/\\(.)/g, "$1")).join("");
+}
+
+export interface CaaValue {
+  readonly flags: number;
+  readonly tag: string;
+  readonly value: string;
+}
+
+/** A CAA record's flags, tag and value (`data`, or content "0 issue \"letsencrypt.org\""). */
+export function caaValue(resource: PolicyResource): CaaValue | undefined {
+  const data = known(() => resource.props.data as { flags?: number | string; tag?: string; value?: string } | undefined);
+  if (data === UNKNOWN) return undefined;
+  if (data && data.tag !== undefined) return { flags: Number(data.flags ?? 0), tag: data.tag.toLowerCase(), value: data.value ?? "" };
+  const m = /^(\d+)\s+([a-z0-9]+)\s+"?(.*?)"?$/i.exec(recordText(resource).trim());
+  return m ? { flags: Number(m[1]), tag: m[2]!.toLowerCase(), value: m[3]! } : undefined;
+}

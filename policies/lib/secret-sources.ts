@@ -6,7 +6,7 @@
 // (the offline check sees the SDK's secret wrappers and covers "is it marked secret").
 import type { PolicyResource } from "@pulumi/policy";
 import { SECRETS_DIR } from "./app-settings";
-import { RANDOM_BYTES, RANDOM_PASSWORD, RANDOM_STRING, TLS_PRIVATE_KEY } from "./resource-types";
+import { RANDOM_BYTES, RANDOM_ID, RANDOM_PASSWORD, RANDOM_PET, RANDOM_STRING, RANDOM_UUID, TLS_PRIVATE_KEY } from "./resource-types";
 import type { StackContext } from "./stack-context";
 import { readKnown } from "./unknowns";
 import { asString } from "./values";
@@ -17,6 +17,9 @@ const GENERATED_OUTPUTS: Readonly<Record<string, readonly string[]>> = {
   [RANDOM_STRING]: ["result"],
   [RANDOM_BYTES]: ["base64", "hex"],
   [TLS_PRIVATE_KEY]: ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"],
+  [RANDOM_ID]: ["hex", "b64Url", "b64Std", "dec"],
+  [RANDOM_UUID]: ["result"],
+  [RANDOM_PET]: ["id"],
 };
 
 /** Shorter values would match by accident inside unrelated text. */

@@ -2,8 +2,9 @@
 // the containers by what the engine shows (image, env, uploaded files), never by this program's
 // resource names, so a stack written by hand is judged too.
 import type { PolicyResource } from "@pulumi/policy";
+import { djangoApps } from "./app/django-app";
 import {
-  containerEnv, containerService, isAppContainer, manageCommand, runsService, uploadsOf,
+  containerEnv, containerService, manageCommand, runsService, uploadsOf,
   type ContainerEnv, type ServiceKind,
 } from "./containers";
 import { CONTAINER } from "./resource-types";
@@ -19,11 +20,9 @@ export interface AppContainer {
   readonly env: ContainerEnv;
 }
 
-/** Django app containers (web, workers, deploy jobs: a known DJANGO_SETTINGS_MODULE entry), with their env read once. */
+/** Django app containers (web, workers, deploy jobs: lib/app/django-app.ts), with their env read once. */
 export function appContainers(resources: readonly PolicyResource[]): AppContainer[] {
-  return containers(resources)
-    .map((resource) => ({ resource, env: containerEnv(resource.props) }))
-    .filter((c) => isAppContainer(c.env));
+  return djangoApps(containers(resources)).map((resource) => ({ resource, env: containerEnv(resource.props) }));
 }
 
 /** The Django app containers' resources, for rules that read them through other readers. */

@@ -221,6 +221,8 @@ export function baselineLater(): TestResource[] {
     { type: "cloudflare:index/dnsRecord:DnsRecord", name: "dns-www", props: { zoneId: "z", name: `www.${DOMAIN}`, type: "A", content: "203.0.113.10", proxied: true, ttl: 1 } },
     { type: "cloudflare:index/dnsRecord:DnsRecord", name: "dns-spf", props: { zoneId: "z", name: DOMAIN, type: "TXT", content: '"v=spf1 include:sendgrid.net -all"', ttl: 3600 } },
     { type: "cloudflare:index/dnsRecord:DnsRecord", name: "dns-dkim", props: { zoneId: "z", name: `s1._domainkey.${DOMAIN}`, type: "CNAME", content: "s1.domainkey.u123.wl.sendgrid.net", ttl: 3600 } },
+    { type: "cloudflare:index/dnsRecord:DnsRecord", name: "dns-caa-issue", props: { zoneId: "z", name: DOMAIN, type: "CAA", data: { flags: 0, tag: "issue", value: "letsencrypt.org" }, ttl: 1 } },
+    { type: "cloudflare:index/dnsRecord:DnsRecord", name: "dns-caa-issuewild", props: { zoneId: "z", name: DOMAIN, type: "CAA", data: { flags: 0, tag: "issuewild", value: ";" }, ttl: 1 } },
     { type: "cloudflare:index/dnsRecord:DnsRecord", name: "dns-dmarc", props: { zoneId: "z", name: `_dmarc.${DOMAIN}`, type: "TXT", content: "v=DMARC1; p=quarantine; rua=mailto:dmarc@jewelry-shop.com", ttl: 3600 } },
     { type: "cloudflare:index/r2Bucket:R2Bucket", name: "media-bucket", props: { accountId: "0123456789abcdef0123456789abcdef", name: "jewelry-media", location: "weur" } },
     {

@@ -21,6 +21,7 @@ const keepers = { stack: STACK };
 export const GENERATED = {
   djangoSecretKey: "kQ7#vR2!mZ9$pL4%tX8&wN3*yB6(cD1)fG5-hJ0_sA2=uE7+iO4[lK9]nM3{qW8}",
   postgresPassword: "PgSuperUser4Tq9Zr2Wm7Xk3Vn8Bp5Lc1Hd6Jf0A",
+  migrationDbPassword: "Owner8Migr4Tq7Zx2Wc5Vb9Nm3Lk6Jh1Gf0DsAq",
   appDbPassword: "AppRole7Yt4Qw9Er2Ty5Ui8Op3As6Df1Gh0JkL2",
   redisPassword: "RedisApp3Zx8Cv5Bn2Mq7Wl4Ek9Rt6Yu1Io0PaSd",
   redisExporterPassword: "RedisExp8Kj3Hg6Fd1Sa4Lz7Xc2Vb5Nm0Qw9ErTy",
@@ -55,7 +56,8 @@ export function stackContext(overrides: Partial<StackContext> = {}, config: Reco
   };
 }
 
-const hardened = (name: string, image: string, memory: number, cpus: string) => ({
+/** The hardening baseline (components/docker/hardening.ts); the healthcheck probes the service itself on loopback. */
+const hardened = (name: string, image: string, memory: number, cpus: string, probe = "nc -z 127.0.0.1 8000 || exit 1") => ({
   name,
   image,
   restart: "unless-stopped",
@@ -64,9 +66,10 @@ const hardened = (name: string, image: string, memory: number, cpus: string) => 
   cpus,
   securityOpts: ["no-new-privileges:true"],
   capabilities: { drops: ["ALL"], adds: [] as string[] },
+  ulimits: [{ name: "nproc", soft: 512, hard: 512 }],
   logDriver: "json-file",
   logOpts: { "max-size": "10m", "max-file": "5" },
-  healthcheck: { tests: ["CMD-SHELL", "exit 0"], interval: "30s", timeout: "5s", retries: 3 },
+  healthcheck: { tests: ["CMD-SHELL", probe], interval: "30s", timeout: "5s", retries: 3 },
 });
 
 const POSTGRES_CONF = "/etc/postgresql/postgresql.conf";
@@ -137,6 +140,8 @@ export function appInputs(secretsKnown: boolean, database: { host: string; user:
 }
 
 const APP_SOURCES = ["secrets-django-secret-key", "secrets-backup-encryption-key", "secrets-field-encryption-key", "secrets-app-db-password", "secrets-redis-password"];
+/** The migrate job's sources: the migration role's password instead of the app's. */
+const MIGRATION_SOURCES = APP_SOURCES.map((s) => (s === "secrets-app-db-password" ? "secrets-migration-db-password" : s));
 
 export function baseline(options: { secretsKnown: boolean } = { secretsKnown: true }): TestResource[] {
   const known = options.secretsKnown;
@@ -146,8 +151,8 @@ export function baseline(options: { secretsKnown: boolean } = { secretsKnown: tr
   });
   const bytes = (name: string, base64: string): TestResource => ({ type: RANDOM_BYTES, name, props: { length: 32, keepers, base64: generated(base64) } });
   const network = (purpose: string, internal: boolean): TestResource => ({ type: NETWORK, name: `topology-${purpose}`, props: { name: `jewelry-${purpose}`, driver: "bridge", internal } });
-  const app = (name: string, extra: Record<string, unknown>, database = { host: "jewelry-pgbouncer", user: "jewelry_app", password: GENERATED.appDbPassword, viaPgbouncer: true }) => ({
-    type: CONTAINER, name, propertyDependencies: { uploads: APP_SOURCES },
+  const app = (name: string, extra: Record<string, unknown>, database: { host: string; user: string; password: string; viaPgbouncer: boolean } = { host: "jewelry-pgbouncer", user: "jewelry_app", password: GENERATED.appDbPassword, viaPgbouncer: true }) => ({
+    type: CONTAINER, name, propertyDependencies: { uploads: database.user === "jewelry_owner" ? MIGRATION_SOURCES : APP_SOURCES },
     props: {
       ...hardened(`jewelry-${name}`, "registry.example.org/jewelry-shop/web:v1.0.0", 2048, "2"), user: "appuser:appgroup",
       entrypoints: secretsEntrypoint(), ...appInputs(known, database), ...extra,
@@ -159,6 +164,8 @@ export function baseline(options: { secretsKnown: boolean } = { secretsKnown: tr
     password("secrets-django-secret-key", GENERATED.djangoSecretKey, { length: 64, special: true, overrideSpecial: "!#%&*()-_=+[]{}<>:?" }),
     password("secrets-postgres-password", GENERATED.postgresPassword),
     password("secrets-app-db-password", GENERATED.appDbPassword),
+    password("secrets-migration-db-password", GENERATED.migrationDbPassword),
+    password("secrets-pgbouncer-auth-password", GENERATED.appDbPassword.split("").reverse().join("")),
     password("secrets-redis-password", GENERATED.redisPassword),
     password("secrets-redis-exporter-password", GENERATED.redisExporterPassword),
     bytes("secrets-backup-encryption-key", GENERATED.backupKeyBase64),
@@ -167,7 +174,7 @@ export function baseline(options: { secretsKnown: boolean } = { secretsKnown: tr
     {
       type: CONTAINER, name: "postgres-container", propertyDependencies: { envs: ["secrets-postgres-password"] },
       props: {
-        ...hardened("jewelry-postgres", "postgres:16.6-bookworm", 4096, "2"),
+        ...hardened("jewelry-postgres", "postgres:16.6-bookworm", 4096, "2", "pg_isready -U postgres -h /var/run/postgresql"),
         capabilities: { drops: ["ALL"], adds: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"] },
         entrypoints: ["sh", "-c", "chown postgres:postgres /var/lib/postgresql/wal-archive && exec docker-entrypoint.sh \"$@\"", "--"],
         command: ["postgres", "-c", `config_file=${POSTGRES_CONF}`],
@@ -185,9 +192,9 @@ export function baseline(options: { secretsKnown: boolean } = { secretsKnown: tr
       },
     },
     {
-      type: CONTAINER, name: "pgbouncer-container",
+      type: CONTAINER, name: "pgbouncer-container", propertyDependencies: { uploads: ["secrets-pgbouncer-auth-password"] },
       props: {
-        ...hardened("jewelry-pgbouncer", "edoburu/pgbouncer:v1.23.1-p3", 128, "0.5"), user: "70:70",
+        ...hardened("jewelry-pgbouncer", "edoburu/pgbouncer:v1.23.1-p3", 128, "0.5", "nc -z 127.0.0.1 6432 || exit 1"), user: "70:70",
         command: ["pgbouncer", PGBOUNCER_INI],
         networksAdvanced: [{ name: "jewelry-backend", aliases: ["pgbouncer"] }, { name: "jewelry-data" }],
         uploads: [{ file: PGBOUNCER_INI, content: pgbouncerIni }, { file: "/etc/pgbouncer/userlist.txt", content: UNKNOWN, permissions: "0600" }],
@@ -196,7 +203,7 @@ export function baseline(options: { secretsKnown: boolean } = { secretsKnown: tr
     {
       type: CONTAINER, name: "redis-container", propertyDependencies: { uploads: ["secrets-redis-password", "secrets-redis-exporter-password"] },
       props: {
-        ...hardened("jewelry-redis", "redis:7.4.1-bookworm", 1024, "0.5"), user: "999:999",
+        ...hardened("jewelry-redis", "redis:7.4.1-bookworm", 1024, "0.5", "redis-cli -p 6379 ping 2>&1 | grep -qE 'PONG|NOAUTH'"), user: "999:999",
         command: ["redis-server", REDIS_CONF],
         networksAdvanced: [{ name: "jewelry-backend", aliases: ["redis"] }],
         volumes: [{ volumeName: "jewelry-redis-data", containerPath: "/data" }],
@@ -207,19 +214,19 @@ export function baseline(options: { secretsKnown: boolean } = { secretsKnown: tr
     app("app-migrate", {
       command: ["python", "manage.py", "migrate", "--noinput"], restart: "no", attach: true,
       networksAdvanced: [{ name: "jewelry-data" }, { name: "jewelry-backend" }],
-    }, { host: "jewelry-postgres", user: "jewelry_owner", password: GENERATED.appDbPassword, viaPgbouncer: false }),
+    }, { host: "jewelry-postgres", user: "jewelry_owner", password: GENERATED.migrationDbPassword, viaPgbouncer: false }),
     {
       type: CONTAINER, name: "edge-nginx",
       props: {
-        ...hardened("jewelry-nginx", "nginx:1.27.3-bookworm", 256, "0.5"),
+        ...hardened("jewelry-nginx", "nginx:1.27.3-bookworm", 256, "0.5", "curl -fsS -o /dev/null http://127.0.0.1:8080/stub_status || exit 1"),
         capabilities: { drops: ["ALL"], adds: ["CHOWN", "SETUID", "SETGID", "NET_BIND_SERVICE"] },
         ports: [{ internal: 80, external: 80, protocol: "tcp" }, { internal: 443, external: 443, protocol: "tcp" }],
         networksAdvanced: [{ name: "jewelry-edge", aliases: ["nginx"] }],
       },
     },
     {
-      type: PG_ROLE, name: "database-owner", propertyDependencies: { password: ["secrets-app-db-password"] },
-      props: { name: "jewelry_owner", login: true, password: generated(GENERATED.appDbPassword), superuser: false, createDatabase: false, createRole: false },
+      type: PG_ROLE, name: "database-owner", propertyDependencies: { password: ["secrets-migration-db-password"] },
+      props: { name: "jewelry_owner", login: true, password: generated(GENERATED.migrationDbPassword), superuser: false, createDatabase: false, createRole: false, bypassRowLevelSecurity: true },
     },
     {
       type: PG_ROLE, name: "database-app", propertyDependencies: { password: ["secrets-app-db-password"] },

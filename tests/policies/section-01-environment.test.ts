@@ -114,3 +114,47 @@ describe("site-url-https", () => {
     expect(await messagesOf("site-url-https", onWeb("SITE_URL", "https://localhost:8000"), ctx)).toEqual([expect.stringMatching(/real domain/)]);
   });
 });
+
+describe("settings through every channel the app process sees", () => {
+  const served = stackContext({}, { "jewelry-shop:domain": "shop.example.org", "jewelry-shop:domainAliases": JSON.stringify(["www.shop.example.org"]) });
+  const onWebProps = (change: (p: MutableProps) => void) => mutate(compliant, "app-web", change);
+
+  it("reads DEBUG from gunicorn's --env, a shell assignment and an exported secret file", async () => {
+    const gunicorn = onWebProps((p) => { p.command = ["gunicorn", "config.wsgi:application", "--env", "DEBUG=True"]; });
+    expect(await messagesOf("django-debug-off", gunicorn, ctx)).toEqual(['DEBUG is "True" (from gunicorn --env): tracebacks and settings would be shown to visitors.']);
+    const shell = onWebProps((p) => { p.command = ["sh", "-c", "DEBUG=1 exec gunicorn config.wsgi:application"]; });
+    expect(await messagesOf("django-debug-off", shell, ctx)).toEqual([expect.stringMatching(/^DEBUG is "1" \(from the command's shell\)/)]);
+    const file = onWebProps((p) => setSecretFile(p, "DEBUG", "yes\n"));
+    expect(await messagesOf("django-debug-off", file, ctx)).toEqual([expect.stringMatching(/^DEBUG is "yes" \(from \/run\/secrets\/DEBUG\)/)]);
+  });
+  it("ignores a secret file when the entrypoint does not run the loader that exports it", async () => {
+    const noLoader = onWebProps((p) => { setSecretFile(p, "DEBUG", "True"); p.entrypoints = ["gunicorn"]; p.command = ["config.wsgi:application"]; });
+    expect(await findingsOf("django-debug-off", noLoader, ctx)).toEqual([]);
+    // …and then none of the credentials reach the app either.
+    expect((await messagesOf("required-app-env-vars", noLoader, ctx))[0]).toMatch(/^missing or empty: DJANGO_SECRET_KEY, /);
+  });
+  it("judges every value of a repeated env entry: the provider orders them by hash, not as written", async () => {
+    const twice = onWebProps((p) => { p.envs = [...p.envs, "DEBUG=True"]; });
+    expect(await messagesOf("django-debug-off", twice, ctx)).toEqual([expect.stringMatching(/^DEBUG is "True" \(given 2 times: "False", "True"; the docker provider orders env entries by hash/)]);
+  });
+  it("reads DJANGO_SETTINGS_MODULE from manage.py --settings and recognises a job without the env entry", async () => {
+    const flag = mutate(compliant, "app-migrate", (p) => { p.command = [...p.command, "--settings=config.settings.dev"]; });
+    expect(await messagesOf("django-settings-module-production", flag, ctx)).toEqual(['DJANGO_SETTINGS_MODULE is "config.settings.dev" (from manage.py --settings), not "config.settings.production".']);
+    const unset = mutate(compliant, "app-migrate", (p) => setEnv(p, "DJANGO_SETTINGS_MODULE", undefined));
+    expect(await messagesOf("django-settings-module-production", unset, ctx)).toEqual([expect.stringMatching(/^DJANGO_SETTINGS_MODULE is not set/)]);
+  });
+  it("holds DJANGO_ALLOWED_HOSTS to the names the stack serves", async () => {
+    expect(await findingsOf("django-allowed-hosts-set", compliant, served)).toEqual([]);
+    const dot = onWebProps((p) => setEnv(p, "DJANGO_ALLOWED_HOSTS", ".shop.example.org"));
+    expect(await messagesOf("django-allowed-hosts-set", dot, served)).toEqual([expect.stringMatching(/contains "\.shop\.example\.org", which accepts every subdomain/)]);
+    const other = onWebProps((p) => setEnv(p, "DJANGO_ALLOWED_HOSTS", "shop.example.org,www.shop.example.org,staging.example.org"));
+    expect(await messagesOf("django-allowed-hosts-set", other, served)).toEqual([expect.stringMatching(/"staging.example.org", a name the stack does not serve/)]);
+    const missing = onWebProps((p) => setEnv(p, "DJANGO_ALLOWED_HOSTS", "shop.example.org"));
+    expect(await messagesOf("django-allowed-hosts-set", missing, served)).toEqual([expect.stringMatching(/leaves out www.shop.example.org, which the stack serves/)]);
+  });
+  it("holds SITE_URL to a served name on the default port", async () => {
+    expect(await findingsOf("site-url-https", compliant, served)).toEqual([]);
+    expect(await messagesOf("site-url-https", onWeb("SITE_URL", "https://shop.example.net"), served)).toEqual([expect.stringMatching(/names shop.example.net, which the stack does not serve/)]);
+    expect(await messagesOf("site-url-https", onWeb("SITE_URL", "https://shop.example.org:8443"), served)).toEqual([expect.stringMatching(/names port 8443/)]);
+  });
+});

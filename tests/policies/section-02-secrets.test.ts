@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RANDOM_BYTES } from "../../policies/lib/resource-types";
+import { RANDOM_BYTES, RANDOM_PASSWORD, RANDOM_PET, RANDOM_STRING, RANDOM_UUID, STACK_REFERENCE } from "../../policies/lib/resource-types";
 import { baseline, CONFIG_SECRETS, GENERATED, mutate, setEnv, setSecretFile, stackContext, withResource } from "./baseline";
 import { findingsOf, messagesOf } from "./harness";
 
@@ -19,27 +19,43 @@ describe("django-secret-key-strength", () => {
   });
   it("fails with a key shorter than 50 characters", async () => {
     const short = mutate(compliant, "app-web", (p) => setSecretFile(p, "DJANGO_SECRET_KEY", GENERATED.djangoSecretKey.slice(0, 49)));
-    expect(await messagesOf("django-secret-key-strength", short, ctx)).toEqual(["DJANGO_SECRET_KEY has 49 characters, fewer than 50."]);
+    expect(await messagesOf("django-secret-key-strength", short, ctx)).toEqual(['DJANGO_SECRET_KEY of "app-web" has 49 characters, fewer than 50.']);
   });
   it("judges a key given as an env entry the same way", async () => {
     const asEnv = mutate(compliant, "app-web", (p) => {
       setSecretFile(p, "DJANGO_SECRET_KEY", undefined);
       setEnv(p, "DJANGO_SECRET_KEY", GENERATED.djangoSecretKey.slice(0, 49));
     });
-    expect(await messagesOf("django-secret-key-strength", asEnv, ctx)).toEqual(["DJANGO_SECRET_KEY has 49 characters, fewer than 50."]);
+    expect(await messagesOf("django-secret-key-strength", asEnv, ctx)).toEqual(['DJANGO_SECRET_KEY of "app-web" has 49 characters, fewer than 50.']);
   });
   it("fails at a first preview when no secret file or env entry carries the key", async () => {
     const none = mutate(preview, "app-web", (p) => setSecretFile(p, "DJANGO_SECRET_KEY", undefined));
-    expect(await messagesOf("django-secret-key-strength", none, ctx)).toEqual(["DJANGO_SECRET_KEY is not set."]);
+    expect(await messagesOf("django-secret-key-strength", none, ctx)).toEqual(['DJANGO_SECRET_KEY is not set in "app-web".']);
   });
   it("cannot decide at a first preview when the unknown key's generator is not traceable", async () => {
     const untraced = preview.map((r) => (r.name === "app-web" ? { ...r, propertyDependencies: {} } : r));
     const findings = await findingsOf("django-secret-key-strength", untraced, ctx);
-    expect(findings).toEqual([expect.objectContaining({ level: "advisory", message: expect.stringMatching(/can't run.*DJANGO_SECRET_KEY/) })]);
+    expect(findings).toEqual([expect.objectContaining({ level: "advisory", message: expect.stringMatching(/can't run.*DJANGO_SECRET_KEY of "app-web" has no traceable producer/) })]);
   });
   it("fails at preview when the generator is shorter than 50", async () => {
     const weak = mutate(preview, "secrets-django-secret-key", (p) => { p.length = 40; });
-    expect((await messagesOf("django-secret-key-strength", weak, ctx))[0]).toMatch(/has length 40; use at least 50/);
+    // web and the migrate job have different candidates (the app's or the migration role's password beside it): one finding each.
+    expect(await messagesOf("django-secret-key-strength", weak, ctx)).toEqual(expect.arrayContaining([expect.stringMatching(/^DJANGO_SECRET_KEY of "app-web" comes from one of the 3 producers of its uploads that can make it, and none is strong enough: RandomPassword "secrets-django-secret-key" \(40 characters from 81 symbols, 228 bits\): 40 characters, fewer than 50/)]));
+  });
+  it("fails at preview when a RandomPet, of whatever name, feeds the key", async () => {
+    const pet = withResource(mutate(preview, "app-web", (p) => { p.uploads = p.uploads; }).map((r) => (r.name === "app-web" || r.name === "app-migrate"
+      ? { ...r, propertyDependencies: { uploads: [...r.propertyDependencies!.uploads!.filter((n) => n !== "secrets-django-secret-key"), "session-words"] } } : r)),
+    { type: RANDOM_PET, name: "session-words", props: { length: 4, keepers: { stack: "production" } } });
+    const messages = await messagesOf("django-secret-key-strength", pet, ctx);
+    expect(messages).toHaveLength(2);
+    expect(messages[0]).toMatch(/RandomPet "session-words": RandomPet makes a name, not a secret/);
+  });
+  it("takes the 32-byte generators for the Fernet keys, so a short one cannot pass as the Django key", async () => {
+    const hex = withResource(preview.map((r) => (r.name === "app-web"
+      ? { ...r, propertyDependencies: { uploads: [...r.propertyDependencies!.uploads!.filter((n) => n !== "secrets-django-secret-key"), "short-bytes"] } } : r)),
+    { type: RANDOM_BYTES, name: "short-bytes", props: { length: 16, keepers: { stack: "production" } } });
+    expect(await messagesOf("django-secret-key-strength", hex, ctx)).toEqual([expect.stringMatching(/RandomBytes "short-bytes" \(16 bytes, 128 bits\): 24 characters, fewer than 50/)]);
+    expect(await findingsOf("fernet-keys", hex, ctx)).toEqual([]);
   });
 });
 
@@ -50,7 +66,7 @@ describe("fernet-keys", () => {
   });
   it("fails with a key of 16 bytes", async () => {
     const short = mutate(compliant, "app-web", (p) => setSecretFile(p, "FIELD_ENCRYPTION_KEY", Buffer.alloc(16, 1).toString("base64url")));
-    expect(await messagesOf("fernet-keys", short, ctx)).toEqual([expect.stringMatching(/^FIELD_ENCRYPTION_KEY is not 44 characters/)]);
+    expect(await messagesOf("fernet-keys", short, ctx)).toEqual([expect.stringMatching(/^FIELD_ENCRYPTION_KEY of "app-web" is not 44 characters/)]);
   });
   it("fails with standard base64 (+ and /) that Fernet rejects", async () => {
     const plus = mutate(compliant, "app-web", (p) => setSecretFile(p, "BACKUP_ENCRYPTION_KEY", GENERATED.backupKeyBase64));
@@ -59,11 +75,18 @@ describe("fernet-keys", () => {
   });
   it("fails at a first preview when a key's secret file is missing", async () => {
     const none = mutate(preview, "app-web", (p) => setSecretFile(p, "FIELD_ENCRYPTION_KEY", undefined));
-    expect(await messagesOf("fernet-keys", none, ctx)).toEqual(["FIELD_ENCRYPTION_KEY is not set."]);
+    expect(await messagesOf("fernet-keys", none, ctx)).toEqual(['FIELD_ENCRYPTION_KEY is not set in "app-web".']);
   });
   it("fails at preview when a feeding RandomBytes is not 32 bytes", async () => {
     const weak = mutate(preview, "secrets-backup-encryption-key", (p) => { p.length = 16; });
-    expect(await messagesOf("fernet-keys", weak, ctx)).toEqual([expect.stringMatching(/has length 16/)]);
+    expect(await messagesOf("fernet-keys", weak, ctx)).toEqual([expect.stringMatching(/need 2 distinct 32-byte keys, but only 1 32-byte generator feeds app-web's uploads \(RandomBytes "secrets-backup-encryption-key" \(16 bytes, 128 bits\): 16 bytes, a Fernet key needs exactly 32\)/)]);
+  });
+  it("fails at preview when a Fernet key comes from a password generator beside the 32-byte one", async () => {
+    const password = withResource(preview.map((r) => (r.name === "app-web"
+      ? { ...r, propertyDependencies: { uploads: [...r.propertyDependencies!.uploads!.filter((n) => n !== "secrets-field-encryption-key"), "field-password"] } } : r)),
+    { type: RANDOM_PASSWORD, name: "field-password", props: { length: 44, special: false, keepers: { stack: "production" } } });
+    expect(await messagesOf("fernet-keys", password, ctx)).toEqual([expect.stringMatching(/need 2 distinct 32-byte keys, but only 1 32-byte generator feeds/)]);
+    expect(await findingsOf("strong-generated-passwords", password, ctx)).toEqual([]);
   });
 });
 
@@ -74,11 +97,11 @@ describe("strong-generated-passwords", () => {
   });
   it("fails when the PostgreSQL password generator is shorter than 32", async () => {
     const weak = mutate(preview, "secrets-postgres-password", (p) => { p.length = 16; });
-    expect(await messagesOf("strong-generated-passwords", weak, ctx)).toEqual([expect.stringMatching(/"secrets-postgres-password" \(used by "postgres-container"\) has length 16/)]);
+    expect(await messagesOf("strong-generated-passwords", weak, ctx)).toEqual([expect.stringMatching(/^env entry #1 \(name unknown at preview\) of "postgres-container" comes from RandomPassword "secrets-postgres-password" \(16 characters from 62 symbols, \d+ bits\): 16 characters, fewer than 32/)]);
   });
   it("fails when a generator draws from digits only", async () => {
     const digits = mutate(preview, "secrets-redis-password", (p) => Object.assign(p, { lower: false, upper: false }));
-    expect(await messagesOf("strong-generated-passwords", digits, ctx)).toEqual([expect.stringMatching(/draws from only 10 characters/)]);
+    expect(await messagesOf("strong-generated-passwords", digits, ctx)).toEqual([expect.stringMatching(/it draws from only 10 symbols, fewer than 36/)]);
   });
   it("fails when a known database password is short", async () => {
     const short = mutate(compliant, "postgres-container", (p) => setEnv(p, "POSTGRES_PASSWORD", "Sh0rtPassw0rd"));
@@ -88,11 +111,21 @@ describe("strong-generated-passwords", () => {
     const short = mutate(compliant, "app-web", (p) => setSecretFile(p, "REDIS_PASSWORD", "Sh0rtRedisPass"));
     expect(await messagesOf("strong-generated-passwords", short, ctx)).toEqual([expect.stringMatching(/REDIS_PASSWORD of "app-web" has 14 characters/)]);
   });
-  it("judges the generators behind an app's secret files at a first preview", async () => {
-    // Only the app's secret files use the secret key's generator.
+  it("blames a weak generator beside strong ones, of any type and name, for the password it feeds", async () => {
+    const weak = withResource(preview.map((r) => (r.name === "redis-container"
+      ? { ...r, propertyDependencies: { uploads: [...r.propertyDependencies!.uploads!, "exporter-password"] } } : r)),
+    { type: RANDOM_STRING, name: "exporter-password", props: { length: 12, special: false, keepers: { stack: "production" } } });
+    expect(await messagesOf("strong-generated-passwords", weak, ctx)).toEqual([expect.stringMatching(/^RandomString "exporter-password" \(12 characters from 62 symbols, 71 bits\) feeds redis-container's uploads \(\/usr\/local\/etc\/redis\/users.acl\) and is too weak for any of it: 12 characters, fewer than 32/)]);
+  });
+  it("refuses identifiers as passwords", async () => {
+    const uuid = withResource(preview.map((r) => (r.name === "database-app" ? { ...r, propertyDependencies: { password: ["role-uuid"] } } : r)),
+      { type: RANDOM_UUID, name: "role-uuid", props: {} });
+    expect(await messagesOf("strong-generated-passwords", uuid, ctx)).toEqual([expect.stringMatching(/^password of "database-app" comes from RandomUuid "role-uuid": RandomUuid makes a name, not a secret/)]);
+  });
+  it("leaves the Django key's weakness to its own rule", async () => {
     const weak = mutate(preview, "secrets-django-secret-key", (p) => { p.length = 20; });
-    const messages = await messagesOf("strong-generated-passwords", weak, ctx);
-    expect(messages).toEqual([expect.stringMatching(/"secrets-django-secret-key" \(used by "app-web"\) has length 20/)]);
+    expect(await findingsOf("strong-generated-passwords", weak, ctx)).toEqual([]);
+    expect(await messagesOf("django-secret-key-strength", weak, ctx)).toHaveLength(2);
   });
 });
 
@@ -136,10 +169,25 @@ describe("secrets-per-stack", () => {
   });
   it("fails without keepers", async () => {
     const bare = mutate(compliant, "secrets-app-db-password", (p) => { delete p.keepers; });
-    expect(await messagesOf("secrets-per-stack", bare, ctx)).toEqual(['keepers name no stack: add keepers.stack = "production".']);
+    expect(await messagesOf("secrets-per-stack", bare, ctx)).toEqual([expect.stringMatching(/^RandomPassword "secrets-app-db-password" \(.*\): keepers name no stack: add keepers.stack = "production"\./)]);
   });
   it("fails when the keeper names another stack", async () => {
     const copied = withResource(compliant, { type: RANDOM_BYTES, name: "copied", props: { length: 32, keepers: { stack: "staging" } } });
-    expect(await messagesOf("secrets-per-stack", copied, ctx)).toHaveLength(1);
+    expect(await messagesOf("secrets-per-stack", copied, ctx)).toEqual([expect.stringMatching(/its keeper names stack "staging", not "production"/)]);
+  });
+  it("fails when a container takes values from another stack", async () => {
+    const shared = withResource(preview.map((r) => (r.name === "app-web" ? { ...r, propertyDependencies: { uploads: [...r.propertyDependencies!.uploads!, "staging-stack"] } } : r)),
+      { type: STACK_REFERENCE, name: "staging-stack", props: { name: "organization/jewelry-shop/staging" } });
+    expect(await messagesOf("secrets-per-stack", shared, ctx)).toEqual([expect.stringMatching(/"app-web" takes values from StackReference organization\/jewelry-shop\/staging/)]);
+  });
+});
+
+describe("migration-credentials-confined", () => {
+  it("passes when only the migrate job receives the owner's password", async () => {
+    expect(await findingsOf("migration-credentials-confined", preview, ctx)).toEqual([]);
+  });
+  it("fails when web receives the migration role's password, whatever DB_USER says", async () => {
+    const leaked = preview.map((r) => (r.name === "app-web" ? { ...r, propertyDependencies: { uploads: [...r.propertyDependencies!.uploads!, "secrets-migration-db-password"] } } : r));
+    expect(await messagesOf("migration-credentials-confined", leaked, ctx)).toEqual(['"app-web" receives the password of role jewelry_owner (BYPASSRLS, owns the database) through its uploads: only the migration job may.']);
   });
 });

@@ -50,3 +50,16 @@ describe("b2-backup-bucket", () => {
     expect(found[0].message).toMatch(/allPublic/);
   });
 });
+
+describe("storage-keys-scoped: what every key can do", () => {
+  it("refuses an R2 token that also grants bucket administration or another service", async () => {
+    const admin = await findings(mutate("media-token", (p) => {
+      (p.policies as { permissionGroups: { id: string }[] }[])[0].permissionGroups.push({ id: "bf7481a1826f439697cb59a20b22293e" });
+    }), "storage-keys-scoped");
+    expect(admin.map((f) => f.message.split("\n").pop())).toEqual([expect.stringMatching(/grants more than object access in its bucket \(permission groups bf7481a1826f439697cb59a20b22293e\)/)]);
+  });
+  it("refuses a B2 key with any write or delete capability beyond files", async () => {
+    const found = await findings(mutate("b2-backup-key", (p) => { p.capabilities = ["listFiles", "readFiles", "writeFiles", "writeBucketLogging"]; }), "storage-keys-scoped");
+    expect(found[0].message).toMatch(/capabilities it must not: writeBucketLogging/);
+  });
+});

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { baseline, mutate, stackContext, type MutableProps } from "./baseline";
+import { baseline, mutate, stackContext, withResource, type MutableProps } from "./baseline";
 import { findingsOf, messagesOf } from "./harness";
 
 const ctx = stackContext();
 const staging = stackContext({ environment: "staging", stack: "staging" });
 const compliant = baseline();
+const DOCKER_IMAGE = "docker:index/image:Image";
 
 describe("image-pinned", () => {
   it("passes with version tags and digests", async () => {
@@ -20,6 +21,19 @@ describe("image-pinned", () => {
     const bare = mutate(compliant, "postgres-image", (p) => { p.name = "postgres"; });
     expect(await messagesOf("image-pinned", bare, ctx)).toEqual([expect.stringMatching(/has neither tag nor digest/)]);
   });
+  it("fails on a tag that follows releases (major only, or a distribution name)", async () => {
+    for (const tag of ["16", "16-bookworm", "alpine"]) {
+      const moving = mutate(compliant, "postgres-image", (p) => { p.name = `postgres:${tag}`; });
+      expect(await messagesOf("image-pinned", moving, ctx)).toEqual([expect.stringMatching(new RegExp(`moving tag ${tag} \\(no major.minor`))]);
+    }
+  });
+  it("judges a build's base image given as a build arg, and the name the build is tagged with", async () => {
+    const build = (args: Record<string, string>, imageName = "jewelry-shop/postgres:16.6-bookworm-pgbackrest2.54.1") =>
+      withResource(compliant, { type: DOCKER_IMAGE, name: "postgres-image-build", props: { imageName, build: { context: "/src/image", args }, skipPush: true } });
+    expect(await findingsOf("image-pinned", build({ POSTGRES_IMAGE: "postgres:16.6-bookworm" }), ctx)).toEqual([]);
+    expect(await messagesOf("image-pinned", build({ POSTGRES_IMAGE: "postgres:latest" }), ctx)).toEqual([expect.stringMatching(/^build arg POSTGRES_IMAGE: image "postgres:latest" uses the moving tag latest; the image is built FROM it/)]);
+    expect(await messagesOf("image-pinned", build({}, "jewelry-backup"), ctx)).toEqual([expect.stringMatching(/^imageName: image "jewelry-backup" has neither tag nor digest/)]);
+  });
 });
 
 describe("non-root-user", () => {
@@ -27,15 +41,28 @@ describe("non-root-user", () => {
     expect(await findingsOf("non-root-user", compliant, ctx)).toEqual([]);
   });
   it("fails when an app container has no user", async () => {
-    expect(await messagesOf("non-root-user", mutate(compliant, "app-web", (p) => { delete p.user; }), ctx)).toEqual([expect.stringMatching(/^the app container runs as the image's default user/)]);
+    expect(await messagesOf("non-root-user", mutate(compliant, "app-web", (p) => { delete p.user; }), ctx)).toEqual([expect.stringMatching(/^the app container runs as root \(starts as root \(Docker's default\)\)/)]);
   });
-  it("fails when Redis runs as root", async () => {
-    expect(await messagesOf("non-root-user", mutate(compliant, "redis-container", (p) => { p.user = "0:0"; }), ctx)).toEqual([expect.stringMatching(/^runs as 0:0/)]);
+  it("fails when PgBouncer runs as uid 0, whatever the spelling", async () => {
+    for (const user of ["0:0", "root", "00:70"]) {
+      expect(await messagesOf("non-root-user", mutate(compliant, "pgbouncer-container", (p) => { p.user = user; }), ctx)).toEqual([expect.stringMatching(/^runs as root: starts as root \(user input\)/)]);
+    }
+  });
+  it("accepts Redis started as root through its image's entrypoint, which drops to the redis user", async () => {
+    expect(await findingsOf("non-root-user", mutate(compliant, "redis-container", (p) => { p.user = "0:0"; }), ctx)).toEqual([]);
+  });
+  it("fails when a shell wrapper keeps Redis's entrypoint from dropping privileges", async () => {
+    const wrapped = mutate(compliant, "redis-container", (p) => { delete p.user; p.command = ["sh", "-c", "exec redis-server /usr/local/etc/redis/redis.conf"]; });
+    expect(await messagesOf("non-root-user", wrapped, ctx)).toEqual([expect.stringMatching(/^runs as root: starts as root \(Docker's default\); set a non-root user/)]);
+  });
+  it("fails when the command switches to root with gosu", async () => {
+    const gosu = mutate(compliant, "postgres-container", (p) => { p.entrypoints = ["gosu", "root", "postgres"]; p.command = ["-c", "config_file=/etc/postgresql/postgresql.conf"]; });
+    expect(await messagesOf("non-root-user", gosu, ctx)).toEqual([expect.stringMatching(/then switches to root/)]);
   });
 });
 
 describe("healthcheck-configured", () => {
-  it("passes when every container has a test", async () => {
+  it("passes when every container probes its own service", async () => {
     expect(await findingsOf("healthcheck-configured", compliant, ctx)).toEqual([]);
   });
   it("fails without a healthcheck", async () => {
@@ -44,17 +71,54 @@ describe("healthcheck-configured", () => {
   it("fails with NONE", async () => {
     expect(await messagesOf("healthcheck-configured", mutate(compliant, "edge-nginx", (p) => { p.healthcheck.tests = ["NONE"]; }), ctx)).toHaveLength(1);
   });
+  it.each([
+    ["exit 0", ["CMD-SHELL", "exit 0"], /ends with "exit 0"/],
+    ["true", ["CMD", "true"], /ends with "true"/],
+    ["|| true", ["CMD-SHELL", "curl -fsS http://127.0.0.1:8080/stub_status || true"], /\|\| true" succeeds whatever/],
+    ["; exit 0", ["CMD-SHELL", "curl -fsS http://127.0.0.1:8080/stub_status; exit 0"], /ends with "exit 0"/],
+  ])("fails with a test that always passes (%s)", async (_what, tests, message) => {
+    expect(await messagesOf("healthcheck-configured", mutate(compliant, "edge-nginx", (p) => { p.healthcheck.tests = tests; }), ctx)).toEqual([expect.stringMatching(message)]);
+  });
+  it("accepts a one-shot job's placeholder test: the deployment waits for its exit code", async () => {
+    expect(await findingsOf("healthcheck-configured", mutate(compliant, "app-migrate", (p) => { p.healthcheck.tests = ["CMD-SHELL", "exit 0"]; }), ctx)).toEqual([]);
+  });
+  it("fails when the test probes another container", async () => {
+    const other = mutate(compliant, "app-web", (p) => { p.healthcheck.tests = ["CMD", "curl", "-f", "http://jewelry-redis:6379/"]; });
+    expect(await messagesOf("healthcheck-configured", other, ctx)).toEqual([expect.stringMatching(/probes jewelry-redis, not this container/)]);
+  });
+  it("accepts a probe of the container's own network alias", async () => {
+    const own = mutate(compliant, "app-web", (p) => { p.healthcheck.tests = ["CMD", "curl", "-f", "http://web:8000/health/"]; });
+    expect(await findingsOf("healthcheck-configured", own, ctx)).toEqual([]);
+  });
+  it("fails when timing makes a hang invisible for more than 30 minutes", async () => {
+    const slow = mutate(compliant, "redis-container", (p) => { p.healthcheck.interval = "1h"; });
+    expect(await messagesOf("healthcheck-configured", slow, ctx)).toEqual([expect.stringMatching(/only after 10815 s/)]);
+    const late = mutate(compliant, "redis-container", (p) => { p.healthcheck.startPeriod = "2h"; });
+    expect(await messagesOf("healthcheck-configured", late, ctx)).toEqual([expect.stringMatching(/start period of 7200 s/)]);
+  });
 });
 
 describe("resource-limits", () => {
-  it("passes with memory and cpus everywhere", async () => {
+  it("passes with memory, cpus and a process limit everywhere", async () => {
     expect(await findingsOf("resource-limits", compliant, ctx)).toEqual([]);
   });
-  it("fails without a memory limit", async () => {
+  it("fails without a memory limit (unset or 0)", async () => {
     expect(await messagesOf("resource-limits", mutate(compliant, "app-web", (p) => { delete p.memory; }), ctx)).toEqual([expect.stringMatching(/^no memory limit/)]);
+    expect(await messagesOf("resource-limits", mutate(compliant, "app-web", (p) => { p.memory = 0; }), ctx)).toEqual([expect.stringMatching(/^no memory limit/)]);
   });
-  it("fails without a CPU limit", async () => {
+  it("fails when swap is unlimited", async () => {
+    expect(await messagesOf("resource-limits", mutate(compliant, "postgres-container", (p) => { p.memorySwap = -1; }), ctx)).toEqual([expect.stringMatching(/^memorySwap -1: swap is unlimited/)]);
+  });
+  it("fails without a CPU limit; cpuShares is only a weight", async () => {
     expect(await messagesOf("resource-limits", mutate(compliant, "app-web", (p) => { p.cpus = "0"; }), ctx)).toEqual([expect.stringMatching(/^no cpus limit/)]);
+    expect(await messagesOf("resource-limits", mutate(compliant, "app-web", (p) => { delete p.cpus; p.cpuShares = 512; }), ctx)).toEqual([expect.stringMatching(/cpuShares 512 is a relative weight/)]);
+  });
+  it("accepts a CPU limit through cpuQuota/cpuPeriod or cpuSet", async () => {
+    expect(await findingsOf("resource-limits", mutate(compliant, "app-web", (p) => { delete p.cpus; p.cpuQuota = 50000; p.cpuPeriod = 100000; }), ctx)).toEqual([]);
+    expect(await findingsOf("resource-limits", mutate(compliant, "app-web", (p) => { delete p.cpus; p.cpuSet = "0"; }), ctx)).toEqual([]);
+  });
+  it("fails without a process limit", async () => {
+    expect(await messagesOf("resource-limits", mutate(compliant, "app-web", (p) => { delete p.ulimits; }), ctx)).toEqual([expect.stringMatching(/^no process limit/)]);
   });
 });
 
@@ -64,6 +128,10 @@ describe("restart-policy", () => {
   });
   it("fails when restart is unset (docker's default is no)", async () => {
     expect(await messagesOf("restart-policy", mutate(compliant, "redis-container", (p) => { delete p.restart; }), ctx)).toEqual([expect.stringMatching(/^restart is "no"/)]);
+  });
+  it("fails when on-failure gives up after a few retries, not when it retries forever", async () => {
+    expect(await messagesOf("restart-policy", mutate(compliant, "redis-container", (p) => { p.restart = "on-failure"; p.maxRetryCount = 3; }), ctx)).toEqual([expect.stringMatching(/gives up after 3 crashes/)]);
+    expect(await findingsOf("restart-policy", mutate(compliant, "redis-container", (p) => { p.restart = "on-failure"; }), ctx)).toEqual([]);
   });
 });
 
@@ -79,6 +147,13 @@ describe("persistent-volumes", () => {
     const moved = mutate(compliant, "redis-container", (p) => { p.command = [...p.command, "--dir", "/srv/redis"]; });
     expect(await messagesOf("persistent-volumes", moved, ctx)).toEqual([expect.stringMatching(/holds \/srv\/redis/)]);
   });
+  it("fails when a tmpfs or an anonymous volume shadows the data directory", async () => {
+    // Docker refuses two mounts at one path; a deeper one wins silently.
+    const tmpfs = mutate(compliant, "postgres-container", (p) => { p.tmpfs = { "/var/lib/postgresql/data/pgdata": "rw,size=64m" }; });
+    expect(await messagesOf("persistent-volumes", tmpfs, ctx)).toEqual([expect.stringMatching(/^\/var\/lib\/postgresql\/data\/pgdata is on a tmpfs/)]);
+    const anonymous = mutate(compliant, "postgres-container", (p) => { p.mounts = [{ type: "volume", target: "/var/lib/postgresql/data/pgdata" }]; });
+    expect(await messagesOf("persistent-volumes", anonymous, ctx)).toEqual([expect.stringMatching(/is on an anonymous volume/)]);
+  });
 });
 
 describe("network-isolation", () => {
@@ -87,11 +162,19 @@ describe("network-isolation", () => {
   });
   it("fails when Redis joins the edge network", async () => {
     const exposed = mutate(compliant, "redis-container", (p) => { p.networksAdvanced.push({ name: "jewelry-edge" }); });
-    expect(await messagesOf("network-isolation", exposed, ctx)).toEqual([expect.stringMatching(/joins "jewelry-edge", which is not an internal network/)]);
+    expect(await messagesOf("network-isolation", exposed, ctx)).toEqual([expect.stringMatching(/joins "jewelry-edge" \(networksAdvanced\), which is not an internal network/)]);
+  });
+  it("fails when networkMode names a second, non-internal network (the provider only leaves the default bridge)", async () => {
+    const second = mutate(compliant, "redis-container", (p) => { p.networkMode = "jewelry-edge"; });
+    expect(await messagesOf("network-isolation", second, ctx)).toEqual([expect.stringMatching(/joins "jewelry-edge" \(networkMode\)/)]);
   });
   it("fails when PostgreSQL joins no network (default bridge)", async () => {
     const bridge = mutate(compliant, "postgres-container", (p) => { delete p.networksAdvanced; });
-    expect(await messagesOf("network-isolation", bridge, ctx)).toEqual([expect.stringMatching(/lands on the default bridge/)]);
+    expect(await messagesOf("network-isolation", bridge, ctx)).toEqual([expect.stringMatching(/joins "bridge" \(networkMode\)/)]);
+  });
+  it("fails on the host network", async () => {
+    const host = mutate(compliant, "postgres-container", (p) => { delete p.networksAdvanced; p.networkMode = "host"; });
+    expect(await messagesOf("network-isolation", host, ctx)).toEqual([expect.stringMatching(/uses the host network/)]);
   });
 });
 
@@ -103,11 +186,19 @@ describe("no-public-ports", () => {
   });
   it("fails on a published PostgreSQL port without ip (0.0.0.0), even in staging", async () => {
     const open = mutate(compliant, "postgres-container", (p) => { p.ports = [{ internal: 5432, external: 5432 }]; });
-    expect(await messagesOf("no-public-ports", open, staging)).toEqual(["port 5432 is published on 0.0.0.0:5432: reachable from outside the host."]);
+    expect(await messagesOf("no-public-ports", open, staging)).toEqual(["publishes port 5432/tcp on 0.0.0.0:5432: reachable from outside the host."]);
+  });
+  it("fails on every IPv6 address", async () => {
+    const v6 = mutate(compliant, "postgres-container", (p) => { p.ports = [{ internal: 5432, external: 5432, ip: "::" }]; });
+    expect(await messagesOf("no-public-ports", v6, ctx)).toEqual([expect.stringMatching(/on \[::\]:5432/)]);
+  });
+  it("fails on publishAllPorts and the host network", async () => {
+    expect(await messagesOf("no-public-ports", mutate(compliant, "redis-container", (p) => { p.publishAllPorts = true; }), ctx)).toEqual([expect.stringMatching(/^sets publishAllPorts/)]);
+    expect(await messagesOf("no-public-ports", mutate(compliant, "redis-container", (p) => { p.networkMode = "host"; delete p.networksAdvanced; }), ctx)).toEqual([expect.stringMatching(/^uses the host network/)]);
   });
   it("fails when nginx publishes another port", async () => {
     const extra = mutate(compliant, "edge-nginx", (p) => { p.ports.push({ internal: 8080 }); });
-    expect(await messagesOf("no-public-ports", extra, ctx)).toEqual([expect.stringMatching(/^port 8080 is published on 0.0.0.0:\(random\)/)]);
+    expect(await messagesOf("no-public-ports", extra, ctx)).toEqual([expect.stringMatching(/^publishes port 8080\/tcp on 0.0.0.0:\(random\)/)]);
   });
 });
 
@@ -116,12 +207,27 @@ describe("container-hardening", () => {
     expect(await findingsOf("container-hardening", compliant, ctx)).toEqual([]);
   });
   it.each([
-    ["privileged", (p: MutableProps) => { p.privileged = true; }, /runs privileged/],
-    ["no no-new-privileges", (p: MutableProps) => { p.securityOpts = []; }, /no-new-privileges/],
-    ["capabilities kept", (p: MutableProps) => { p.capabilities.drops = []; }, /do not drop ALL/],
-    ["SYS_ADMIN added", (p: MutableProps) => { p.capabilities.adds = ["CAP_SYS_ADMIN"]; }, /dangerous capabilities: SYS_ADMIN/],
-    ["unrotated logs", (p: MutableProps) => { delete p.logOpts; delete p.logDriver; }, /no max-size/],
-  ])("fails when %s", async (_what, change, message) => {
-    expect(await messagesOf("container-hardening", mutate(compliant, "app-web", change), ctx)).toEqual([expect.stringMatching(message)]);
+    ["privileged", (p: MutableProps) => { p.privileged = true; }, [/runs privileged/, /keeps capabilities AUDIT_CONTROL/]],
+    ["no no-new-privileges", (p: MutableProps) => { p.securityOpts = []; }, [/lacks no-new-privileges/]],
+    ["no-new-privileges turned off by a later option", (p: MutableProps) => { p.securityOpts = ["no-new-privileges:true", "no-new-privileges=false"]; }, [/turns no-new-privileges off/]],
+    ["a no-new-privileges value Docker refuses", (p: MutableProps) => { p.securityOpts = ["no-new-privileges:yes"]; }, [/lacks no-new-privileges/, /options Docker refuses: no-new-privileges:yes/]],
+    ["seccomp unconfined", (p: MutableProps) => { p.securityOpts = ["no-new-privileges", "seccomp=unconfined"]; }, [/seccomp=unconfined/]],
+    ["Docker's default capabilities kept", (p: MutableProps) => { p.capabilities.drops = []; }, [/keeps capabilities AUDIT_WRITE, FSETID, MKNOD, NET_RAW, SETFCAP, SETPCAP, SYS_CHROOT/]],
+    ["SYS_ADMIN added", (p: MutableProps) => { p.capabilities.adds = ["CAP_SYS_ADMIN"]; }, [/keeps capabilities SYS_ADMIN/]],
+    ["ALL added next to drop ALL", (p: MutableProps) => { p.capabilities.adds = ["ALL"]; }, [/keeps capabilities AUDIT_CONTROL, AUDIT_READ/]],
+    ["a host device", (p: MutableProps) => { p.devices = [{ hostPath: "/dev/kmsg" }]; }, [/host devices: \/dev\/kmsg/]],
+    ["the host's PID namespace", (p: MutableProps) => { p.pidMode = "host"; }, [/pidMode is host/]],
+    ["the Docker socket", (p: MutableProps) => { p.mounts = [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock" }]; }, [/Docker socket \/var\/run\/docker.sock read-write/]],
+    ["the host's /etc writable", (p: MutableProps) => { p.volumes = [{ hostPath: "/etc", containerPath: "/host-etc" }]; }, [/host's \/etc read-write/]],
+    ["unrotated logs", (p: MutableProps) => { delete p.logOpts; delete p.logDriver; }, [/no max-size/]],
+    ["logs without max-size (max-file only)", (p: MutableProps) => { p.logOpts = { "max-file": "5" }; }, [/no max-size/]],
+    ["logs thrown away", (p: MutableProps) => { p.logDriver = "none"; }, [/logDriver none/]],
+  ])("fails when %s", async (_what, change, messages) => {
+    expect(await messagesOf("container-hardening", mutate(compliant, "app-web", change), ctx)).toEqual(messages.map((m) => expect.stringMatching(m)));
+  });
+  it("accepts the local log driver (it rotates by default) and a read-only socket for a socket proxy", async () => {
+    expect(await findingsOf("container-hardening", mutate(compliant, "app-web", (p) => { p.logDriver = "local"; delete p.logOpts; }), ctx)).toEqual([]);
+    const proxy = mutate(compliant, "app-web", (p) => { p.image = "tecnativa/docker-socket-proxy:0.3.0"; p.mounts = [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }]; });
+    expect(await findingsOf("container-hardening", proxy, ctx)).toEqual([]);
   });
 });

@@ -20,4 +20,16 @@ describe("deploy-jobs-before-web", () => {
     const found = await findings(mutate("app-collectstatic", (p) => { p.restart = "always"; }), "deploy-jobs-before-web");
     expect(found[0].message).toMatch(/restart "always"/);
   });
+  it("refuses a job whose flag makes it a no-op", async () => {
+    const plan = await findings(mutate("app-migrate", (p) => { p.command = [...p.command, "--plan"]; }), "deploy-jobs-before-web");
+    expect(plan.map((f) => f.message.split("\n").pop())).toEqual(["Job jewelry-migrate runs migrate --plan changes nothing: the deployment goes on as if it had run."]);
+    const dry = await findings(mutate("app-collectstatic", (p) => { p.command = [...p.command, "--dry-run"]; }), "deploy-jobs-before-web");
+    expect(dry[0].message).toMatch(/collectstatic --dry-run changes nothing/);
+  });
+  it("refuses a job whose shell swallows its failure", async () => {
+    const masked = await findings(mutate("app-migrate", (p) => { p.command = ["sh", "-c", "python manage.py migrate --noinput || true"]; }), "deploy-jobs-before-web");
+    expect(masked.map((f) => f.message.split("\n").pop())).toEqual([expect.stringMatching(/^Job jewelry-migrate cannot fail: "python manage.py migrate --noinput \|\| true" succeeds whatever the first command says/)]);
+    const ok = await findings(mutate("app-migrate", (p) => { p.command = ["sh", "-c", "python manage.py migrate --noinput && echo done"]; }), "deploy-jobs-before-web");
+    expect(ok).toEqual([]);
+  });
 });

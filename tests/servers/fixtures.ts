@@ -36,12 +36,12 @@ export function portAccepts(port: number): Promise<boolean> {
   });
 }
 
-/** Polls `probe` until it returns true; fails with `what` after `timeoutMs`. */
-export async function waitFor(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+/** Polls `probe` every `intervalMs` until it returns true; fails with `what` after `timeoutMs`. */
+export async function waitFor(what: string, probe: () => Promise<boolean> | boolean, timeoutMs = 15_000, intervalMs = 50): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await probe()) return;
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }

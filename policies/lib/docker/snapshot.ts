@@ -1,0 +1,66 @@
+// A container's inputs read ONCE through the pack's unknown-checking proxy into plain data, with
+// each value unknown at preview kept as an UnknownInput marker: models are then built from plain
+// data (no exceptions while building) and a rule rethrows a marker's error only when it needs that
+// value. The snapshot's text keys the model cache (the pack deserializes resources afresh for every
+// policy, so object identity cannot).
+import type { UnknownValueError } from "@pulumi/policy";
+import { isUnknownValueError } from "../unknowns";
+import { asArray } from "../values";
+
+/** A value the preview cannot know; `error` is what the pack raised reading it. */
+export class UnknownInput {
+  constructor(readonly error: UnknownValueError) {}
+}
+
+export type Snapshot = null | undefined | boolean | number | string | UnknownInput | readonly Snapshot[] | { readonly [key: string]: Snapshot };
+export type SnapshotRecord = { readonly [key: string]: Snapshot };
+
+function read(get: () => unknown): Snapshot {
+  let value: unknown;
+  try {
+    value = get();
+  } catch (err) {
+    if (isUnknownValueError(err)) return new UnknownInput(err);
+    throw err;
+  }
+  if (value === null || value === undefined || typeof value === "boolean" || typeof value === "number" || typeof value === "string") return value;
+  if (Array.isArray(value)) {
+    const array = value as unknown[];
+    return Array.from({ length: array.length }, (_, i) => read(() => array[i]));
+  }
+  if (typeof value === "object") {
+    const object = value as Record<string, unknown>;
+    return Object.fromEntries(Object.keys(object).map((key) => [key, read(() => object[key])]));
+  }
+  return undefined;
+}
+
+/** Plain copy of resource properties read through the pack's proxy. */
+export const snapshotOf = (props: unknown): SnapshotRecord => {
+  const value = read(() => props);
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof UnknownInput) ? (value as SnapshotRecord) : {};
+};
+
+/** Stable text of a snapshot (unknowns included), to key caches. */
+export const snapshotText = (value: Snapshot): string =>
+  JSON.stringify(value, (_key, v: unknown) => (v instanceof UnknownInput ? "\u0000unknown" : v));
+
+export const isUnknownInput = (value: unknown): value is UnknownInput => value instanceof UnknownInput;
+
+// Narrowing (lib/values.ts); an unknown reads as undefined there, callers that care test isUnknownInput first.
+export { asString as str, asNumber as num, asBoolean as bool } from "../values";
+export const list = (value: Snapshot): readonly Snapshot[] => asArray(value) as readonly Snapshot[];
+export const rec = (value: unknown): SnapshotRecord | undefined =>
+  typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof UnknownInput) ? (value as SnapshotRecord) : undefined;
+
+/** Known strings of a list input, and its unknown elements (an unknown list counts as one). */
+export function stringsOf(value: Snapshot): { values: string[]; unknown: UnknownInput[] } {
+  if (value instanceof UnknownInput) return { values: [], unknown: [value] };
+  const values: string[] = [];
+  const unknown: UnknownInput[] = [];
+  for (const element of list(value)) {
+    if (element instanceof UnknownInput) unknown.push(element);
+    else if (typeof element === "string") values.push(element);
+  }
+  return { values, unknown };
+}

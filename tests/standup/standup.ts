@@ -115,6 +115,19 @@ function adaptPropagation(plan: ContainerPlan, substitutions: string[]): void {
   }
 }
 
+/**
+ * The cloud object stores a container's uploaded pgBackRest configuration names (R2, B2) are out of
+ * reach, and this machine's resolver answers for them only after a 20 s timeout, so every archive-push
+ * would wait out pgBackRest's archive-timeout. The stand-up resolves them to 127.0.0.1 in that container
+ * (connection refused at once): they still fail, but fast, as an unreachable store fails in production.
+ */
+function refuseCloudEndpoints(plan: ContainerPlan, substitutions: string[]): void {
+  const hosts = new Set(plan.uploads.flatMap((u) => [...u.content.toString("utf8").matchAll(/^repo\d+-s3-endpoint=(\S+)$/gm)].map((m) => m[1])));
+  if (hosts.size === 0) return;
+  plan.create.HostConfig = { ...plan.create.HostConfig, ExtraHosts: [...(plan.create.HostConfig?.ExtraHosts ?? []), ...[...hosts].map((h) => `${h}:127.0.0.1`)] };
+  substitutions.push(`${plan.name}: ${[...hosts].join(", ")} resolve to 127.0.0.1 (refused at once instead of a 20 s DNS timeout; no cloud is reachable)`);
+}
+
 function assertPortFree(port: number, host: string, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -179,6 +192,7 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
     const plan = containerPlan(resource.name, inputsOf(resource), { image, extraLabels: labels });
     assertWaitCanSucceed(plan);
     adaptPropagation(plan, substitutions);
+    refuseCloudEndpoints(plan, substitutions);
     const clashes = await foreignNameClashes(docker, { containers: [plan.name], networks: [], volumes: [] });
     if (clashes.length > 0) throw new Error(`an object outside any stand-up holds a declared name (remove it yourself): ${clashes.join(", ")}`);
     for (const [port, bindings] of Object.entries(plan.create.HostConfig?.PortBindings ?? {}) as [string, { HostIp?: string; HostPort?: string }[]][]) {

@@ -84,6 +84,8 @@ const CONTAINER = "docker:index/container:Container";
 const NETWORK = "docker:index/network:Network";
 const VOLUME = "docker:index/volume:Volume";
 const ATTACH_TIMEOUT_SECONDS = 600;
+/** How long a failed stand-up waits for creates in flight before it tears down (a healthy-wait takes up to 180 s). */
+const IN_FLIGHT_TIMEOUT_MS = 240_000;
 
 export function standUpInfo(standUp: StandUp): StandUpInfo {
   const { tearDown: _tearDown, ...info } = standUp;
@@ -205,8 +207,20 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
     return plan;
   };
 
+  // After a failure the program's run goes on in the background: nothing new is created, and the
+  // tear-down waits for the creates in flight, so nothing appears after it.
+  let failed = false;
+  const inFlight = new Set<Promise<ResourceState>>();
+  const create = (resource: DeclaredResource, state: ResourceState): Promise<ResourceState> => {
+    if (failed) return Promise.reject(new Error(`${resource.name}: not created, the stand-up failed`));
+    const creating = createResource(resource, state);
+    inFlight.add(creating);
+    void creating.catch(() => undefined).finally(() => inFlight.delete(creating));
+    return creating;
+  };
+
   /** Creates one resource the way its provider would, once the SDK registers it; returns its state. */
-  const create = async (resource: DeclaredResource, state: ResourceState): Promise<ResourceState> => {
+  const createResource = async (resource: DeclaredResource, state: ResourceState): Promise<ResourceState> => {
     graph.add(resource);
     const { type } = resource;
     if (!resource.custom || type === "pulumi:providers:docker" || /^(random|tls):/.test(type)) return state;
@@ -281,6 +295,9 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
     tunnel = undefined;
     await dynamic.stop();
   } catch (error) {
+    failed = true;
+    const settled = Promise.allSettled([...inFlight]);
+    await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_TIMEOUT_MS).unref())]);
     await tearDown().catch((cleanup: Error) => log(`tear-down after the failure also failed: ${cleanup.message}`));
     throw error;
   }
@@ -322,8 +339,9 @@ async function resolveImage(docker: Dockerode, images: StandUpImages, name: stri
   if ("excluded" in local) return;
   try {
     await docker.getImage(local.image).inspect();
-  } catch {
-    throw new Error(`${name}: the local image ${local.image} for ${reference} is not built (tests/standup/images builds it)`);
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) throw new Error(`${name}: the local image ${local.image} for ${reference} is not built (tests/standup/images builds it)`);
+    throw new Error(`${name}: cannot inspect the local image ${local.image}: ${(error as Error).message}`);
   }
   if (local.image !== reference) substitutions.push(`image ${reference}: the local ${local.image}`);
 }

@@ -7,7 +7,7 @@ import {
 } from "./lib/containers";
 import { checklistFramework, resourcePolicy, stackPolicy } from "./lib/framework";
 import { CONTAINER, NETWORK, REMOTE_IMAGE } from "./lib/resource-types";
-import { redisRuntimeConfig } from "./lib/service-config";
+import { redisModelOf } from "./lib/redis";
 import { containers, ofType } from "./lib/stack-resources";
 import { asArray, asBoolean, asNumber, asRecord, asString, type PropRecord } from "./lib/values";
 
@@ -115,8 +115,9 @@ function dataPath(props: PropRecord): string | undefined {
     case "postgres":
       return containerEnv(props).values.get("PGDATA") ?? (bitnami ? "/bitnami/postgresql" : "/var/lib/postgresql/data");
     case "redis": {
-      const dir = redisRuntimeConfig(props).settings.get("dir");
-      return dir?.startsWith("/") ? dir : bitnami ? "/bitnami/redis/data" : "/data";
+      if (bitnami) return "/bitnami/redis/data";
+      // Where redis-server writes after reading every config file and option (its last `dir`).
+      return redisModelOf({ props }).dataDir;
     }
     default:
       return undefined;

@@ -10,21 +10,33 @@ import { inForce, valueOf, type Level } from "./lib/nginx/model";
 import { gzipCompresses } from "./lib/nginx/request";
 import { requestUrl, servedNames, siteRequests } from "./lib/nginx/sites";
 import { requireNginx } from "./lib/nginx/stack";
-import { appSettings, readableValue } from "./lib/app-settings";
+import type { PolicyResource } from "@pulumi/policy";
+import { appSettings, readableValue, type AppSetting } from "./lib/app-settings";
+import { redisModelOf } from "./lib/redis";
 import { undecidable } from "./lib/unknowns";
 
 const CACHE_URL_VARS = ["CACHE_URL", "REDIS_CACHE_URL", "DJANGO_CACHE_URL", "REDIS_URL"];
 
+/** Why the Redis an app names cannot serve its cache: it would not start, or listens on another port than REDIS_PORT. */
+function cacheServerProblem(redis: PolicyResource, portSetting: AppSetting | undefined): string | undefined {
+  const model = redisModelOf(redis);
+  if (model.input.launch.kind !== "server" || model.startupError) return "that container does not run a redis-server that starts";
+  const port = model.setting("port");
+  if (port.undecided || port.unreadable) undecidable("redis port");
+  const wanted = portSetting === undefined ? "6379" : readableValue(portSetting);
+  if (wanted === undefined) undecidable("REDIS_PORT");
+  return wanted === port.value ? undefined : `Redis listens on port ${port.value}${port.origin ? ` (${port.origin.file}:${port.origin.line})` : ""}, not REDIS_PORT ${wanted}`;
+}
+
 export const redisCache = stackPolicy({
   name: "redis-cache",
-  description: "A Redis container runs in the stack and every long-running Django app container is pointed at it for caching.",
+  description: "A Redis container runs in the stack and every long-running Django app container is pointed at it for caching: REDIS_HOST names it and REDIS_PORT is the port its redis-server really listens on.",
   severity: "medium",
-  remediationSteps: "Run redis (7+) and give the app REDIS_HOST (the Redis container's name or network alias) or a redis:// CACHE_URL/REDIS_URL.",
+  remediationSteps: "Run redis (7+) and give the app REDIS_HOST (the Redis container's name or network alias) and REDIS_PORT (the `port` redis-server ends up with, 6379 by default), or a redis:// CACHE_URL/REDIS_URL.",
   framework: checklistFramework("14.1"),
   validateStack: (args, report) => {
     const redis = containers(args.resources).filter((c) => runsService(c, "redis"));
     if (redis.length === 0) reportMissingService(args.resources, report, "No Redis container (image redis or valkey) is in the stack.");
-    const redisNames = new Set(redis.flatMap((r) => [...containerHostNames(r.props)]));
     const apps = appServices(args.resources);
     if (apps.length === 0) report("No long-running Django app container is in the stack.");
     for (const app of apps) {
@@ -33,7 +45,12 @@ export const redisCache = stackPolicy({
       if (hostSetting !== undefined) {
         const host = readableValue(hostSetting);
         if (host === undefined) undecidable("REDIS_HOST");
-        if (!redisNames.has(host)) report(`Container ${containerName(app)} has REDIS_HOST "${host}", which is no Redis container of the stack.`, app.urn);
+        const target = redis.find((r) => containerHostNames(r.props).has(host));
+        if (!target) report(`Container ${containerName(app)} has REDIS_HOST "${host}", which is no Redis container of the stack.`, app.urn);
+        else {
+          const problem = cacheServerProblem(target, settings.get("REDIS_PORT"));
+          if (problem) report(`Container ${containerName(app)} caches in ${containerName(target)}, but ${problem}.`, app.urn);
+        }
         continue;
       }
       const cache = CACHE_URL_VARS.flatMap((name) => {

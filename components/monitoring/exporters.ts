@@ -102,8 +102,11 @@ export function createExporters(name: string, args: ExportersArgs, parent: pulum
       otherNetworks: [networks.data],
       healthcheck: httpHealthcheck("http://127.0.0.1:9187/metrics"),
       settings: {
-        // stat_archiver feeds WalArchivingFailing; named explicitly so a changed default cannot drop it.
-        command: ["--collector.stat_archiver"],
+        // 0.16 registers stat_statements default-off (collector/pg_stat_statements.go): without the flag the
+        // pg_stat_statements extension the program creates is never exported. pg_stat_archiver_* (for
+        // WalArchivingFailing) are 0.16's default metrics; it has no stat_archiver collector, and kingpin
+        // exits on an unknown flag such as --collector.stat_archiver.
+        command: ["--collector.stat_statements"],
         envs: [
           `DATA_SOURCE_URI=${targets.postgres.host}:${targets.postgres.port}/${targets.postgres.database}?sslmode=${targets.postgres.sslmode}`,
           `DATA_SOURCE_USER=${targets.postgres.user}`,

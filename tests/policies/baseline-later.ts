@@ -87,7 +87,10 @@ const restoreDrill = renderRestoreDrillScript({
 });
 export const postgresqlConf = "listen_addresses = '*'\nwal_level = replica\narchive_mode = on\narchive_command = 'pgbackrest --stanza=main archive-push %p'\narchive_timeout = 300s\n";
 
-export const alertmanagerYml = `route:
+export const alertmanagerYml = `global:
+  smtp_smarthost: smtp.sendgrid.net:587
+  smtp_from: alerts@jewelry-shop.com
+route:
   receiver: email
   routes:
     - matchers: ['severity="critical"']
@@ -185,22 +188,34 @@ export function baselineLater(): TestResource[] {
         ],
       },
     },
-    { type: CONTAINER, name: "alertmanager", props: { image: "prom/alertmanager:v0.27.0", uploads: [{ file: "/etc/alertmanager/alertmanager.yml", content: alertmanagerYml }] } },
+    {
+      type: CONTAINER, name: "alertmanager",
+      props: { image: "prom/alertmanager:v0.27.0", networksAdvanced: [{ name: "monitoring", aliases: ["alertmanager"] }], uploads: [{ file: "/etc/alertmanager/alertmanager.yml", content: alertmanagerYml }, { file: "/etc/alertmanager/secrets/pagerduty", content: UNKNOWN }] },
+    },
     {
       type: CONTAINER, name: "grafana",
       props: {
         image: "grafana/grafana:11.3.1", envs: ["GF_SECURITY_ADMIN_PASSWORD__FILE=/run/secrets/grafana-admin", "GF_AUTH_ANONYMOUS_ENABLED=false"],
         uploads: [
           { file: "/etc/grafana/provisioning/dashboards/jewelry-shop.yaml", content: renderGrafanaDashboardProvider() },
-          { file: "/var/lib/grafana/dashboards/overview.json", content: "{}" },
+          { file: "/var/lib/grafana/dashboards/overview.json", content: JSON.stringify({ title: "Overview", panels: [] }) },
           { file: "/run/secrets/grafana-admin", content: UNKNOWN },
         ],
       },
     },
-    { type: CONTAINER, name: "loki", props: { image: "grafana/loki:3.3.1", uploads: [{ file: "/etc/loki/config.yaml", content: renderLokiConfig({ retentionPeriod: "744h" }) }] } },
+    {
+      type: CONTAINER, name: "loki",
+      props: {
+        image: "grafana/loki:3.3.1", command: ["-config.file=/etc/loki/config.yaml"], networksAdvanced: [{ name: "monitoring", aliases: ["loki"] }],
+        uploads: [{ file: "/etc/loki/config.yaml", content: renderLokiConfig({ retentionPeriod: "744h" }) }],
+      },
+    },
     {
       type: CONTAINER, name: "promtail",
-      props: { image: "grafana/promtail:3.3.1", uploads: [{ file: "/etc/promtail/config.yaml", content: renderPromtailConfig({ lokiPushUrl: "http://loki:3100/loki/api/v1/push", environment: "production" }) }] },
+      props: {
+        image: "grafana/promtail:3.3.1", command: ["-config.file=/etc/promtail/config.yaml"],
+        uploads: [{ file: "/etc/promtail/config.yaml", content: renderPromtailConfig({ lokiPushUrl: "http://loki:3100/loki/api/v1/push", environment: "production" }) }],
+      },
     },
     { type: "cloudflare:index/dnsRecord:DnsRecord", name: "dns-apex", props: { zoneId: "z", name: DOMAIN, type: "A", content: "203.0.113.10", proxied: true, ttl: 1 } },
     { type: "cloudflare:index/dnsRecord:DnsRecord", name: "dns-www", props: { zoneId: "z", name: `www.${DOMAIN}`, type: "A", content: "203.0.113.10", proxied: true, ttl: 1 } },

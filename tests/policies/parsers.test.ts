@@ -1,7 +1,6 @@
 import { unknownCheckingProxy } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
-import { containerEnv, envValue, longOptions, parseImageRef } from "../../policies/lib/containers";
-import { expandRedisIncludes, parseRedisConf, redisCommandLineDirectives, redisSettings, redisUserAdmitsWithoutAuth } from "../../policies/lib/redis-conf";
+import { containerEnv, envValue, parseImageRef } from "../../policies/lib/containers";
 import { knownElements } from "../../policies/lib/unknowns";
 import { UNKNOWN } from "./harness";
 
@@ -26,41 +25,5 @@ describe("container env", () => {
   it("knownElements splits a proxied array", () => {
     const { known, unknown } = knownElements(unknownCheckingProxy({ a: ["x", UNKNOWN, "y"] }).a as string[]);
     expect([known, unknown.length]).toEqual([["x", "y"], 1]);
-  });
-});
-
-describe("redis.conf", () => {
-  const settings = (conf: string, argv: string[] = []) => redisSettings([...parseRedisConf(conf), ...redisCommandLineDirectives(longOptions(argv))]);
-  it("lets the last occurrence win and the command line override the file", () => {
-    const s = settings("appendonly yes\nappendonly no\nappendonly yes\n", ["--appendonly", "no"]);
-    expect(s.get("appendonly")).toBe("no");
-  });
-  it("replaces the default save rules with the first save line and clears them with save \"\"", () => {
-    expect(settings("").saveRules).toHaveLength(3);
-    expect(settings("save 900 1\nsave 60 1000\n").saveRules).toEqual([[900, 1], [60, 1000]]);
-    expect(settings("save 900 1\n", ["--save", ""]).saveRules).toEqual([]);
-  });
-  it("reads quoted arguments", () => {
-    expect(settings('logfile "/var/log/redis 1.log"').get("logfile")).toBe("/var/log/redis 1.log");
-  });
-  it("keeps every user declaration in order, the command line's last", () => {
-    const s = settings("user default off -@all\nuser app on >pw ~* +@all\n", ["--user", "default", "on", "nopass"]);
-    expect(s.users).toEqual([
-      { name: "default", rules: ["off", "-@all"] }, { name: "app", rules: ["on", ">pw", "~*", "+@all"] }, { name: "default", rules: ["on", "nopass"] },
-    ]);
-  });
-  it("expands includes where they stand, so a later line still overrides", () => {
-    const files: Record<string, string> = { "/a.conf": "appendonly no\ninclude /b.conf\n", "/b.conf": "requirepass x\n" };
-    const expanded = expandRedisIncludes(parseRedisConf("appendonly yes\ninclude /a.conf\nmaxmemory 1mb\n"), (path) => files[path]);
-    expect(expanded.map((d) => d.name)).toEqual(["appendonly", "appendonly", "requirepass", "maxmemory"]);
-    expect(() => expandRedisIncludes(parseRedisConf("include /self.conf"), () => "include /self.conf")).toThrow(/deeper than 8/);
-  });
-  it("admits a client without AUTH only as a declared user on with nopass", () => {
-    expect(redisUserAdmitsWithoutAuth(["on", "nopass", "~*", "+@all"])).toBe(true);
-    expect(redisUserAdmitsWithoutAuth(["nopass", "+@all"])).toBe(false); // a declared user starts off
-    expect(redisUserAdmitsWithoutAuth(["on", "nopass", ">secret"])).toBe(false); // a password clears nopass
-    expect(redisUserAdmitsWithoutAuth(["on", ">secret", "nopass"])).toBe(true);
-    expect(redisUserAdmitsWithoutAuth(["on", "nopass", "reset"])).toBe(false);
-    expect(redisUserAdmitsWithoutAuth(["off", "resetpass", "resetkeys", "resetchannels", "-@all"])).toBe(false);
   });
 });

@@ -21,6 +21,14 @@ describe("sentry-configured", () => {
       expect(found[0].message).not.toMatch(/secret-value/);
     }
   });
+  it("refuses a DSN file the entrypoint does not export: the process never sees it", async () => {
+    const found = await findings(mutate("app-web", (p) => { p.entrypoints = ["gunicorn"]; p.command = ["config.wsgi"]; }), "sentry-configured");
+    expect(found.map((f) => f.message.split("\n").pop())).toEqual(["Container jewelry-web has no SENTRY_DSN (/run/secrets/SENTRY_DSN is uploaded but its entrypoint does not export it)."]);
+  });
+  it("refuses SENTRY_ENVIRONMENT overridden by `env` in the command", async () => {
+    const found = await findings(mutate("app-web", (p) => { p.command = ["env", "SENTRY_ENVIRONMENT=staging", ...p.command]; }), "sentry-configured");
+    expect(found[0]!.message).toMatch(/SENTRY_ENVIRONMENT "staging"/);
+  });
   it("refuses an app without SENTRY_DSN", async () => {
     const found = await findings(mutate("app-web", (p) => setSecretFile(p, "SENTRY_DSN", undefined)), "sentry-configured");
     expect(found.map((f) => f.message.split("\n").pop())).toEqual(["Container jewelry-web has no SENTRY_DSN."]);
@@ -41,7 +49,22 @@ describe("prometheus-configured", () => {
   it("refuses a config that does not scrape Redis", async () => {
     const found = await findings(mutate("prometheus", (p) => editUpload(p, "/etc/prometheus/prometheus.yml", (t) => t.replace(/redis/g, "cache"))), "prometheus-configured");
     expect(found).toHaveLength(1);
-    expect(found[0].message).toMatch(/nothing for: redis/);
+    expect(found[0].message).toMatch(/keeps no scrape target for: redis/);
+  });
+  it("refuses a relabel step that drops the Redis exporter's target", async () => {
+    const drop = mutate("prometheus", (p) => editUpload(p, "/etc/prometheus/prometheus.yml", (t) => t.replace("  - job_name: redis\n", "  - job_name: redis\n    relabel_configs: [{ source_labels: [__address__], regex: \"redis-exporter:.*\", action: drop }]\n")));
+    expect((await findings(drop, "prometheus-configured")).map((f) => f.message.split("\n").pop())).toEqual(["Prometheus in jewelry-prometheus keeps no scrape target for: redis."]);
+  });
+  it("refuses rule_files that match no uploaded file, and a retention flag under 7 days", async () => {
+    const moved = mutate("prometheus", (p) => {
+      editUpload(p, "/etc/prometheus/prometheus.yml", (t) => t.replace("/etc/prometheus/rules/*.yml", "rules/*.yaml"));
+      p.command = ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.retention.time=2d"];
+    });
+    expect((await findings(moved, "prometheus-configured")).map((f) => f.message.split("\n").pop())).toEqual([
+      "Prometheus in jewelry-prometheus: rule_files entry /etc/prometheus/rules/*.yaml matches no file the container has, so it loads nothing.",
+      "Prometheus in jewelry-prometheus loads no alerting rule.",
+      "Prometheus in jewelry-prometheus keeps 2d of data (--storage.tsdb.retention.time); keep at least 7d.",
+    ]);
   });
 });
 
@@ -52,6 +75,14 @@ describe("grafana-dashboards", () => {
   it("refuses the default admin password", async () => {
     const found = await findings(mutate("grafana", (p) => setEnv(p, "GF_SECURITY_ADMIN_PASSWORD__FILE", undefined)), "grafana-dashboards");
     expect(found[0].message).toMatch(/default admin password/);
+  });
+  it("refuses a dashboard provider uploaded where Grafana does not read providers", async () => {
+    const moved = mutate("grafana", (p) => { p.uploads[0].file = "/etc/grafana/dashboards/jewelry-shop.yaml"; });
+    expect((await findings(moved, "grafana-dashboards"))[0]!.message).toMatch(/is not under \/etc\/grafana\/provisioning\/dashboards/);
+  });
+  it("refuses anonymous access switched on in grafana.ini", async () => {
+    const viaIni = mutate("grafana", (p) => { setEnv(p, "GF_AUTH_ANONYMOUS_ENABLED", undefined); p.uploads.push({ file: "/etc/grafana/grafana.ini", content: "[auth.anonymous]\nenabled = true\n" }); });
+    expect((await findings(viaIni, "grafana-dashboards"))[0]!.message).toMatch(/allows anonymous access \(\/etc\/grafana\/grafana.ini\)/);
   });
   it("refuses anonymous access", async () => {
     const found = await findings(mutate("grafana", (p) => setEnv(p, "GF_AUTH_ANONYMOUS_ENABLED", "true")), "grafana-dashboards");
@@ -68,6 +99,23 @@ describe("alert-rules-present", () => {
     expect(found).toHaveLength(1);
     expect(found[0].message).toMatch(/WAL archiving/);
   });
+  it("refuses a paging alert whose severity no route pages, and one whose for: is too long", async () => {
+    const edit = mutate("prometheus", (p) => editUpload(p, "/etc/prometheus/rules/jewelry.yml", (t) =>
+      t.replace(/(alert: PostgresDown\n\s+expr: pg_up == 0\n\s+for: )1m(\n\s+labels:\n\s+severity: )critical/, "$11m$2page").replace(/(alert: TargetDown\n\s+expr: up == 0\n\s+for: )5m/, "$16h")));
+    expect((await findings(edit, "alert-rules-present"))[0]!.message).toMatch(/target down \(TargetDown\) waits for: 360m.*PostgreSQL down \(PostgresDown, severity="page"\) reaches no paging receiver/);
+  });
+  it("refuses a down alert that can never fire", async () => {
+    const never = mutate("prometheus", (p) => editUpload(p, "/etc/prometheus/rules/jewelry.yml", (t) => t.replace("expr: pg_up == 0", "expr: pg_up == 2")));
+    expect((await findings(never, "alert-rules-present"))[0]!.message).toMatch(/no alert rule for PostgreSQL down/);
+  });
+  it("refuses an inhibit rule that lets a warning mute critical alerts", async () => {
+    const muted = mutate("alertmanager", (p) => editUpload(p, "/etc/alertmanager/alertmanager.yml", (t) => `${t}inhibit_rules:\n  - source_matchers: ['severity="warning"']\n    target_matchers: ['severity="critical"']\n`));
+    expect((await findings(muted, "alert-rules-present"))[0]!.message).toMatch(/can be muted by a warning through inhibit_rules\[0\]/);
+  });
+  it("refuses a pager whose routing key file is not in the container", async () => {
+    const moved = mutate("alertmanager", (p) => editUpload(p, "/etc/alertmanager/alertmanager.yml", (t) => t.replace("/etc/alertmanager/secrets/pagerduty", "/run/secrets/pagerduty")));
+    expect((await findings(moved, "alert-rules-present"))[0]!.message).toMatch(/reads receivers\[1\].pagerduty_configs\[0\].routing_key_file from \/run\/secrets\/pagerduty, which the container does not have/);
+  });
   it("refuses an Alertmanager that only emails critical alerts", async () => {
     const found = await findings(mutate("alertmanager", (p) => editUpload(p, "/etc/alertmanager/alertmanager.yml", () => alertmanagerYml.replace("receiver: pager", "receiver: email"))), "alert-rules-present");
     expect(found[0].message).toMatch(/paging receiver/);
@@ -81,7 +129,15 @@ describe("log-aggregation", () => {
   it("refuses Loki whose retention is not enforced", async () => {
     const found = await findings(mutate("loki", (p) => editUpload(p, "/etc/loki/config.yaml", (t) => t.replace(/retention_enabled: true/, "retention_enabled: false"))), "log-aggregation");
     expect(found).toHaveLength(1);
-    expect(found[0].message).toMatch(/retention_enabled/);
+    expect(found[0].message).toMatch(/compactor retention is not enabled/);
+  });
+  it("refuses a promtail job that keeps only the app's containers", async () => {
+    const keep = mutate("promtail", (p) => editUpload(p, "/etc/promtail/config.yaml", (t) => t.replace("    relabel_configs:\n", "    relabel_configs:\n      - source_labels: [__meta_docker_container_name]\n        regex: /jewelry-(web|worker)\n        action: keep\n")));
+    expect((await findings(keep, "log-aggregation"))[0]!.message).toMatch(/The logs of .*jewelry-redis.* reach no Loki/);
+  });
+  it("refuses a Loki whose command line switches retention off", async () => {
+    const off = mutate("loki", (p) => { p.command = [...p.command, "-compactor.retention-enabled=false"]; });
+    expect((await findings(off, "log-aggregation"))[0]!.message).toMatch(/-compactor.retention-enabled on the command line/);
   });
   it("refuses a stack without a log shipper", async () => {
     const found = await findings(baselineLater().filter((r) => r.name !== "promtail"), "log-aggregation");

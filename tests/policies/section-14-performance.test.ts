@@ -13,6 +13,12 @@ describe("redis-cache", () => {
     expect(found).toHaveLength(1);
     expect(found[0].message).toMatch(/"memcached"/);
   });
+  it("refuses a Redis whose command line moves it off REDIS_PORT", async () => {
+    const moved = mutate("redis", (p) => { p.command = ["redis-server", "--port", "6380"]; });
+    expect((await findings(moved, "redis-cache")).map((f) => f.message.split("\n").pop())).toEqual([
+      "Container jewelry-web caches in jewelry-redis, but Redis listens on port 6380 (command line:1), not REDIS_PORT 6379.",
+    ]);
+  });
   it("accepts a REDIS_URL secret file the preview cannot read in place of REDIS_HOST", async () => {
     const viaUrl = mutate("app-web", (p) => { setEnv(p, "REDIS_HOST", undefined); setSecretFile(p, "REDIS_URL", UNKNOWN); });
     expect(await findings(viaUrl, "redis-cache")).toEqual([]);

@@ -173,6 +173,15 @@ describe("Monitoring", () => {
     expect(byName("monitoring-prometheus").object.command).toContain("--storage.tsdb.retention.time=30d");
   });
 
+  it("starts postgres_exporter 0.16 only with flags it has, stat_statements among them", () => {
+    // The collector flags postgres_exporter v0.16.0 registers (collector/*.go registerCollector): an unknown one makes kingpin exit.
+    const collectors = ["database", "database_wraparound", "locks", "long_running_transactions", "postmaster", "process_idle", "replication", "replication_slot", "roles",
+      "stat_activity_autovacuum", "stat_bgwriter", "stat_database", "stat_statements", "stat_user_tables", "stat_wal_receiver", "statio_user_indexes", "statio_user_tables", "wal", "xlog_location"];
+    const command = byName("monitoring-postgres-exporter").object.command as string[];
+    expect(command).toContain("--collector.stat_statements");
+    for (const flag of command) expect(collectors.map((c) => `--collector.${c}`), flag).toContain(flag.replace(/^--no-/, "--"));
+  });
+
   it("configures Grafana for https://<domain>/grafana/ with sign-up, anonymous access and analytics off", () => {
     const env = byName("monitoring-grafana").object.envs as string[];
     expect(env).toEqual(expect.arrayContaining([

@@ -1,108 +1,18 @@
 // The generated redis.conf and users include in a real redis-server 7 (Debian package), run as the
 // redis user on 127.0.0.1 and a random port. Talks RESP over node:net so every reply's text,
 // including error replies, is checked exactly.
-import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderRedisConf, renderRedisUsersFile } from "../../components/redis/redis-conf";
-import { asUser, freePort, portAccepts, removeDir, startServer, waitFor, workDir, writeOwned, type ServerProcess } from "./fixtures";
+import { freePort, portAccepts, removeDir, startServer, waitFor, workDir, writeOwned, type ServerProcess } from "./fixtures";
+import { errorText, RespConnection, startRefused as refusedWith, type RespValue } from "./redis-server";
 
 const APP = { user: "jewelry_app", password: "app-password-0123456789abcdef" };
 const EXPORTER = { user: "redis_exporter", password: "exporter-password-0123456789" };
 // Only the test has an admin: production has none (ops use the container's shell).
 const TEST_ADMIN = { user: "test_admin", password: "admin-password-0123456789abc" };
 const MAXMEMORY_MB = 64;
-
-type RespValue = string | number | null | RespError | RespValue[];
-class RespError {
-  constructor(readonly message: string) {}
-}
-
-/** A minimal RESP2 client: one command at a time, error replies returned (not thrown). */
-class RespConnection {
-  private buffer = Buffer.alloc(0);
-  private waiting: ((value: RespValue) => void) | null = null;
-
-  private constructor(private readonly socket: Socket) {
-    socket.on("data", (chunk: Buffer) => {
-      this.buffer = Buffer.concat([this.buffer, chunk]);
-      this.deliver();
-    });
-  }
-
-  static open(port: number): Promise<RespConnection> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host: "127.0.0.1", port }, () => resolve(new RespConnection(socket)));
-      socket.once("error", reject);
-    });
-  }
-
-  call(...args: string[]): Promise<RespValue> {
-    const payload = [`*${args.length}\r\n`, ...args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`)].join("");
-    return new Promise((resolve) => {
-      this.waiting = resolve;
-      this.socket.write(payload);
-    });
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-
-  private deliver(): void {
-    if (!this.waiting) return;
-    const parsed = parse(this.buffer, 0);
-    if (!parsed) return;
-    this.buffer = this.buffer.subarray(parsed.end);
-    const resolve = this.waiting;
-    this.waiting = null;
-    resolve(parsed.value);
-  }
-}
-
-function parse(buf: Buffer, start: number): { value: RespValue; end: number } | null {
-  const lineEnd = buf.indexOf("\r\n", start);
-  if (lineEnd < 0) return null;
-  const type = String.fromCharCode(buf[start]);
-  const line = buf.toString("utf8", start + 1, lineEnd);
-  const next = lineEnd + 2;
-  switch (type) {
-    case "+":
-      return { value: line, end: next };
-    case "-":
-      return { value: new RespError(line), end: next };
-    case ":":
-      return { value: Number(line), end: next };
-    case "$": {
-      const length = Number(line);
-      if (length < 0) return { value: null, end: next };
-      if (buf.length < next + length + 2) return null;
-      return { value: buf.toString("utf8", next, next + length), end: next + length + 2 };
-    }
-    case "*": {
-      const count = Number(line);
-      if (count < 0) return { value: null, end: next };
-      const items: RespValue[] = [];
-      let at = next;
-      for (let i = 0; i < count; i++) {
-        const item = parse(buf, at);
-        if (!item) return null;
-        items.push(item.value);
-        at = item.end;
-      }
-      return { value: items, end: at };
-    }
-    default:
-      throw new Error(`unexpected RESP type ${type}`);
-  }
-}
-
-function errorText(value: RespValue): string {
-  if (!(value instanceof RespError)) throw new Error(`expected an error reply, got ${JSON.stringify(value)}`);
-  return value.message;
-}
 
 let dir: string;
 let port: number;
@@ -255,9 +165,7 @@ describe("redis-server with a users include that declares the default user again
   /** Starts redis-server on `conf` and returns its exit status and output; a server that starts is killed at the timeout. */
   function startRefused(name: string, conf: string): { status: number | null; output: string } {
     writeOwned(join(dir, `${name}.conf`), conf, "redis", 0o644);
-    const [command, ...args] = asUser("redis", ["redis-server", join(dir, `${name}.conf`)]);
-    const run = spawnSync(command, args, { timeout: 5_000, killSignal: "SIGKILL", encoding: "utf8" });
-    return { status: run.status, output: `${run.stdout}${run.stderr}` };
+    return refusedWith([join(dir, `${name}.conf`)], dir, 5_000);
   }
 
   beforeAll(() => {
@@ -265,15 +173,15 @@ describe("redis-server with a users include that declares the default user again
   });
 
   it("refuses to start when the include comes after the default user's declaration", () => {
-    const refused = startRefused("include-after", generatedConf(join(dir, "reopening-users.acl")));
+    const conf = generatedConf(join(dir, "reopening-users.acl")).split("\n");
+    const include = conf.find((l) => l.startsWith("include "))!;
+    const refused = startRefused("include-after", [...conf.filter((l) => l !== include), include].join("\n"));
     expect(refused.status).toBe(1);
     expect(refused.output).toMatch(/Error in user declaration 'default': Duplicate user found/);
   });
 
-  it("refuses to start when the include comes before it", () => {
-    const conf = generatedConf(join(dir, "reopening-users.acl")).split("\n");
-    const include = conf.find((l) => l.startsWith("include "))!;
-    const refused = startRefused("include-before", [include, ...conf.filter((l) => l !== include)].join("\n"));
+  it("refuses to start when the include comes before it, as generated", () => {
+    const refused = startRefused("include-before", generatedConf(join(dir, "reopening-users.acl")));
     expect(refused.status).toBe(1);
     expect(refused.output).toMatch(/Error in user declaration 'default': Duplicate user found/);
   });

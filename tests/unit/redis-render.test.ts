@@ -12,9 +12,16 @@ describe("renderRedisConf", () => {
   it("turns on AOF everysec plus RDB snapshots, and includes the users file", () => {
     const lines = directives(renderRedisConf(CONF));
     expect(lines).toEqual(expect.arrayContaining([
-      "appendonly yes", "appendfsync everysec", "save 900 1", "save 300 10", "save 60 10000",
+      "appendonly yes", "appendfsync everysec", "save 900 1 300 10 60 10000",
       "include /etc/redis/users.acl", "dir /data", "protected-mode yes", "bind 0.0.0.0", "port 6379",
     ]));
+  });
+
+  it("includes the users file before every setting, and states the snapshot rules on one line", () => {
+    // Every later line has the last word over the include; after an include each `save` line replaces the rules.
+    const lines = directives(renderRedisConf(CONF));
+    expect(lines[0]).toBe("include /etc/redis/users.acl");
+    expect(lines.filter((l) => l.startsWith("save "))).toHaveLength(1);
   });
 
   it("declares the default user off and password-less itself, and uses no aclfile (Redis refuses both)", () => {

@@ -338,7 +338,16 @@ async function resolveImage(docker: Dockerode, images: StandUpImages, name: stri
   const local = images.resolve(reference);
   if ("excluded" in local) return;
   try {
-    await docker.getImage(local.image).inspect();
+    // A busy engine sometimes drops the connection ("socket hang up"): an inspect is safe to repeat.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await docker.getImage(local.image).inspect();
+        break;
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode !== undefined || attempt >= 3) throw error;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404) throw new Error(`${name}: the local image ${local.image} for ${reference} is not built (tests/standup/images builds it)`);
     throw new Error(`${name}: cannot inspect the local image ${local.image}: ${(error as Error).message}`);

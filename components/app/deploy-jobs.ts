@@ -26,6 +26,10 @@ export function deployJobFailures(results: readonly { readonly containerName: st
  * until the job runs again successfully (a new image, or `pulumi up --replace` of the job).
  */
 export function jobsSucceeded(jobs: readonly DeployJob[], value: pulumi.Input<string>, component: pulumi.Resource): pulumi.Output<string> {
+  // A preview runs no job, so there is no exit code to check: it shows the value the update will set
+  // (known, so the policies that read the services' labels decide at preview). web, worker and beat
+  // depend on the jobs explicitly as well.
+  if (pulumi.runtime.isDryRun()) return pulumi.output(value);
   const results = pulumi.all(jobs.map((job) => job.exitCode.apply((exitCode) => ({ containerName: job.containerName, exitCode }))));
   return pulumi.all([results, value]).apply(([known, passed]) => {
     const failures = deployJobFailures(known);

@@ -122,6 +122,9 @@ export class Backups extends pulumi.ComponentResource {
       s3Keys: { r2: { accessKeyId: r2Id, secretAccessKey: r2Secret }, b2: { accessKeyId: b2Id, secretAccessKey: b2Secret } },
     }));
     const postgresOwned = { owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0600" } as const;
+    // The scripts run as postgres (cron, the start command): `executable: true` alone uploads them
+    // 0744, which only root may run.
+    const runByPostgres = { permissions: "0755" } as const;
     const secretIncludes = pgbackrestSecretIncludeFiles(repos).map((include) => ({
       file: `${PATHS.confD}/${include.file}`,
       content: pulumi.secret(secretValues.apply((values) => renderPgbackrestSecretInclude(include, values))),
@@ -169,11 +172,11 @@ export class Backups extends pulumi.ComponentResource {
         { file: PGBACKREST_TLS_PATHS.key, content: args.tls.serverCert.keyPem, ...postgresOwned },
         ...secretIncludes,
         { file: PATHS.pgpass, content: pgpass, ...postgresOwned },
-        { file: PATHS.wrapper, content: renderBackupWrapper({ stanza: BACKUP_STANZA, configPath: PATHS.configDir, textfileDir: PATHS.textfile }), executable: true },
+        { file: PATHS.wrapper, content: renderBackupWrapper({ stanza: BACKUP_STANZA, configPath: PATHS.configDir, textfileDir: PATHS.textfile }), ...runByPostgres },
         {
           file: PATHS.stanzaCreate,
           content: renderStanzaCreateScript({ stanza: BACKUP_STANZA, configPath: PATHS.configDir, socketDir: POSTGRES_PATHS.socketDir }),
-          executable: true,
+          ...runByPostgres,
         },
         {
           file: PATHS.drill,
@@ -181,7 +184,7 @@ export class Backups extends pulumi.ComponentResource {
             stanza: BACKUP_STANZA, configPath: PATHS.configDir, repo: 1, target: "latest", scratchParent: PATHS.scratch,
             scratchPort: 55432, pgBinDir: "/usr/lib/postgresql/16/bin", textfileDir: PATHS.textfile,
           }),
-          executable: true,
+          ...runByPostgres,
         },
       ],
     }, { parent: this, dependsOn: [image] });

@@ -104,7 +104,10 @@ export class PostgresServer extends pulumi.ComponentResource {
       containerName: POSTGRES_CONTAINER,
       image: image.imageName,
       size: args.size,
-      healthcheck: { test: ["CMD-SHELL", `pg_isready -U postgres -h ${POSTGRES_PATHS.socketDir}`], startPeriod: "60s" },
+      // Over TCP, not the socket: the image's initialisation server listens on the socket only
+      // (listen_addresses=''), so a socket probe would call the container healthy while initdb's
+      // temporary server is about to stop, and dependants would connect to a server going away.
+      healthcheck: { test: ["CMD-SHELL", `pg_isready -U postgres -h 127.0.0.1 -p ${this.port}`], startPeriod: "60s" },
       // The image's entrypoint starts as root to own its volumes, then drops to postgres (gosu).
       capAdd: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"],
     });

@@ -100,7 +100,14 @@ function grant(r: CapturedResource): DeclaredStep {
   return {
     resource: r.name,
     database: str(p, "database"),
-    sql: inTransaction([revoke, ...(privileges.length > 0 ? [`GRANT ${privileges.join(",")} ON ${target} TO ${role}`] : [])]),
+    sql: inTransaction([
+      // The provider's locks (pgLockRole; pgLockDatabase for database grants, cyrilgdn/terraform-provider-postgresql#224):
+      // parallel GRANTs on one database row fail with "tuple concurrently updated" without them.
+      `SELECT pg_advisory_xact_lock(oid::bigint) FROM pg_roles WHERE rolname = ${literal(str(p, "role"))}`,
+      ...(str(p, "objectType") === "database" ? [`SELECT pg_advisory_xact_lock(oid::bigint) FROM pg_database WHERE datname = ${literal(str(p, "database"))}`] : []),
+      revoke,
+      ...(privileges.length > 0 ? [`GRANT ${privileges.join(",")} ON ${target} TO ${role}`] : []),
+    ]),
   };
 }
 

@@ -11,17 +11,21 @@ const caps = (list: unknown) => ((list as string[] | null | undefined) ?? []).ma
 
 describe.skipIf(standUpSkipped())("docker inspect of each container", () => {
   let info: StandUpInfo;
-  let inspected: { name: string; inputs: Declared; actual: Dockerode.ContainerInspectInfo }[];
+  /** imageUser: the image's own USER, which a container that declares no user runs as. */
+  let inspected: { name: string; inputs: Declared; actual: Dockerode.ContainerInspectInfo; imageUser: string }[];
   beforeAll(async () => {
     info = await standUp();
-    inspected = await Promise.all(declaredContainers(info).map(async (c) => ({ name: c.name, inputs: c.inputs, actual: await docker.getContainer(c.id).inspect() })));
+    inspected = await Promise.all(declaredContainers(info).map(async (c) => {
+      const actual = await docker.getContainer(c.id).inspect();
+      return { name: c.name, inputs: c.inputs, actual, imageUser: (await docker.getImage(actual.Image).inspect()).Config.User ?? "" };
+    }));
   });
 
   it("runs as the declared user with exactly the declared capabilities and no privilege escalation", () => {
-    for (const { name, inputs, actual } of inspected) {
+    for (const { name, inputs, actual, imageUser } of inspected) {
       const declaredCaps = (inputs.capabilities ?? {}) as { adds?: string[]; drops?: string[] };
       expect({ name, user: actual.Config.User, add: caps(actual.HostConfig.CapAdd), drop: caps(actual.HostConfig.CapDrop), privileged: actual.HostConfig.Privileged })
-        .toEqual({ name, user: String(inputs.user ?? ""), add: caps(declaredCaps.adds), drop: caps(declaredCaps.drops), privileged: false });
+        .toEqual({ name, user: inputs.user === undefined ? imageUser : String(inputs.user), add: caps(declaredCaps.adds), drop: caps(declaredCaps.drops), privileged: false });
       expect({ name, securityOpt: actual.HostConfig.SecurityOpt }).toEqual({ name, securityOpt: inputs.securityOpts });
       expect(actual.HostConfig.SecurityOpt).toContain("no-new-privileges:true");
     }

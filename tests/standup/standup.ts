@@ -84,6 +84,8 @@ const CONTAINER = "docker:index/container:Container";
 const NETWORK = "docker:index/network:Network";
 const VOLUME = "docker:index/volume:Volume";
 const ATTACH_TIMEOUT_SECONDS = 600;
+/** How long a failed stand-up waits for creates in flight before it tears down (a healthy-wait takes up to 180 s). */
+const IN_FLIGHT_TIMEOUT_MS = 240_000;
 
 export function standUpInfo(standUp: StandUp): StandUpInfo {
   const { tearDown: _tearDown, ...info } = standUp;
@@ -113,6 +115,19 @@ function adaptPropagation(plan: ContainerPlan, substitutions: string[]): void {
     delete mount.BindOptions;
     substitutions.push(`${plan.name}: bind ${mount.Source} -> ${mount.Target} without ${propagation} propagation (the host mount is private here)`);
   }
+}
+
+/**
+ * The cloud object stores a container's uploaded pgBackRest configuration names (R2, B2) are out of
+ * reach, and this machine's resolver answers for them only after a 20 s timeout, so every archive-push
+ * would wait out pgBackRest's archive-timeout. The stand-up resolves them to 127.0.0.1 in that container
+ * (connection refused at once): they still fail, but fast, as an unreachable store fails in production.
+ */
+function refuseCloudEndpoints(plan: ContainerPlan, substitutions: string[]): void {
+  const hosts = new Set(plan.uploads.flatMap((u) => [...u.content.toString("utf8").matchAll(/^repo\d+-s3-endpoint=(\S+)$/gm)].map((m) => m[1])));
+  if (hosts.size === 0) return;
+  plan.create.HostConfig = { ...plan.create.HostConfig, ExtraHosts: [...(plan.create.HostConfig?.ExtraHosts ?? []), ...[...hosts].map((h) => `${h}:127.0.0.1`)] };
+  substitutions.push(`${plan.name}: ${[...hosts].join(", ")} resolve to 127.0.0.1 (refused at once instead of a 20 s DNS timeout; no cloud is reachable)`);
 }
 
 function assertPortFree(port: number, host: string, what: string): Promise<void> {
@@ -179,6 +194,7 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
     const plan = containerPlan(resource.name, inputsOf(resource), { image, extraLabels: labels });
     assertWaitCanSucceed(plan);
     adaptPropagation(plan, substitutions);
+    refuseCloudEndpoints(plan, substitutions);
     const clashes = await foreignNameClashes(docker, { containers: [plan.name], networks: [], volumes: [] });
     if (clashes.length > 0) throw new Error(`an object outside any stand-up holds a declared name (remove it yourself): ${clashes.join(", ")}`);
     for (const [port, bindings] of Object.entries(plan.create.HostConfig?.PortBindings ?? {}) as [string, { HostIp?: string; HostPort?: string }[]][]) {
@@ -191,8 +207,20 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
     return plan;
   };
 
+  // After a failure the program's run goes on in the background: nothing new is created, and the
+  // tear-down waits for the creates in flight, so nothing appears after it.
+  let failed = false;
+  const inFlight = new Set<Promise<ResourceState>>();
+  const create = (resource: DeclaredResource, state: ResourceState): Promise<ResourceState> => {
+    if (failed) return Promise.reject(new Error(`${resource.name}: not created, the stand-up failed`));
+    const creating = createResource(resource, state);
+    inFlight.add(creating);
+    void creating.catch(() => undefined).finally(() => inFlight.delete(creating));
+    return creating;
+  };
+
   /** Creates one resource the way its provider would, once the SDK registers it; returns its state. */
-  const create = async (resource: DeclaredResource, state: ResourceState): Promise<ResourceState> => {
+  const createResource = async (resource: DeclaredResource, state: ResourceState): Promise<ResourceState> => {
     graph.add(resource);
     const { type } = resource;
     if (!resource.custom || type === "pulumi:providers:docker" || /^(random|tls):/.test(type)) return state;
@@ -267,6 +295,9 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
     tunnel = undefined;
     await dynamic.stop();
   } catch (error) {
+    failed = true;
+    const settled = Promise.allSettled([...inFlight]);
+    await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, IN_FLIGHT_TIMEOUT_MS).unref())]);
     await tearDown().catch((cleanup: Error) => log(`tear-down after the failure also failed: ${cleanup.message}`));
     throw error;
   }
@@ -307,9 +338,19 @@ async function resolveImage(docker: Dockerode, images: StandUpImages, name: stri
   const local = images.resolve(reference);
   if ("excluded" in local) return;
   try {
-    await docker.getImage(local.image).inspect();
-  } catch {
-    throw new Error(`${name}: the local image ${local.image} for ${reference} is not built (tests/standup/images builds it)`);
+    // A busy engine sometimes drops the connection ("socket hang up"): an inspect is safe to repeat.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await docker.getImage(local.image).inspect();
+        break;
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode !== undefined || attempt >= 3) throw error;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) throw new Error(`${name}: the local image ${local.image} for ${reference} is not built (tests/standup/images builds it)`);
+    throw new Error(`${name}: cannot inspect the local image ${local.image}: ${(error as Error).message}`);
   }
   if (local.image !== reference) substitutions.push(`image ${reference}: the local ${local.image}`);
 }

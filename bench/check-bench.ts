@@ -1,41 +1,120 @@
-// `npm run bench`: what `npm run check` costs, against what loading the Pulumi SDK alone costs,
-// and how it grows with a stack ten times larger. Not a test; prints a table.
+// `npm run bench`: what the offline check costs, measured side by side with what it is judged
+// against, in one run, each pair interleaved so that both see the same machine load. Not a test: it
+// prints a table and fails nothing.
 //
-//   tsx bench/check-bench.ts [--root DIR] [--stack NAME] [--runs N]
+//   npm run bench -- [--runs N] [--root DIR] [--stack NAME] [--repo DIR]
 //
-// The 10x stack is the same program loaded ten times by a wrapper (every module of the root
-// re-executed), each later copy's resources renamed "<name>-copy<n>" so the URNs stay unique:
-// ten times the registrations, Analyze calls and AnalyzeStack payload.
-import { spawnSync } from "node:child_process";
+// - `npm run check`, the whole command as users type it (npm's own start included), against a bare
+//   `node -e 'require("@pulumi/pulumi")'`: wall clock, CPU (user+sys of the whole process tree) and
+//   peak RSS (the sum over the tree, sampled every 50 ms).
+// - The check of a stack with ten times the resources against the check of the stack itself, each
+//   a whole process (bench/check-once.ts, the check without npm), with the same three figures.
+//   The 10x stack is the program loaded ten times by a wrapper (every module of the root
+//   re-executed), each later copy's resources renamed "<name>-copy<n>" so the URNs stay unique.
+// - The phases of those runs (the report's timings) and the pack's start as the Pulumi CLI starts it
+//   (`node run-policy-pack <engine> .` in the pack's folder, to its port line): as shipped, and the
+//   same pack required as TypeScript through the ts-node that run-policy-pack registers (with
+//   type-checking, ts-node's cache warm, and cold as on every CI machine).
+// --repo measures another checkout of this project (e.g. an older commit) with this benchmark.
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 
-const repoRoot = path.resolve(__dirname, "..");
-const tsxCli = path.join(repoRoot, "node_modules/tsx/dist/cli.mjs");
-const fixtureRoot = path.join(repoRoot, "tests/fixtures/check-demo");
-
+const benchRoot = path.resolve(__dirname, "..");
 const { values } = parseArgs({
-  options: { root: { type: "string" }, stack: { type: "string" }, runs: { type: "string", default: "5" } },
+  options: {
+    root: { type: "string" },
+    stack: { type: "string", default: "production" },
+    runs: { type: "string", default: "3" },
+    repo: { type: "string" },
+  },
 });
-const root = path.resolve(values.root ?? (fs.existsSync(path.join(repoRoot, "Pulumi.yaml")) ? repoRoot : fixtureRoot));
-const stack = values.stack ?? "production";
+const repo = path.resolve(values.repo ?? benchRoot);
+const root = path.resolve(values.root ?? (fs.existsSync(path.join(repo, "Pulumi.yaml")) ? repo : path.join(repo, "tests/fixtures/check-demo")));
+const packDir = path.join(root, "policies");
+const stack = values.stack;
 const runs = Number(values.runs);
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, not ${values.runs}`);
+const workDir = path.join(benchRoot, ".check-out", "bench");
+fs.mkdirSync(workDir, { recursive: true });
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const clockTicks = 100; // USER_HZ on Linux
+const pageKb = 4;
 
-function timed(args: string[], cwd = repoRoot): number {
-  const started = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, args, { cwd, encoding: "utf8" });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
-  if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(" ")} exited ${r.status}: ${r.stderr}`);
-  return ms;
+interface Sample {
+  readonly wallMs: number;
+  /** user+sys of the process and every descendant it waited for. */
+  readonly cpuMs: number;
+  /** The largest sum of RSS over the process tree seen while it ran. */
+  readonly peakRssMb: number;
+  readonly stdout: string;
 }
+
+/** CPU of the children this process has waited for, in ms (/proc/self/stat cutime + cstime). */
+function childrenCpuMs(): number {
+  const fields = fs.readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
+  return ((Number(fields[13]) + Number(fields[14])) * 1000) / clockTicks;
+}
+
+/** RSS of `pid` and all its descendants, in MB. */
+function treeRssMb(pid: number): number {
+  const children = new Map<number, number[]>();
+  const rss = new Map<number, number>();
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8").split(") ")[1].split(" ");
+      const parent = Number(stat[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+      rss.set(Number(entry), Number(stat[21]) * pageKb);
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  let kb = 0;
+  const pending = [pid];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    kb += rss.get(next) ?? 0;
+    pending.push(...(children.get(next) ?? []));
+  }
+  return kb / 1024;
+}
+
+function measure(command: string, args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const cpuBefore = childrenCpuMs();
+    const started = process.hrtime.bigint();
+    const child = spawn(command, [...args], { cwd: options.cwd ?? repo, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let peakRssMb = 0;
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    const sampler = setInterval(() => child.pid && (peakRssMb = Math.max(peakRssMb, treeRssMb(child.pid))), 50);
+    child.once("error", reject);
+    child.once("close", (code) => {
+      clearInterval(sampler);
+      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code !== 0 && code !== 1) reject(new Error(`${command} ${args.join(" ")} exited ${code}: ${stderr}`));
+      else resolve({ wallMs, cpuMs: childrenCpuMs() - cpuBefore, peakRssMb, stdout });
+    });
+  });
+}
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const medianOf = (samples: readonly Sample[]) => ({
+  wallMs: median(samples.map((s) => s.wallMs)),
+  cpuMs: median(samples.map((s) => s.cpuMs)),
+  peakRssMb: median(samples.map((s) => s.peakRssMb)),
+});
 
 /** A project folder whose program loads the real one ten times. */
 function tenfoldProject(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "check-bench-"));
+  const dir = path.join(workDir, "tenfold");
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
   for (const file of fs.readdirSync(root).filter((f) => /^Pulumi\..*ya?ml$/.test(f))) {
     fs.copyFileSync(path.join(root, file), path.join(dir, file));
   }
@@ -57,45 +136,116 @@ module.exports = exported;
   return dir;
 }
 
-function checkRun(projectRoot: string, duplicateUrns: "fail" | "suffix"): string[] {
-  const script = `
-    const { runCheck } = require(${JSON.stringify(path.join(repoRoot, "check/run-check.ts"))});
-    runCheck({ rootDir: ${JSON.stringify(projectRoot)}, stack: ${JSON.stringify(stack)},
-      packDir: ${JSON.stringify(path.join(root, "policies"))}, duplicateUrns: ${JSON.stringify(duplicateUrns)} })
-      .then((r) => { console.log(JSON.stringify({ resources: r.counts.resources, ...r.timings })); process.exit(0); })
-      .catch((e) => { console.error(e.message); process.exit(2); });`;
-  return [tsxCli, "-e", script];
+/** How the checkout runs TypeScript in one process: its compile cache, or tsx before it had one. */
+const launcher = fs.existsSync(path.join(repo, "check/start.cjs"))
+  ? ["-r", path.join(repo, "check/start.cjs")]
+  : ["--require", path.join(repo, "node_modules/tsx/dist/preflight.cjs"), "--import", `file://${path.join(repo, "node_modules/tsx/dist/loader.mjs")}`];
+
+interface CheckTimings {
+  readonly resources: number;
+  readonly bootMs: number;
+  readonly programMs: number;
+  readonly packStartMs: number;
+  readonly analyzeMs: number;
+  readonly totalMs: number;
 }
 
-function inProcessTimings(projectRoot: string, duplicateUrns: "fail" | "suffix") {
-  const r = spawnSync(process.execPath, checkRun(projectRoot, duplicateUrns), { cwd: repoRoot, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as { resources: number; programMs: number; packStartMs: number; analyzeMs: number; totalMs: number };
+const checkOnce = (projectRoot: string, duplicateUrns: "fail" | "suffix") =>
+  measure(process.execPath, [...launcher, path.join(benchRoot, "bench/check-once.ts"), repo, projectRoot, stack, packDir, duplicateUrns]);
+const timingsOf = (s: Sample) => JSON.parse(s.stdout.trim().split("\n").pop() ?? "{}") as CheckTimings;
+
+/** Spawn to port line of the pack started as the CLI starts it, with the pack's CPU and RSS at that moment. */
+async function packStart(dir: string, extraEnv: Record<string, string> = {}) {
+  const { startPolicyPack } = require(path.join(repo, "check/policy-pack-process")) as typeof import("../check/policy-pack-process");
+  const { readStackConfig } = require(path.join(repo, "check/stack-config")) as typeof import("../check/stack-config");
+  const { project, config } = readStackConfig(root, stack);
+  const pack = await startPolicyPack(dir, { project, stack, organization: "organization", config, extraEnv });
+  const stat = fs.readFileSync(`/proc/${pack.pid}/stat`, "utf8").split(") ")[1].split(" ");
+  const sample = { wallMs: pack.startMs, cpuMs: ((Number(stat[11]) + Number(stat[12])) * 1000) / clockTicks, peakRssMb: treeRssMb(pack.pid) };
+  await pack.stop();
+  return sample;
 }
 
-const cliArgs = [tsxCli, "check/cli.ts", "--root", root, "--stack", stack, "--format", "json", "--output", os.devNull];
-timed(cliArgs); // warm the ts-node cache of the pack and the OS file cache
-const checkMs: number[] = [];
-const loadMs: number[] = [];
-for (let i = 0; i < runs; i++) {
-  checkMs.push(timed(cliArgs));
-  loadMs.push(timed(["-e", 'require("@pulumi/pulumi")']));
+/** The pack's own sources as a pack whose main is index.ts: run-policy-pack's ts-node compiles them, type-checking. */
+function tsNodePack(): string {
+  const dir = path.join(workDir, "ts-node-pack");
+  fs.mkdirSync(dir, { recursive: true });
+  const manifest = JSON.parse(fs.readFileSync(path.join(packDir, "package.json"), "utf8")) as Record<string, unknown>;
+  fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: manifest.name, version: manifest.version, main: path.relative(dir, path.join(packDir, "index.ts")) }));
+  for (const file of ["PulumiPolicy.yaml", "tsconfig.json"]) fs.copyFileSync(path.join(packDir, file), path.join(dir, file));
+  return dir;
 }
-const base = inProcessTimings(root, "fail");
-const tenfoldDir = tenfoldProject();
-const tenfold = [...Array(Math.max(1, Math.ceil(runs / 2)))].map(() => inProcessTimings(tenfoldDir, "suffix"));
-fs.rmSync(tenfoldDir, { recursive: true, force: true });
-const tenfoldTotal = median(tenfold.map((t) => t.totalMs));
 
-const rows: [string, string][] = [
-  [`npm run check equivalent (${path.relative(repoRoot, root) || "."}, ${stack}), median of ${runs}`, `${median(checkMs).toFixed(0)} ms`],
-  [`bare require("@pulumi/pulumi") in a child, median of ${runs}`, `${median(loadMs).toFixed(0)} ms`],
-  ["ratio check / SDK load", `${(median(checkMs) / median(loadMs)).toFixed(1)}x`],
-  [`one run: program / pack start / analyze / total (${base.resources} resources)`, `${base.programMs} / ${base.packStartMs} / ${base.analyzeMs} / ${base.totalMs} ms`],
-  [`10x stack (${tenfold[0].resources} resources), median of ${tenfold.length}: total`, `${tenfoldTotal.toFixed(0)} ms`],
-  ["10x stack: program / analyze", `${median(tenfold.map((t) => t.programMs))} / ${median(tenfold.map((t) => t.analyzeMs))} ms`],
-  ["ratio 10x / 1x (in-process total)", `${(tenfoldTotal / base.totalMs).toFixed(2)}x`],
-];
-const width = Math.max(...rows.map(([k]) => k.length));
-console.log(`check benchmark on ${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}`);
-for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+const fmt = (s: { wallMs: number; cpuMs: number; peakRssMb: number }) =>
+  `${(s.wallMs / 1000).toFixed(2).padStart(7)} s ${(s.cpuMs / 1000).toFixed(2).padStart(7)} s ${s.peakRssMb.toFixed(0).padStart(6)} MB`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+
+async function main(): Promise<void> {
+  const loadAtStart = os.loadavg()[0];
+  const flags = [...(root === repo ? [] : ["--root", root, "--policy-pack", packDir]), ...(stack === "production" ? [] : ["--stack", stack])];
+  const checkArgs = ["run", "check", ...(flags.length > 0 ? ["--", ...flags] : [])];
+  // Warm-up: the compile caches (or tsx's and ts-node's), the OS file cache.
+  await measure("npm", checkArgs);
+  const checks: Sample[] = [];
+  const loads: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    checks.push(await measure("npm", checkArgs));
+    loads.push(await measure(process.execPath, ["-e", 'require("@pulumi/pulumi")']));
+  }
+
+  const tenfoldDir = tenfoldProject();
+  const single: Sample[] = [];
+  const tenfold: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    single.push(await checkOnce(root, "fail"));
+    tenfold.push(await checkOnce(tenfoldDir, "suffix"));
+  }
+
+  const shipped: Awaited<ReturnType<typeof packStart>>[] = [];
+  const tsNodeWarm: typeof shipped = [];
+  const tsNodeCold: typeof shipped = [];
+  const tsNodeDir = tsNodePack();
+  for (let i = 0; i < runs; i++) {
+    shipped.push(await packStart(packDir));
+    tsNodeWarm.push(await packStart(tsNodeDir, { TS_NODE_CACHE_DIRECTORY: path.join(workDir, "ts-node-cache") }));
+    const cold = fs.mkdtempSync(path.join(workDir, "ts-node-cold-"));
+    tsNodeCold.push(await packStart(tsNodeDir, { TS_NODE_CACHE_DIRECTORY: cold }));
+    fs.rmSync(cold, { recursive: true, force: true });
+  }
+
+  const check = medianOf(checks);
+  const load = medianOf(loads);
+  const one = medianOf(single);
+  const ten = medianOf(tenfold);
+  const phases = (samples: Sample[]) => {
+    const t = samples.map(timingsOf);
+    const m = (k: keyof CheckTimings) => median(t.map((x) => x[k]));
+    return `${m("resources")} resources: boot ${m("bootMs")} ms, pack start ${m("packStartMs")} ms (concurrent), program ${m("programMs")} ms, analysis after the program ${m("analyzeMs")} ms, check ${m("totalMs")} ms`;
+  };
+  const rows: [string, string][] = [
+    ["", "   wall      cpu     peak RSS"],
+    [`npm run check (${path.relative(repo, root) || "."}, ${stack}), median of ${runs}`, fmt(check)],
+    [`node -e 'require("@pulumi/pulumi")', median of ${runs}`, fmt(load)],
+    ["ratio check / SDK load (target <= 2.0x wall)", `${ratio(check.wallMs, load.wallMs)} wall, ${ratio(check.cpuMs, load.cpuMs)} cpu`],
+    [`check process, the stack, median of ${single.length}`, fmt(one)],
+    [`check process, 10x the resources, median of ${tenfold.length}`, fmt(ten)],
+    ["ratio 10x / 1x (target <= 2.0x wall)", `${ratio(ten.wallMs, one.wallMs)} wall, ${ratio(ten.cpuMs, one.cpuMs)} cpu`],
+    ["10x peak RSS of all processes (target <= 500 MB)", `${ten.peakRssMb.toFixed(0)} MB`],
+    ["phases, the stack", phases(single)],
+    ["phases, 10x", phases(tenfold)],
+    [`pack start as run-policy-pack starts it, median of ${shipped.length}: shipped`, fmt(medianOf(shipped.map((s) => ({ ...s, stdout: "" }))))],
+    ["  the same sources through ts-node (type-check), ts-node cache warm", fmt(medianOf(tsNodeWarm.map((s) => ({ ...s, stdout: "" }))))],
+    ["  the same sources through ts-node (type-check), cold cache as in CI", fmt(medianOf(tsNodeCold.map((s) => ({ ...s, stdout: "" }))))],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  console.log(`check benchmark of ${repo} on ${os.cpus().length} cores, load average ${loadAtStart.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end`);
+  for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    console.error(err.stack ?? err.message);
+    process.exit(2);
+  },
+);

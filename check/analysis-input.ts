@@ -60,10 +60,55 @@ const asProvider = (r: AnalyzerResource): AnalyzerProvider => ({
   properties: r.properties,
 });
 
-export function analysisInput(run: ProgramRun, stackConfig: StackConfig): AnalysisInput {
-  const resources: AnalyzerResource[] = [];
-  const providers = new Map<string, AnalyzerResource>();
-  const toAnalyzerResource = (r: CapturedResource, provider?: AnalyzerResource): AnalyzerResource => ({
+/**
+ * Turns captured resources into analyzer resources one by one, in registration order, as the engine
+ * analyzes each resource when it registers: a default provider comes just before its first user.
+ */
+export class AnalysisInputBuilder {
+  private readonly resources: AnalyzerResource[] = [];
+  private readonly providers = new Map<string, AnalyzerResource>();
+
+  constructor(private readonly stackConfig: StackConfig) {}
+
+  /** The analyzer resources `r` adds: itself, after its default provider when it is the first user. */
+  add(r: CapturedResource): AnalyzerResource[] {
+    const added: AnalyzerResource[] = [];
+    if (r.type.startsWith(providerTypePrefix)) {
+      const provider = toAnalyzerResource(r);
+      this.providers.set(r.urn, provider);
+      added.push(provider);
+    } else {
+      let provider: AnalyzerResource | undefined;
+      if (r.providerRef) {
+        provider = this.providers.get(providerUrn(r.providerRef));
+      } else if (r.custom) {
+        const fallback = defaultProvider(r.type.split(":")[0], r.version, this.stackConfig);
+        provider = this.providers.get(fallback.urn);
+        if (!provider) {
+          provider = fallback;
+          this.providers.set(fallback.urn, fallback);
+          added.push(fallback);
+        }
+      }
+      added.push(toAnalyzerResource(r, provider));
+    }
+    this.resources.push(...added);
+    return added;
+  }
+
+  /** Every resource added so far, and the same for AnalyzeStack: the root stack with its outputs. */
+  input(run: ProgramRun): AnalysisInput {
+    const stackUrn = run.resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn;
+    const resources = [...this.resources];
+    const stackResources = resources.map((r) =>
+      r.urn === stackUrn && run.stackOutputs ? { ...r, properties: properties(run.stackOutputs) } : r,
+    );
+    return { resources, stackResources };
+  }
+}
+
+function toAnalyzerResource(r: CapturedResource, provider?: AnalyzerResource): AnalyzerResource {
+  return {
     type: r.type,
     name: r.name,
     urn: r.urn,
@@ -73,33 +118,12 @@ export function analysisInput(run: ProgramRun, stackConfig: StackConfig): Analys
     parent: r.parent,
     dependencies: r.dependencies,
     propertyDependencies: r.propertyDependencies,
-  });
+  };
+}
 
-  for (const r of run.resources) {
-    if (r.type.startsWith(providerTypePrefix)) {
-      const provider = toAnalyzerResource(r);
-      providers.set(r.urn, provider);
-      resources.push(provider);
-      continue;
-    }
-    let provider: AnalyzerResource | undefined;
-    if (r.providerRef) {
-      provider = providers.get(providerUrn(r.providerRef));
-    } else if (r.custom) {
-      const fallback = defaultProvider(r.type.split(":")[0], r.version, stackConfig);
-      provider = providers.get(fallback.urn);
-      if (!provider) {
-        provider = fallback;
-        providers.set(fallback.urn, fallback);
-        resources.push(fallback);
-      }
-    }
-    resources.push(toAnalyzerResource(r, provider));
-  }
-
-  const stackUrn = run.resources.find((r) => r.type === "pulumi:pulumi:Stack")?.urn;
-  const stackResources = resources.map((r) =>
-    r.urn === stackUrn && run.stackOutputs ? { ...r, properties: properties(run.stackOutputs) } : r,
-  );
-  return { resources, stackResources };
+/** The whole run at once. */
+export function analysisInput(run: ProgramRun, stackConfig: StackConfig): AnalysisInput {
+  const builder = new AnalysisInputBuilder(stackConfig);
+  for (const r of run.resources) builder.add(r);
+  return builder.input(run);
 }

@@ -2,18 +2,33 @@
 // `npm run check` uses it for one run; a test may judge several runs of the same stack context
 // with one pack (the pack reads the stack's name and config from its environment at start-up).
 import * as path from "node:path";
-import { analysisInput } from "./analysis-input";
+import { AnalysisInputBuilder } from "./analysis-input";
 import { AnalyzerCallError, AnalyzerClient, type Diagnostic, type PolicyConfig } from "./analyzer-client";
 import { offlineFindings } from "./offline-findings";
 import { reconcilePolicyConfig } from "./policy-config";
-import { startPolicyPack } from "./policy-pack-process";
+import { startPackFor, type PolicyPackProcess } from "./policy-pack-process";
 import { buildReport, type PolicyError, type Report } from "./report";
-import type { ProgramRun } from "./run-program";
+import type { CapturedResource, ProgramRun } from "./run-program";
 import type { StackConfig } from "./stack-config";
 
+export interface RunTiming {
+  readonly programMs: number;
+  readonly startedAt: number;
+}
+
+/** The analysis of one run, fed while the program runs, as the engine analyzes each resource when it registers. */
+export interface RunAnalysis {
+  /** Sends the resource's Analyze call now (after its default provider's, when it is the first user). */
+  add(resource: CapturedResource): void;
+  /** AnalyzeStack once the program has finished, then the report. */
+  finish(run: ProgramRun, timing: RunTiming): Promise<Report>;
+}
+
 export interface CheckSession {
-  /** The report for one run of a stack whose context the pack was started with. */
-  analyze(run: ProgramRun, stackConfig: StackConfig, timing: { programMs: number; startedAt: number }): Promise<Report>;
+  /** Begins the analysis of a run of a stack whose context the pack was started with. */
+  begin(stackConfig: StackConfig): RunAnalysis;
+  /** The report for one finished run of a stack whose context the pack was started with. */
+  analyze(run: ProgramRun, stackConfig: StackConfig, timing: RunTiming): Promise<Report>;
   stop(): Promise<void>;
 }
 
@@ -28,9 +43,13 @@ export interface CheckSessionOptions {
 // A loaded 2-core CI machine needs more than the few seconds the pack takes alone; ready sooner, no wait.
 const readyTimeoutMs = 30_000;
 
-async function collect(calls: Promise<Diagnostic[]>[], errors: PolicyError[]): Promise<Diagnostic[]> {
+/** A call's outcome, kept from the moment it is sent: a failure is read when the report is built, never unhandled. */
+const settled = <T>(call: Promise<T>): Promise<PromiseSettledResult<T>> =>
+  call.then((value) => ({ status: "fulfilled", value }), (reason: unknown) => ({ status: "rejected", reason }));
+
+async function collect(calls: Promise<PromiseSettledResult<Diagnostic[]>>[], errors: PolicyError[]): Promise<Diagnostic[]> {
   const diagnostics: Diagnostic[] = [];
-  for (const result of await Promise.allSettled(calls)) {
+  for (const result of await Promise.all(calls)) {
     if (result.status === "fulfilled") diagnostics.push(...result.value);
     else if (result.reason instanceof AnalyzerCallError) {
       errors.push({ method: result.reason.method, urn: result.reason.urn, message: result.reason.details });
@@ -39,12 +58,19 @@ async function collect(calls: Promise<Diagnostic[]>[], errors: PolicyError[]): P
   return diagnostics;
 }
 
+const organizationOf = (options: CheckSessionOptions) => options.organization ?? "organization";
+
 /** Starts the pack for `stackConfig`'s project, stack and config, as the CLI does, and configures it. */
-export async function startCheckSession(packDir: string, packStack: StackConfig, options: CheckSessionOptions = {}): Promise<CheckSession> {
-  const identity = { project: packStack.project, stack: packStack.stack, organization: options.organization ?? "organization" };
+export function startCheckSession(packDir: string, packStack: StackConfig, options: CheckSessionOptions = {}): Promise<CheckSession> {
+  return connectCheckSession(startPackFor(packDir, packStack, organizationOf(options)), packStack, options);
+}
+
+/** Connects to a pack started by startPackFor for the same stack and organization, and configures it as the engine does. */
+export async function connectCheckSession(packStarting: Promise<PolicyPackProcess>, packStack: StackConfig, options: CheckSessionOptions = {}): Promise<CheckSession> {
+  const identity = { project: packStack.project, stack: packStack.stack, organization: organizationOf(options) };
   const ignored = options.ignoredConfigKey ?? (() => false);
   const contextOf = (s: StackConfig) => JSON.stringify([s.project, s.stack, Object.entries(s.config).filter(([key]) => !ignored(key)).sort()]);
-  const pack = await startPolicyPack(packDir, { ...identity, config: packStack.config });
+  const pack = await packStarting;
   const client = new AnalyzerClient(pack.address);
   const stop = async () => {
     client.close();
@@ -59,35 +85,50 @@ export async function startCheckSession(packDir: string, packStack: StackConfig,
     await client.configure(policyConfig);
     const configuredLevels = Object.fromEntries(Object.entries(policyConfig).map(([k, v]) => [k, v.enforcementLevel]));
 
-    return {
-      async analyze(run, stackConfig, timing) {
-        if (contextOf(stackConfig) !== contextOf(packStack)) {
-          throw new Error(`the pack was started for another stack context than ${stackConfig.stackFile}: start a session for it`);
-        }
-        const started = Date.now();
-        const input = analysisInput(run, stackConfig);
-        const policyErrors: PolicyError[] = [];
-        const diagnostics = [
-          // A resource policy's diagnostic belongs to the analyzed resource, as the engine files it.
-          ...(await collect(
-            input.resources.map((r) => client.analyze(r).then((ds) => ds.map((d) => ({ ...d, urn: d.urn ?? r.urn })))),
+    const begin = (stackConfig: StackConfig): RunAnalysis => {
+      if (contextOf(stackConfig) !== contextOf(packStack)) {
+        throw new Error(`the pack was started for another stack context than ${stackConfig.stackFile}: start a session for it`);
+      }
+      const builder = new AnalysisInputBuilder(stackConfig);
+      const calls: Promise<PromiseSettledResult<Diagnostic[]>>[] = [];
+      return {
+        add(resource) {
+          for (const r of builder.add(resource)) {
+            // A resource policy's diagnostic belongs to the analyzed resource, as the engine files it.
+            calls.push(settled(client.analyze(r).then((ds) => ds.map((d) => ({ ...d, urn: d.urn ?? r.urn })))));
+          }
+        },
+        async finish(run, timing) {
+          const started = Date.now();
+          const input = builder.input(run);
+          const policyErrors: PolicyError[] = [];
+          const diagnostics = [
+            ...(await collect(calls, policyErrors)),
+            ...(await collect([settled(client.analyzeStack(input.stackResources))], policyErrors)),
+          ];
+          return buildReport({
+            stackConfig,
+            stackFile: path.relative(stackConfig.rootDir, stackConfig.stackFile),
+            programFile: path.relative(stackConfig.rootDir, require.resolve(path.resolve(stackConfig.main))),
+            info,
+            sdkVersion,
+            configuredLevels,
+            resourceCount: input.resources.length,
+            diagnostics,
+            offlineFindings: offlineFindings(run.resources, stackConfig.environment),
             policyErrors,
-          )),
-          ...(await collect([client.analyzeStack(input.stackResources)], policyErrors)),
-        ];
-        return buildReport({
-          stackConfig,
-          stackFile: path.relative(stackConfig.rootDir, stackConfig.stackFile),
-          programFile: path.relative(stackConfig.rootDir, require.resolve(path.resolve(stackConfig.main))),
-          info,
-          sdkVersion,
-          configuredLevels,
-          resourceCount: input.resources.length,
-          diagnostics,
-          offlineFindings: offlineFindings(run.resources, stackConfig.environment),
-          policyErrors,
-          timings: { programMs: timing.programMs, packStartMs: pack.startMs, analyzeMs: Date.now() - started, totalMs: Date.now() - timing.startedAt },
-        });
+            timings: { programMs: timing.programMs, packStartMs: pack.startMs, analyzeMs: Date.now() - started, totalMs: Date.now() - timing.startedAt },
+          });
+        },
+      };
+    };
+
+    return {
+      begin,
+      analyze(run, stackConfig, timing) {
+        const analysis = begin(stackConfig);
+        for (const r of run.resources) analysis.add(r);
+        return analysis.finish(run, timing);
       },
       stop,
     };

@@ -1,4 +1,2 @@
-// The value a `secure:` config entry gets offline, where the stack's secrets provider cannot
-// decrypt it. Kept free of imports so a program's config layer can recognise it cheaply
-// (e.g. skip a strength check) without pulling the check engine in.
-export const OFFLINE_SECRET_PLACEHOLDER = "[secret: not decryptable offline]";
+// The value a `secure:` config entry gets offline (defined in the pack, which judges it too).
+export { OFFLINE_SECRET_PLACEHOLDER } from "../policies/lib/offline-secret";

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { UserInputError } from "./errors";
+import type { StackConfig } from "./stack-config";
 
 export interface PolicyPackEnv {
   readonly project: string;
@@ -69,7 +70,8 @@ function endGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 
 export function startPolicyPack(packDir: string, env: PolicyPackEnv): Promise<PolicyPackProcess> {
   checkPackDir(packDir);
-  const runPolicyPack = require.resolve("@pulumi/pulumi/cmd/run-policy-pack");
+  // Resolved from the pack's folder, as the CLI resolves it: the pack's own SDK when it has one.
+  const runPolicyPack = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });
   const started = Date.now();
   const child = spawn(process.execPath, [runPolicyPack, unusedEngineAddress, "."], {
     cwd: packDir,
@@ -130,4 +132,9 @@ export function startPolicyPack(packDir: string, env: PolicyPackEnv): Promise<Po
       });
     });
   });
+}
+
+/** Starts the pack for a stack's project, name and config, as the CLI starts it for that stack. */
+export function startPackFor(packDir: string, packStack: StackConfig, organization: string): Promise<PolicyPackProcess> {
+  return startPolicyPack(packDir, { project: packStack.project, stack: packStack.stack, organization, config: packStack.config });
 }

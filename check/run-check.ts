@@ -1,10 +1,12 @@
-// The check: run the program under mocks and start the pack at the same time, then drive the
-// pack over gRPC as the engine does during `pulumi preview`, and build the report.
+// The check: start the pack, run the program under mocks meanwhile, and drive the pack over gRPC
+// as the engine does during `pulumi preview` (each resource analyzed as it registers, the stack
+// once the program has finished), then build the report.
 import type { PolicyConfig } from "./analyzer-client";
-import { startCheckSession } from "./check-session";
+import type { RunAnalysis } from "./check-session";
 import { readPolicyPackConfig } from "./policy-config";
+import { startPackFor } from "./policy-pack-process";
 import type { Report } from "./report";
-import { runProgram, type InvokeMock } from "./run-program";
+import type { CapturedResource, InvokeMock } from "./run-program";
 import { readStackConfig, type StackConfig } from "./stack-config";
 
 export interface CheckOptions {
@@ -27,17 +29,34 @@ export async function runCheck(options: CheckOptions): Promise<Report> {
   // Read before anything starts, so a bad file costs nothing.
   const policyPackConfig = options.policyPackConfig ?? (options.policyPackConfigFile ? readPolicyPackConfig(options.policyPackConfigFile) : {});
 
-  // The pack starts while the program runs.
-  const sessionStarting = startCheckSession(options.packDir, stackConfig, { organization, policyPackConfig });
-  const programStarted = Date.now();
-  const run = await runProgram({ stackConfig, invokes: options.invokes, organization, duplicateUrns: options.duplicateUrns }).catch(async (err) => {
-    await sessionStarting.then((session) => session.stop(), () => undefined);
-    throw err;
+  // The pack starts first: its process start overlaps loading the SDK, gRPC and the program here
+  // (this module imports them only now), and the program's run.
+  const packStarting = startPackFor(options.packDir, stackConfig, organization);
+  const { connectCheckSession } = await import("./check-session");
+  const { runProgram } = await import("./run-program");
+  const sessionStarting = connectCheckSession(packStarting, stackConfig, { organization, policyPackConfig });
+  // Each resource is analyzed as soon as it registers and the pack is up, as the engine does: the
+  // pack judges the first resources while the program still declares the rest.
+  const registered: CapturedResource[] = [];
+  let analysis: RunAnalysis | undefined;
+  const analysisStarting = sessionStarting.then((session) => {
+    analysis = session.begin(stackConfig);
+    for (const r of registered.splice(0)) analysis.add(r);
+    return analysis;
   });
+  analysisStarting.catch(() => undefined); // reported below, after the program's own failure if any
+  const onResource = (r: CapturedResource) => (analysis ? analysis.add(r) : registered.push(r));
+  const programStarted = Date.now();
+  const run = await runProgram({ stackConfig, invokes: options.invokes, organization, duplicateUrns: options.duplicateUrns, onResource }).catch(
+    async (err) => {
+      await sessionStarting.then((session) => session.stop(), () => undefined);
+      throw err;
+    },
+  );
   const programMs = Date.now() - programStarted;
   const session = await sessionStarting;
   try {
-    return await session.analyze(run, stackConfig, { programMs, startedAt: started });
+    return await (await analysisStarting).finish(run, { programMs, startedAt: started });
   } finally {
     await session.stop();
   }

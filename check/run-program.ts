@@ -70,6 +70,8 @@ export interface RunProgramOptions {
    * every computed output stays unknown.
    */
   readonly update?: { readonly newResource: (args: MockResourceArgs, registration: CapturedResource) => MockResourceResult | Promise<MockResourceResult> };
+  /** Called with each resource as it registers, in registration order (the check analyzes it at once). */
+  readonly onResource?: (resource: CapturedResource) => void;
 }
 
 export type MockResourceArgs = pulumiModule.runtime.MockResourceArgs;
@@ -168,20 +170,24 @@ function programFailure(err: unknown, pulumi: typeof pulumiModule): UserInputErr
 
 /**
  * Loads the program as the Node language host does and returns what it registered. The SDK records a
- * stack trace for every promise it makes; mapping those through source maps (Node's, or a test
- * runner's prepareStackTrace) took a third to a half of a run, and nothing reads them: a program
- * error is reported by its message. So source maps are off while the program runs.
+ * stack trace for every promise it makes (debuggablePromise) and the whole stack of every resource
+ * it registers (Resource.callsites, for the request's source position); formatting those, through
+ * source maps or not, took a third of a run, and nothing reads them here: a program error is
+ * reported by its message, and the mock monitor ignores source positions. So while the program
+ * runs, stack traces are empty and source maps off; both come back afterwards.
  */
 export async function runProgram(options: RunProgramOptions): Promise<ProgramRun> {
   const { sourceMapsEnabled } = process;
-  const { prepareStackTrace } = Error;
+  const { prepareStackTrace, stackTraceLimit } = Error;
   process.setSourceMapsEnabled(false);
   Reflect.deleteProperty(Error, "prepareStackTrace");
+  Error.stackTraceLimit = 0;
   try {
     return await runProgramWithMocks(options);
   } finally {
     process.setSourceMapsEnabled(sourceMapsEnabled);
     Error.prepareStackTrace = prepareStackTrace;
+    Error.stackTraceLimit = stackTraceLimit;
   }
 }
 
@@ -245,7 +251,9 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
         applySecretOutputs(req, response);
         const captured = capture(req, response.getUrn());
         const state = options.update ? (response.getObject()?.toJavaScript() as JsonObject | undefined) : undefined;
-        resources.push(state ? { ...captured, state } : captured);
+        const registered = state ? { ...captured, state } : captured;
+        resources.push(registered);
+        options.onResource?.(registered);
       }
       callback(err, response);
     });
@@ -272,6 +280,10 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   process.on("uncaughtException", onFailure);
   const entry = resolveEntry(stackConfig.main);
   const restoreSerializer = keepSecretMarkersOnUnknowns(pulumi, require("@pulumi/pulumi/runtime/rpc"));
+  // Resource.callsites sets an unlimited stack trace limit itself: it must return nothing instead.
+  const resourceClass = pulumi.Resource as unknown as { callsites: () => unknown[] };
+  const { callsites } = resourceClass;
+  resourceClass.callsites = () => [];
   try {
     await pulumi.runtime
       .runInPulumiStack(async () => {
@@ -282,6 +294,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
     await Promise.race([settings.waitForRPCs().catch(onFailure), firstFailure]);
   } finally {
     restoreSerializer();
+    resourceClass.callsites = callsites;
   }
   if (failures.length > 0) throw programFailure(failures[0], pulumi);
 

@@ -4,7 +4,7 @@
 // loader) and the command line. A secret env entry is unknown at preview as a whole, name included;
 // a secret file's PATH stays known, so presence is read from the path, never from unknown content.
 import type { PolicyResource, UnknownValueError } from "@pulumi/policy";
-import { OFFLINE_SECRET_PLACEHOLDER } from "../../check/offline-secret";
+import { OFFLINE_SECRET_PLACEHOLDER } from "./offline-secret";
 import { effectiveSettings, type EffectiveSetting } from "./app/effective-settings";
 import { sourcesOf } from "./stack-resources";
 import { undecidable } from "./unknowns";

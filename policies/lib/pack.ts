@@ -2,7 +2,9 @@
 // environment, exemptions applied by ONE wrapper around every validate function, and the
 // `policy-exemptions` stack policy that audits them. `--policy-pack-config` still overrides any level:
 // the engine's Configure call wins over the level set here.
-import type { EnforcementLevel, Policies, PolicyResource, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type {
+  EnforcementLevel, Policies, PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy,
+} from "@pulumi/policy";
 import {
   announceExemption, coversResource, MAX_EXEMPTION_DAYS, reportExempted, reviewExemptions, type Exemption, type ExemptionReview,
 } from "./exemptions";
@@ -49,10 +51,20 @@ async function judgeExempted(exemption: Exemption, urn: string, report: ReportVi
   if (silenced === 0 && exemption.resource !== undefined) announceExemption(report, exemption, urn);
 }
 
+/**
+ * @pulumi/policy's server skips a validation function that carries its one resource type
+ * (`__pulumiType`, as validateResourceOfType sets it) for every other type, before it deserializes
+ * the resource's properties once more for that policy. Only for a rule with one type and no
+ * whole-stack exemption, which has nothing to do on any other resource, the root stack included.
+ */
+function forOneTypeOnly(rule: ChecklistResourcePolicy, exemptions: readonly Exemption[]): { __pulumiType?: string } {
+  return rule.resourceTypes.length === 1 && !exemptions.some((e) => e.resource === undefined) ? { __pulumiType: rule.resourceTypes[0] } : {};
+}
+
 function toResourcePolicy(rule: ChecklistResourcePolicy, ctx: StackContext, exemptions: readonly Exemption[]): ResourceValidationPolicy {
   return {
     ...common(rule, ctx),
-    validateResource: async (args, report) => {
+    validateResource: Object.assign(async (args: ResourceValidationArgs, report: ReportViolation) => {
       // The engine analyzes the root stack once: whole-stack exemptions are announced there.
       if (args.type === STACK_TYPE) for (const e of exemptions.filter((e) => e.resource === undefined)) announceExemption(report, e, args.urn);
       // Type first: a rule never touches the properties of a resource it does not judge.
@@ -61,7 +73,7 @@ function toResourcePolicy(rule: ChecklistResourcePolicy, ctx: StackContext, exem
         exemptions.find((e) => e.resource === undefined);
       if (!exemption) return rule.validateResource(args, report, ctx);
       await judgeExempted(exemption, args.urn, report, (silenced) => rule.validateResource(args, silenced, ctx));
-    },
+    }, forOneTypeOnly(rule, exemptions)),
   };
 }
 

@@ -1,4 +1,4 @@
-// Runs `tsx check/cli.ts` as `npm run check` does and captures exit code and output.
+// Runs `node check/start.cjs` as `npm run check` does and captures exit code and output.
 import { spawn } from "node:child_process";
 import Ajv, { type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
@@ -8,7 +8,6 @@ import * as path from "node:path";
 export const repoRoot = path.resolve(__dirname, "../..");
 export const fixtureRoot = path.join(repoRoot, "tests/fixtures/check-demo");
 export const fixturePack = path.join(fixtureRoot, "policies");
-const tsxCli = path.join(repoRoot, "node_modules/tsx/dist/cli.mjs");
 
 export interface CliResult {
   readonly code: number | null;
@@ -30,7 +29,7 @@ export function runCommand(command: string, args: readonly string[], env: Readon
 }
 
 export const runCli = (args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliResult> =>
-  runCommand(process.execPath, [tsxCli, "check/cli.ts", ...args], env);
+  runCommand(process.execPath, ["check/start.cjs", ...args], env);
 
 /** A validator of check/report-schema.json, the JSON format's schema. */
 export function reportSchemaValidator(): ValidateFunction {

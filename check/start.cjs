@@ -1,0 +1,46 @@
+// @ts-check
+// `npm run check`: runs check/cli.ts in this one Node process. The check engine and the program are
+// TypeScript, compiled by esbuild file by file as tsx compiled them, through the pack's compile cache
+// (policies/compile-cache.js: keyed by esbuild's version and options, the file and its content). tsx
+// itself cost more than a second of CPU on every run (its own process, an ESM loader thread and
+// source maps of every module), the half of loading the Pulumi SDK. Stack traces name compiled
+// lines: for a debugger or mapped traces, `tsx check/cli.ts` runs the same CLI.
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
+const { cacheDirFor, registerCompileCache } = require("../policies/compile-cache");
+
+const repoRoot = path.resolve(__dirname, "..");
+const tsconfigFile = path.join(repoRoot, "tsconfig.json");
+const esbuildManifest = require.resolve("esbuild/package.json", { paths: [repoRoot] });
+// What tsx gives esbuild for a CommonJS module, but source maps; import() becomes require() so that
+// `await import("./x")` loads the TypeScript module as it did under tsx.
+/** @type {import("esbuild").TransformOptions} */
+const esbuildOptions = {
+  loader: "ts",
+  format: "cjs",
+  platform: "node",
+  target: `node${process.versions.node.split(".")[0]}`,
+  keepNames: true,
+  supported: { "dynamic-import": false },
+};
+
+registerCompileCache({
+  cacheDir: cacheDirFor(esbuildManifest, "jewelry-shop-check"),
+  // This file too: it sets the options the compiler is called with.
+  compilerKey: JSON.stringify(["esbuild", JSON.parse(fs.readFileSync(esbuildManifest, "utf8")).version, esbuildOptions, fs.readFileSync(tsconfigFile, "utf8"), fs.readFileSync(__filename, "utf8")]),
+  compiler: () => {
+    const esbuild = /** @type {typeof import("esbuild")} */ (require(path.dirname(esbuildManifest)));
+    const tsconfigRaw = fs.readFileSync(tsconfigFile, "utf8");
+    return {
+      compile: (source, sourcefile) => esbuild.transformSync(source, { ...esbuildOptions, sourcefile, tsconfigRaw }).code,
+    };
+  },
+});
+
+// `node -r ./check/start.cjs other.ts` (the benchmark) only registers the compile cache.
+if (require.main === module) {
+  /** @type {{ main(argv: readonly string[]): Promise<void> }} */
+  const cli = require(path.join(__dirname, "cli.ts"));
+  void cli.main(process.argv.slice(2));
+}

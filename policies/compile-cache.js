@@ -1,0 +1,156 @@
+// @ts-check
+// Loads TypeScript modules through a compile cache on disk: each .ts file is compiled on its own
+// (no type-check: `tsc --noEmit` does that, in `npm test` and CI) and the JavaScript is kept under
+// a key made of everything the output depends on: the compiler's name, version and options, the
+// file's path and its exact content. A changed file, compiler or option is a new key, so a stale
+// output can never be loaded; an entry is served only when its first line names its own key and the
+// digest of the JavaScript under it, so a truncated, corrupt or misplaced file is compiled again and
+// rewritten. Nothing else is cached (no verdict, no state). Plain JavaScript, so
+// that it runs before anything can compile TypeScript. Used by the policy pack's entry (start.js,
+// with TypeScript, as ts-node compiled it) and by `npm run check` (check/start.cjs, with esbuild,
+// as tsx compiled it).
+"use strict";
+const crypto = require("node:crypto");
+const fs = require("node:fs");
+const { SourceMap } = require("node:module");
+const path = require("node:path");
+
+/** Bump when this file changes what it writes. */
+const FORMAT = "2";
+
+const sha256 = (/** @type {string} */ text) => crypto.createHash("sha256").update(text).digest("hex");
+const headerOf = (/** @type {string} */ key, /** @type {string} */ code) => `// compile-cache ${key} ${sha256(code)}\n`;
+
+/**
+ * The JavaScript of a cache entry, or undefined when the entry is missing or is not whole and its own.
+ * @param {string} file
+ * @param {string} key
+ */
+function readEntry(file, key) {
+  let text;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  const newline = text.indexOf("\n");
+  const code = text.slice(newline + 1);
+  return newline >= 0 && text.slice(0, newline + 1) === headerOf(key, code) ? code : undefined;
+}
+
+/**
+ * @typedef {object} Compiler
+ * @property {(source: string, filename: string) => string} compile The module's JavaScript (CommonJS).
+ */
+
+/**
+ * Makes `require` load every `.ts` file outside node_modules through `compiler`, cached in `cacheDir`.
+ * The compiler is created on the first cache miss only: a warm start loads no compiler at all.
+ * @param {{ cacheDir: string, compiler: () => Compiler, compilerKey: string }} options
+ *   compilerKey: what identifies the compiler and its options without loading it (version, options).
+ * @returns {{ compiled: Map<string, string> }} the JavaScript of each loaded file, by file name
+ */
+function registerCompileCache(options) {
+  const Module = /** @type {any} */ (require("node:module"));
+  /** @type {Compiler | undefined} */
+  let compiler;
+  /** @type {Map<string, string>} */
+  const compiled = new Map();
+  const previous = Module._extensions[".ts"];
+
+  Module._extensions[".ts"] = function loadTs(/** @type {any} */ module, /** @type {string} */ filename) {
+    if (filename.split(path.sep).includes("node_modules")) {
+      if (previous) return previous(module, filename);
+      throw new Error(`${filename}: TypeScript inside node_modules is not compiled`);
+    }
+    const source = fs.readFileSync(filename, "utf8");
+    const key = sha256([FORMAT, options.compilerKey, filename, source].join("\0"));
+    const file = path.join(options.cacheDir, key.slice(0, 2), `${key}.js`);
+    let code = readEntry(file, key);
+    if (code === undefined) {
+      compiler ??= options.compiler();
+      code = compiler.compile(source, filename);
+      writeAtomically(file, headerOf(key, code) + code);
+    }
+    compiled.set(filename, code);
+    module._compile(code, filename);
+  };
+  return { compiled };
+}
+
+/** Another process may read the same key at the same time: it sees the whole file or none. */
+function writeAtomically(/** @type {string} */ file, /** @type {string} */ text) {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const temporary = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(temporary, text);
+    fs.renameSync(temporary, file);
+  } catch {
+    // A read-only or full disk costs a compile next time, nothing else.
+  }
+}
+
+/**
+ * The folder `name` under JEWELRY_SHOP_COMPILE_CACHE when set (e.g. a folder a CI cache keeps), else
+ * under the .cache of the node_modules that holds `moduleFile`, where other build tools keep theirs.
+ */
+function cacheDirFor(/** @type {string} */ moduleFile, /** @type {string} */ name) {
+  const chosen = process.env.JEWELRY_SHOP_COMPILE_CACHE;
+  if (chosen) return path.resolve(chosen, name);
+  const nodeModules = moduleFile.slice(0, moduleFile.lastIndexOf(`${path.sep}node_modules${path.sep}`) + `${path.sep}node_modules`.length);
+  return path.join(nodeModules, ".cache", name);
+}
+
+const inlineSourceMap = /\/\/# sourceMappingURL=data:application\/json;base64,([A-Za-z0-9+/=]+)\s*$/;
+
+/**
+ * Stack traces name the source lines of the files in `compiled` (JavaScript with an inline source
+ * map, by file name), whatever formats them afterwards (V8, or a source-map-support installed before).
+ * @param {ReadonlyMap<string, string>} compiled
+ */
+function mapStackTraces(compiled) {
+  /** @type {Map<string, SourceMap | null>} */
+  const maps = new Map();
+  const mapOf = (/** @type {string} */ file) => {
+    if (!maps.has(file)) {
+      const match = inlineSourceMap.exec(compiled.get(file) ?? "");
+      maps.set(file, match ? new SourceMap(JSON.parse(Buffer.from(match[1], "base64").toString("utf8"))) : null);
+    }
+    return maps.get(file) ?? null;
+  };
+  const format = Error.prepareStackTrace;
+  Error.prepareStackTrace = (error, frames) => {
+    const mapped = frames.map((frame) => mappedFrame(frame, mapOf));
+    return format ? format(error, mapped) : `${error}${mapped.map((f) => `\n    at ${f}`).join("")}`;
+  };
+}
+
+/**
+ * The frame at its source position; every other detail as V8 gives it.
+ * @param {NodeJS.CallSite} frame
+ * @param {(file: string) => SourceMap | null} mapOf
+ * @returns {NodeJS.CallSite}
+ */
+function mappedFrame(frame, mapOf) {
+  const file = frame.getFileName();
+  const line = frame.getLineNumber();
+  const column = frame.getColumnNumber();
+  if (!file || line === null || column === null) return frame;
+  const entry = mapOf(file)?.findEntry(line - 1, column - 1);
+  if (!entry || !("originalLine" in entry)) return frame;
+  const original = { line: entry.originalLine + 1, column: entry.originalColumn + 1 };
+  // The methods sit on the copy's prototype, as on a CallSite's (source-map-support clones a frame
+  // from its prototype); CallSite methods check their receiver, so each is called on the frame.
+  /** @type {Record<string, unknown>} */
+  const methods = {};
+  for (const name of Object.getOwnPropertyNames(Object.getPrototypeOf(frame))) {
+    const member = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (frame))[name];
+    if (name !== "constructor" && typeof member === "function") methods[name] = (/** @type {unknown[]} */ ...args) => member.apply(frame, args);
+  }
+  methods.getLineNumber = () => original.line;
+  methods.getColumnNumber = () => original.column;
+  methods.toString = () => frame.toString().replace(`${file}:${line}:${column}`, `${file}:${original.line}:${original.column}`);
+  return Object.create(methods);
+}
+
+module.exports = { cacheDirFor, mapStackTraces, registerCompileCache };

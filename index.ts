@@ -40,6 +40,42 @@ const internalCa = new InternalCa("internal-ca", {
   clients: { "pgbackrest-postgres": { commonName: PG_HOST_CLIENT_CN } },
 });
 
+const cloudflareEdge = new CloudflareEdge("cloudflare-edge", { zoneId: config.cloudflare.zoneId, dns: config });
+const r2 = new R2Storage("r2", {
+  accountId: config.cloudflare.accountId,
+  location: config.cloudflare.r2Location,
+  buckets: { media: config.cloudflare.mediaBucket, backups: config.cloudflare.backupBucket },
+  stack,
+});
+const b2 = new B2Storage("b2", {
+  bucket: config.b2.bucket,
+  masterKeyId: config.b2.masterKeyId,
+  masterApplicationKey: config.secrets.b2MasterApplicationKey!,
+  retentionDays: config.backups.retentionFull * 7 + 7,
+  adoptBucketId: config.b2.adoptBucketId,
+});
+
+// The repository host first: PostgreSQL archives WAL to it from its first start.
+const backups = new Backups("backups", {
+  size: config.sizes.backup,
+  schedules: {
+    full: config.backups.fullSchedule, diff: config.backups.diffSchedule,
+    incr: config.backups.incrSchedule, restoreDrill: config.backups.restoreDrillSchedule,
+  },
+  retention: { full: config.backups.retentionFull, diff: config.backups.retentionDiff },
+  r2: { accountId: config.cloudflare.accountId, bucket: config.cloudflare.backupBucket, credentials: r2.backups },
+  b2: { region: config.b2.region, bucket: config.b2.bucket, credentials: { accessKeyId: b2.key.applicationKeyId, secretAccessKey: b2.key.applicationKey } },
+  backupEncryptionKey: secrets.backupEncryptionKey,
+  postgresPassword: secrets.postgresPassword,
+  networks: { data: topology.networks.data, egress: topology.networks.egress },
+  tls: { serverCert: internalCa.certs["pgbackrest-repository"], caCertPem: internalCa.caCertPem },
+  volumes: {
+    repo: topology.volumes["pgbackrest-repo"],
+    postgresData: topology.volumes["postgres-data"], postgresSocket: topology.volumes["postgres-socket"],
+    textfile: topology.volumes["node-textfile"],
+  },
+}, onHost);
+
 const postgres = new PostgresServer("postgres", {
   size: config.sizes.postgres,
   maxConnections: config.postgres.maxConnections,
@@ -54,6 +90,7 @@ const postgres = new PostgresServer("postgres", {
     clientCert: internalCa.clientCerts["pgbackrest-postgres"], caCertPem: internalCa.caCertPem,
     spoolVolume: topology.volumes["pgbackrest-spool"],
   },
+  repositoryHost: backups.container,
 }, onHost);
 
 const pgbouncer = new PgBouncer("pgbouncer", {
@@ -93,21 +130,6 @@ const database = new AppDatabase("database", {
   pgbouncerAuthConnectionLimit: pgbouncer.authRoleConnectionLimit,
   tunnel: { host: "127.0.0.1", port: config.postgres.adminPort },
   server: postgres.container,
-});
-
-const cloudflareEdge = new CloudflareEdge("cloudflare-edge", { zoneId: config.cloudflare.zoneId, dns: config });
-const r2 = new R2Storage("r2", {
-  accountId: config.cloudflare.accountId,
-  location: config.cloudflare.r2Location,
-  buckets: { media: config.cloudflare.mediaBucket, backups: config.cloudflare.backupBucket },
-  stack,
-});
-const b2 = new B2Storage("b2", {
-  bucket: config.b2.bucket,
-  masterKeyId: config.b2.masterKeyId,
-  masterApplicationKey: config.secrets.b2MasterApplicationKey!,
-  retentionDays: config.backups.retentionFull * 7 + 7,
-  adoptBucketId: config.b2.adoptBucketId,
 });
 
 const appEnvInputs = {
@@ -178,27 +200,6 @@ const edge = new Edge("edge", {
   dependsOn: [app.web],
 }, onHost);
 
-const backups = new Backups("backups", {
-  size: config.sizes.backup,
-  schedules: {
-    full: config.backups.fullSchedule, diff: config.backups.diffSchedule,
-    incr: config.backups.incrSchedule, restoreDrill: config.backups.restoreDrillSchedule,
-  },
-  retention: { full: config.backups.retentionFull, diff: config.backups.retentionDiff },
-  r2: { accountId: config.cloudflare.accountId, bucket: config.cloudflare.backupBucket, credentials: r2.backups },
-  b2: { region: config.b2.region, bucket: config.b2.bucket, credentials: { accessKeyId: b2.key.applicationKeyId, secretAccessKey: b2.key.applicationKey } },
-  backupEncryptionKey: secrets.backupEncryptionKey,
-  postgresPassword: secrets.postgresPassword,
-  networks: { data: topology.networks.data, egress: topology.networks.egress },
-  tls: { serverCert: internalCa.certs["pgbackrest-repository"], caCertPem: internalCa.caCertPem },
-  volumes: {
-    repo: topology.volumes["pgbackrest-repo"],
-    postgresData: topology.volumes["postgres-data"], postgresSocket: topology.volumes["postgres-socket"],
-    textfile: topology.volumes["node-textfile"],
-  },
-  dependsOn: [postgres.container],
-}, onHost);
-
 const monitoring = new Monitoring("monitoring", {
   sizes: config.sizes,
   environment: config.environment,
@@ -224,6 +225,7 @@ const monitoring = new Monitoring("monitoring", {
     pgbouncer: { host: pgbouncer.host, port: pgbouncer.port, user: DB_ROLES.monitor, password: secrets.monitoringDbPassword },
     redis: { host: redis.host, port: redis.port, user: REDIS_USERS.exporter, password: secrets.redisExporterPassword },
     nginxStubStatusUrl: `http://${NGINX_CONTAINER}:${NGINX_STATUS_PORT}/stub_status`,
+    servers: { postgres: postgres.container, pgbouncer: pgbouncer.container, redis: redis.container, nginx: edge.nginx },
     celeryBrokerUrl: pulumi.interpolate`redis://${REDIS_USERS.app}:${secrets.redisPassword}@${redis.host}:${redis.port}/1`,
   },
   // nginx relays the app's /metrics from its status port with the public Host (components/nginx).
@@ -243,3 +245,12 @@ export const fail2banFilters = edge.fail2ban.filters;
 export const dnsRecords = cloudflareEdge.specs.map((r) => `${r.type} ${r.name}`);
 export const backupRepositories = backups.pgbackrestConf.match(/^repo\d+-type=.*$/gm);
 export const prometheusUrl = monitoring.prometheusUrl;
+// What `npm run verify` needs inside the stack (README, "Verifying a deployed stack"):
+//   pulumi stack output --show-secrets --json verifyCredentials > verify-credentials.json
+export const verifyCredentials = pulumi.secret(
+  pulumi.all([secrets.postgresPassword, secrets.redisPassword, secrets.redisExporterPassword, internalCa.caCertPem]).apply(([postgres, app, exporter, ca]) => ({
+    postgres: { user: "postgres", password: postgres },
+    redis: { appUser: REDIS_USERS.app, users: { [REDIS_USERS.app]: app, [REDIS_USERS.exporter]: exporter } },
+    internalCaCert: ca,
+  })),
+);

@@ -3,11 +3,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { judgementDay } from "../policies/lib/stack-context";
+import { outputFile, parseReportFormat, runCommand, type ReportFormat } from "./command-line";
 import { UsageError, UserInputError } from "./errors";
-import type { ReportFormat } from "./formats/input-error";
-
-const formats = ["text", "json", "sarif", "markdown"] as const;
-type Format = (typeof formats)[number] & ReportFormat;
+import { renderInputError } from "./formats/input-error";
 
 export const usage = `usage: tsx check/cli.ts [options]
 
@@ -30,7 +28,7 @@ Exit status: 0 no mandatory violation, 1 a mandatory violation or finding (or a 
 
 export interface CliOptions {
   readonly stack: string;
-  readonly format: Format;
+  readonly format: ReportFormat;
   readonly output?: string;
   readonly policyPackConfig?: string;
   readonly root: string;
@@ -62,17 +60,14 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  if (!formats.includes(values.format as Format)) {
-    throw new UsageError(`--format must be one of ${formats.join(", ")}, not "${values.format}"`);
-  }
+  const format = parseReportFormat(values.format);
   const root = path.resolve(values.root ?? repoRoot);
   if (!fs.existsSync(root)) throw new UserInputError(`--root ${root} does not exist`);
   const policyPack = path.resolve(values["policy-pack"] ?? path.join(root, "policies"));
-  const output = values.output === undefined ? undefined : path.resolve(values.output);
-  if (output) checkOutput(output);
+  const output = outputFile(values.output);
   return {
     stack: values.stack,
-    format: values.format as Format,
+    format,
     output,
     policyPackConfig: values["policy-pack-config"],
     root,
@@ -80,20 +75,6 @@ export function parseCliArgs(argv: readonly string[]): CliOptions {
     traceability: path.resolve(values.traceability ?? path.join(policyPack, "traceability.ts")),
     help: values.help,
   };
-}
-
-/** Checked before the check runs: a report that cannot be written must not cost a whole run. */
-function checkOutput(file: string): void {
-  const dir = path.dirname(file);
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    throw new UserInputError(`--output ${file}: the folder ${dir} does not exist; create it first (mkdir -p ${dir})`);
-  }
-  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new UserInputError(`--output ${file} is a folder; give a file name`);
-  try {
-    fs.accessSync(dir, fs.constants.W_OK);
-  } catch {
-    throw new UserInputError(`--output ${file}: the folder ${dir} is not writable`);
-  }
 }
 
 async function render(options: CliOptions): Promise<{ text: string; exitCode: number }> {
@@ -124,39 +105,18 @@ async function render(options: CliOptions): Promise<{ text: string; exitCode: nu
   }
 }
 
-function finish(exitCode: number, text: string, toStderr = false): void {
-  // Exit explicitly: gRPC and the SDK may hold the event loop open.
-  (toStderr ? process.stderr : process.stdout).write(text, () => process.exit(exitCode));
-}
-
 export async function main(argv: readonly string[]): Promise<void> {
-  let options: CliOptions | undefined;
-  try {
-    options = parseCliArgs(argv);
-    if (options.help) return finish(0, `${usage}\n`);
-    // The pack reads it too; a malformed day is bad input, refused before anything starts.
-    const policyDay = judgementDay(process.env, new Date());
-    if (policyDay.problem) throw new UserInputError(policyDay.problem);
-    const { text, exitCode } = await render(options);
-    if (options.output) {
-      fs.writeFileSync(options.output, text);
-      return finish(exitCode, "");
-    }
-    finish(exitCode, text);
-  } catch (err) {
-    const known = err instanceof UserInputError;
-    const message = known ? (err as Error).message : `internal error: ${(err as Error).stack ?? String(err)}`;
-    // A CI step that uploads or reads the report still finds a valid one, saying why the check stopped.
-    if (options?.output) {
-      const { renderInputError } = await import("./formats/input-error");
-      try {
-        fs.writeFileSync(options.output, renderInputError(options.format, options.stack, message));
-      } catch (writeErr) {
-        process.stderr.write(`error: cannot write --output ${options.output}: ${(writeErr as Error).message}\n`);
-      }
-    }
-    finish(2, `${known ? "error: " : ""}${message}${err instanceof UsageError ? `\n\n${usage}` : ""}\n`, true);
-  }
+  await runCommand(argv, {
+    usage,
+    parse: parseCliArgs,
+    async run(options) {
+      // The pack reads it too; a malformed day is bad input, refused before anything starts.
+      const policyDay = judgementDay(process.env, new Date());
+      if (policyDay.problem) throw new UserInputError(policyDay.problem);
+      return render(options);
+    },
+    renderError: (options, message) => renderInputError(options.format, options.stack, message),
+  });
 }
 
 if (require.main === module) void main(process.argv.slice(2));

@@ -35,6 +35,8 @@ export interface CapturedResource {
   readonly options: CapturedOptions;
   /** The raw inputs as marshalled by the SDK. */
   readonly object: JsonObject;
+  /** The state the mocks returned (an update run only: a preview's state is its inputs). */
+  readonly state?: JsonObject;
 }
 
 export interface ProgramRun {
@@ -62,9 +64,18 @@ export interface RunProgramOptions {
    * gets a "-copy<n>" name suffix ("suffix": only for benchmarks that load a program n times).
    */
   readonly duplicateUrns?: "fail" | "suffix";
+  /**
+   * Run as `pulumi up` would rather than as a preview: every `apply` runs, and `newResource` computes
+   * each resource's outputs (id and state). Default: a preview, where the state is the inputs and
+   * every computed output stays unknown.
+   */
+  readonly update?: { readonly newResource: (args: MockResourceArgs, registration: CapturedResource) => MockResourceResult | Promise<MockResourceResult> };
   /** Called with each resource as it registers, in registration order (the check analyzes it at once). */
   readonly onResource?: (resource: CapturedResource) => void;
 }
+
+export type MockResourceArgs = pulumiModule.runtime.MockResourceArgs;
+export type MockResourceResult = pulumiModule.runtime.MockResourceResult;
 
 type Callback<Response = unknown> = (err: unknown, response?: Response) => void;
 
@@ -189,7 +200,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
     PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(stackConfig.secretKeys),
     PULUMI_NODEJS_PROJECT: project,
     PULUMI_NODEJS_STACK: stack,
-    PULUMI_NODEJS_DRY_RUN: "true",
+    PULUMI_NODEJS_DRY_RUN: String(!options.update),
     PULUMI_NODEJS_ORGANIZATION: options.organization ?? "organization",
   });
   const pulumi = require("@pulumi/pulumi") as typeof pulumiModule;
@@ -199,8 +210,13 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   const invokes = options.invokes ?? {};
   await pulumi.runtime.setMocks(
     {
-      // A preview of a create: the state is the inputs; computed outputs stay unknown unless `outputs` gives them.
-      newResource: (args) => ({ id: undefined, state: { ...args.inputs, ...options.outputs?.(args) } }),
+      // A preview of a create: the state is the inputs; computed outputs stay unknown unless `outputs` gives
+      // them. An update run computes each resource's id and state with its own newResource.
+      // The mock monitor calls newResource synchronously inside registerResource, so `registering` is
+      // the request being registered (an update's newResource gets its dependencies and options).
+      newResource: options.update
+        ? (args) => options.update!.newResource(args, registering!)
+        : (args) => ({ id: undefined, state: { ...args.inputs, ...options.outputs?.(args) } }),
       call: (args) => {
         const answer = invokes[args.token];
         if (!answer) throw new Error(`invoke ${args.token} is not mocked: add it to the check's invoke mocks`);
@@ -209,7 +225,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
     },
     project,
     stack,
-    true,
+    !options.update,
     options.organization,
   );
 
@@ -219,6 +235,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   monitor.newUrn = (parent, type, name) => engineUrn(stack, project, parent, type, name);
   const registerResource = monitor.registerResource.bind(monitor);
   const seen = new Map<string, number>();
+  let registering: CapturedResource | undefined;
   monitor.registerResource = (req, callback) => {
     const urn = engineUrn(stack, project, req.getParent(), req.getType(), req.getName());
     const copies = seen.get(urn) ?? 0;
@@ -228,12 +245,15 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
       return Promise.resolve();
     }
     if (copies > 0) req.setName(`${req.getName()}-copy${copies}`);
+    registering = capture(req, urn);
     return registerResource(req, (err, response) => {
       if (!err && response) {
         applySecretOutputs(req, response);
         const captured = capture(req, response.getUrn());
-        resources.push(captured);
-        options.onResource?.(captured);
+        const state = options.update ? (response.getObject()?.toJavaScript() as JsonObject | undefined) : undefined;
+        const registered = state ? { ...captured, state } : captured;
+        resources.push(registered);
+        options.onResource?.(registered);
       }
       callback(err, response);
     });
@@ -248,7 +268,14 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   // handlers stay for the life of the process: the SDK re-raises a program error through
   // several promise chains, some of them after the run has settled.
   const failures: unknown[] = [];
-  const onFailure = (err: unknown) => failures.push(err);
+  // Like the language host, the run ends at the first failure: resources that wait for what failed
+  // would otherwise wait forever.
+  let failed: () => void = () => undefined;
+  const firstFailure = new Promise<void>((resolve) => (failed = resolve));
+  const onFailure = (err: unknown) => {
+    failures.push(err);
+    failed();
+  };
   process.on("unhandledRejection", onFailure);
   process.on("uncaughtException", onFailure);
   const entry = resolveEntry(stackConfig.main);
@@ -264,7 +291,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
         return exported instanceof Function ? await exported() : exported;
       })
       .catch(onFailure);
-    await settings.waitForRPCs().catch(onFailure);
+    await Promise.race([settings.waitForRPCs().catch(onFailure), firstFailure]);
   } finally {
     restoreSerializer();
     resourceClass.callsites = callsites;

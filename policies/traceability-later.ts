@@ -45,7 +45,7 @@ export const laterTraceability: Readonly<Record<string, Trace>> = {
   "10.4": policy("security-headers"),
   "10.5": policy("rate-limiting"),
   "10.6": policy("rate-limiting"),
-  "10.7": after("a POST to /accounts/login/ without a CSRF token is answered 403, and `manage.py check --deploy` reports no CSRF warning"),
+  "10.7": after("npm run verify (csrf): a form post without a CSRF token is answered 403 and the CSRF cookie has the declared flags"),
   // At the edge: CSP and nosniff on every response; template autoescaping is the app's code.
   "10.8": policy("security-headers"),
   // 12 Application Configuration

@@ -42,6 +42,8 @@ const SERVER_PACKAGES = {
   // crontab -n: the crontab model's syntax is proven against Debian's cron.
   "/usr/bin/crontab": "cron",
   "/usr/bin/openssl": "openssl",
+  // The DNS server the verify tests serve the declared zone from (dnsmasq-base starts no service).
+  "/usr/sbin/dnsmasq": "dnsmasq-base",
   // The Docker runtime model's differential test: the engine, and busybox for its probe image.
   "/usr/sbin/dockerd": "docker.io",
   "/bin/busybox": "busybox-static",

@@ -2,10 +2,11 @@
 // format that says why, so a CI step that uploads or reads it does not break. SARIF carries the error
 // as a tool execution notification of a failed invocation, under the check's own tool name: a failed
 // run must not look like the pack's analysis finding nothing (that would close its open alerts).
+import type { ReportFormat } from "../command-line";
 import { reportSchemaVersion } from "../report";
 import { sarifSchema } from "./sarif";
 
-export type ReportFormat = "text" | "json" | "sarif" | "markdown";
+export type { ReportFormat };
 
 export const CHECK_TOOL_NAME = "jewelry-shop offline policy check";
 

@@ -5,12 +5,15 @@ import type { ServiceName, ServiceSize } from "../config";
 import { hardenedContainerArgs, type Healthcheck } from "../docker/hardening";
 import { pullImage } from "../docker/images";
 import type { AppEnvironment } from "./app-env";
+import { jobsSucceeded } from "./deploy-jobs";
 import { secretFilePath, secretsEntrypoint, withSecretsLoaded } from "./secret-files";
 
 /** The app image's own user (Dockerfile: `USER appuser:appgroup`), checklist 11.3. */
 export const APP_USER = "appuser:appgroup";
 export const WEB_CONTAINER = "jewelry-web";
 export const WEB_PORT = 8000;
+/** Label on web, worker and beat: the app image whose deploy jobs all exited 0 (deploy-jobs.ts). */
+export const RELEASE_LABEL = "com.jewelry-shop.release";
 export const APP_PATHS = {
   static: "/app/staticfiles",
   media: "/app/media",
@@ -44,7 +47,8 @@ export interface DjangoAppArgs {
 /**
  * The Django app: one-shot deploy jobs (migrate, collectstatic, compilemessages; checklist 12.1–12.3),
  * then gunicorn, the Celery worker and Celery beat. The jobs are replaced, hence re-run, whenever the
- * image changes; web, worker and beat start only after all three succeeded.
+ * image changes; web, worker and beat are created only after all three exited 0: each carries the
+ * release label, an output that exists only once every job's exit code was checked.
  */
 export class DjangoApp extends pulumi.ComponentResource {
   readonly web: docker.Container;
@@ -75,7 +79,8 @@ export class DjangoApp extends pulumi.ComponentResource {
         }),
         entrypoints: secretsEntrypoint(),
         command,
-        // attach: the resource completes only when the job exits, and fails the deploy if it fails.
+        // attach: the resource completes only when the job exits. A non-zero exit does not fail the
+        // resource (pulumi-docker records it in exitCode): jobsSucceeded() below fails the update.
         attach: true,
         logs: true,
         mustRun: false,
@@ -100,6 +105,10 @@ export class DjangoApp extends pulumi.ComponentResource {
     }, args.dependsOn);
     this.jobs = { migrate, collectstatic, compilemessages };
     const afterJobs = [image, migrate, collectstatic, compilemessages];
+    const release = jobsSucceeded(
+      Object.entries(this.jobs).map(([id, job]) => ({ containerName: `jewelry-${id}`, exitCode: job.exitCode })),
+      image.name, this,
+    );
 
     const service = (id: "web" | "worker" | "beat", command: string[], healthcheck: Healthcheck, extra: Partial<docker.ContainerArgs>) =>
       new docker.Container(`${name}-${id}`, {
@@ -110,6 +119,7 @@ export class DjangoApp extends pulumi.ComponentResource {
           user: APP_USER,
           healthcheck,
           maxProcesses: 1024,
+          labels: [{ label: RELEASE_LABEL, value: release }],
         }),
         entrypoints: secretsEntrypoint(),
         command,

@@ -12,6 +12,7 @@ import { PGBACKREST_IMAGES, buildPgbackrestImage } from "./pgbackrest-image";
 import { PG_HOST_CLIENT_CN, PGBACKREST_STANZA, PGBACKREST_TLS_PATHS, REPOSITORY_HOST } from "./repository-host";
 import { renderPgpass } from "./pgpass";
 import { renderRestoreDrillScript } from "./restore-drill";
+import { renderStanzaCreateScript } from "./stanza-create";
 
 export const BACKUP_STANZA = PGBACKREST_STANZA;
 const PATHS = {
@@ -25,6 +26,7 @@ const PATHS = {
   crontab: "/etc/pgbackrest/crontab",
   wrapper: "/usr/local/bin/jewelry-backup",
   drill: "/usr/local/bin/jewelry-restore-drill",
+  stanzaCreate: "/usr/local/bin/jewelry-stanza-create",
   repo: "/var/lib/pgbackrest",
   spool: "/var/spool/pgbackrest",
   textfile: "/var/lib/node-exporter/textfile",
@@ -52,7 +54,6 @@ export interface BackupsArgs {
     readonly repo: docker.Volume; readonly postgresData: docker.Volume;
     readonly postgresSocket: docker.Volume; readonly textfile: docker.Volume;
   };
-  readonly dependsOn: pulumi.Resource[];
 }
 
 /**
@@ -66,6 +67,12 @@ export interface BackupsArgs {
  * archive_command pushes every WAL segment to every repository (13.6). Backups run here and read
  * the cluster from its data volume (read-only) and socket, so the PostgreSQL container needs no
  * server of its own.
+ *
+ * It starts BEFORE the PostgreSQL container (which depends on it): PostgreSQL archives from its very
+ * first start (the image's initialisation server too, whose shutdown waits for archive-push), so the
+ * repository host must already answer. At every start it creates the stanza once the cluster answers
+ * on the shared socket (stanza-create.ts); until then archive-push fails fast and PostgreSQL keeps the
+ * segments and retries.
  */
 export class Backups extends pulumi.ComponentResource {
   readonly container: docker.Container;
@@ -115,6 +122,9 @@ export class Backups extends pulumi.ComponentResource {
       s3Keys: { r2: { accessKeyId: r2Id, secretAccessKey: r2Secret }, b2: { accessKeyId: b2Id, secretAccessKey: b2Secret } },
     }));
     const postgresOwned = { owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0600" } as const;
+    // The scripts run as postgres (cron, the start command): `executable: true` alone uploads them
+    // 0744, which only root may run.
+    const runByPostgres = { permissions: "0755" } as const;
     const secretIncludes = pgbackrestSecretIncludeFiles(repos).map((include) => ({
       file: `${PATHS.confD}/${include.file}`,
       content: pulumi.secret(secretValues.apply((values) => renderPgbackrestSecretInclude(include, values))),
@@ -130,16 +140,18 @@ export class Backups extends pulumi.ComponentResource {
         // cron starts as root and runs the postgres user's crontab as postgres.
         capAdd: ["SETUID", "SETGID", "CHOWN", "DAC_OVERRIDE"],
         healthcheck: {
-          // As postgres, like every other pgBackRest run, so root never owns a log or lock file.
-          test: ["CMD-SHELL", `pgrep -x cron >/dev/null && pgrep -u postgres -f 'pgbackrest server' >/dev/null && gosu postgres pgbackrest --stanza=${BACKUP_STANZA} info >/dev/null`],
-          interval: "5m", startPeriod: "2m",
+          // The scheduler runs and the TLS server accepts connections (server-ping: no repository is
+          // read, so neither PostgreSQL nor R2/B2 decide this container's health; their failures are
+          // the backup and archiving alerts'). As postgres, so root never owns a log or lock file.
+          test: ["CMD-SHELL", "pgrep -x cron >/dev/null && gosu postgres pgbackrest server-ping"],
         },
       }),
       // The schedule is the postgres user's crontab, so every job runs as postgres. The TLS server
-      // runs as postgres too (it owns the repositories); the subshell detaches it, so the init
-      // process (init: true) reaps it rather than cron. Every pgBackRest run uses the default
-      // --config-path, /etc/pgbackrest, so it reads the secrets in conf.d/ (--config=<file> would not).
-      command: ["sh", "-c", `crontab -u postgres ${PATHS.crontab} && (gosu postgres pgbackrest server &) && exec cron -f`],
+      // and the stanza creation run as postgres too (it owns the repositories); the subshells detach
+      // them, so the init process (init: true) reaps them rather than cron. Every pgBackRest run uses
+      // the default --config-path, /etc/pgbackrest, so it reads the secrets in conf.d/ (--config=<file>
+      // would not).
+      command: ["sh", "-c", `crontab -u postgres ${PATHS.crontab} && (gosu postgres pgbackrest server &) && (gosu postgres ${PATHS.stanzaCreate} &) && exec cron -f`],
       envs: ["TZ=UTC"],
       // The TLS server binds the fixed `data` address only: nothing listens on `egress`.
       networksAdvanced: [
@@ -160,17 +172,22 @@ export class Backups extends pulumi.ComponentResource {
         { file: PGBACKREST_TLS_PATHS.key, content: args.tls.serverCert.keyPem, ...postgresOwned },
         ...secretIncludes,
         { file: PATHS.pgpass, content: pgpass, ...postgresOwned },
-        { file: PATHS.wrapper, content: renderBackupWrapper({ stanza: BACKUP_STANZA, configPath: PATHS.configDir, textfileDir: PATHS.textfile }), executable: true },
+        { file: PATHS.wrapper, content: renderBackupWrapper({ stanza: BACKUP_STANZA, configPath: PATHS.configDir, textfileDir: PATHS.textfile }), ...runByPostgres },
+        {
+          file: PATHS.stanzaCreate,
+          content: renderStanzaCreateScript({ stanza: BACKUP_STANZA, configPath: PATHS.configDir, socketDir: POSTGRES_PATHS.socketDir }),
+          ...runByPostgres,
+        },
         {
           file: PATHS.drill,
           content: renderRestoreDrillScript({
             stanza: BACKUP_STANZA, configPath: PATHS.configDir, repo: 1, target: "latest", scratchParent: PATHS.scratch,
             scratchPort: 55432, pgBinDir: "/usr/lib/postgresql/16/bin", textfileDir: PATHS.textfile,
           }),
-          executable: true,
+          ...runByPostgres,
         },
       ],
-    }, { parent: this, dependsOn: [image, ...args.dependsOn] });
+    }, { parent: this, dependsOn: [image] });
 
     this.registerOutputs({});
   }

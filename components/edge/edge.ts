@@ -144,6 +144,9 @@ export class Edge extends pulumi.ComponentResource {
           interval: "5m",
           startPeriod: "10m",
         },
+        // Its health depends on Let's Encrypt and on DNS, outside the deployment: a deploy does not wait
+        // for it (nginx serves the bootstrap certificate meanwhile); an expiring certificate alerts.
+        waitForHealthy: false,
         maxProcesses: 64,
       }),
       entrypoints: ["sh", "-c"],

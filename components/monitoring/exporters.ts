@@ -22,6 +22,12 @@ export interface ExporterTargets {
   readonly redis: { readonly host: string; readonly port: number; readonly user: string; readonly password: pulumi.Input<string> };
   /** nginx stub_status on its internal-only port, e.g. http://jewelry-nginx:8080/stub_status. */
   readonly nginxStubStatusUrl: string;
+  /**
+   * The containers the exporters read: each exporter starts after its own, since an exporter that
+   * finds its server silent at its start may give up (nginx-exporter 0.x exits) and a restart loop
+   * is no way to start a deploy.
+   */
+  readonly servers?: { readonly postgres?: pulumi.Resource; readonly pgbouncer?: pulumi.Resource; readonly redis?: pulumi.Resource; readonly nginx?: pulumi.Resource };
   /** Celery's broker URL with the app's Redis password: a secret as a whole. */
   readonly celeryBrokerUrl: pulumi.Input<string>;
 }
@@ -61,6 +67,10 @@ const binaryRuns = (binary: string) => ({ test: ["CMD", binary, "--version"], in
 export function createExporters(name: string, args: ExportersArgs, parent: pulumi.Resource): Record<ExporterId, docker.Container> {
   const { networks, targets, size } = args;
   const common = { size, network: networks.monitoring, readOnlyRootFs: true } as const;
+  const serverOf = (server: keyof NonNullable<ExporterTargets["servers"]>) => {
+    const container = targets.servers?.[server];
+    return container ? [container] : [];
+  };
   const pgbouncerDsn = pulumi.output(targets.pgbouncer.password).apply((password) =>
     `postgres://${encodeURIComponent(targets.pgbouncer.user)}:${encodeURIComponent(password)}@${targets.pgbouncer.host}:${targets.pgbouncer.port}/pgbouncer?sslmode=require`);
 
@@ -86,6 +96,7 @@ export function createExporters(name: string, args: ExportersArgs, parent: pulum
     "postgres-exporter": createServiceContainer(name, {
       ...common,
       id: "postgres-exporter",
+      after: serverOf("postgres"),
       image: "postgresExporter",
       user: NOBODY,
       otherNetworks: [networks.data],
@@ -106,6 +117,7 @@ export function createExporters(name: string, args: ExportersArgs, parent: pulum
     "pgbouncer-exporter": createServiceContainer(name, {
       ...common,
       id: "pgbouncer-exporter",
+      after: serverOf("pgbouncer"),
       image: "pgbouncerExporter",
       user: NOBODY,
       otherNetworks: [networks.backend],
@@ -116,6 +128,7 @@ export function createExporters(name: string, args: ExportersArgs, parent: pulum
     "redis-exporter": createServiceContainer(name, {
       ...common,
       id: "redis-exporter",
+      after: serverOf("redis"),
       image: "redisExporter",
       user: "59000:59000",
       healthcheck: binaryRuns("/redis_exporter"),
@@ -133,6 +146,7 @@ export function createExporters(name: string, args: ExportersArgs, parent: pulum
       image: "nginxExporter",
       user: NOBODY,
       otherNetworks: [networks.edge],
+      after: serverOf("nginx"),
       healthcheck: binaryRuns("/usr/bin/nginx-prometheus-exporter"),
       settings: { command: [`--nginx.scrape-uri=${targets.nginxStubStatusUrl}`] },
     }, parent),

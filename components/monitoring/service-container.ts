@@ -19,6 +19,8 @@ export interface ServiceContainerSpec {
   readonly network: docker.Network;
   /** Further networks, only where the service must reach something off `network`. */
   readonly otherNetworks?: readonly docker.Network[];
+  /** What it must start after (beside its image): the service an exporter reads at its start. */
+  readonly after?: readonly pulumi.Resource[];
   /** command, envs, uploads, volumes, mounts, tmpfs…; never ports. */
   readonly settings: Omit<docker.ContainerArgs, "name" | "image" | "ports" | "networksAdvanced" | "networkMode">;
 }
@@ -39,7 +41,7 @@ export function createServiceContainer(name: string, spec: ServiceContainerSpec,
       { name: spec.network.name, aliases: [spec.id] },
       ...(spec.otherNetworks ?? []).map((network) => ({ name: network.name })),
     ],
-  }, { parent, dependsOn: [image] });
+  }, { parent, dependsOn: [image, ...(spec.after ?? [])] });
 }
 
 /** Healthcheck for busybox-based images (prom/*, prometheus-community): an HTTP GET on loopback. */

@@ -51,6 +51,11 @@ export interface PostgresServerArgs {
   readonly superuserPassword: pulumi.Input<string>;
   readonly tls: ServiceCert;
   readonly pgbackrest: PgbackrestClientArgs;
+  /**
+   * The repository host (the backup container): it must answer before the first start, because the
+   * image's initialisation server archives too and its shutdown waits for archive-push.
+   */
+  readonly repositoryHost: pulumi.Resource;
 }
 
 /**
@@ -99,7 +104,10 @@ export class PostgresServer extends pulumi.ComponentResource {
       containerName: POSTGRES_CONTAINER,
       image: image.imageName,
       size: args.size,
-      healthcheck: { test: ["CMD-SHELL", `pg_isready -U postgres -h ${POSTGRES_PATHS.socketDir}`], startPeriod: "60s" },
+      // Over TCP, not the socket: the image's initialisation server listens on the socket only
+      // (listen_addresses=''), so a socket probe would call the container healthy while initdb's
+      // temporary server is about to stop, and dependants would connect to a server going away.
+      healthcheck: { test: ["CMD-SHELL", `pg_isready -U postgres -h 127.0.0.1 -p ${this.port}`], startPeriod: "60s" },
       // The image's entrypoint starts as root to own its volumes, then drops to postgres (gosu).
       capAdd: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"],
     });
@@ -132,7 +140,7 @@ export class PostgresServer extends pulumi.ComponentResource {
         { file: PGBACKREST_TLS_PATHS.cert, content: args.pgbackrest.clientCert.certPem, permissions: "0644" },
         { file: PGBACKREST_TLS_PATHS.key, content: args.pgbackrest.clientCert.keyPem, owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0600" },
       ],
-    }, { parent: this, dependsOn: [image], deleteBeforeReplace: true });
+    }, { parent: this, dependsOn: [image, args.repositoryHost], deleteBeforeReplace: true });
 
     this.registerOutputs({ host: this.host });
   }

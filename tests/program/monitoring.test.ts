@@ -7,12 +7,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { isSecretWrapper } from "../../check/property-values";
 import type { JsonObject, JsonValue } from "../../check/json";
 
-interface Registered { readonly type: string; readonly name: string; readonly object: JsonObject }
+interface Registered { readonly type: string; readonly name: string; readonly object: JsonObject; readonly dependencies: readonly string[] }
 type Callback = (err: unknown, response?: RegisterResourceResponse) => void;
 interface MonitorInternals { registerResource(req: RegisterResourceRequest, callback: Callback): Promise<void> }
 
 const registered: Registered[] = [];
 const SECRETS = { grafana: "grafana-admin-pw", pager: "https://hooks.slack.example/T0/B0/x", smtp: "smtp-pw", postgres: "pg-pw", pgbouncer: "pgb-pw", redis: "redis-pw", broker: "redis://jewelry:app-pw@jewelry-redis:6379/1" };
+const SERVERS = ["postgres", "pgbouncer", "redis", "nginx"] as const;
 const JOBS = ["prometheus", "alertmanager", "node", "postgres", "pgbouncer", "redis", "nginx", "django", "celery", "loki", "blackbox-https"];
 
 let monitoringModule: typeof import("../../components/monitoring/monitoring");
@@ -29,7 +30,7 @@ beforeAll(async () => {
   const monitor = settings.getMonitor();
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, callback) => {
-    registered.push({ type: req.getType(), name: req.getName(), object: (req.getObject()?.toJavaScript() ?? {}) as JsonObject });
+    registered.push({ type: req.getType(), name: req.getName(), object: (req.getObject()?.toJavaScript() ?? {}) as JsonObject, dependencies: req.getDependenciesList() });
     return register(req, callback);
   };
 
@@ -60,6 +61,7 @@ beforeAll(async () => {
       redis: { host: "jewelry-redis", port: 6379, user: "exporter", password: pulumi.secret(SECRETS.redis) },
       nginxStubStatusUrl: "http://jewelry-nginx:8080/stub_status",
       celeryBrokerUrl: pulumi.secret(SECRETS.broker),
+      servers: Object.fromEntries(SERVERS.map((server) => [server, new docker.Container(`server-${server}`, { image: "x", name: `jewelry-${server}` })])),
     },
     webMetricsTarget: "jewelry-web:8000",
     backupRepos: ["repo1", "repo2", "repo3"],
@@ -67,7 +69,8 @@ beforeAll(async () => {
   await settings.waitForRPCs();
 });
 
-const containers = () => registered.filter((r) => r.type === "docker:index/container:Container");
+// The servers the exporters read are stand-ins outside the component.
+const containers = () => registered.filter((r) => r.type === "docker:index/container:Container" && !r.name.startsWith("server-"));
 const byName = (name: string) => {
   const found = registered.find((r) => r.name === name);
   if (!found) throw new Error(`no resource ${name}`);
@@ -97,6 +100,14 @@ describe("Monitoring", () => {
       "monitoring-grafana", "monitoring-loki", "monitoring-nginx-exporter", "monitoring-node-exporter", "monitoring-pgbouncer-exporter",
       "monitoring-postgres-exporter", "monitoring-prometheus", "monitoring-promtail", "monitoring-redis-exporter",
     ]);
+  });
+
+  it("starts each exporter after the server it reads, so none meets a silent server at its start", () => {
+    const serverUrn = (server: string) => `urn:pulumi:test::jewelry-shop::docker:index/container:Container::server-${server}`;
+    for (const server of SERVERS) {
+      const exporter = registered.find((r) => r.name === `monitoring-${server}-exporter`);
+      expect({ server, waits: exporter?.dependencies.includes(serverUrn(server)) }).toEqual({ server, waits: true });
+    }
   });
 
   it("gives every container a healthcheck, memory limit, restart policy and the promtail service label, and publishes no port", () => {

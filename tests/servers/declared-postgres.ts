@@ -100,7 +100,14 @@ function grant(r: CapturedResource): DeclaredStep {
   return {
     resource: r.name,
     database: str(p, "database"),
-    sql: inTransaction([revoke, ...(privileges.length > 0 ? [`GRANT ${privileges.join(",")} ON ${target} TO ${role}`] : [])]),
+    sql: inTransaction([
+      // The provider's locks (pgLockRole; pgLockDatabase for database grants, cyrilgdn/terraform-provider-postgresql#224):
+      // parallel GRANTs on one database row fail with "tuple concurrently updated" without them.
+      `SELECT pg_advisory_xact_lock(oid::bigint) FROM pg_roles WHERE rolname = ${literal(str(p, "role"))}`,
+      ...(str(p, "objectType") === "database" ? [`SELECT pg_advisory_xact_lock(oid::bigint) FROM pg_database WHERE datname = ${literal(str(p, "database"))}`] : []),
+      revoke,
+      ...(privileges.length > 0 ? [`GRANT ${privileges.join(",")} ON ${target} TO ${role}`] : []),
+    ]),
   };
 }
 
@@ -174,11 +181,12 @@ const TRANSLATIONS: Readonly<Record<string, (r: CapturedResource) => DeclaredSte
  * everything it depends on, so this is an order the engine may create them in).
  */
 export function declaredPostgresSteps(program: ProgramRun): DeclaredStep[] {
-  return program.resources
-    .filter((r) => r.custom && r.type.startsWith("postgresql:"))
-    .map((r) => {
-      const translate = TRANSLATIONS[r.type];
-      if (!translate) throw new Error(`${r.name}: ${r.type} is not translated; extend tests/servers/declared-postgres.ts`);
-      return translate(r);
-    });
+  return program.resources.filter((r) => r.custom && r.type.startsWith("postgresql:")).map(declaredPostgresStep);
+}
+
+/** One postgresql resource's statements (the stand-up runs them in the engine's dependency order). */
+export function declaredPostgresStep(r: CapturedResource): DeclaredStep {
+  const translate = TRANSLATIONS[r.type];
+  if (!translate) throw new Error(`${r.name}: ${r.type} is not translated; extend tests/servers/declared-postgres.ts`);
+  return translate(r);
 }

@@ -1,6 +1,7 @@
 // Pure checks of the pgBackRest config, schedule and restore-drill renderers. The files are run for
 // real in tests/servers/pgbackrest.test.ts (repo1 only); here: the three-repository file and guards.
 import { describe, it, expect } from "vitest";
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { renderBackupCrontab, renderBackupWrapper } from "../../components/backup/backup-schedule";
 import {
@@ -8,6 +9,7 @@ import {
 } from "../../components/backup/pgbackrest-conf";
 import { renderPgpass } from "../../components/backup/pgpass";
 import { renderRestoreDrillScript } from "../../components/backup/restore-drill";
+import { renderStanzaCreateScript } from "../../components/backup/stanza-create";
 
 const retention = { full: 4, diff: 7, archive: 2 };
 const REPOS: PgbackrestRepo[] = [
@@ -151,5 +153,26 @@ describe("restore drill script", () => {
 
   it("refuses a check table that is not a plain identifier (it is pasted into SQL)", () => {
     expect(() => renderRestoreDrillScript({ ...args, check: { table: "x; DROP TABLE y" } })).toThrow(/identifiers/);
+  });
+});
+
+describe("renderStanzaCreateScript", () => {
+  it("creates the stanza on every repository once the cluster answers, with bounded retries, and is valid sh", () => {
+    const script = renderStanzaCreateScript({ stanza: "main", configPath: "/etc/pgbackrest", socketDir: "/var/run/postgresql", attempts: 5, intervalSeconds: 3 });
+    expect(script).toContain("pg_isready -q -h '/var/run/postgresql'");
+    expect(script).toContain("pgbackrest --config-path='/etc/pgbackrest' --stanza='main' stanza-create");
+    // stanza-create takes no --repo: one run covers every repository.
+    expect(script).not.toMatch(/--repo/);
+    expect(script).toMatch(/-ge 5 \]/);
+    expect(script).toContain("sleep 3");
+    expect(execFileSync("sh", ["-n", "-c", script]).toString()).toBe("");
+  });
+
+  it("refuses a stanza, path or retry bound it cannot render safely", () => {
+    const base = { stanza: "main", configPath: "/etc/pgbackrest", socketDir: "/var/run/postgresql" };
+    expect(() => renderStanzaCreateScript({ ...base, stanza: "main;rm" })).toThrow(/invalid stanza/);
+    expect(() => renderStanzaCreateScript({ ...base, configPath: "/etc/pgbackrest/pgbackrest.conf" })).toThrow(/DIRECTORY|directory/);
+    expect(() => renderStanzaCreateScript({ ...base, socketDir: "run/postgresql" })).toThrow(/socketDir/);
+    expect(() => renderStanzaCreateScript({ ...base, attempts: 0 })).toThrow(/attempts/);
   });
 });

@@ -1,0 +1,8 @@
+"""WSGI entry point: `gunicorn config.wsgi:application` (components/app/django-app.ts)."""
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+
+application = get_wsgi_application()

@@ -1,0 +1,70 @@
+// The local Docker engine the stand-up drives (through its API, with dockerode), and the labels
+// that mark everything a stand-up creates so it can be removed by label, also after a crash.
+import Dockerode from "dockerode";
+import { DockerUnavailableError, SKIP_STANDUP_ENV, STANDUP_LABEL as IMAGE_LABEL } from "../images";
+
+/** Every object a stand-up creates carries this label (the images carry it too)... */
+export const STANDUP_LABEL = IMAGE_LABEL.key;
+export const STANDUP_LABEL_VALUE = IMAGE_LABEL.value;
+/** ...and its run id, so two runs' objects are told apart. */
+export const RUN_LABEL = "com.jewelry-shop.test.run";
+export const SKIP_ENV = SKIP_STANDUP_ENV;
+export const DOCKER_SOCKET = "/var/run/docker.sock";
+
+export function runLabels(runId: string): Record<string, string> {
+  return { [STANDUP_LABEL]: STANDUP_LABEL_VALUE, [RUN_LABEL]: runId };
+}
+
+export async function connectDocker(): Promise<Dockerode> {
+  const docker = new Dockerode({ socketPath: DOCKER_SOCKET, timeout: 120_000 });
+  try {
+    await docker.ping();
+  } catch (error) {
+    throw new DockerUnavailableError((error as Error).message);
+  }
+  return docker;
+}
+
+// By run label: the images helper's own containers carry only the stand-up label and are never touched here.
+const labelFilter = (runId?: string) => JSON.stringify({ label: [runId ? `${RUN_LABEL}=${runId}` : RUN_LABEL] });
+
+const ignoreMissing = (error: unknown) => {
+  if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+};
+
+/**
+ * Removes every container, network and volume of a stand-up (one run, or every run when no id is
+ * given: the sweep of a crashed earlier run; the declared names and subnets allow one stand-up per
+ * machine at a time). Only objects with a run label are touched.
+ */
+export async function removeLabelled(docker: Dockerode, runId?: string): Promise<number> {
+  const filters = labelFilter(runId);
+  let removed = 0;
+  for (const c of await docker.listContainers({ all: true, filters })) {
+    await docker.getContainer(c.Id).remove({ force: true, v: false }).catch(ignoreMissing);
+    removed++;
+  }
+  for (const n of await docker.listNetworks({ filters })) {
+    await docker.getNetwork(n.Id).remove().catch(ignoreMissing);
+    removed++;
+  }
+  const { Volumes } = await docker.listVolumes({ filters });
+  for (const v of Volumes ?? []) {
+    await docker.getVolume(v.Name).remove().catch(ignoreMissing);
+    removed++;
+  }
+  return removed;
+}
+
+/** Names the stand-up will create that an object outside any stand-up already holds: those are never touched. */
+export async function foreignNameClashes(docker: Dockerode, names: { containers: string[]; networks: string[]; volumes: string[] }): Promise<string[]> {
+  const ours = (labels: Record<string, string> | null | undefined) => labels?.[RUN_LABEL] !== undefined;
+  const clashes: string[] = [];
+  for (const c of await docker.listContainers({ all: true })) {
+    const name = c.Names[0]?.replace(/^\//, "");
+    if (names.containers.includes(name) && !ours(c.Labels)) clashes.push(`container ${name}`);
+  }
+  for (const n of await docker.listNetworks()) if (names.networks.includes(n.Name) && !ours(n.Labels)) clashes.push(`network ${n.Name}`);
+  for (const v of (await docker.listVolumes()).Volumes ?? []) if (names.volumes.includes(v.Name) && !ours(v.Labels)) clashes.push(`volume ${v.Name}`);
+  return clashes;
+}

@@ -1,0 +1,80 @@
+// Runs last (its own vitest project): restarts keep PostgreSQL's and Redis's data; a killed Celery
+// worker and a crashed Redis come back by their restart policy, and the app recovers.
+import { randomBytes } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { StandUpInfo } from "./standup";
+import { declaredContainer, docker, eventually, execIn, psql, shopRequest, standUp, standUpSkipped, uploadContent } from "./fixture";
+
+const healthy = (info: StandUpInfo, name: string, timeoutMs = 150_000) =>
+  eventually(`${name} healthy`, async () => ((await docker.getContainer(declaredContainer(info, name).id).inspect()).State.Health?.Status === "healthy" ? true : undefined), timeoutMs);
+
+/** Kills a container's main process from the host, as a crash would (not through Docker, which would count it as a stop). */
+async function crash(info: StandUpInfo, name: string, command: RegExp): Promise<number> {
+  const container = docker.getContainer(declaredContainer(info, name).id);
+  const before = (await container.inspect()).RestartCount;
+  const top = await container.top({ ps_args: "-o pid,args" });
+  const row = (top.Processes as string[][]).find((p) => command.test(p[1]));
+  if (!row) throw new Error(`${name}: no process matching ${command} in ${JSON.stringify(top.Processes)}`);
+  process.kill(Number(row[0]), "SIGKILL");
+  return before;
+}
+
+async function restartedByPolicy(info: StandUpInfo, name: string, restartsBefore: number): Promise<void> {
+  await eventually(`${name} restarted by its restart policy`, async () => {
+    const { RestartCount, State } = await docker.getContainer(declaredContainer(info, name).id).inspect();
+    return RestartCount > restartsBefore && State.Running ? true : undefined;
+  }, 60_000);
+}
+
+async function appRecovers(info: StandUpInfo): Promise<void> {
+  await eventually("/health/ 200 again", async () => ((await shopRequest(info, "GET", "/health/")).status === 200 ? true : undefined), 120_000);
+  const queued = await shopRequest(info, "POST", "/api/tenants/silverline/stock-count/");
+  expect(queued.status, queued.body).toBe(202);
+  await eventually("a Celery task result after the fault", async () => {
+    const response = await shopRequest(info, "GET", "/api/tenants/silverline/stock-count/");
+    if (response.status !== 200) return undefined;
+    const { counted_at: countedAt } = JSON.parse(response.body) as { counted_at: string };
+    return Date.parse(countedAt) >= Date.parse(new Date(Date.now() - 120_000).toISOString()) ? true : undefined;
+  }, 150_000);
+}
+
+describe.skipIf(standUpSkipped())("restarts and faults", () => {
+  let info: StandUpInfo;
+  let redisCli: string[];
+  beforeAll(async () => {
+    info = await standUp();
+    // The app's own Redis credentials, as its secret file carries them.
+    const url = new URL(uploadContent(info, "jewelry-web", "/run/secrets/REDIS_URL").trim());
+    redisCli = ["redis-cli", "--no-auth-warning", "--user", decodeURIComponent(url.username), "--pass", decodeURIComponent(url.password)];
+  });
+
+  it("keeps PostgreSQL's data across a restart", async () => {
+    const marker = randomBytes(8).toString("hex");
+    await psql(info, `CREATE TABLE IF NOT EXISTS standup_restart_probe (marker text); INSERT INTO standup_restart_probe VALUES ('${marker}')`);
+    await docker.getContainer(declaredContainer(info, "jewelry-postgres").id).restart();
+    await healthy(info, "jewelry-postgres");
+    expect(await psql(info, `SELECT count(*) FROM standup_restart_probe WHERE marker = '${marker}'`)).toBe("1");
+  });
+
+  it("keeps Redis's data across a restart", async () => {
+    const redis = declaredContainer(info, "jewelry-redis").id;
+    const key = `standup:restart:${randomBytes(4).toString("hex")}`;
+    expect((await execIn(redis, [...redisCli, "SET", key, "kept"])).output.trim()).toBe("OK");
+    await docker.getContainer(redis).restart();
+    await healthy(info, "jewelry-redis");
+    expect((await execIn(redis, [...redisCli, "GET", key])).output.trim()).toBe("kept");
+  });
+
+  it("brings a killed Celery worker back by its restart policy, and tasks run again", async () => {
+    const before = await crash(info, "jewelry-worker", /celery -A config worker/);
+    await restartedByPolicy(info, "jewelry-worker", before);
+    await appRecovers(info);
+  });
+
+  it("brings a crashed Redis back by its restart policy, and the app recovers", async () => {
+    const before = await crash(info, "jewelry-redis", /redis-server/);
+    await restartedByPolicy(info, "jewelry-redis", before);
+    await healthy(info, "jewelry-redis");
+    await appRecovers(info);
+  });
+});

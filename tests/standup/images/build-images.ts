@@ -1,0 +1,186 @@
+// Builds the catalog's images in a Docker engine, reusing every image whose inputs are unchanged.
+// An image's inputs are its parent's id, its Dockerfile folder (every file, with its mode) or
+// rendered thin Dockerfile, and its build args; their hash is a label on the image, so a rebuild
+// happens exactly when something it is made of changed, and `docker build` reuses cached layers.
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { BASE_IMAGE_TAG, baseInputsHash, buildBaseImage } from "./base-image";
+import { buildOrder, renderThinDockerfile, type LocalImage, type LocalImageName } from "./catalog";
+import { runChecked, runCommand } from "./run-command";
+
+export const REPOSITORY_ROOT = resolve(__dirname, "../../..");
+
+/** Every image, container, network and volume the stand-up creates carries this label. */
+export const STANDUP_LABEL = { key: "com.jewelry-shop.test", value: "standup" } as const;
+const LABEL_IMAGE = "com.jewelry-shop.standup.image";
+const LABEL_INPUTS = "com.jewelry-shop.standup.inputs";
+const LABEL_REPLACES = "com.jewelry-shop.standup.replaces";
+
+export interface BuiltImage {
+  readonly tag: string;
+  /** sha256:… */
+  readonly id: string;
+  readonly sizeBytes: number;
+  /** Seconds this call spent building it; 0 when an image with the same inputs was reused. */
+  readonly buildSeconds: number;
+  readonly reused: boolean;
+}
+
+interface InspectedImage {
+  readonly Id: string;
+  readonly Size: number;
+  readonly Config: { readonly Labels: Record<string, string> | null };
+}
+
+export async function inspectImage(client: string, tag: string): Promise<InspectedImage | undefined> {
+  const result = await runCommand([client, "image", "inspect", tag], { timeoutMs: 30_000 });
+  if (result.code !== 0) return undefined;
+  return (JSON.parse(result.stdout) as InspectedImage[])[0];
+}
+
+/** The files of a build context, in a stable order, skipping what never belongs in an image. */
+export function contextFiles(dir: string): string[] {
+  const files: string[] = [];
+  const walk = (current: string) => {
+    for (const entry of readdirSync(current, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.name === "__pycache__" || entry.name.endsWith(".pyc") || entry.name === "node_modules") continue;
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else files.push(path);
+    }
+  };
+  walk(dir);
+  return files;
+}
+
+/** The hash that decides whether `image` must be rebuilt on top of the parent `parentId`. */
+export function imageInputsHash(image: LocalImage, parentId: string): string {
+  const hash = createHash("sha256");
+  hash.update(JSON.stringify({ name: image.name, parentId, replaces: image.replaces }));
+  if (image.source.kind === "thin") {
+    hash.update(renderThinDockerfile("BASE_IMAGE", image.source.layer));
+  } else {
+    hash.update(JSON.stringify(image.source.buildArgs ?? {}));
+    const context = join(REPOSITORY_ROOT, image.source.context);
+    for (const file of contextFiles(context)) {
+      hash.update(`${relative(context, file)}\0${statSync(file).mode & 0o777}\0`);
+      hash.update(readFileSync(file));
+    }
+  }
+  return hash.digest("hex");
+}
+
+function labelArgs(labels: Readonly<Record<string, string>>): string[] {
+  return Object.entries(labels).flatMap(([key, value]) => ["--label", `${key}=${value}`]);
+}
+
+async function buildOne(client: string, image: LocalImage, parentTag: string, labels: Record<string, string>, log: (line: string) => void): Promise<void> {
+  const common = [client, "build", "--rm", "--force-rm", "-t", image.tag, ...labelArgs(labels)];
+  const env = { ...process.env, DOCKER_BUILDKIT: "0" };
+  const onLine = (line: string) => { if (/^Step \d+\/\d+ :/.test(line)) log(`  ${image.name}: ${line.slice(0, 120)}`); };
+  if (image.source.kind === "thin") {
+    await runChecked([...common, "--build-arg", `BASE_IMAGE=${parentTag}`, "-"], {
+      timeoutMs: 5 * 60_000, env, input: renderThinDockerfile("BASE_IMAGE", image.source.layer), onStdoutLine: onLine,
+    });
+    return;
+  }
+  const buildArgs = { ...image.source.buildArgs, [image.source.fromArg]: parentTag };
+  await runChecked([...common, ...Object.entries(buildArgs).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]), join(REPOSITORY_ROOT, image.source.context)], {
+    timeoutMs: 20 * 60_000, env, onStdoutLine: onLine,
+  });
+}
+
+async function finished(client: string, tag: string, seconds: number, reused: boolean): Promise<BuiltImage> {
+  const inspected = await inspectImage(client, tag);
+  if (!inspected) throw new Error(`image ${tag} is missing right after its build`);
+  return { tag, id: inspected.Id, sizeBytes: inspected.Size, buildSeconds: reused ? 0 : seconds, reused };
+}
+
+export interface BuildResult {
+  readonly base: BuiltImage;
+  readonly images: Readonly<Record<LocalImageName, BuiltImage>>;
+}
+
+/**
+ * Ensures the base and every catalog image (or only `only` and their parents), `parallel` builds at
+ * a time, each after its parent. Throws on the first failed build with the build's own output.
+ */
+export async function buildImages(client: string, log: (line: string) => void, options: { only?: readonly LocalImageName[]; parallel?: number } = {}): Promise<BuildResult> {
+  const baseLabels = { [STANDUP_LABEL.key]: STANDUP_LABEL.value, [LABEL_IMAGE]: "debian-base", [LABEL_INPUTS]: baseInputsHash() };
+  const existingBase = await inspectImage(client, BASE_IMAGE_TAG);
+  let base: BuiltImage;
+  if (existingBase?.Config.Labels?.[LABEL_INPUTS] === baseLabels[LABEL_INPUTS]) {
+    base = await finished(client, BASE_IMAGE_TAG, 0, true);
+  } else {
+    const started = Date.now();
+    await buildBaseImage(client, baseLabels, log);
+    base = await finished(client, BASE_IMAGE_TAG, (Date.now() - started) / 1000, false);
+    log(`built ${BASE_IMAGE_TAG} in ${base.buildSeconds.toFixed(1)} s`);
+  }
+
+  const wanted = selectWithParents(options.only);
+  const done = new Map<LocalImageName, Promise<BuiltImage>>();
+  const slots = new Semaphore(options.parallel ?? 2);
+  const ensure = (image: LocalImage): Promise<BuiltImage> => {
+    const known = done.get(image.name);
+    if (known) return known;
+    const promise = (async () => {
+      const parent = image.from === "base" ? base : await ensure(wanted.find((w) => w.name === image.from)!);
+      const labels = {
+        [STANDUP_LABEL.key]: STANDUP_LABEL.value, [LABEL_IMAGE]: image.name,
+        [LABEL_INPUTS]: imageInputsHash(image, parent.id), [LABEL_REPLACES]: image.replaces.join(","),
+      };
+      return slots.run(async () => {
+        const existing = await inspectImage(client, image.tag);
+        if (existing?.Config.Labels?.[LABEL_INPUTS] === labels[LABEL_INPUTS]) return finished(client, image.tag, 0, true);
+        log(`building ${image.tag}`);
+        const started = Date.now();
+        await buildOne(client, image, parent.tag, labels, log);
+        const built = await finished(client, image.tag, (Date.now() - started) / 1000, false);
+        log(`built ${image.tag} in ${built.buildSeconds.toFixed(1)} s`);
+        return built;
+      });
+    })();
+    done.set(image.name, promise);
+    return promise;
+  };
+  // Every build runs to its end before a failure is reported: none keeps running unobserved.
+  const settled = await Promise.allSettled(wanted.map(async (image) => [image.name, await ensure(image)] as const));
+  const failure = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === "rejected");
+  if (failure) throw failure.reason;
+  const results = settled.map((outcome) => (outcome as PromiseFulfilledResult<readonly [LocalImageName, BuiltImage]>).value);
+  // Images a rebuild replaced are left untagged: remove those of ours that no container uses.
+  await runCommand([client, "image", "prune", "--force", "--filter", `label=${STANDUP_LABEL.key}=${STANDUP_LABEL.value}`], { timeoutMs: 60_000 });
+  return { base, images: Object.fromEntries(results) as Record<LocalImageName, BuiltImage> };
+}
+
+function selectWithParents(only?: readonly LocalImageName[]): LocalImage[] {
+  const order = buildOrder();
+  if (!only) return order;
+  const wanted = new Set<LocalImageName>();
+  const add = (name: LocalImageName) => {
+    wanted.add(name);
+    const image = order.find((i) => i.name === name)!;
+    if (image.from !== "base") add(image.from);
+  };
+  only.forEach(add);
+  return order.filter((image) => wanted.has(image.name));
+}
+
+class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await work();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}

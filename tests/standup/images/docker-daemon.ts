@@ -1,0 +1,120 @@
+// A Docker engine for the stand-up: Debian's docker.io, installed when missing, and dockerd started
+// when nothing answers on the default socket. Nothing here starts dockerd a second time: a daemon
+// that already answers (another test file's, the machine's own) is used as it is.
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCommand } from "./run-command";
+
+/** Set to 1 to skip the stand-up on purpose (README, "Stand-up images"); CI never sets it. */
+export const SKIP_STANDUP_ENV = "JEWELRY_SHOP_SKIP_STANDUP";
+
+export const DOCKERD_LOG = join(tmpdir(), "jewelry-standup-dockerd.log");
+const READY_TIMEOUT_MS = 90_000;
+const APT_TIMEOUT_MS = 15 * 60_000;
+
+export interface DockerDaemon {
+  /** The client binary: Debian's (/usr/bin/docker, the engine's own version) when installed. */
+  readonly client: string;
+  readonly serverVersion: string;
+  /** Set when this process started dockerd; stopDockerDaemon() stops only such a daemon. */
+  readonly startedPid?: number;
+  readonly logFile?: string;
+}
+
+/** Why Docker cannot run, and what to do about it: the message every stand-up failure carries. */
+export class DockerUnavailableError extends Error {
+  constructor(reason: string) {
+    super(`${reason}\nThe stand-up needs a Docker engine (Debian's docker.io, started as root). ` +
+      `To skip the stand-up tests on purpose, set ${SKIP_STANDUP_ENV}=1 (CI never sets it).`);
+    this.name = "DockerUnavailableError";
+  }
+}
+
+const aptEnv = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+
+/** Installs Debian packages as root, updating the package lists once if the first try fails. */
+export async function aptInstall(packages: readonly string[], log: (line: string) => void): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    throw new DockerUnavailableError(`Debian packages missing (${packages.join(" ")}) and not root: run \`sudo apt-get install -y ${packages.join(" ")}\`.`);
+  }
+  const install = ["apt-get", "-o", "DPkg::Lock::Timeout=600", "install", "-y", "-q", "--no-install-recommends", ...packages];
+  log(`installing ${packages.join(" ")} (apt-get)`);
+  let result = await runCommand(install, { timeoutMs: APT_TIMEOUT_MS, env: aptEnv });
+  if (result.code !== 0) {
+    await runCommand(["apt-get", "-o", "DPkg::Lock::Timeout=600", "update", "-q"], { timeoutMs: APT_TIMEOUT_MS, env: aptEnv });
+    result = await runCommand(install, { timeoutMs: APT_TIMEOUT_MS, env: aptEnv });
+  }
+  if (result.code !== 0) {
+    throw new DockerUnavailableError(`\`${install.join(" ")}\` failed (exit ${result.code}): ${result.stderr.trim().split("\n").slice(-5).join(" | ")}`);
+  }
+}
+
+function dockerClient(): string {
+  return existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker";
+}
+
+async function serverVersion(client: string): Promise<string | undefined> {
+  const result = await runCommand([client, "version", "--format", "{{.Server.Version}}"], { timeoutMs: 20_000 });
+  const version = result.stdout.trim();
+  return result.code === 0 && version ? version : undefined;
+}
+
+/** Installs docker.io if dockerd is missing, starts dockerd if nothing answers, waits until it does. */
+export async function ensureDockerDaemon(log: (line: string) => void): Promise<DockerDaemon> {
+  if (!existsSync("/usr/sbin/dockerd") || !existsSync("/usr/bin/docker")) await aptInstall(["docker.io"], log);
+  const client = dockerClient();
+  const running = await serverVersion(client);
+  if (running) return { client, serverVersion: running };
+
+  if (process.getuid?.() !== 0) throw new DockerUnavailableError("dockerd is not running and this process is not root, so it cannot start it.");
+  log(`starting dockerd (log: ${DOCKERD_LOG})`);
+  const logFd = openSync(DOCKERD_LOG, "a");
+  const daemon = spawn("/usr/sbin/dockerd", [], { detached: true, stdio: ["ignore", logFd, logFd] });
+  closeSync(logFd);
+  let exited: number | null = null;
+  daemon.once("exit", (code) => { exited = code ?? -1; });
+  daemon.unref();
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const version = await serverVersion(client);
+    if (version) {
+      log(`dockerd ${version} ready (pid ${daemon.pid})`);
+      return { client, serverVersion: version, startedPid: daemon.pid, logFile: DOCKERD_LOG };
+    }
+    if (exited !== null) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  if (exited === null && daemon.pid) process.kill(daemon.pid, "SIGTERM");
+  throw new DockerUnavailableError(`dockerd did not answer within ${READY_TIMEOUT_MS / 1000} s` +
+    `${exited !== null ? ` (it exited with ${exited})` : ""}; the end of ${DOCKERD_LOG}:\n${logTail(DOCKERD_LOG)}`);
+}
+
+/** Stops dockerd if (and only if) ensureDockerDaemon started it; waits for it to exit (bounded). */
+export async function stopDockerDaemon(daemon: DockerDaemon): Promise<void> {
+  const pid = daemon.startedPid;
+  if (!pid || !isAlive(pid)) return;
+  process.kill(pid, "SIGTERM");
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && isAlive(pid)) await new Promise((resolve) => setTimeout(resolve, 200));
+  if (isAlive(pid)) process.kill(pid, "SIGKILL");
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function logTail(file: string): string {
+  try {
+    return readFileSync(file, "utf8").trim().split("\n").slice(-20).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}

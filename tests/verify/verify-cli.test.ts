@@ -1,0 +1,39 @@
+// `npm run verify` on bad input: a clear message naming the flag and the fix, exit 2, never a stack
+// trace; with --output a valid report of the chosen format saying why.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { runCommand } from "../check/run-cli";
+
+const tsxCli = path.resolve(__dirname, "../../node_modules/tsx/dist/cli.mjs");
+const verify = (args: readonly string[]) => runCommand(process.execPath, [tsxCli, "verify/cli.ts", ...args]);
+
+describe("verify CLI input errors", () => {
+  it.each([
+    [["--format", "xml"], /--format must be one of text, json, sarif, markdown, not "xml"/],
+    [["--resolve", "shop:443:origin"], /--resolve shop:443:origin: "origin" is not an IP address/],
+    [["--skip", "tls,nope"], /--skip nope: no such check; checks: https, /],
+    [["--docker-host", "http://host"], /--docker-host http:\/\/host: the scheme must be unix:\/\/, tcp:\/\/ or ssh:\/\//],
+    [["--dns-server", "resolver.example"], /--dns-server resolver.example: give an IP address/],
+    [["--credentials", "/nonexistent.json"], /--credentials \/nonexistent.json: no such file/],
+    [["--stack", "nope"], /no stack "nope"/],
+  ])("refuses %j with one message and exit 2", async (args, message) => {
+    const result = await verify(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
+  it("refuses a credentials file of the wrong shape, naming the key", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "verify-cli-"));
+    const file = path.join(dir, "creds.json");
+    fs.writeFileSync(file, JSON.stringify({ postgres: { user: "postgres" } }));
+    const json = path.join(dir, "report.json");
+    const result = await verify(["--credentials", file, "--format", "json", "--output", json]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--credentials .*creds.json: postgres.password: /);
+    expect(JSON.parse(fs.readFileSync(json, "utf8"))).toMatchObject({ exitCode: 2, error: expect.stringMatching(/postgres.password/) });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+});

@@ -1,0 +1,90 @@
+// The pieces of verify that decide a verdict from what a probe saw: nginx's leaky bucket, sslscan's
+// report, curl-style --resolve, cookies, exemptions and the exit code.
+import { describe, expect, it } from "vitest";
+import { CHECKS } from "../../verify/checks";
+import { CHECK_NAMES } from "../../verify/checks/names";
+import { leakyBucket } from "../../verify/checks/outside/rate-limit";
+import { parseSetCookie } from "../../verify/checks/outside/app-security";
+import { headerIds } from "../../verify/checks/outside/headers";
+import { applyExemptions } from "../../verify/exemptions";
+import { parseResolve } from "../../verify/probes/public-address";
+import { parseSslscanXml } from "../../verify/probes/tls-scan";
+import { exitCodeOf, failingIds, type CheckResult } from "../../verify/report";
+
+const r = (check: string, verdict: CheckResult["verdict"], ids = ["9.3"], subject = "s"): CheckResult => ({ check, ids, subject, verdict, evidence: "seen" });
+
+describe("nginx's limit_req accounting", () => {
+  it("accepts burst + 1 requests at once, refuses the next, and one more after 1/rate seconds (10r/m burst=5)", () => {
+    const at = [0, 1, 2, 3, 4, 5, 6, 7];
+    expect(leakyBucket(at, 10 / 60, 5)).toEqual([true, true, true, true, true, true, false, false]);
+    expect(leakyBucket([...at.slice(0, 6), 6_100], 10 / 60, 5)).toEqual([true, true, true, true, true, true, true]);
+  });
+
+  it("counts earlier requests of the run: two page loads leave room for four more", () => {
+    expect(leakyBucket([0, 10, 20, 21, 22, 23, 24], 10 / 60, 5).indexOf(false)).toBe(6);
+    expect(leakyBucket([0, 10, 20, 21, 22, 23, 24, 25], 10 / 60, 5).slice(2).indexOf(false)).toBe(4);
+  });
+});
+
+describe("sslscan's XML report", () => {
+  it("reads the enabled protocols and the suites accepted under each", () => {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<document title="SSLScan Results" version="2.0.7" web="http://github.com/rbsec/sslscan">
+ <ssltest host="127.0.0.1" sniname="shop.example.org" port="443">
+  <protocol type="ssl" version="3" enabled="0" />
+  <protocol type="tls" version="1.1" enabled="1" />
+  <protocol type="tls" version="1.2" enabled="1" />
+  <protocol type="tls" version="1.3" enabled="1" />
+  <cipher status="preferred" sslversion="TLSv1.3" bits="256" cipher="TLS_AES_256_GCM_SHA384" id="0x1302" strength="strong" />
+  <cipher status="accepted" sslversion="TLSv1.2" bits="128" cipher="ECDHE-ECDSA-AES128-GCM-SHA256" id="0xC02B" strength="strong" />
+  <cipher status="accepted" sslversion="TLSv1.1" bits="128" cipher="ECDHE-ECDSA-AES128-SHA" id="0xC009" strength="medium" />
+ </ssltest>
+</document>`;
+    const served = parseSslscanXml(xml);
+    expect(served.protocols).toEqual(["TLSv1.1", "TLSv1.2", "TLSv1.3"]);
+    expect(Object.fromEntries(served.ciphers)).toEqual({ "TLSv1.3": ["TLS_AES_256_GCM_SHA384"], "TLSv1.2": ["ECDHE-ECDSA-AES128-GCM-SHA256"], "TLSv1.1": ["ECDHE-ECDSA-AES128-SHA"] });
+  });
+});
+
+describe("--resolve", () => {
+  it("takes curl's HOST:PORT:ADDRESS, a * host or port and a bracketed IPv6 address", () => {
+    expect(parseResolve("Shop.Example.org:443:203.0.113.10")).toEqual({ host: "shop.example.org", port: 443, address: "203.0.113.10" });
+    expect(parseResolve("*:*:[2001:db8::1]")).toEqual({ host: "*", port: 0, address: "2001:db8::1" });
+  });
+
+  it("refuses what is not an address or a port, naming the value and the fix", () => {
+    expect(() => parseResolve("shop.example.org:443:origin")).toThrow(/"origin" is not an IP address; give HOST:PORT:ADDRESS/);
+    expect(() => parseResolve("shop.example.org:70000:203.0.113.10")).toThrow(/port 70000 is out of range/);
+    expect(() => parseResolve("shop.example.org")).toThrow(/--resolve shop.example.org: give HOST:PORT:ADDRESS/);
+  });
+});
+
+describe("verdicts", () => {
+  it("reads Set-Cookie flags", () => {
+    expect(parseSetCookie("csrftoken=abc; expires=Mon, 29 Nov 2027 00:00:00 GMT; Max-Age=31449600; Path=/; SameSite=Lax; Secure")).toMatchObject({ name: "csrftoken", secure: true, httpOnly: false, sameSite: "Lax" });
+  });
+
+  it("files each header under its checklist item", () => {
+    expect([headerIds("Strict-Transport-Security"), headerIds("Content-Security-Policy"), headerIds("X-Frame-Options")]).toEqual([["9.5"], ["10.8"], ["10.4"]]);
+  });
+
+  it("exempts a failing result of the named check and subject (a prefix with *), and lists exemptions that matched nothing", () => {
+    const { results, unused } = applyExemptions(
+      [r("backups", "fail", ["3.5"], "repo2 full"), r("backups", "fail", ["3.5"], "repo1 full"), r("containers", "fail", ["P.1"], "jewelry-grafana")],
+      [{ check: "backups", subject: "repo2*", reason: "R2 is unreachable from here" }, { check: "containers", subject: "jewelry-loki", reason: "left out of the stand-up" }],
+    );
+    expect(results.map((x) => x.verdict)).toEqual(["exempted", "fail", "fail"]);
+    expect(unused).toEqual(["containers jewelry-loki: left out of the stand-up"]);
+  });
+
+  it("names every check the run makes, in its order, for --skip and exemptions", () => {
+    expect(CHECK_NAMES).toEqual(CHECKS.map((c) => c.name));
+  });
+
+  it("exits 2 when anything was unreachable, 1 on a failure, 0 otherwise", () => {
+    expect(exitCodeOf([r("a", "pass"), r("b", "exempted"), r("c", "skipped")])).toBe(0);
+    expect(exitCodeOf([r("a", "pass"), r("b", "fail")])).toBe(1);
+    expect(exitCodeOf([r("a", "fail"), r("b", "unreachable")])).toBe(2);
+    expect(failingIds([r("a", "fail", ["10.4"]), r("b", "unreachable", ["P.1"]), r("c", "exempted", ["3.5"])])).toEqual(["10.4", "P.1"]);
+  });
+});

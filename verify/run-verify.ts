@@ -1,0 +1,114 @@
+// One verify run: the declared intent from the program, then every check not skipped, in order, each
+// bounded by its own probes' timeouts and by a deadline per check; nothing is written to the stack
+// unless a write flag allows it.
+import type { StackConfig } from "../check/stack-config";
+import { CHECKS } from "./checks";
+import type { VerifyContext, WriteFlags } from "./checks/context";
+import type { Credentials } from "./credentials";
+import { applyExemptions, type Exemption } from "./exemptions";
+import { readIntent, type StackIntent } from "./intent";
+import { DnsProbe } from "./probes/dns";
+import { connectDockerHost } from "./probes/docker-host";
+import { HttpProbe, type HttpAnswer, type HttpRequest } from "./probes/http";
+import { PublicAddresses, type ResolveEntry } from "./probes/public-address";
+import { countVerdicts, exitCodeOf, type CheckResult, type VerifyReport } from "./report";
+
+/** No check may take longer than this, whatever its probes do. */
+const CHECK_DEADLINE_MS = 5 * 60_000;
+
+export interface VerifyOptions {
+  readonly stackConfig: StackConfig;
+  readonly resolve: readonly ResolveEntry[];
+  readonly dnsServer?: string;
+  /** Overrides the Docker provider's host the program declares. */
+  readonly dockerHost?: string;
+  readonly credentials: Credentials;
+  readonly exemptions: readonly Exemption[];
+  readonly imageMap: ReadonlyMap<string, string>;
+  readonly extraCa: readonly string[];
+  readonly caaIdentities: ReadonlyMap<string, string>;
+  readonly skip: ReadonlySet<string>;
+  readonly writes: WriteFlags;
+  readonly log?: (line: string) => void;
+  /** Already read (tests reuse one program run); default: read from the stack config. */
+  readonly intent?: StackIntent;
+}
+
+function deadline<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([work, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no verdict within ${ms / 1000} s`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * What one run shares between its checks: probes made once (memo) and the HTTPS requests made so far,
+ * which the rate-limit check feeds nginx's bucket with.
+ */
+export function runState(http: HttpProbe): Pick<VerifyContext, "memo" | "request" | "requestLog"> {
+  const memo = new Map<string, Promise<unknown>>();
+  const requestLog: { path: string; at: number; status: number }[] = [];
+  return {
+    requestLog,
+    memo<T>(key: string, fetch: () => Promise<T>): Promise<T> {
+      if (!memo.has(key)) memo.set(key, fetch());
+      return memo.get(key) as Promise<T>;
+    },
+    async request(req: HttpRequest): Promise<HttpAnswer> {
+      const at = Date.now();
+      const answer = await http.request(req);
+      if (req.scheme === "https") requestLog.push({ path: req.path, at, status: answer.status });
+      return answer;
+    },
+  };
+}
+
+export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
+  const started = Date.now();
+  const log = options.log ?? (() => undefined);
+  const intent = options.intent ?? (await readIntent(options.stackConfig));
+  const addresses = new PublicAddresses(options.resolve);
+  const http = new HttpProbe(addresses);
+  const dns = new DnsProbe(options.dnsServer);
+  const dockerUrl = options.dockerHost ?? intent.dockerHost ?? process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+  const dockerHost = connectDockerHost(dockerUrl);
+  const ctx: VerifyContext = {
+    intent, addresses, http, dns, dockerHost,
+    credentials: options.credentials, imageMap: options.imageMap, extraCa: options.extraCa, caaIdentities: options.caaIdentities,
+    writes: options.writes, skipped: options.skip, now: () => new Date(),
+    ...runState(http),
+  };
+  const results: CheckResult[] = [];
+  const timings: Record<string, number> = {};
+  try {
+    for (const check of CHECKS) {
+      if (options.skip.has(check.name)) {
+        results.push({ check: check.name, ids: check.ids, subject: "(all)", verdict: "skipped", evidence: "not run", reason: "--skip" });
+        continue;
+      }
+      const checkStarted = Date.now();
+      log(`verify: ${check.name}`);
+      try {
+        results.push(...(await deadline(check.name, CHECK_DEADLINE_MS, check.run(ctx))));
+      } catch (err) {
+        results.push({ check: check.name, ids: check.ids, subject: "(all)", verdict: "unreachable", evidence: `the check stopped: ${(err as Error).message}` });
+      }
+      timings[check.name] = (Date.now() - checkStarted) / 1000;
+    }
+  } finally {
+    http.close();
+  }
+  const { results: judged, unused } = applyExemptions(results, options.exemptions);
+  return {
+    schemaVersion: 1,
+    project: intent.stack.project,
+    stack: intent.stack.stack,
+    environment: intent.stack.environment,
+    targets: { public: addresses.describe(), dockerHost: dockerUrl, resolver: dns.description },
+    startedAt: new Date(started).toISOString(),
+    results: judged,
+    unusedExemptions: unused,
+    counts: countVerdicts(judged),
+    timings,
+    durationSeconds: (Date.now() - started) / 1000,
+    exitCode: exitCodeOf(judged),
+  };
+}

@@ -272,6 +272,7 @@ const IMAGE_LIST: readonly LocalImage[] = [
     differences: [
       "postgres_exporter 0.11 (Debian bookworm) instead of 0.16.0, behind a wrapper at /bin/postgres_exporter that drops --collector.stat_archiver: 0.11 has no such flag and always exports pg_stat_archiver_* (last_archive_age included), which the alert rules read.",
       "0.11 reads DATA_SOURCE_URI/DATA_SOURCE_USER/DATA_SOURCE_PASS as 0.16 does; its other default metrics differ in detail.",
+      "0.11 has no stat_statements collector: the wrapper also drops --collector.stat_statements, so the stand-up exports no pg_stat_statements_* metrics.",
     ],
   }),
   prometheusProgram("pgbouncer-exporter", {

@@ -143,14 +143,16 @@ export class AppDatabase extends pulumi.ComponentResource {
       securityDefiner: true,
       body: PGBOUNCER_AUTH_FUNCTION_BODY,
     }, inDb);
-    new postgresql.Grant(`${name}-pgbouncer-auth-revoke-public`, {
+    const revokePublic = new postgresql.Grant(`${name}-pgbouncer-auth-revoke-public`, {
       database: database.name, role: "public", schema: PGBOUNCER_AUTH_SCHEMA, objectType: "function",
       objects: [PGBOUNCER_AUTH_FUNCTION], privileges: [],
     }, { ...inDb, dependsOn: [authFunction] });
+    // One after the other: both rewrite the function's ACL row, and the provider locks only per role
+    // ("public" is no role), so in parallel PostgreSQL refuses one with "tuple concurrently updated".
     new postgresql.Grant(`${name}-pgbouncer-auth-execute`, {
       database: database.name, role: authRole.name, schema: PGBOUNCER_AUTH_SCHEMA, objectType: "function",
       objects: [PGBOUNCER_AUTH_FUNCTION], privileges: ["EXECUTE"],
-    }, { ...inDb, dependsOn: [authFunction] });
+    }, { ...inDb, dependsOn: [authFunction, revokePublic] });
 
     this.registerOutputs({ databaseName: this.databaseName });
   }

@@ -65,6 +65,11 @@ describe("data tier", () => {
     expect(authRoleConnectionLimit(authPool)).toBeGreaterThan(authPool);
   });
 
+  it("grants EXECUTE on PgBouncer's auth function only after revoking it from PUBLIC: both rewrite the function's ACL row", () => {
+    const execute = byName(program, "database-pgbouncer-auth-execute");
+    expect(execute.dependencies.some((urn) => urn.endsWith("::database-pgbouncer-auth-revoke-public"))).toBe(true);
+  });
+
   it("applies row-level security to every configured tenant table after the migrations (3.4)", () => {
     const rls = byName(program, "row-level-security-tenant-isolation");
     expect(rls.object.tables).toEqual([

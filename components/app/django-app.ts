@@ -110,6 +110,12 @@ export class DjangoApp extends pulumi.ComponentResource {
       image.name, this,
     );
 
+    // Every process that renders a template reads collectstatic's manifest (staticfiles.json) to turn
+    // {% static %} into hashed URLs: without it ManifestStaticFilesStorage raises and the page is a 500.
+    const serviceVolumes: docker.types.input.ContainerVolume[] = [
+      { volumeName: localeVolume.name, containerPath: APP_PATHS.locale, readOnly: true },
+      { volumeName: args.staticVolume.name, containerPath: APP_PATHS.static, readOnly: true },
+    ];
     const service = (id: "web" | "worker" | "beat", command: string[], healthcheck: Healthcheck, extra: Partial<docker.ContainerArgs>) =>
       new docker.Container(`${name}-${id}`, {
         ...hardenedContainerArgs({
@@ -125,7 +131,7 @@ export class DjangoApp extends pulumi.ComponentResource {
         command,
         envs: args.env.env,
         uploads: serviceUploads,
-        volumes: [{ volumeName: localeVolume.name, containerPath: APP_PATHS.locale, readOnly: true }],
+        volumes: serviceVolumes,
         ...extra,
       }, { parent: this, dependsOn: afterJobs });
 
@@ -140,10 +146,7 @@ export class DjangoApp extends pulumi.ComponentResource {
           { name: args.networks.edge.name, aliases: ["web"] },
           { name: args.networks.backend.name },
         ],
-        volumes: [
-          { volumeName: localeVolume.name, containerPath: APP_PATHS.locale, readOnly: true },
-          { volumeName: args.mediaVolume.name, containerPath: APP_PATHS.media },
-        ],
+        volumes: [...serviceVolumes, { volumeName: args.mediaVolume.name, containerPath: APP_PATHS.media }],
       });
     const concurrency = args.celeryConcurrency ?? Math.max(2, Math.round(args.sizes.worker.cpus * 2));
     this.worker = service("worker",

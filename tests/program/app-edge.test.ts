@@ -74,6 +74,17 @@ describe("the Django app", () => {
     }
     expect(byName(program, "app-migrate").object.command).toEqual(["python", "manage.py", "migrate", "--noinput"]);
   });
+
+  it("gives web and worker collectstatic's output read-only, so {% static %} finds its manifest (a page with static files is not a 500)", () => {
+    type Volume = { volumeName?: string; containerPath?: string; readOnly?: boolean };
+    const volumesOf = (name: string) => (byName(program, name).object.volumes ?? []) as Volume[];
+    const [written] = volumesOf("app-collectstatic").filter((v) => v.containerPath === "/app/staticfiles");
+    expect(written?.readOnly ?? false).toBe(false);
+    for (const service of ["app-web", "app-worker"]) {
+      const mounted = volumesOf(service).find((v) => v.containerPath === written.containerPath);
+      expect(mounted, service).toEqual({ volumeName: written.volumeName, containerPath: written.containerPath, readOnly: true });
+    }
+  });
 });
 
 describe("the edge", () => {

@@ -25,6 +25,16 @@ describe.skipIf(standUpSkipped())("the app through nginx", () => {
     expect(response.headers["strict-transport-security"]).toMatch(/max-age=\d+/);
   });
 
+  it("renders the admin login page with collectstatic's hashed static URLs, and nginx serves them from the static volume", async () => {
+    const page = await shopRequest(info, "GET", "/admin/login/");
+    expect(page.status, page.body).toBe(200);
+    const stylesheet = /href="(\/static\/admin\/css\/base\.[0-9a-f]{12}\.css)"/.exec(page.body)?.[1];
+    expect(stylesheet, "a ManifestStaticFilesStorage URL for admin/css/base.css").toBeDefined();
+    const served = await shopRequest(info, "GET", stylesheet as string);
+    expect(served.status).toBe(200);
+    expect(served.headers["content-type"]).toMatch(/text\/css/);
+  });
+
   it("writes and reads one tenant's rows through PgBouncer, and another tenant never sees them", async () => {
     const sku = `STANDUP-${randomBytes(4).toString("hex")}`;
     const created = await shopRequest(info, "POST", "/api/tenants/goldleaf/items/", { sku, name: "Stand-up probe", quantity: 3 });

@@ -32,6 +32,8 @@ export interface VerifyOptions {
   readonly log?: (line: string) => void;
   /** Already read (tests reuse one program run); default: read from the stack config. */
   readonly intent?: StackIntent;
+  /** The clock ages are judged by (a backup's, a certificate's days left); default: the system's. */
+  readonly now?: () => Date;
 }
 
 function deadline<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
@@ -73,7 +75,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const ctx: VerifyContext = {
     intent, addresses, http, dns, dockerHost,
     credentials: options.credentials, imageMap: options.imageMap, extraCa: options.extraCa, caaIdentities: options.caaIdentities,
-    writes: options.writes, skipped: options.skip, now: () => new Date(),
+    writes: options.writes, skipped: options.skip, now: options.now ?? (() => new Date()),
     ...runState(http),
   };
   const results: CheckResult[] = [];

@@ -13,7 +13,7 @@ import { PublicAddresses } from "../../verify/probes/public-address";
 import { declaredContainer, docker, eventually, execIn, psql, standUp } from "./fixture";
 import type { StandUpInfo } from "./standup";
 import {
-  createStandUpCa, editContainerFile, editNginxConf, failingIds, failures, installCertificate, primaryDomain, STANDUP_SKIPS, standUpIntent, verifyStandUp,
+  createStandUpCa, editContainerFile, editNginxConf, failingIds, failures, installCertificate, primaryDomain, runFirstBackups, STANDUP_SKIPS, standUpIntent, verifyStandUp,
   type StandUpCa,
 } from "./verify-run";
 
@@ -27,8 +27,8 @@ describe.skip("verify catches each fault injected into the stand-up, by its chec
   let ca: StandUpCa;
   let http: HttpProbe;
   let domain: string;
-  const caught = async () => {
-    const report = await verifyStandUp(info, ca, CHECKED);
+  const caught = async (now?: () => Date) => {
+    const report = await verifyStandUp(info, ca, CHECKED, now);
     return { ids: failingIds(report), detail: failures(report) };
   };
   /** A response header of the live edge (undefined when absent). */
@@ -49,6 +49,7 @@ describe.skip("verify catches each fault injected into the stand-up, by its chec
     http = new HttpProbe(new PublicAddresses([{ host: "*", port: 0, address: "127.0.0.1" }]));
     ca = createStandUpCa();
     await installCertificate(info, ca, standUpIntent(info).edge.names);
+    await runFirstBackups(info);
     // The baseline: nothing fails before a fault is injected.
     const before = await caught();
     expect(before.ids, before.detail).toEqual([]);
@@ -105,6 +106,27 @@ describe.skip("verify catches each fault injected into the stand-up, by its chec
     } finally {
       await installCertificate(info, ca, standUpIntent(info).edge.names);
     }
+  });
+
+  it("a certificate certbot failed to renew (10 days left, inside the declared renewal window): 9.6", async () => {
+    await installCertificate(info, ca, standUpIntent(info).edge.names, 10);
+    try {
+      const found = await caught();
+      expect(found.ids, found.detail).toEqual(["9.6"]);
+      expect(found.detail).toMatch(/\b(9|10) days left/);
+    } finally {
+      await installCertificate(info, ca, standUpIntent(info).edge.names);
+    }
+  });
+
+  it("a stale backup (the stand-up judged as of 31 hours from now: the daily differential has not run): 3.5 and P.11", async () => {
+    // A backup cannot be aged in place (pgBackRest's encrypted backup.info holds its times), so the
+    // clock moves instead: 31 h is past the daily schedule and its 6 h grace, inside the weekly full's
+    // and the weekly drill's, and the certificate's 90 days.
+    const later = new Date(Date.now() + 31 * 3600_000);
+    const found = await caught(() => later);
+    expect(found.ids, found.detail).toEqual(["3.5", "P.11"]);
+    expect(found.detail).toMatch(/repo1 diff/);
   });
 
   it("row-level security disabled on one tenant table: 3.4", async () => {

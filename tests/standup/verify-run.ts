@@ -18,7 +18,7 @@ import { servedCertificate } from "../../verify/probes/certificate";
 import { runVerify } from "../../verify/run-verify";
 import type { VerifyReport } from "../../verify/report";
 import { DOCKER_SOCKET } from "./docker/docker-engine";
-import { declaredContainer, declaredContainers, docker, eventually, execIn } from "./fixture";
+import { declaredContainer, declaredContainers, docker, eventually, execIn, prometheusValue } from "./fixture";
 import { ROOT } from "./program/declared-stack";
 import type { StandUpInfo } from "./standup";
 
@@ -77,7 +77,7 @@ function imageMap(info: StandUpInfo): Map<string, string> {
 }
 
 /** A whole verify of the stand-up, optionally limited to some checks. */
-export async function verifyStandUp(info: StandUpInfo, ca: StandUpCa, only?: readonly string[]): Promise<VerifyReport> {
+export async function verifyStandUp(info: StandUpInfo, ca: StandUpCa, only?: readonly string[], now?: () => Date): Promise<VerifyReport> {
   const { CHECKS } = await import("../../verify/checks");
   const skip = new Set([...STANDUP_SKIPS, ...(only ? CHECKS.map((c) => c.name).filter((n) => !only.includes(n)) : [])]);
   return runVerify({
@@ -92,6 +92,7 @@ export async function verifyStandUp(info: StandUpInfo, ca: StandUpCa, only?: rea
     caaIdentities: new Map([[STANDUP_CA_ORG, "letsencrypt.org"]]),
     skip,
     writes: { login: false, testAlert: false, canary: false },
+    ...(now ? { now } : {}),
   });
 }
 
@@ -219,3 +220,34 @@ export async function editNginxConf(info: StandUpInfo, edit: (text: string) => s
 }
 
 export { eventually };
+
+// ---- the first scheduled runs of the backup schedule ----
+
+/** The repository host's scripts its crontab runs (components/backup/backups.ts), as postgres. */
+const BACKUP_WRAPPER = "/usr/local/bin/jewelry-backup";
+const RESTORE_DRILL = "/usr/local/bin/jewelry-restore-drill";
+
+/**
+ * What a deployed stack has once its schedule has run: a full backup in every declared repository and
+ * a restore drill, each run as cron runs it. A fresh stack has none, and verify rightly fails 3.5,
+ * P.11 and 13.5 until then. Runs nothing that is already there, so both verify test files can ask.
+ */
+export async function runFirstBackups(info: StandUpInfo): Promise<void> {
+  const declared = standUpIntent(info).backups;
+  if (!declared) throw new Error("the program declares no repository host with a backup schedule");
+  const host = declaredContainer(info, declared.container).id;
+  const asPostgres = async (argv: string[]) => {
+    const run = await execIn(host, argv, { user: "postgres", timeoutMs: 600_000 });
+    if (run.exitCode !== 0) throw new Error(`${argv.join(" ")} (exit ${run.exitCode}): ${run.output.slice(-800)}`);
+    return run.output;
+  };
+  for (const repo of [...declared.intervals.keys()].sort((a, b) => a - b)) {
+    const [stanza] = JSON.parse(await asPostgres(["pgbackrest", `--stanza=${declared.stanza}`, `--repo=${repo}`, "--output=json", "info"])) as { backup: { type: string }[] }[];
+    if (!stanza?.backup.some((b) => b.type === "full")) await asPostgres([BACKUP_WRAPPER, "full", String(repo)]);
+  }
+  const drilled = await prometheusValue(info, "min(jewelry_restore_drill_success)");
+  if (drilled !== 1) {
+    await asPostgres([RESTORE_DRILL]);
+    await eventually("the restore drill's success in Prometheus", async () => ((await prometheusValue(info, "min(jewelry_restore_drill_success)")) === 1 ? true : undefined), 120_000);
+  }
+}

@@ -7,7 +7,7 @@ import { CHECKS } from "../../verify/checks";
 import type { VerifyReport } from "../../verify/report";
 import { standUp } from "./fixture";
 import type { StandUpInfo } from "./standup";
-import { createStandUpCa, failures, installCertificate, STANDUP_SKIPS, standUpIntent, verifyStandUp, type StandUpCa } from "./verify-run";
+import { createStandUpCa, failures, installCertificate, runFirstBackups, STANDUP_SKIPS, standUpIntent, verifyStandUp, type StandUpCa } from "./verify-run";
 
 // NOT DONE (2026-11-30), skipped until fixed: on the stand-up verify reports real failures of the stack, not of
 // verify: the reference app's /admin/login/ answers 500 (P.4, 10.7), and the backup items fail with the stanza
@@ -21,6 +21,7 @@ describe.skip("npm run verify against the stand-up as declared", () => {
     ca = createStandUpCa();
     // certbot's part: a certificate for exactly the served names, from a CA the CAA record allows.
     await installCertificate(info, ca, standUpIntent(info).edge.names);
+    await runFirstBackups(info);
     report = await verifyStandUp(info, ca);
     console.log(`verify: a full verify of the stand-up took ${report.durationSeconds.toFixed(1)} s; per check: ${JSON.stringify(report.timings)}; ${JSON.stringify(report.counts)}`);
   }, 900_000);

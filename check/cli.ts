@@ -1,10 +1,8 @@
 // `npm run check`: the offline policy check of one stack. Exit 0 passed, 1 failed, 2 bad input.
-import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { judgementDay } from "../policies/lib/stack-context";
-import { outputFile, parseReportFormat, runCommand, type ReportFormat } from "./command-line";
-import { UsageError, UserInputError } from "./errors";
+import { commonOptions, parseFlags, runCommand, type ReportFormat } from "./command-line";
+import { UserInputError } from "./errors";
 import { renderInputError } from "./formats/input-error";
 
 export const usage = `usage: tsx check/cli.ts [options]
@@ -40,40 +38,18 @@ export interface CliOptions {
 const repoRoot = path.resolve(__dirname, "..");
 
 export function parseCliArgs(argv: readonly string[]): CliOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        stack: { type: "string", default: "production" },
-        format: { type: "string", default: "text" },
-        output: { type: "string" },
-        "policy-pack-config": { type: "string" },
-        root: { type: "string" },
-        "policy-pack": { type: "string" },
-        traceability: { type: "string" },
-        help: { type: "boolean", default: false },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const format = parseReportFormat(values.format);
-  const root = path.resolve(values.root ?? repoRoot);
-  if (!fs.existsSync(root)) throw new UserInputError(`--root ${root} does not exist`);
-  const policyPack = path.resolve(values["policy-pack"] ?? path.join(root, "policies"));
-  const output = outputFile(values.output);
+  const values = parseFlags(argv, {
+    "policy-pack-config": { type: "string" },
+    "policy-pack": { type: "string" },
+    traceability: { type: "string" },
+  });
+  const common = commonOptions(values, repoRoot);
+  const policyPack = path.resolve(values["policy-pack"] ?? path.join(common.root, "policies"));
   return {
-    stack: values.stack,
-    format,
-    output,
+    ...common,
     policyPackConfig: values["policy-pack-config"],
-    root,
     policyPack,
     traceability: path.resolve(values.traceability ?? path.join(policyPack, "traceability.ts")),
-    help: values.help,
   };
 }
 

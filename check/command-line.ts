@@ -5,6 +5,7 @@
 // the chosen format saying why, so a CI step that uploads it does not break.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError, UserInputError } from "./errors";
 
 export const REPORT_FORMATS = ["text", "json", "sarif", "markdown"] as const;
@@ -37,6 +38,35 @@ export function outputFile(value: string | undefined): string | undefined {
 /** Writes and exits explicitly: gRPC, the SDK and open sockets may hold the event loop open. */
 export function finish(exitCode: number, text: string, toStderr = false): void {
   (toStderr ? process.stderr : process.stdout).write(text, () => process.exit(exitCode));
+}
+
+/** The flags every command takes (node:util parseArgs options). */
+const COMMON_FLAGS = {
+  stack: { type: "string", default: "production" },
+  format: { type: "string", default: "text" },
+  output: { type: "string" },
+  root: { type: "string" },
+  help: { type: "boolean", default: false },
+} as const satisfies ParseArgsConfig["options"];
+
+/** Parses the common flags and `extra` strictly (no positionals); a parse error is a usage error. */
+export function parseFlags<const T extends NonNullable<ParseArgsConfig["options"]>>(argv: readonly string[], extra: T) {
+  try {
+    return parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: { ...COMMON_FLAGS, ...extra } }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** The common flags checked: the format known, --root an existing folder (default `defaultRoot`), --output writable. */
+export function commonOptions(
+  values: { stack: string; format: string; output?: string; root?: string; help: boolean },
+  defaultRoot: string,
+): CommandOptions & { readonly root: string } {
+  const format = parseReportFormat(values.format);
+  const root = path.resolve(values.root ?? defaultRoot);
+  if (!fs.existsSync(root)) throw new UserInputError(`--root ${root} does not exist`);
+  return { stack: values.stack, format, output: outputFile(values.output), root, help: values.help };
 }
 
 export interface CommandOptions {

@@ -3,8 +3,7 @@
 // stack that could not be reached. Options and exit codes as `npm run check` (check/command-line.ts).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
-import { outputFile, parseReportFormat, runCommand, type CommandOptions } from "../check/command-line";
+import { commonOptions, parseFlags, runCommand, type CommandOptions } from "../check/command-line";
 import { UsageError, UserInputError } from "../check/errors";
 import { renderInputError } from "../check/formats/input-error";
 import { CHECK_NAMES } from "./checks/names";
@@ -82,38 +81,21 @@ function readImageMap(file: string | undefined): Map<string, string> {
 }
 
 export function parseVerifyArgs(argv: readonly string[]): VerifyCliOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        stack: { type: "string", default: "production" },
-        format: { type: "string", default: "text" },
-        output: { type: "string" },
-        resolve: { type: "string", multiple: true, default: [] },
-        "dns-server": { type: "string" },
-        "docker-host": { type: "string" },
-        credentials: { type: "string" },
-        exemptions: { type: "string" },
-        "image-map": { type: "string" },
-        "ca-file": { type: "string", multiple: true, default: [] },
-        "caa-identity": { type: "string", multiple: true, default: [] },
-        skip: { type: "string", multiple: true, default: [] },
-        login: { type: "boolean", default: false },
-        "send-test-alert": { type: "boolean", default: false },
-        canary: { type: "boolean", default: false },
-        root: { type: "string" },
-        help: { type: "boolean", default: false },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const format = parseReportFormat(values.format);
-  const root = path.resolve(values.root ?? repoRoot);
-  if (!fs.existsSync(root)) throw new UserInputError(`--root ${root} does not exist`);
+  const values = parseFlags(argv, {
+    resolve: { type: "string", multiple: true, default: [] },
+    "dns-server": { type: "string" },
+    "docker-host": { type: "string" },
+    credentials: { type: "string" },
+    exemptions: { type: "string" },
+    "image-map": { type: "string" },
+    "ca-file": { type: "string", multiple: true, default: [] },
+    "caa-identity": { type: "string", multiple: true, default: [] },
+    skip: { type: "string", multiple: true, default: [] },
+    login: { type: "boolean", default: false },
+    "send-test-alert": { type: "boolean", default: false },
+    canary: { type: "boolean", default: false },
+  });
+  const common = commonOptions(values, repoRoot);
   const skip = new Set(values.skip.flatMap((s) => s.split(",")).map((s) => s.trim()).filter((s) => s !== ""));
   const unknown = [...skip].filter((s) => !CHECK_NAMES.includes(s));
   if (unknown.length > 0) throw new UsageError(`--skip ${unknown.join(",")}: no such check; checks: ${CHECK_NAMES.join(", ")}`);
@@ -128,11 +110,7 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyCliOptions {
     return [v.slice(0, eq), v.slice(eq + 1).toLowerCase()] as const;
   }));
   return {
-    stack: values.stack,
-    format,
-    output: outputFile(values.output),
-    help: values.help,
-    root,
+    ...common,
     resolve: values.resolve.map(parseResolve),
     dnsServer,
     dockerHost: values["docker-host"],

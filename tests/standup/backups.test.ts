@@ -12,6 +12,8 @@ const REPOS = [1, 2, 3] as const;
 
 interface StanzaInfo {
   readonly status: { readonly code: number; readonly message: string };
+  readonly db: readonly { readonly "system-id": number }[];
+  readonly repo: readonly { readonly key: number; readonly cipher: string }[];
   readonly archive: readonly { readonly max: string | null }[];
 }
 
@@ -39,13 +41,14 @@ describe("backups", () => {
     expect(info.substitutions.filter((line) => /S3 stand-in|cloud stand-in CA/.test(line))).toHaveLength(3);
   });
 
-  it("has the stanza in every repository, created by the repository host itself (jewelry-stanza-create at its start)", async () => {
+  it("has the stanza in every repository, encrypted, created by the repository host itself (jewelry-stanza-create at its start)", async () => {
     for (const repo of REPOS) {
-      const status = await eventually(`stanza main in repo${repo}`, async () => {
-        const stanza = await stanzaIn(repo);
-        return stanza?.status.code === 0 ? stanza.status.message : undefined;
+      // Before the first backup a stanza's status is 2, "no valid backups"; 1 would be "missing stanza path".
+      const stanza = await eventually(`stanza main in repo${repo}`, async () => {
+        const found = await stanzaIn(repo);
+        return found && [0, 2].includes(found.status.code) && found.db.length > 0 ? found : undefined;
       }, 180_000);
-      expect(status, `repo${repo}`).toBe("ok");
+      expect(stanza.repo.map((r) => [r.key, r.cipher]), `repo${repo}`).toEqual([[repo, "aes-256-cbc"]]);
     }
   });
 

@@ -147,6 +147,7 @@ const IMAGE_LIST: readonly LocalImage[] = [
       ownedPaths: [
         { path: "/var/lib/pgbackrest", uid: 999 }, { path: "/var/spool/pgbackrest", uid: 999 },
         { path: "/var/log/pgbackrest", uid: 999 }, { path: "/etc/pgbackrest/conf.d", uid: 999 },
+        { path: "/var/lib/node-exporter/textfile", uid: 999 }, { path: "/var/lib/pgbackrest-drill", uid: 999 },
       ],
       version: { argv: ["pgbackrest", "version"], matches: /pgBackRest 2\.45/ },
     },

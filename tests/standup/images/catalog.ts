@@ -346,7 +346,8 @@ const IMAGE_LIST: readonly LocalImage[] = [
     contract: {
       user: "s3-standin", entrypoint: ["node", "/opt/s3-standin/s3-standin.js"], cmd: ["/etc/s3-standin/config.json"], workdir: "/var/lib/s3-standin",
       accounts: [{ name: "s3-standin", uid: 10002, gid: 10002 }],
-      binaries: ["node", "/opt/s3-standin/s3-standin.js"],
+      // node runs the bundle (not executable itself); the backups test reads the bucket with sh, find and head.
+      binaries: ["node", "sh", "find", "head"],
       ownedPaths: [{ path: "/var/lib/s3-standin", uid: 10002 }, { path: "/etc/s3-standin", uid: 10002 }],
       version: { argv: ["node", "--version"], matches: /^v18\./ },
     },

@@ -178,12 +178,16 @@ export async function installCertificate(info: StandUpInfo, ca: StandUpCa, names
 
 // ---- nginx.conf as served: edited in the container's writable layer, then reloaded ----
 
-/** The host path of a file in a container's own (writable) layer: where the stand-up's uploads land. */
-async function upperPath(containerId: string, file: string): Promise<string> {
+/**
+ * The host path of a file as the container sees it: through the overlay's merged folder, which the
+ * host may write although the container's root is read-only. (Writing the upper layer directly is
+ * undefined for a mounted overlay: a file replaced there stays unseen.)
+ */
+async function mergedPath(containerId: string, file: string): Promise<string> {
   const inspect = await docker.getContainer(containerId).inspect();
-  const upper = (inspect.GraphDriver?.Data as Record<string, string> | undefined)?.UpperDir;
-  if (!upper) throw new Error(`${containerId}: no overlay upper folder (storage driver ${inspect.GraphDriver?.Name})`);
-  return join(upper, file);
+  const merged = (inspect.GraphDriver?.Data as Record<string, string> | undefined)?.MergedDir;
+  if (!merged) throw new Error(`${containerId}: no overlay merged folder (storage driver ${inspect.GraphDriver?.Name})`);
+  return join(merged, file);
 }
 
 /**
@@ -191,7 +195,7 @@ async function upperPath(containerId: string, file: string): Promise<string> {
  * root filesystem is read-only from inside); returns the restorer.
  */
 export async function editContainerFile(containerId: string, file: string, edit: (text: string) => string): Promise<() => void> {
-  const path = await upperPath(containerId, file);
+  const path = await mergedPath(containerId, file);
   const original = readFileSync(path, "utf8");
   const changed = edit(original);
   if (changed === original) throw new Error(`the edit changed nothing in ${file}`);
@@ -212,7 +216,14 @@ export async function editNginxConf(info: StandUpInfo, edit: (text: string) => s
     // The old workers answer until they finish: wait until the live edge shows the change.
     await eventually(what, async () => ((await served()) === expected ? true : undefined), 30_000);
   };
-  await reload("nginx serving the edited configuration", true);
+  try {
+    await reload("nginx serving the edited configuration", true);
+  } catch (error) {
+    // Leave the stand-up as it was found, also when the edit never showed.
+    restoreFile();
+    await execIn(nginx, ["nginx", "-s", "reload"], { timeoutMs: 30_000 });
+    throw error;
+  }
   return async () => {
     restoreFile();
     await reload("nginx serving the restored configuration", false);

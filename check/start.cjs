@@ -9,6 +9,9 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { cacheDirFor, registerCompileCache } = require("../policies/compile-cache");
+const { limitHeapGrowth } = require("../policies/heap-growth");
+
+limitHeapGrowth();
 
 const repoRoot = path.resolve(__dirname, "..");
 const tsconfigFile = path.join(repoRoot, "tsconfig.json");

@@ -11,6 +11,9 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { cacheDirFor, mapStackTraces, registerCompileCache } = require("./compile-cache");
+const { limitHeapGrowth } = require("./heap-growth");
+
+limitHeapGrowth();
 
 const tsconfigFile = path.join(__dirname, "tsconfig.json");
 const typescriptManifest = require.resolve("typescript/package.json", { paths: [__dirname] });

@@ -9,6 +9,7 @@ import {
   announceExemption, coversResource, MAX_EXEMPTION_DAYS, reportExempted, reviewExemptions, type Exemption, type ExemptionReview,
 } from "./exemptions";
 import { isResourceRule, type ChecklistPolicy, type ChecklistResourcePolicy, type ChecklistStackPolicy } from "./framework";
+import { propsView } from "./props-view";
 import type { StackContext } from "./stack-context";
 import { urnName } from "./values";
 
@@ -61,14 +62,23 @@ function forOneTypeOnly(rule: ChecklistResourcePolicy, exemptions: readonly Exem
   return rule.resourceTypes.length === 1 && !exemptions.some((e) => e.resource === undefined) ? { __pulumiType: rule.resourceTypes[0] } : {};
 }
 
+/** The rule's arguments with the properties read through the cheaper view (lib/props-view.ts). */
+function withPropsView(args: ResourceValidationArgs): ResourceValidationArgs {
+  const props = propsView(args.props);
+  if (props === args.props) return args;
+  const asType = ((resourceClass: Parameters<ResourceValidationArgs["isType"]>[0]) => (args.isType(resourceClass) ? props : undefined)) as ResourceValidationArgs["asType"];
+  return { ...args, props, asType };
+}
+
 function toResourcePolicy(rule: ChecklistResourcePolicy, ctx: StackContext, exemptions: readonly Exemption[]): ResourceValidationPolicy {
   return {
     ...common(rule, ctx),
-    validateResource: Object.assign(async (args: ResourceValidationArgs, report: ReportViolation) => {
+    validateResource: Object.assign(async (engineArgs: ResourceValidationArgs, report: ReportViolation) => {
       // The engine analyzes the root stack once: whole-stack exemptions are announced there.
-      if (args.type === STACK_TYPE) for (const e of exemptions.filter((e) => e.resource === undefined)) announceExemption(report, e, args.urn);
+      if (engineArgs.type === STACK_TYPE) for (const e of exemptions.filter((e) => e.resource === undefined)) announceExemption(report, e, engineArgs.urn);
       // Type first: a rule never touches the properties of a resource it does not judge.
-      if (!rule.resourceTypes.includes(args.type)) return;
+      if (!rule.resourceTypes.includes(engineArgs.type)) return;
+      const args = withPropsView(engineArgs);
       const exemption = exemptions.find((e) => e.resource !== undefined && coversResource(e, args.name, args.urn)) ??
         exemptions.find((e) => e.resource === undefined);
       if (!exemption) return rule.validateResource(args, report, ctx);
@@ -81,6 +91,8 @@ function toStackPolicy(rule: ChecklistStackPolicy, ctx: StackContext, exemptions
   return {
     ...common(rule, ctx),
     validateStack: async (args, report) => {
+      // The server builds these resource objects for this policy alone: each reads through the cheaper view.
+      for (const resource of args.resources) resource.props = propsView(resource.props);
       const silencing = new Set<Exemption>();
       // A stack rule names the resource of each violation by URN: an exemption covering it silences it.
       const unlessExempt: ReportViolation = (message, urn) => {

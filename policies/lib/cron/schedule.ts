@@ -2,6 +2,7 @@
 // month must match, and day-of-month and day-of-week both (when either field starts with "*") or
 // either one (when both are restricted). Evaluated over eight years from a leap year, so a schedule
 // that never fires ("0 0 31 2 *") or fires once in four years (29 February) shows its real gap.
+import { memoized } from "../model-cache";
 import type { CronSchedule } from "./crontab";
 
 const WINDOW_START = Date.UTC(2024, 0, 1);
@@ -15,7 +16,6 @@ export interface ScheduleTiming {
   readonly maxGapMinutes: number;
 }
 
-const memo = new Map<string, ScheduleTiming>();
 const keyOf = (s: CronSchedule) =>
   [s.minute, s.hour, s.dayOfMonth, s.month, s.dayOfWeek].map((f) => `${f.star ? "*" : ""}${[...f.values].sort((a, b) => a - b).join(",")}`).join(" ");
 
@@ -39,9 +39,10 @@ function firingDays(s: CronSchedule): number[] {
 
 export function scheduleTiming(schedule: CronSchedule): ScheduleTiming {
   if (schedule.reboot) return { fires: false, maxGapMinutes: Infinity };
-  const key = keyOf(schedule);
-  const cached = memo.get(key);
-  if (cached) return cached;
+  return memoized("cron-timing", keyOf(schedule), () => timingOf(schedule));
+}
+
+function timingOf(schedule: CronSchedule): ScheduleTiming {
   const times = dayTimes(schedule);
   const days = firingDays(schedule);
   let result: ScheduleTiming;
@@ -55,7 +56,6 @@ export function scheduleTiming(schedule: CronSchedule): ScheduleTiming {
     const once = days.length === 1 && times.length === 1;
     result = { fires: true, maxGapMinutes: once ? Infinity : maxGap };
   }
-  memo.set(key, result);
   return result;
 }
 
@@ -66,6 +66,11 @@ export function combinedMaxGap(schedules: readonly CronSchedule[]): number {
   // A schedule firing at least hourly bounds the merged gap already; merging it would list every minute.
   const densest = Math.min(...firing.map((s) => scheduleTiming(s).maxGapMinutes));
   if (densest <= 60) return densest;
+  // Every firing minute of eight years: computed once per set of schedules (each backup rule asks).
+  return memoized("cron-combined-gap", firing.map(keyOf).sort().join("\n"), () => mergedMaxGap(firing));
+}
+
+function mergedMaxGap(firing: readonly CronSchedule[]): number {
   const minutes = new Set<number>();
   for (const s of firing) {
     const times = dayTimes(s);

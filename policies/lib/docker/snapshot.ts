@@ -1,26 +1,32 @@
-// A container's inputs read ONCE through the pack's unknown-checking proxy into plain data, with
-// each value unknown at preview kept as an UnknownInput marker: models are then built from plain
-// data (no exceptions while building) and a rule rethrows a marker's error only when it needs that
-// value. The snapshot's text keys the model cache (the pack deserializes resources afresh for every
-// policy, so object identity cannot).
+// A container's inputs read ONCE into plain data, with each value unknown at preview kept as an
+// UnknownInput marker: models are then built from plain data (no exceptions while building) and a
+// rule rethrows a marker's error only when it needs that value. The snapshot's text keys the model
+// cache (the pack deserializes resources afresh for every policy, so object identity cannot).
 import type { UnknownValueError } from "@pulumi/policy";
+import { isUnknownSentinel, proxyTarget, unknownValueError, type PathLink } from "../props-view";
 import { isUnknownValueError } from "../unknowns";
 import { asArray } from "../values";
 
-/** A value the preview cannot know; `error` is what the pack raised reading it. */
+/** A value the preview cannot know; `error` is what the pack's proxy raises reading it. */
 export class UnknownInput {
-  constructor(readonly error: UnknownValueError) {}
+  #error: UnknownValueError | undefined;
+  /** `raise` makes the error when a rule first asks for it: most unknowns never decide anything. */
+  constructor(private readonly raise: () => UnknownValueError) {}
+  get error(): UnknownValueError {
+    return (this.#error ??= this.raise());
+  }
 }
 
 export type Snapshot = null | undefined | boolean | number | string | UnknownInput | readonly Snapshot[] | { readonly [key: string]: Snapshot };
 export type SnapshotRecord = { readonly [key: string]: Snapshot };
 
+/** Reads through a proxy or view (a plain object in a unit test). */
 function read(get: () => unknown): Snapshot {
   let value: unknown;
   try {
     value = get();
   } catch (err) {
-    if (isUnknownValueError(err)) return new UnknownInput(err);
+    if (isUnknownValueError(err)) return new UnknownInput(() => err);
     throw err;
   }
   if (value === null || value === undefined || typeof value === "boolean" || typeof value === "number" || typeof value === "string") return value;
@@ -35,9 +41,28 @@ function read(get: () => unknown): Snapshot {
   return undefined;
 }
 
-/** Plain copy of resource properties read through the pack's proxy. */
+/**
+ * The same copy made from the deserialized properties under the pack's proxy, without going through
+ * it: an unknown sentinel becomes the UnknownInput whose error is the one the proxy would throw there.
+ */
+function copy(value: unknown, path: PathLink | undefined): Snapshot {
+  if (isUnknownSentinel(value)) return new UnknownInput(() => unknownValueError(value, path));
+  if (value === null || value === undefined || typeof value === "boolean" || typeof value === "number" || typeof value === "string") return value;
+  if (Array.isArray(value)) {
+    const array = value as unknown[];
+    return Array.from({ length: array.length }, (_, i) => copy(array[i], { parent: path, key: String(i) }));
+  }
+  if (typeof value === "object") {
+    const object = value as Record<string, unknown>;
+    return Object.fromEntries(Object.keys(object).map((key) => [key, copy(object[key], { parent: path, key })]));
+  }
+  return undefined;
+}
+
+/** Plain copy of resource properties as the pack's proxy reads them. */
 export const snapshotOf = (props: unknown): SnapshotRecord => {
-  const value = read(() => props);
+  const target = proxyTarget(props);
+  const value = target === undefined ? read(() => props) : copy(target, undefined);
   return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof UnknownInput) ? (value as SnapshotRecord) : {};
 };
 

@@ -4,7 +4,7 @@
 // containers upload into a volume this one mounts. Folders mounted from the host, or volumes nobody
 // declares files for, are opaque: the stack does not say what nginx would read there.
 import type { PolicyResource } from "@pulumi/policy";
-import { argvOf, containerEnv, imageOf, parseImageRef, uploadsOf } from "../containers";
+import { argvOf, containerEnv, imageOf, parseImageRef, uploadsOf, type UploadView } from "../containers";
 import { known, readKnownElements, UNKNOWN } from "../unknowns";
 import {
   IMAGE_COMMAND, IMAGE_CONF_FILE, IMAGE_DEFAULT_CONF, IMAGE_ENTRYPOINT, IMAGE_FILES, IMAGE_PREFIX, LATEST_MODELLED_VERSION, withIpv6DefaultListen,
@@ -128,15 +128,46 @@ const isOfficialImage = (image: string) => {
 
 const versionOfTag = (tag: string | undefined) => /^(\d+\.\d+(?:\.\d+)?)/.exec(tag ?? "")?.[1] ?? LATEST_MODELLED_VERSION;
 
+interface VolumeWriter {
+  readonly container: PolicyResource;
+  /** Where the volume is mounted in that container. */
+  readonly target: string;
+  readonly uploads: readonly UploadView[];
+}
+
+// Containers by the named volumes they mount, per list of resources a policy is handed (the server
+// builds a fresh list for each policy): every nginx container's every mount looks its volume up here
+// instead of reading every container's mounts and uploads again.
+const writersByStack = new WeakMap<readonly PolicyResource[], Map<string, Map<string, VolumeWriter[]>>>();
+
+function volumeWriters(resources: readonly PolicyResource[], type: string, volume: string): readonly VolumeWriter[] {
+  let byType = writersByStack.get(resources);
+  if (!byType) writersByStack.set(resources, (byType = new Map()));
+  let byVolume = byType.get(type);
+  if (!byVolume) {
+    byType.set(type, (byVolume = new Map()));
+    for (const container of resources.filter((r) => r.type === type)) {
+      const mounts = containerMounts(container).filter((m) => m.volume !== undefined);
+      if (mounts.length === 0) continue;
+      const uploads = uploadsOf(container);
+      for (const m of mounts) {
+        const writers = byVolume.get(m.volume!) ?? [];
+        writers.push({ container, target: m.target, uploads });
+        byVolume.set(m.volume!, writers);
+      }
+    }
+  }
+  return byVolume.get(volume) ?? [];
+}
+
 /** A file other containers' uploads put into the named volume mounted at `mount`. */
 function sharedVolumeFiles(mount: Mount, container: PolicyResource, resources: readonly PolicyResource[]): [string, NginxFile][] {
   if (!mount.volume) return [];
-  return resources.filter((r) => r !== container && r.type === container.type).flatMap((other) =>
-    containerMounts(other).filter((m) => m.volume === mount.volume).flatMap((theirs) =>
-      uploadsOf(other).filter((u) => isUnderDir(u.file, theirs.target)).map((u): [string, NginxFile] => [
-        resolvePath(mount.target, u.file.slice(theirs.target.replace(/\/+$/, "").length).replace(/^\//, "")),
-        { content: u.content === UNKNOWN ? undefined : u.content, origin: `volume ${mount.volume} (uploaded by ${other.name})` },
-      ])));
+  return volumeWriters(resources, container.type, mount.volume).filter((w) => w.container !== container).flatMap(({ container: other, target, uploads }) =>
+    uploads.filter((u) => isUnderDir(u.file, target)).map((u): [string, NginxFile] => [
+      resolvePath(mount.target, u.file.slice(target.replace(/\/+$/, "").length).replace(/^\//, "")),
+      { content: u.content === UNKNOWN ? undefined : u.content, origin: `volume ${mount.volume} (uploaded by ${other.name})` },
+    ]));
 }
 
 /**

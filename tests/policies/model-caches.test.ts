@@ -1,0 +1,90 @@
+// The pack's memos (lib/model-cache.ts, the cron timings, the index of volume writers nginx reads)
+// save repeating work across policies and containers: none may ever serve a result built from other
+// inputs than the ones asked about.
+import { unknownCheckingProxy, type PolicyResource } from "@pulumi/policy";
+import { describe, expect, it } from "vitest";
+import { parseCrontab } from "../../policies/lib/cron/crontab";
+import { combinedMaxGap, scheduleTiming } from "../../policies/lib/cron/schedule";
+import { memoized } from "../../policies/lib/model-cache";
+import { nginxInputOf } from "../../policies/lib/nginx/container-input";
+
+const schedule = (line: string) => parseCrontab(`${line} /bin/job\n`, false).jobs[0]!.schedule;
+
+describe("the model cache", () => {
+  it("builds once per key and again for another key", () => {
+    let builds = 0;
+    const build = (value: string) => () => {
+      builds++;
+      return { value };
+    };
+    const first = memoized("test-kind", "inputs A", build("A"));
+    expect(memoized("test-kind", "inputs A", build("stale"))).toBe(first);
+    expect(memoized("test-kind", "inputs B", build("B")).value).toBe("B");
+    expect(memoized("other-kind", "inputs A", build("other")).value).toBe("other");
+    expect(builds).toBe(3);
+  });
+
+  it("keeps the entries in use and drops the least recently used one when full", () => {
+    const build = (value: number) => () => ({ value });
+    const hot = memoized("test-lru", "hot", build(-1));
+    // Far more keys than the bound, the hot one asked for all along.
+    for (let i = 0; i < 3000; i++) {
+      memoized("test-lru", `cold ${i}`, build(i));
+      expect(memoized("test-lru", "hot", build(-2))).toBe(hot);
+    }
+    let rebuilt = false;
+    memoized("test-lru", "cold 0", () => {
+      rebuilt = true;
+      return { value: 0 };
+    });
+    expect(rebuilt).toBe(true);
+  });
+});
+
+describe("cron timings", () => {
+  it("give each schedule, and each set of schedules, its own gap, whatever was asked before", () => {
+    const daily = schedule("0 3 * * *");
+    const weekly = schedule("0 3 * * 0");
+    const twiceWeekly = [schedule("0 3 * * 0"), schedule("0 3 * * 3")];
+    expect(scheduleTiming(daily).maxGapMinutes).toBe(1440);
+    expect(scheduleTiming(weekly).maxGapMinutes).toBe(7 * 1440);
+    // Sunday and Wednesday: the longest wait is Wednesday to Sunday, four days.
+    expect(combinedMaxGap(twiceWeekly)).toBe(4 * 1440);
+    expect(combinedMaxGap([schedule("0 3 * * 0"), schedule("0 3 * * 4")])).toBe(4 * 1440);
+    expect(combinedMaxGap([schedule("0 3 * * 1"), schedule("0 3 * * 4")])).toBe(4 * 1440);
+    expect(combinedMaxGap([schedule("0 3 * * 1"), schedule("0 3 * * 2")])).toBe(6 * 1440);
+    // The same set in another order is the same set.
+    expect(combinedMaxGap([...twiceWeekly].reverse())).toBe(4 * 1440);
+    expect(combinedMaxGap([schedule("0 3 * * 0"), schedule("30 3 * * 0")])).toBe(7 * 1440 - 30);
+  });
+});
+
+describe("files nginx reads from a volume another container writes", () => {
+  const CONTAINER = "docker:index/container:Container";
+  const container = (props: Record<string, unknown>, name: string): PolicyResource =>
+    ({ type: CONTAINER, name, urn: `urn:${name}`, props: unknownCheckingProxy(props), propertyDependencies: {} }) as unknown as PolicyResource;
+  const nginx = () => container({
+    image: "nginx:1.27.3",
+    uploads: [{ file: "/etc/nginx/nginx.conf", content: "events {}\nhttp { include /etc/nginx/shared/*.conf; }\n" }],
+    volumes: [{ volumeName: "shared", containerPath: "/etc/nginx/shared" }],
+  }, "nginx");
+  const writer = (content: string, volumeName = "shared") =>
+    container({ image: "alpine:3.20", volumes: [{ volumeName, containerPath: "/out" }], uploads: [{ file: "/out/tls.conf", content }] }, "writer");
+  const sharedFile = (stack: PolicyResource[]) => nginxInputOf(stack[0]!, stack)!.files.get("/etc/nginx/shared/tls.conf")?.content;
+
+  it("come from the stack being judged, not from one judged before", () => {
+    const first = [nginx(), writer("ssl_protocols TLSv1;\n")];
+    expect(sharedFile(first)).toBe("ssl_protocols TLSv1;\n");
+    expect(sharedFile(first)).toBe("ssl_protocols TLSv1;\n");
+    expect(sharedFile([nginx(), writer("ssl_protocols TLSv1.3;\n")])).toBe("ssl_protocols TLSv1.3;\n");
+    expect(sharedFile([nginx(), writer("ssl_protocols TLSv1.3;\n", "elsewhere")])).toBeUndefined();
+    expect(sharedFile([nginx()])).toBeUndefined();
+  });
+
+  it("are read in the stack's order: of two writers of one file, the later one wins", () => {
+    const a = writer("ssl_protocols TLSv1;\n");
+    const b = container({ image: "alpine:3.20", volumes: [{ volumeName: "shared", containerPath: "/data" }], uploads: [{ file: "/data/tls.conf", content: "ssl_protocols TLSv1.2;\n" }] }, "second");
+    expect(sharedFile([nginx(), a, b])).toBe("ssl_protocols TLSv1.2;\n");
+    expect(sharedFile([nginx(), b, a])).toBe("ssl_protocols TLSv1;\n");
+  });
+});

@@ -135,9 +135,13 @@ mkdir -m 0700 "$scratch/data"
 
 # Local socket only, peer authentication: nothing outside this host account can reach the copy.
 # fsync=off: the copy is thrown away, and it skips the start-up sync of every restored file.
+# hot_standby=off: the copy is no standby. With it on, PostgreSQL refuses to replay WAL from a primary
+# whose max_connections (or max_worker_processes, max_wal_senders, max_prepared_transactions,
+# max_locks_per_transaction) exceeds the copy's, and the copy has only the data folder's defaults: the
+# production server's settings come from its own config file (max_connections 200), not restored here.
 printf 'local all all peer\\n' > "$scratch/pg_hba.conf"
 "$PG_BIN/pg_ctl" -D "$scratch/data" -w -t "$TIMEOUT" -l "$scratch/postgres.log" -o \\
-  "-c port=$PORT -c listen_addresses='' -c unix_socket_directories='$scratch' -c hba_file='$scratch/pg_hba.conf' -c ssl=off -c archive_mode=off -c fsync=off -c shared_buffers=${args.scratchSharedBuffers ?? "128MB"}" \\
+  "-c port=$PORT -c listen_addresses='' -c unix_socket_directories='$scratch' -c hba_file='$scratch/pg_hba.conf' -c ssl=off -c archive_mode=off -c hot_standby=off -c fsync=off -c shared_buffers=${args.scratchSharedBuffers ?? "128MB"}" \\
   start >/dev/null || { cat "$scratch/postgres.log" >&2; fail "scratch postgres did not start"; }
 
 waited=0

@@ -7,6 +7,7 @@ export async function standUpImages(log: (line: string) => void): Promise<StandU
   const map = await ensureStandupImages({ log });
   return {
     appImage: map.app.tag,
+    s3StandInImage: map.s3StandIn.tag,
     resolve: (reference) => {
       if (reference === map.app.tag) return { image: reference };
       const reason = map.excluded[reference];

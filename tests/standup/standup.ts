@@ -16,6 +16,8 @@
 //     containers                 by container name: id, resource name, image run, exit code of one-shot jobs
 //     skipped                    declared containers left out, each with the reason (no local image, or depends on one)
 //     substitutions              every way the stand-up departs from a real `pulumi up`, one line each
+//     cloudStandIns              the S3 servers of the run that stand in for R2 and B2 (tests/standup/cloud),
+//                                started before the container that writes to them, with its CA trusted there
 //     timings                    seconds: the whole run (resources) and each container's create
 //     tearDown()                 removes every container, network and volume of the run, the egress guard
 //                                and the host folders it created; safe to call twice
@@ -29,6 +31,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import type Dockerode from "dockerode";
+import { startS3StandIns, type CloudStandIn } from "./cloud/s3-standins";
 import { containerPlan, type ContainerPlan } from "./docker/container-spec";
 import { connectDocker, foreignNameClashes, removeLabelled, runLabels } from "./docker/docker-engine";
 import { guardEgress, releaseEgress } from "./docker/egress-guard";
@@ -48,6 +51,8 @@ export { SKIP_ENV } from "./docker/docker-engine";
 export interface StandUpImages {
   /** The reference app image: becomes the stack's `appImage`. */
   readonly appImage: string;
+  /** The S3 server that stands in for the cloud object stores (tests/standup/cloud). */
+  readonly s3StandInImage: string;
   /** The local image that stands in for a declared reference, or why there is none. */
   resolve(reference: string): { readonly image: string } | { readonly excluded: string };
 }
@@ -74,6 +79,8 @@ export interface StandUpInfo {
   readonly skipped: readonly { readonly resource: string; readonly reason: string }[];
   readonly substitutions: readonly string[];
   readonly timings: Readonly<Record<string, number>>;
+  /** The S3 stand-ins of the cloud object stores (R2, B2) a declared container writes to. */
+  readonly cloudStandIns: readonly CloudStandIn[];
 }
 
 export interface StandUp extends StandUpInfo {
@@ -117,19 +124,6 @@ function adaptPropagation(plan: ContainerPlan, substitutions: string[]): void {
   }
 }
 
-/**
- * The cloud object stores a container's uploaded pgBackRest configuration names (R2, B2) are out of
- * reach, and this machine's resolver answers for them only after a 20 s timeout, so every archive-push
- * would wait out pgBackRest's archive-timeout. The stand-up resolves them to 127.0.0.1 in that container
- * (connection refused at once): they still fail, but fast, as an unreachable store fails in production.
- */
-function refuseCloudEndpoints(plan: ContainerPlan, substitutions: string[]): void {
-  const hosts = new Set(plan.uploads.flatMap((u) => [...u.content.toString("utf8").matchAll(/^repo\d+-s3-endpoint=(\S+)$/gm)].map((m) => m[1])));
-  if (hosts.size === 0) return;
-  plan.create.HostConfig = { ...plan.create.HostConfig, ExtraHosts: [...(plan.create.HostConfig?.ExtraHosts ?? []), ...[...hosts].map((h) => `${h}:127.0.0.1`)] };
-  substitutions.push(`${plan.name}: ${[...hosts].join(", ")} resolve to 127.0.0.1 (refused at once instead of a 20 s DNS timeout; no cloud is reachable)`);
-}
-
 function assertPortFree(port: number, host: string, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -165,6 +159,7 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
   const containers: Record<string, StandUpContainer> = {};
   const skipped: { resource: string; reason: string }[] = [];
   const skippedUrns = new Set<string>();
+  const cloudStandIns: CloudStandIn[] = [];
   const substitutions = [
     `appImage ${JSON.stringify(options.images.appImage)}: the reference app (tests/standup/images) replaces the stack's app image`,
     "docker provider host: the local engine at /var/run/docker.sock instead of the stack's dockerHost",
@@ -194,7 +189,6 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
     const plan = containerPlan(resource.name, inputsOf(resource), { image, extraLabels: labels });
     assertWaitCanSucceed(plan);
     adaptPropagation(plan, substitutions);
-    refuseCloudEndpoints(plan, substitutions);
     const clashes = await foreignNameClashes(docker, { containers: [plan.name], networks: [], volumes: [] });
     if (clashes.length > 0) throw new Error(`an object outside any stand-up holds a declared name (remove it yourself): ${clashes.join(", ")}`);
     for (const [port, bindings] of Object.entries(plan.create.HostConfig?.PortBindings ?? {}) as [string, { HostIp?: string; HostPort?: string }[]][]) {
@@ -259,7 +253,14 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
         skippedUrns.add(resource.urn);
         return state;
       }
-      const plan = await planContainer(resource, local.image);
+      let plan = await planContainer(resource, local.image);
+      const cloud = await startS3StandIns(docker, plan, { image: options.images.s3StandInImage, runId, labels });
+      if (cloud) {
+        log(`${plan.name}: started S3 stand-ins ${cloud.standIns.map((s) => s.container).join(", ")}`);
+        cloudStandIns.push(...cloud.standIns);
+        substitutions.push(...cloud.substitutions);
+        plan = { ...plan, uploads: [...plan.uploads, cloud.trust] };
+      }
       log(`creating ${plan.name}`);
       const started = Date.now();
       const result = await runContainer(docker, plan, ATTACH_TIMEOUT_SECONDS);
@@ -301,7 +302,7 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
     await tearDown().catch((cleanup: Error) => log(`tear-down after the failure also failed: ${cleanup.message}`));
     throw error;
   }
-  return { runId, declared, containers, skipped, substitutions, timings, tearDown };
+  return { runId, declared, containers, skipped, substitutions, timings, cloudStandIns, tearDown };
 }
 
 /**

@@ -151,6 +151,10 @@ describe("restore drill script", () => {
     expect(script).toContain("-c archive_mode=off");
   });
 
+  it("starts the copy as no hot standby, so a primary with more connections than the copy's defaults still replays", () => {
+    expect(renderRestoreDrillScript(args)).toContain("-c hot_standby=off");
+  });
+
   it("refuses a check table that is not a plain identifier (it is pasted into SQL)", () => {
     expect(() => renderRestoreDrillScript({ ...args, check: { table: "x; DROP TABLE y" } })).toThrow(/identifiers/);
   });

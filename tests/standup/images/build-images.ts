@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
+import { buildSync } from "esbuild";
 import { buildLogSink } from "./build-log";
 import { BuildSlots } from "./build-slots";
 import { BASE_IMAGE_TAG, baseInputsHash, buildBaseImage } from "./base-image";
@@ -54,6 +55,21 @@ export function contextFiles(dir: string): string[] {
   };
   walk(dir);
   return files;
+}
+
+/**
+ * Writes the one-file bundles of the images' own programs into their build contexts (not committed),
+ * so the inputs hash covers what the image runs: a changed source or dependency rebuilds the image.
+ */
+export function writeBundles(images: readonly LocalImage[]): void {
+  for (const image of images) {
+    if (image.source.kind !== "dockerfile" || !image.source.bundle) continue;
+    const { entry, file } = image.source.bundle;
+    buildSync({
+      entryPoints: [join(REPOSITORY_ROOT, entry)], outfile: join(REPOSITORY_ROOT, image.source.context, file),
+      bundle: true, platform: "node", target: "node18", format: "cjs", logLevel: "warning", legalComments: "inline",
+    });
+  }
 }
 
 /** The hash that decides whether `image` must be rebuilt on top of the parent `parentId`. */
@@ -126,6 +142,7 @@ export async function buildImages(client: string, log: (line: string) => void, o
   }
 
   const wanted = selectWithParents(options.only);
+  writeBundles(wanted);
   const done = new Map<LocalImageName, Promise<BuiltImage>>();
   const slots = new BuildSlots(options.parallel ?? 2);
   const ensure = (image: LocalImage): Promise<BuiltImage> => {

@@ -12,7 +12,7 @@ export const DEBIAN_PGBACKREST_PACKAGE = "2.45-1";
 export const LOCAL_IMAGE_NAMES = [
   "tls-common", "python-common", "postgres", "pgbackrest", "pgbouncer", "redis", "nginx", "certbot", "docker-socket-proxy",
   "prometheus-family", "prometheus", "alertmanager", "node-exporter", "postgres-exporter",
-  "pgbouncer-exporter", "redis-exporter", "nginx-exporter", "blackbox-exporter", "app",
+  "pgbouncer-exporter", "redis-exporter", "nginx-exporter", "blackbox-exporter", "app", "s3-standin",
 ] as const;
 export type LocalImageName = (typeof LOCAL_IMAGE_NAMES)[number];
 
@@ -28,8 +28,14 @@ export interface ThinLayer {
 }
 
 export type BuildSource =
-  /** A Dockerfile in `context` (a folder of this repository), given the parent as build arg `fromArg`. */
-  | { readonly kind: "dockerfile"; readonly context: string; readonly fromArg: string; readonly buildArgs?: Readonly<Record<string, string>> }
+  /**
+   * A Dockerfile in `context` (a folder of this repository), given the parent as build arg `fromArg`;
+   * `bundle` is a program of this repository that esbuild bundles into the context first (one file).
+   */
+  | {
+      readonly kind: "dockerfile"; readonly context: string; readonly fromArg: string; readonly buildArgs?: Readonly<Record<string, string>>;
+      readonly bundle?: { readonly entry: string; readonly file: string };
+    }
   /** A Dockerfile rendered from the layer (renderThinDockerfile): metadata only. */
   | { readonly kind: "thin"; readonly layer: ThinLayer };
 
@@ -167,6 +173,7 @@ const IMAGE_LIST: readonly LocalImage[] = [
       ownedPaths: [
         { path: "/var/lib/pgbackrest", uid: 999 }, { path: "/var/spool/pgbackrest", uid: 999 },
         { path: "/var/log/pgbackrest", uid: 999 }, { path: "/etc/pgbackrest/conf.d", uid: 999 },
+        { path: "/var/lib/node-exporter/textfile", uid: 999 }, { path: "/var/lib/pgbackrest-drill", uid: 999 },
       ],
       version: { argv: ["pgbackrest", "version"], matches: /pgBackRest 2\.45/ },
     },
@@ -353,6 +360,30 @@ const IMAGE_LIST: readonly LocalImage[] = [
       version: { argv: ["python", "-c", "import django; print('Django', django.get_version())"], matches: /Django 3\.2/ },
     },
     differences: ["Not an upstream image: the reference app (reference-app/) replaces the stack's appImage in the stand-up."],
+  },
+  {
+    name: "s3-standin", tag: tagOf("s3-standin"), from: "base",
+    source: {
+      kind: "dockerfile", context: `${DOCKERFILES}/s3-standin`, fromArg: "BASE_IMAGE",
+      bundle: { entry: "tests/standup/cloud/s3-standin-server.ts", file: "s3-standin.js" },
+    },
+    replaces: [],
+    packages: "nodejs 18 (Debian bookworm) running s3rver 3.7.1 (npm), bundled with esbuild",
+    contract: {
+      user: "s3-standin", entrypoint: ["node", "/opt/s3-standin/s3-standin.js"], cmd: ["/etc/s3-standin/config.json"], workdir: "/var/lib/s3-standin",
+      accounts: [{ name: "s3-standin", uid: 10002, gid: 10002 }],
+      // node runs the bundle (not executable itself); the backups test reads the bucket with sh, find and head.
+      binaries: ["node", "sh", "find", "head"],
+      ownedPaths: [{ path: "/var/lib/s3-standin", uid: 10002 }, { path: "/etc/s3-standin", uid: 10002 }],
+      version: { argv: ["node", "--version"], matches: /^v18\./ },
+    },
+    differences: [
+      "Not an upstream image, and no cloud: one container per object-storage repository of the backup container's pgbackrest.conf (repo2 Cloudflare R2, repo3 Backblaze B2), each serving that one bucket with that one access key, read from the container's own uploads (tests/standup/cloud/s3-standins.ts).",
+      "S3 is s3rver 3.7.1's (list v1/v2, put, get, head, delete, multi-delete, multipart upload) on the container's file system: no durability, versioning, object lock, lifecycle rules or R2/B2-specific behaviour, and the objects vanish at tear-down.",
+      "s3rver checks no Signature V4 (and accepts unsigned requests and its built-in key S3RVER): a front checks SigV4 with the repository's key (credential scope, region, clock, canonical request) and drops S3RVER; the payload's x-amz-content-sha256 is checked as a signed value, not against the body.",
+      "Host names: the endpoint (R2: `<accountId>.r2.cloudflarestorage.com`, path-style) and for B2 also `<bucket>.s3.<region>.backblazeb2.com` (host-style), as Docker network aliases on the backup container's non-internal network; s3rver's own virtual-host mode is off (it would take any host name, R2's too, for a bucket) and the front maps `<bucket>.<endpoint>` to the bucket.",
+      "TLS: a certificate for exactly those names from a CA made for the run; the backup container trusts that CA through one more file in OpenSSL's default store (`/etc/ssl/certs/<subject hash>.0`, a recorded substitution), so repoN-storage-verify-tls=y stays on.",
+    ],
   },
 ];
 

@@ -10,6 +10,7 @@ export function renderDifferences(): string {
     .filter((image) => image.replaces.length > 0)
     .map((image) => `| ${image.replaces.map((r) => `\`${r}\``).join("<br>")} | \`${image.tag}\` | ${cell(image.packages)} | ${image.differences.map(cell).join("<br>")} |`);
   const app = LOCAL_IMAGES.app;
+  const s3 = LOCAL_IMAGES["s3-standin"];
   return [
     "# Stand-up images: every difference from the production images",
     "",
@@ -33,6 +34,12 @@ export function renderDifferences(): string {
     "## The app",
     "",
     `The stack's \`appImage\` is replaced by the reference app (\`reference-app/\`, image \`${app.tag}\`: ${cell(app.packages)}).`,
+    "",
+    "## The cloud object stores",
+    "",
+    `R2 and B2 are unreachable, so the stand-up runs an S3 server of its own for each (image \`${s3.tag}\`: ${cell(s3.packages)}):`,
+    "",
+    ...s3.differences.map((line) => `- ${line}`),
     "",
   ].join("\n");
 }

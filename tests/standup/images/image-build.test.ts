@@ -405,7 +405,7 @@ with connection.cursor() as cursor:
 function report(map: ImageMap): void {
   const rows = [["image", "build s", "size MB"], [map.base.tag, map.base.buildSeconds.toFixed(1), (map.base.sizeBytes / 1e6).toFixed(0)]];
   for (const image of Object.values(LOCAL_IMAGES)) {
-    const built = image.name === "app" ? map.app : Object.values(map.images).find((i) => i.name === image.name);
+    const built = image.name === "app" ? map.app : image.name === "s3-standin" ? map.s3StandIn : Object.values(map.images).find((i) => i.name === image.name);
     if (built) rows.push([image.tag, built.reused ? "reused" : built.buildSeconds.toFixed(1), (built.sizeBytes / 1e6).toFixed(0)]);
   }
   rows.push(["total (this run)", map.totalSeconds.toFixed(1), ""]);

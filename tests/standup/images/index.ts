@@ -39,6 +39,8 @@ export interface ImageMap {
   readonly images: Readonly<Record<string, StandupImage>>;
   /** The reference app (reference-app/): the stand-up's appImage. */
   readonly app: StandupImage;
+  /** The S3 server that stands in for the cloud object stores (R2, B2) in the stand-up. */
+  readonly s3StandIn: StandupImage;
   /** Upstream reference -> why the stand-up runs without it. */
   readonly excluded: Readonly<Record<string, string>>;
   readonly base: BuiltImage;
@@ -72,6 +74,7 @@ export async function ensureStandupImages(options: EnsureOptions = {}): Promise<
     return {
       images,
       app: { ...built.images.app, name: "app" },
+      s3StandIn: { ...built.images["s3-standin"], name: "s3-standin" },
       excluded: EXCLUDED_IMAGES,
       base: built.base,
       daemon,

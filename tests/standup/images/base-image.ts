@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildLogSink } from "./build-log";
 import { aptInstall } from "./docker-daemon";
 import { runChecked } from "./run-command";
 
@@ -77,9 +78,12 @@ export async function buildBaseImage(client: string, labels: Readonly<Record<str
   const tarball = join(work, "rootfs.tar");
   try {
     log(`mmdebstrap ${DEBIAN_SUITE} minbase (a few minutes on a busy machine)`);
-    await runChecked(["mmdebstrap", ...mmdebstrapArgs(tarball)], { timeoutMs: 20 * 60_000 });
+    const toFile = buildLogSink("debian-base");
+    await runChecked(["mmdebstrap", ...mmdebstrapArgs(tarball)], { timeoutMs: 20 * 60_000, onStdoutLine: toFile, onStderrLine: toFile });
+    toFile("docker import");
     const changes = [...BASE_IMAGE_CHANGES, ...Object.entries(labels).map(([key, value]) => `LABEL ${key}=${value}`)];
     await runChecked([client, "import", ...changes.flatMap((change) => ["--change", change]), tarball, BASE_IMAGE_TAG], { timeoutMs: 10 * 60_000 });
+    toFile("imported");
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

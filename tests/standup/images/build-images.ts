@@ -6,8 +6,10 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { buildSync } from "esbuild";
+import { buildLogSink } from "./build-log";
+import { BuildSlots } from "./build-slots";
 import { BASE_IMAGE_TAG, baseInputsHash, buildBaseImage } from "./base-image";
-import { buildOrder, renderThinDockerfile, type LocalImage, type LocalImageName } from "./catalog";
+import { buildOrder, buildRank, renderThinDockerfile, type LocalImage, type LocalImageName } from "./catalog";
 import { runChecked, runCommand } from "./run-command";
 
 export const REPOSITORY_ROOT = resolve(__dirname, "../../..");
@@ -94,16 +96,20 @@ function labelArgs(labels: Readonly<Record<string, string>>): string[] {
 async function buildOne(client: string, image: LocalImage, parentTag: string, labels: Record<string, string>, log: (line: string) => void): Promise<void> {
   const common = [client, "build", "--rm", "--force-rm", "-t", image.tag, ...labelArgs(labels)];
   const env = { ...process.env, DOCKER_BUILDKIT: "0" };
-  const onLine = (line: string) => { if (/^Step \d+\/\d+ :/.test(line)) log(`  ${image.name}: ${line.slice(0, 120)}`); };
+  const toFile = buildLogSink(image.name);
+  const onLine = (line: string) => {
+    toFile(line);
+    if (/^Step \d+\/\d+ :/.test(line)) log(`  ${image.name}: ${line.slice(0, 120)}`);
+  };
   if (image.source.kind === "thin") {
     await runChecked([...common, "--build-arg", `BASE_IMAGE=${parentTag}`, "-"], {
-      timeoutMs: 5 * 60_000, env, input: renderThinDockerfile("BASE_IMAGE", image.source.layer), onStdoutLine: onLine,
+      timeoutMs: 5 * 60_000, env, input: renderThinDockerfile("BASE_IMAGE", image.source.layer), onStdoutLine: onLine, onStderrLine: toFile,
     });
     return;
   }
   const buildArgs = { ...image.source.buildArgs, [image.source.fromArg]: parentTag };
   await runChecked([...common, ...Object.entries(buildArgs).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]), join(REPOSITORY_ROOT, image.source.context)], {
-    timeoutMs: 20 * 60_000, env, onStdoutLine: onLine,
+    timeoutMs: 20 * 60_000, env, onStdoutLine: onLine, onStderrLine: toFile,
   });
 }
 
@@ -138,7 +144,7 @@ export async function buildImages(client: string, log: (line: string) => void, o
   const wanted = selectWithParents(options.only);
   writeBundles(wanted);
   const done = new Map<LocalImageName, Promise<BuiltImage>>();
-  const slots = new Semaphore(options.parallel ?? 2);
+  const slots = new BuildSlots(options.parallel ?? 2);
   const ensure = (image: LocalImage): Promise<BuiltImage> => {
     const known = done.get(image.name);
     if (known) return known;
@@ -148,7 +154,7 @@ export async function buildImages(client: string, log: (line: string) => void, o
         [STANDUP_LABEL.key]: STANDUP_LABEL.value, [LABEL_IMAGE]: image.name,
         [LABEL_INPUTS]: imageInputsHash(image, parent.id), [LABEL_REPLACES]: image.replaces.join(","),
       };
-      return slots.run(async () => {
+      return slots.run(buildRank(image.name), async () => {
         const existing = await inspectImage(client, image.tag);
         if (existing?.Config.Labels?.[LABEL_INPUTS] === labels[LABEL_INPUTS]) return finished(client, image.tag, 0, true);
         log(`building ${image.tag}`);
@@ -183,21 +189,4 @@ function selectWithParents(only?: readonly LocalImageName[]): LocalImage[] {
   };
   only.forEach(add);
   return order.filter((image) => wanted.has(image.name));
-}
-
-class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
-
-  async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      return await work();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
 }

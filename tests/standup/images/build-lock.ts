@@ -1,11 +1,21 @@
 // One image build at a time on this machine: test files run in parallel worker processes, and two
 // of them asking for the images must not build the same tags twice. The lock is a folder (mkdir is
-// atomic) holding its owner's pid; a lock whose owner died is taken over.
+// atomic) holding its owner's pid; a lock whose owner died is taken over. Each engine has its own
+// lock: builds in an engine DOCKER_HOST chooses never wait for the default engine's.
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { chosenDockerSocket } from "./docker-daemon";
 
 export const BUILD_LOCK_DIR = join(tmpdir(), "jewelry-standup-images.lock");
+
+/** The lock of the engine DOCKER_HOST chooses (BUILD_LOCK_DIR for the default engine). */
+export function engineBuildLockDir(env: NodeJS.ProcessEnv = process.env): string {
+  const socket = chosenDockerSocket(env);
+  if (!socket) return BUILD_LOCK_DIR;
+  return join(tmpdir(), `jewelry-standup-images-${createHash("sha256").update(socket).digest("hex").slice(0, 12)}.lock`);
+}
 
 function ownerAlive(lockDir: string): boolean {
   let pid: number;
@@ -25,7 +35,7 @@ function ownerAlive(lockDir: string): boolean {
 }
 
 /** Runs `work` holding the lock; waits for another holder at most `timeoutMs`. */
-export async function withBuildLock<T>(work: () => Promise<T>, timeoutMs: number, log: (line: string) => void, lockDir = BUILD_LOCK_DIR): Promise<T> {
+export async function withBuildLock<T>(work: () => Promise<T>, timeoutMs: number, log: (line: string) => void, lockDir = engineBuildLockDir()): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let announced = false;
   for (;;) {

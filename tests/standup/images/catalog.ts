@@ -10,7 +10,7 @@ import { IMAGES } from "../../../components/docker/images";
 export const DEBIAN_PGBACKREST_PACKAGE = "2.45-1";
 
 export const LOCAL_IMAGE_NAMES = [
-  "postgres", "pgbackrest", "pgbouncer", "redis", "nginx", "certbot", "docker-socket-proxy",
+  "tls-common", "python-common", "postgres", "pgbackrest", "pgbouncer", "redis", "nginx", "certbot", "docker-socket-proxy",
   "prometheus-family", "prometheus", "alertmanager", "node-exporter", "postgres-exporter",
   "pgbouncer-exporter", "redis-exporter", "nginx-exporter", "blackbox-exporter", "app", "s3-standin",
 ] as const;
@@ -77,6 +77,12 @@ export interface LocalImage {
   readonly contract: ImageContract;
   /** Every way it differs from the image(s) it replaces, one sentence each. */
   readonly differences: readonly string[];
+  /**
+   * A layer of packages that each image built on it would install anyway, so their maintainer
+   * scripts run once: it marks them automatically installed, and its descendants' packages and
+   * marks stay what they would be on the base (image-build.test.ts checks both).
+   */
+  readonly sharesPackages?: true;
 }
 
 /** Upstream images the program declares that have no local image, with the reason. */
@@ -116,6 +122,26 @@ function prometheusProgram(name: LocalImageName, spec: {
 }
 
 const IMAGE_LIST: readonly LocalImage[] = [
+  {
+    name: "tls-common", tag: tagOf("tls-common"), from: "base", source: dockerfile("tls-common"), replaces: [], sharesPackages: true,
+    packages: "ca-certificates, openssl",
+    contract: {
+      user: "", entrypoint: null, cmd: ["bash"],
+      binaries: ["openssl", "update-ca-certificates"],
+      version: { argv: ["openssl", "version"], matches: /OpenSSL 3\.0\./ },
+    },
+    differences: ["Not an upstream image: the shared ca-certificates layer of the pgbouncer, certbot and reference-app images."],
+  },
+  {
+    name: "python-common", tag: tagOf("python-common"), from: "tls-common", source: dockerfile("python-common"), replaces: [], sharesPackages: true,
+    packages: "python3 3.11, python3-cryptography, python3-pkg-resources, python3-six, python3-tz",
+    contract: {
+      user: "", entrypoint: null, cmd: ["bash"],
+      binaries: ["python3"],
+      version: { argv: ["python3", "--version"], matches: /Python 3\.11\./ },
+    },
+    differences: ["Not an upstream image: the shared Python layer of the certbot and reference-app images."],
+  },
   {
     name: "postgres", tag: tagOf("postgres"), from: "base", source: dockerfile("postgres"), replaces: [IMAGES.postgres],
     packages: "postgresql-15 (15.x), gosu 1.14",
@@ -158,7 +184,7 @@ const IMAGE_LIST: readonly LocalImage[] = [
     ],
   },
   {
-    name: "pgbouncer", tag: tagOf("pgbouncer"), from: "base", source: dockerfile("pgbouncer"), replaces: [IMAGES.pgbouncer],
+    name: "pgbouncer", tag: tagOf("pgbouncer"), from: "tls-common", source: dockerfile("pgbouncer"), replaces: [IMAGES.pgbouncer],
     packages: "pgbouncer 1.18, netcat-openbsd, ca-certificates",
     contract: {
       user: "postgres", entrypoint: ["/entrypoint.sh"], cmd: ["/usr/bin/pgbouncer", "/etc/pgbouncer/pgbouncer.ini"],
@@ -205,7 +231,7 @@ const IMAGE_LIST: readonly LocalImage[] = [
     ],
   },
   {
-    name: "certbot", tag: tagOf("certbot"), from: "base", source: dockerfile("certbot"), replaces: [IMAGES.certbot],
+    name: "certbot", tag: tagOf("certbot"), from: "python-common", source: dockerfile("certbot"), replaces: [IMAGES.certbot],
     packages: "certbot 2.1",
     contract: {
       user: "", entrypoint: ["certbot"], cmd: null, workdir: "/opt/certbot",
@@ -323,7 +349,7 @@ const IMAGE_LIST: readonly LocalImage[] = [
     ],
   }),
   {
-    name: "app", tag: tagOf("reference-app"), from: "base", source: { kind: "dockerfile", context: "reference-app", fromArg: "BASE_IMAGE" },
+    name: "app", tag: tagOf("reference-app"), from: "python-common", source: { kind: "dockerfile", context: "reference-app", fromArg: "BASE_IMAGE" },
     replaces: [],
     packages: "python3-django 3.2, gunicorn 20.1, python3-celery and celery 5.2, python3-psycopg2, python3-redis, python3-django-redis, python3-django-prometheus",
     contract: {
@@ -385,6 +411,26 @@ export function renderThinDockerfile(fromArg: string, layer: ThinLayer): string 
     `CMD ${json(layer.cmd ?? [])}`,
     "",
   ].join("\n");
+}
+
+/**
+ * The builds that start first when a slot frees: the chains that take longest (measured from
+ * nothing, README "Stand-up images"), so no long build is left to run alone at the end. The
+ * others follow in catalog order.
+ */
+const LONGEST_BUILDS_FIRST: readonly LocalImageName[] = ["tls-common", "python-common", "app", "certbot", "postgres", "pgbackrest", "prometheus-family"];
+
+/** Where `name` waits for a build slot: lower goes first. */
+export function buildRank(name: LocalImageName): number {
+  const first = LONGEST_BUILDS_FIRST.indexOf(name);
+  return first !== -1 ? first : LONGEST_BUILDS_FIRST.length + LOCAL_IMAGE_NAMES.indexOf(name);
+}
+
+/** The local images `image` is built on, its parent first (the base not included). */
+export function ancestorsOf(image: LocalImage): LocalImageName[] {
+  const ancestors: LocalImageName[] = [];
+  for (let from = image.from; from !== "base"; from = LOCAL_IMAGES[from].from) ancestors.push(from);
+  return ancestors;
 }
 
 /** Build order: every image after its parent. */

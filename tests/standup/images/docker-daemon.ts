@@ -1,6 +1,8 @@
 // A Docker engine for the stand-up: Debian's docker.io, installed when missing, and dockerd started
 // when nothing answers on the default socket. Nothing here starts dockerd a second time: a daemon
-// that already answers (another test file's, the machine's own) is used as it is.
+// that already answers (another test file's, the machine's own) is used as it is. DOCKER_HOST
+// (unix://PATH) chooses another engine, as for the docker client itself: that engine must already
+// answer, nothing is started for it.
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,6 +13,8 @@ import { runCommand } from "./run-command";
 export const SKIP_STANDUP_ENV = "JEWELRY_SHOP_SKIP_STANDUP";
 
 export const DOCKERD_LOG = join(tmpdir(), "jewelry-standup-dockerd.log");
+/** The engine the docker client talks to unless DOCKER_HOST says otherwise. */
+export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
 const READY_TIMEOUT_MS = 90_000;
 const APT_TIMEOUT_MS = 15 * 60_000;
 
@@ -18,6 +22,8 @@ export interface DockerDaemon {
   /** The client binary: Debian's (/usr/bin/docker, the engine's own version) when installed. */
   readonly client: string;
   readonly serverVersion: string;
+  /** The engine's unix socket (DOCKER_HOST's, or the default one). */
+  readonly socketPath: string;
   /** Set when this process started dockerd; stopDockerDaemon() stops only such a daemon. */
   readonly startedPid?: number;
   readonly logFile?: string;
@@ -61,12 +67,33 @@ async function serverVersion(client: string): Promise<string | undefined> {
   return result.code === 0 && version ? version : undefined;
 }
 
-/** Installs docker.io if dockerd is missing, starts dockerd if nothing answers, waits until it does. */
+/**
+ * The unix socket of the engine DOCKER_HOST names, or undefined when it is unset (the default
+ * engine). Throws for a value that is not unix://PATH: the stand-up mounts the engine's socket.
+ */
+export function chosenDockerSocket(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const host = env.DOCKER_HOST?.trim();
+  if (!host) return undefined;
+  const path = /^unix:\/\/(\/.+)$/.exec(host)?.[1];
+  if (!path) throw new DockerUnavailableError(`DOCKER_HOST=${host} is not supported: the stand-up images need a local engine's socket, DOCKER_HOST=unix:///path/to/docker.sock (or unset DOCKER_HOST for ${DEFAULT_DOCKER_SOCKET}).`);
+  return path;
+}
+
+/**
+ * Installs docker.io if dockerd is missing, starts dockerd if nothing answers, waits until it does.
+ * With DOCKER_HOST set, uses that engine only and fails if it does not answer.
+ */
 export async function ensureDockerDaemon(log: (line: string) => void): Promise<DockerDaemon> {
-  if (!existsSync("/usr/sbin/dockerd") || !existsSync("/usr/bin/docker")) await aptInstall(["docker.io"], log);
+  const chosen = chosenDockerSocket();
+  if (!existsSync("/usr/bin/docker") || (!chosen && !existsSync("/usr/sbin/dockerd"))) await aptInstall(["docker.io"], log);
   const client = dockerClient();
   const running = await serverVersion(client);
-  if (running) return { client, serverVersion: running };
+  if (chosen) {
+    if (!running) throw new DockerUnavailableError(`The engine DOCKER_HOST chooses (unix://${chosen}) does not answer: start it, or unset DOCKER_HOST to use (and start) the default engine.`);
+    log(`using the engine at unix://${chosen} (DOCKER_HOST), dockerd ${running}`);
+    return { client, serverVersion: running, socketPath: chosen };
+  }
+  if (running) return { client, serverVersion: running, socketPath: DEFAULT_DOCKER_SOCKET };
 
   if (process.getuid?.() !== 0) throw new DockerUnavailableError("dockerd is not running and this process is not root, so it cannot start it.");
   log(`starting dockerd (log: ${DOCKERD_LOG})`);
@@ -82,7 +109,7 @@ export async function ensureDockerDaemon(log: (line: string) => void): Promise<D
     const version = await serverVersion(client);
     if (version) {
       log(`dockerd ${version} ready (pid ${daemon.pid})`);
-      return { client, serverVersion: version, startedPid: daemon.pid, logFile: DOCKERD_LOG };
+      return { client, serverVersion: version, socketPath: DEFAULT_DOCKER_SOCKET, startedPid: daemon.pid, logFile: DOCKERD_LOG };
     }
     if (exited !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 500));

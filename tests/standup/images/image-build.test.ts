@@ -16,8 +16,9 @@ import { rlsStatements } from "../../../components/postgres/rls-sql";
 import { TENANT_SETTING } from "../../../components/postgres/row-level-security";
 import { containers, productionRun, ROOT } from "../../program/production-run";
 import { password, productionAppEnv, productionStackConfig, type ResolvedAppEnv } from "./app-env-fixture";
-import { LOCAL_IMAGES, type LocalImage } from "./catalog";
-import { exec, imageConfig, probeImage, removeContainers, runOnce, startDetached, waitUntil, type ImageConfig } from "./image-probe";
+import { BASE_IMAGE_TAG } from "./base-image";
+import { LOCAL_IMAGES, ancestorsOf, type LocalImage } from "./catalog";
+import { exec, imageConfig, packageState, probeImage, removeContainers, runOnce, simulatedInstall, startDetached, waitUntil, type ImageConfig } from "./image-probe";
 import { SKIP_STANDUP_ENV, STANDUP_LABEL, ensureStandupImages, localImageFor, standupSkipped, type ImageMap } from "./index";
 import { containerPrograms, effectiveArgv } from "./program-commands";
 import { runChecked, runCommand, type CommandResult } from "./run-command";
@@ -70,6 +71,29 @@ describe.skipIf(standupSkipped())("stand-up images built from Debian packages", 
       expect(probe.missing, `${image.name}: programs missing`).toEqual([]);
       for (const account of contract.accounts ?? []) expect(probe.accounts[account.name], `${image.name}: ${account.name}`).toBe(`${account.uid}:${account.gid}`);
       for (const owned of contract.ownedPaths ?? []) expect(probe.owners[owned.path], `${image.name}: owner of ${owned.path}`).toBe(String(owned.uid));
+    }
+  }, 10 * 60_000);
+
+  it("shared package layers add only packages each image on them would install on the base anyway, none marked manual", async () => {
+    const base = await packageState(client, BASE_IMAGE_TAG);
+    const states = new Map<string, Awaited<ReturnType<typeof packageState>>>();
+    const stateOf = async (image: LocalImage) => states.get(image.name) ?? states.set(image.name, await packageState(client, image.tag)).get(image.name)!;
+    const shared = Object.values(LOCAL_IMAGES).filter((image) => image.sharesPackages);
+    expect(shared.length).toBeGreaterThan(0);
+    for (const layer of shared) {
+      const parent = layer.from === "base" ? base : await stateOf(LOCAL_IMAGES[layer.from]);
+      const added = (await stateOf(layer)).installed.filter((name) => !parent.installed.includes(name));
+      expect(added.length, layer.name).toBeGreaterThan(0);
+      expect((await stateOf(layer)).manual, `${layer.name} marks nothing manual`).toEqual(parent.manual);
+      // Every image built on it: what its own installs (its manual packages) pull in on the bare base
+      // holds every package the layer added, so the layer changed none of its packages.
+      const descendants = Object.values(LOCAL_IMAGES).filter((image) => !image.sharesPackages && ancestorsOf(image).includes(layer.name));
+      expect(descendants.length, layer.name).toBeGreaterThan(0);
+      for (const image of descendants) {
+        const own = (await stateOf(image)).manual.filter((name) => !base.manual.includes(name));
+        const onBase = await simulatedInstall(client, BASE_IMAGE_TAG, own);
+        expect(added.filter((name) => !onBase.includes(name)), `${image.name} on ${layer.name}`).toEqual([]);
+      }
     }
   }, 10 * 60_000);
 
@@ -167,7 +191,7 @@ describe.skipIf(standupSkipped())("stand-up images built from Debian packages", 
   it("docker-socket-proxy: answers only GET on the sections switched on, as root with every capability dropped", async () => {
     const id = await startDetached(client, {
       image: LOCAL_IMAGES["docker-socket-proxy"].tag, hardened: true, env: { CONTAINERS: "1", EVENTS: "0", POST: "0" },
-      mounts: ["type=bind,source=/var/run/docker.sock,target=/var/run/docker.sock,readonly"],
+      mounts: [`type=bind,source=${map.daemon.socketPath},target=/var/run/docker.sock,readonly`],
     });
     started.push(id);
     const status = async (method: string, path: string) => (await exec(client, id, ["sh", "-c",

@@ -9,8 +9,11 @@ import { TENANT_SETTING } from "../../../components/postgres/row-level-security"
 import { containers, productionRun, ROOT } from "../../program/production-run";
 import { BASE_IMAGE_TAG, DEBIAN_SOURCES, baseInputs, baseInputsHash, mmdebstrapArgs } from "./base-image";
 import { imageInputsHash } from "./build-images";
-import { EXCLUDED_IMAGES, LOCAL_IMAGES, buildOrder, declaredReferences, renderThinDockerfile } from "./catalog";
+import { BUILD_LOCK_DIR, engineBuildLockDir } from "./build-lock";
+import { BuildSlots } from "./build-slots";
+import { EXCLUDED_IMAGES, LOCAL_IMAGES, LOCAL_IMAGE_NAMES, buildOrder, buildRank, declaredReferences, renderThinDockerfile } from "./catalog";
 import { renderDifferences } from "./differences";
+import { chosenDockerSocket } from "./docker-daemon";
 import { localImageFor } from "./index";
 import { containerPrograms, effectiveArgv, shellCommands } from "./program-commands";
 
@@ -88,6 +91,38 @@ describe("the stand-up image map", () => {
     const prometheus = LOCAL_IMAGES.prometheus;
     const changed = { ...prometheus, source: { kind: "thin" as const, layer: { user: "root", entrypoint: ["/bin/prometheus"] } } };
     expect(imageInputsHash(changed, "sha256:a")).not.toBe(imageInputsHash(prometheus, "sha256:a"));
+  });
+
+  it("builds in the engine DOCKER_HOST names, with a lock of its own, and refuses a DOCKER_HOST that is no local socket", () => {
+    expect(chosenDockerSocket({})).toBeUndefined();
+    expect(chosenDockerSocket({ DOCKER_HOST: "unix:///run/docker-private.sock" })).toBe("/run/docker-private.sock");
+    expect(() => chosenDockerSocket({ DOCKER_HOST: "tcp://10.0.0.5:2375" })).toThrow(/DOCKER_HOST=tcp:\/\/10\.0\.0\.5:2375 is not supported.*unix:\/\/\/path/);
+    expect(engineBuildLockDir({})).toBe(BUILD_LOCK_DIR);
+    const privateLock = engineBuildLockDir({ DOCKER_HOST: "unix:///run/docker-private.sock" });
+    expect(privateLock).not.toBe(BUILD_LOCK_DIR);
+    expect(engineBuildLockDir({ DOCKER_HOST: "unix:///run/other.sock" })).not.toBe(privateLock);
+  });
+
+  it("gives a freed build slot to the waiting build of lowest rank, a child queued as its parent ends included", async () => {
+    const slots = new BuildSlots(1);
+    const started: string[] = [];
+    const build = (name: string, rank: number) => slots.run(rank, async () => {
+      started.push(name);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    });
+    const parent = build("parent", 0);
+    const late = [build("small-a", 9), build("small-b", 9)];
+    // The child asks for a slot only once its parent's build has resolved, as buildImages does.
+    const child = parent.then(() => build("child", 1));
+    await Promise.all([child, ...late]);
+    expect(started).toEqual(["parent", "child", "small-a", "small-b"]);
+  });
+
+  it("starts the longest chains first: the shared package layers, then the app, certbot and PostgreSQL", () => {
+    const ranked = [...LOCAL_IMAGE_NAMES].sort((a, b) => buildRank(a) - buildRank(b));
+    expect(ranked.slice(0, 4)).toEqual(["tls-common", "python-common", "app", "certbot"]);
+    expect(buildRank("prometheus")).toBeGreaterThan(buildRank("prometheus-family"));
+    for (const image of Object.values(LOCAL_IMAGES).filter((i) => i.sharesPackages)) expect(image.replaces, image.name).toEqual([]);
   });
 
   it("makes the base from Debian's main, updates and security suites and keeps their package lists", () => {

@@ -110,3 +110,21 @@ export async function probeImage(client: string, tag: string, query: {
   }
   return { missing, accounts, owners };
 }
+
+/** An image's Debian packages: every one installed, and those apt marks manually installed. */
+export async function packageState(client: string, tag: string): Promise<{ installed: string[]; manual: string[] }> {
+  const script = "dpkg-query -W -f '${db:Status-Abbrev} ${Package}\\n' | awk '$1 == \"ii\" {print \"installed \" $2}'; apt-mark showmanual | sed 's/^/manual /'";
+  const result = await runOnce(client, { image: tag, user: "root", entrypoint: "sh", args: ["-c", script], network: "none" });
+  if (result.code !== 0) throw new Error(`listing the packages of ${tag} failed: ${result.stderr.trim()}`);
+  const of = (kind: string) => result.stdout.split("\n").filter((line) => line.startsWith(`${kind} `)).map((line) => line.slice(kind.length + 1).replace(/:amd64$/, "")).sort();
+  return { installed: of("installed"), manual: of("manual") };
+}
+
+/** The packages `apt-get install --no-install-recommends packages` would add to `tag` (a simulation). */
+export async function simulatedInstall(client: string, tag: string, packages: readonly string[]): Promise<string[]> {
+  const result = await runOnce(client, {
+    image: tag, user: "root", entrypoint: "apt-get", args: ["install", "-s", "-q", "--no-install-recommends", ...packages], network: "none",
+  });
+  if (result.code !== 0) throw new Error(`apt-get install -s ${packages.join(" ")} in ${tag} failed: ${result.stderr.trim()}`);
+  return result.stdout.split("\n").filter((line) => line.startsWith("Inst ")).map((line) => line.split(" ")[1]).sort();
+}

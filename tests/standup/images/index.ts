@@ -3,11 +3,13 @@
 // Contract of ensureStandupImages(options?): Promise<ImageMap>
 //  - Makes Docker usable: installs Debian's docker.io when dockerd is missing (root; apt with a lock
 //    timeout), starts dockerd when nothing answers on /var/run/docker.sock (log: DOCKERD_LOG), and
-//    waits for it (bounded). A daemon that already answers is used as it is.
+//    waits for it (bounded). A daemon that already answers is used as it is. DOCKER_HOST
+//    (unix://PATH) chooses another engine, which must already answer: nothing is started for it.
 //  - Builds the Debian bookworm base (mmdebstrap + docker import) and every local image of
 //    catalog.ts, or reuses each one whose inputs (parent id, Dockerfile folder, build args) are
-//    unchanged: a second call with nothing changed builds nothing. One build at a time per machine
-//    (a lock folder in the temp dir), so parallel test files may all call it.
+//    unchanged: a second call with nothing changed builds nothing. One build at a time per engine
+//    (a lock folder in the temp dir), so parallel test files may all call it. Each build's output
+//    goes to BUILD_LOG_DIR/<image>.log with timestamps.
 //  - Every image it creates carries the label com.jewelry-shop.test=standup (STANDUP_LABEL).
 //  - Throws DockerUnavailableError when Docker cannot run here; its message says why and that
 //    JEWELRY_SHOP_SKIP_STANDUP=1 skips the stand-up on purpose (CI never sets it). A failed build

@@ -25,7 +25,7 @@ describe.skipIf(standUpSkipped())("verify catches each fault injected into the s
   let http: HttpProbe;
   let domain: string;
   const caught = async (now?: () => Date) => {
-    const report = await verifyStandUp(info, ca, CHECKED, now);
+    const report = await verifyStandUp(info, ca, { only: CHECKED, now });
     return { ids: failingIds(report), detail: failures(report) };
   };
   /** A response header of the live edge (undefined when absent). */
@@ -148,11 +148,15 @@ describe.skipIf(standUpSkipped())("verify catches each fault injected into the s
       await docker.getContainer(redis).restart({ t: 10 });
       await healthy("jewelry-redis");
       await eventually("the app's /health/ answering 200 again", async () => ((await http.request({ scheme: "https", host: domain, port: 443, path: "/health/" })).status === 200 ? true : undefined), 120_000);
-      // The workers reconnect to the broker on their own back-off (2 s, 4 s, …): wait until they answer again.
-      await eventually("the Celery workers answering ping again", async () => (failingIds(await verifyStandUp(info, ca, ["celery"])).length === 0 ? true : undefined), 180_000);
+      // The reference app's Celery (Debian's 5.2.6) reconnects after a broker restart but may stop consuming
+      // and answering remote control (celery/celery#8030, fixed in 5.3): its healthcheck then fails, and Docker
+      // does not restart an unhealthy container. This fault is Redis's ACL, so the worker is restarted here.
+      await docker.getContainer(declaredContainer(info, "jewelry-worker").id).restart({ t: 30 });
+      await healthy("jewelry-worker");
+      await eventually("the Celery workers answering ping again", async () => (failingIds(await verifyStandUp(info, ca, { only: ["celery"] })).length === 0 ? true : undefined), 120_000);
     };
-    await restart();
     try {
+      await restart();
       const found = await caught();
       expect(found.ids, found.detail).toEqual(["4.2"]);
       expect(found.detail).toMatch(/user jewelry/);

@@ -6,10 +6,12 @@
 // stand-up CA that plays Let's Encrypt (--extra-ca, --caa-identity). Shared by verify.test.ts and
 // verify-faults.test.ts; also the fault injectors and their restorers.
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readStackConfig } from "../../check/stack-config";
+import { withSecretsLoaded } from "../../components/app/secret-files";
 import { intentOf, type StackIntent } from "../../verify/intent";
 import { fromCaptured, plain } from "../../verify/intent/declared-stack";
 import type { Credentials } from "../../verify/credentials";
@@ -77,7 +79,16 @@ function imageMap(info: StandUpInfo): Map<string, string> {
 }
 
 /** A whole verify of the stand-up, optionally limited to some checks. */
-export async function verifyStandUp(info: StandUpInfo, ca: StandUpCa, only?: readonly string[], now?: () => Date): Promise<VerifyReport> {
+export interface StandUpVerifyOptions {
+  /** Only these checks (default: every one the stand-up can run). */
+  readonly only?: readonly string[];
+  /** verify's clock (default: the system's). */
+  readonly now?: () => Date;
+  /** Sign this user in and out (--login with the smokeUser credentials). */
+  readonly smokeUser?: { readonly username: string; readonly password: string };
+}
+
+export async function verifyStandUp(info: StandUpInfo, ca: StandUpCa, { only, now, smokeUser }: StandUpVerifyOptions = {}): Promise<VerifyReport> {
   const { CHECKS } = await import("../../verify/checks");
   const skip = new Set([...STANDUP_SKIPS, ...(only ? CHECKS.map((c) => c.name).filter((n) => !only.includes(n)) : [])]);
   return runVerify({
@@ -85,13 +96,13 @@ export async function verifyStandUp(info: StandUpInfo, ca: StandUpCa, only?: rea
     intent: standUpIntent(info),
     resolve: [{ host: "*", port: 0, address: "127.0.0.1" }],
     dockerHost: `unix://${DOCKER_SOCKET}`,
-    credentials: standUpCredentials(info),
+    credentials: { ...standUpCredentials(info), ...(smokeUser ? { smokeUser } : {}) },
     exemptions: standUpExemptions(info),
     imageMap: imageMap(info),
     extraCa: [ca.certPem],
     caaIdentities: new Map([[STANDUP_CA_ORG, "letsencrypt.org"]]),
     skip,
-    writes: { login: false, testAlert: false, canary: false },
+    writes: { login: smokeUser !== undefined, testAlert: false, canary: false },
     ...(now ? { now } : {}),
   });
 }
@@ -261,4 +272,26 @@ export async function runFirstBackups(info: StandUpInfo): Promise<void> {
     await asPostgres([RESTORE_DRILL]);
     await eventually("the restore drill's success in Prometheus", async () => ((await prometheusValue(info, "min(jewelry_restore_drill_success)")) === 1 ? true : undefined), 120_000);
   }
+}
+
+// ---- the smoke-test user verify --login signs in with ----
+
+/**
+ * A staff user for verify's --login (the operator's `smokeUser`), created or reset with a fresh password
+ * by the app itself: `manage.py shell` in the web container, through the secrets loader as its processes
+ * start, so it reaches PostgreSQL through PgBouncer as the app role, as a sign-in does.
+ */
+export async function createSmokeUser(info: StandUpInfo): Promise<{ username: string; password: string }> {
+  const username = "verify-smoke";
+  const password = randomBytes(18).toString("base64url");
+  const script = [
+    "from django.contrib.auth import get_user_model",
+    `user, _ = get_user_model().objects.get_or_create(username=${JSON.stringify(username)})`,
+    "user.is_staff = True",
+    `user.set_password(${JSON.stringify(password)})`,
+    "user.save()",
+  ].join("\n");
+  const run = await execIn(declaredContainer(info, "jewelry-web").id, withSecretsLoaded(["python", "manage.py", "shell", "-c", script]), { timeoutMs: 120_000 });
+  if (run.exitCode !== 0) throw new Error(`creating the smoke-test user failed (exit ${run.exitCode}): ${run.output.slice(-800)}`);
+  return { username, password };
 }

@@ -5,6 +5,7 @@
 // and report to Prometheus.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { StandUpInfo } from "./standup";
+import { BACKUP_WRAPPER, RESTORE_DRILL } from "./verify-run";
 import { declaredContainer, eventually, execIn, prometheusValue, psql, standUp } from "./fixture";
 
 const STANZA = "main";
@@ -81,14 +82,14 @@ describe("backups", () => {
   });
 
   it("runs a full backup to repo1 and reports its success to Prometheus", async () => {
-    const result = await asPostgres(["/usr/local/bin/jewelry-backup", "full", "1"], 600_000);
+    const result = await asPostgres([BACKUP_WRAPPER, "full", "1"], 600_000);
     expect(result.exitCode, result.output).toBe(0);
     const query = 'jewelry_backup_last_run_success{repo="repo1",type="full"}';
     expect(await eventually(`${query} = 1 in Prometheus`, async () => ((await prometheusValue(info, query)) === 1 ? 1 : undefined), 120_000)).toBe(1);
   });
 
   it("runs the restore drill from repo1 and reports its success to Prometheus", async () => {
-    const result = await asPostgres(["/usr/local/bin/jewelry-restore-drill"], 600_000);
+    const result = await asPostgres([RESTORE_DRILL], 600_000);
     expect(result.exitCode, result.output).toBe(0);
     const query = 'jewelry_restore_drill_success{repo="repo1"}';
     expect(await eventually(`${query} = 1 in Prometheus`, async () => ((await prometheusValue(info, query)) === 1 ? 1 : undefined), 120_000)).toBe(1);

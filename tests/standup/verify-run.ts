@@ -246,8 +246,8 @@ export { eventually };
 // ---- the first scheduled runs of the backup schedule ----
 
 /** The repository host's scripts its crontab runs (components/backup/backups.ts), as postgres. */
-const BACKUP_WRAPPER = "/usr/local/bin/jewelry-backup";
-const RESTORE_DRILL = "/usr/local/bin/jewelry-restore-drill";
+export const BACKUP_WRAPPER = "/usr/local/bin/jewelry-backup";
+export const RESTORE_DRILL = "/usr/local/bin/jewelry-restore-drill";
 
 /**
  * What a deployed stack has once its schedule has run: a full backup in every declared repository and

@@ -1,7 +1,8 @@
 // The pieces of verify that decide a verdict from what a probe saw: nginx's leaky bucket, sslscan's
-// report, curl-style --resolve, cookies, exemptions and the exit code.
+// report, curl-style --resolve, cookies, exemptions, the exit code and the Celery node a ping asks.
 import { describe, expect, it } from "vitest";
 import { CHECKS } from "../../verify/checks";
+import { celeryNodeName } from "../../verify/checks/inside/celery";
 import { CHECK_NAMES } from "../../verify/checks/names";
 import { leakyBucket } from "../../verify/checks/outside/rate-limit";
 import { parseSetCookie } from "../../verify/checks/outside/app-security";
@@ -86,5 +87,17 @@ describe("verdicts", () => {
     expect(exitCodeOf([r("a", "pass"), r("b", "fail")])).toBe(1);
     expect(exitCodeOf([r("a", "fail"), r("b", "unreachable")])).toBe(2);
     expect(failingIds([r("a", "fail", ["10.4"]), r("b", "unreachable", ["P.1"]), r("c", "exempted", ["3.5"])])).toEqual(["10.4", "P.1"]);
+  });
+});
+
+describe("the Celery node a worker container runs", () => {
+  it("is celery@<the container's hostname> unless the command names one", () => {
+    expect(celeryNodeName(["celery", "-A", "config", "worker", "--concurrency", "2"], "3f2a9c1d7b20")).toBe("celery@3f2a9c1d7b20");
+  });
+
+  it("expands -n/--hostname as Celery does: %h, %n, %d, and celery@ before a bare name", () => {
+    expect(celeryNodeName(["celery", "worker", "-n", "orders@%h"], "w1.shop.internal")).toBe("orders@w1.shop.internal");
+    expect(celeryNodeName(["celery", "worker", "--hostname=mail@%n.%d"], "w1.shop.internal")).toBe("mail@w1.shop.internal");
+    expect(celeryNodeName(["celery", "worker", "-nreports"], "w1")).toBe("celery@reports");
   });
 });

@@ -1,5 +1,7 @@
 // Celery (P.8): every worker answers `celery inspect ping`, run in its container through the
-// container's own entrypoint (which loads the broker credentials). With --canary, Celery's built-in
+// container's own entrypoint (which loads the broker credentials), addressed to that container's own
+// node (-d): a broadcast ping waits out its whole --timeout for whoever else may answer, and another
+// container's worker answering would not show this one alive. With --canary, Celery's built-in
 // `celery.accumulate` task (it returns its arguments, touches nothing) is sent to each queue and the
 // worker's task counter shows it done.
 import { randomBytes } from "node:crypto";
@@ -14,6 +16,23 @@ function celeryArgv(worker: DeclaredContainer, args: readonly string[]): string[
   const command = stringList(worker.inputs.command);
   const app = command[command.indexOf("-A") + 1] ?? command[command.indexOf("--app") + 1] ?? "config";
   return [...stringList(worker.inputs.entrypoints), "celery", "-A", app, ...args];
+}
+
+/**
+ * The Celery node a worker container runs: its command's -n/--hostname (Celery's default celery@%h),
+ * expanded as Celery does for the container's hostname (%h whole, %n its first label, %d the rest;
+ * a name without "@" is prefixed with "celery@").
+ */
+export function celeryNodeName(command: readonly string[], hostname: string): string {
+  let name = "celery@%h";
+  command.forEach((arg, i) => {
+    if ((arg === "-n" || arg === "--hostname") && command[i + 1] !== undefined) name = command[i + 1]!;
+    else if (arg.startsWith("--hostname=")) name = arg.slice("--hostname=".length);
+    else if (/^-n./.test(arg)) name = arg.slice(2);
+  });
+  const [short, ...domain] = hostname.split(".");
+  const expanded = name.replace(/%h/g, hostname).replace(/%n/g, short ?? "").replace(/%d/g, domain.join("."));
+  return expanded.includes("@") ? expanded : `celery@${expanded}`;
 }
 
 async function celery(ctx: VerifyContext, worker: DeclaredContainer, args: readonly string[]) {
@@ -41,10 +60,13 @@ export const celeryWorkers: Check = {
     const results: CheckResult[] = [];
     for (const { container, queues } of workers) {
       try {
-        const ping = await celery(ctx, container, ["inspect", "ping", "--timeout", "10"]);
+        const { Config } = await ctx.dockerHost.docker.getContainer(container.name).inspect();
+        const hostname = Config.Domainname ? `${Config.Hostname}.${Config.Domainname}` : Config.Hostname;
+        const node = celeryNodeName(stringList(container.inputs.command), hostname);
+        const ping = await celery(ctx, container, ["inspect", "ping", "-d", node, "--timeout", "10"]);
         const pongs = (ping.stdout.match(/pong/g) ?? []).length;
         results.push(result("celery", ["P.8"], `${container.name} ping`, ping.exitCode === 0 && pongs > 0 ? "pass" : "fail",
-          `${pongs} worker(s) answered pong (exit ${ping.exitCode})${pongs ? "" : `: ${(ping.stderr || ping.stdout).trim().slice(0, 200)}`}`, "at least one pong"));
+          `${node} ${pongs ? "answered pong" : "did not answer"} (exit ${ping.exitCode})${pongs ? "" : `: ${(ping.stderr || ping.stdout).trim().slice(0, 200)}`}`, "its own node answers pong"));
         for (const queue of queues) {
           if (!ctx.writes.canary) {
             results.push({ ...result("celery", ["P.8"], `${container.name} queue ${queue} canary`, "skipped", "no canary task sent"), reason: "a canary task writes to the broker: only with --canary" });

@@ -3,10 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { StandUpInfo } from "./standup";
-import { countedByOwnTask, declaredContainer, docker, eventually, execIn, psql, shopRequest, standUp, standUpSkipped, uploadContent } from "./fixture";
-
-const healthy = (info: StandUpInfo, name: string, timeoutMs = 150_000) =>
-  eventually(`${name} healthy`, async () => ((await docker.getContainer(declaredContainer(info, name).id).inspect()).State.Health?.Status === "healthy" ? true : undefined), timeoutMs);
+import { countedByOwnTask, declaredContainer, docker, eventually, execIn, psql, running, shopRequest, standUp, standUpSkipped, uploadContent } from "./fixture";
 
 /** Kills a container's main process from the host, as a crash would (not through Docker, which would count it as a stop). */
 async function crash(info: StandUpInfo, name: string, command: RegExp): Promise<number> {
@@ -45,7 +42,7 @@ describe.skipIf(standUpSkipped())("restarts and faults", () => {
     const marker = randomBytes(8).toString("hex");
     await psql(info, `CREATE TABLE IF NOT EXISTS standup_restart_probe (marker text); INSERT INTO standup_restart_probe VALUES ('${marker}')`);
     await docker.getContainer(declaredContainer(info, "jewelry-postgres").id).restart();
-    await healthy(info, "jewelry-postgres");
+    await running(info, "jewelry-postgres");
     expect(await psql(info, `SELECT count(*) FROM standup_restart_probe WHERE marker = '${marker}'`)).toBe("1");
   });
 
@@ -54,7 +51,7 @@ describe.skipIf(standUpSkipped())("restarts and faults", () => {
     const key = `standup:restart:${randomBytes(4).toString("hex")}`;
     expect((await execIn(redis, [...redisCli, "SET", key, "kept"])).output.trim()).toBe("OK");
     await docker.getContainer(redis).restart();
-    await healthy(info, "jewelry-redis");
+    await running(info, "jewelry-redis");
     expect((await execIn(redis, [...redisCli, "GET", key])).output.trim()).toBe("kept");
   });
 
@@ -67,7 +64,7 @@ describe.skipIf(standUpSkipped())("restarts and faults", () => {
   it("brings a crashed Redis back by its restart policy, and the app recovers", async () => {
     const before = await crash(info, "jewelry-redis", /redis-server/);
     await restartedByPolicy(info, "jewelry-redis", before);
-    await healthy(info, "jewelry-redis");
+    await running(info, "jewelry-redis");
     await appRecovers(info);
   });
 });

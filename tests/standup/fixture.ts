@@ -105,6 +105,25 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
   throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
 }
 
+/**
+ * Waits until a declared container runs and is healthy. Docker (before 25) runs a restarted
+ * container's first health probe one interval after the start (60 s for the worker and beat), so
+ * while its verdict is still "starting" the declared healthcheck is run now instead, as verify's
+ * containers check does; "unhealthy" keeps waiting.
+ */
+export function running(info: StandUpInfo, name: string, timeoutMs = 150_000): Promise<true> {
+  const container = docker.getContainer(declaredContainer(info, name).id);
+  return eventually(`${name} running and its healthcheck passing`, async () => {
+    const { State, Config } = await container.inspect();
+    const health = State.Health?.Status;
+    if (!State.Running || health === "unhealthy") return undefined;
+    if (health !== "starting") return true;
+    const test = Config.Healthcheck?.Test ?? [];
+    const argv = test[0] === "CMD-SHELL" ? ["/bin/sh", "-c", test.slice(1).join(" ")] : test.slice(1);
+    return (await execIn(container.id, argv, { timeoutMs: 30_000 })).exitCode === 0 ? true : undefined;
+  }, timeoutMs);
+}
+
 /** A Prometheus HTTP API call, made inside the Prometheus container (it sits on an internal network). */
 export async function prometheusApi<T>(info: StandUpInfo, path: string): Promise<T> {
   const prometheus = declaredContainer(info, "jewelry-prometheus");

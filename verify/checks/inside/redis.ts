@@ -36,16 +36,20 @@ export const redisAuth: Check = {
       const container = containerByHost(ctx.intent.containers, app.redis.server)?.name ?? app.redis.server;
       const ask = (argv: readonly string[], auth?: { user: string; password: string }) => redisCli(ctx, container, app.redis.port, argv, auth);
       const results: CheckResult[] = [];
-      const anonymous = await ask(["PING"]);
-      results.push(result("redis-auth", ["4.2"], `${subject} without credentials`, /NOAUTH/.test(anonymous) && !/PONG/.test(anonymous) ? "pass" : "fail", `PING answered ${anonymous}`, "NOAUTH"));
       const creds = ctx.credentials.redis;
+      const wrong = `verify-${randomBytes(12).toString("hex")}`;
+      const users = creds ? ["default", ...Object.keys(creds.users)] : [];
+      // Independent questions, asked at once (each is a redis-cli run in the container).
+      const [anonymous, wrongPassword] = await Promise.all([
+        ask(["PING"]),
+        Promise.all(users.map(async (user) => ({ user, answer: await ask(["PING"], { user, password: wrong }) }))),
+      ]);
+      results.push(result("redis-auth", ["4.2"], `${subject} without credentials`, /NOAUTH/.test(anonymous) && !/PONG/.test(anonymous) ? "pass" : "fail", `PING answered ${anonymous}`, "NOAUTH"));
       if (!creds) {
         results.push({ ...result("redis-auth", ["4.2"], `${subject} users`, "skipped", "no user tried"), reason: missingCredentials("redis") });
         return results;
       }
-      const wrong = `verify-${randomBytes(12).toString("hex")}`;
-      for (const user of ["default", ...Object.keys(creds.users)]) {
-        const answer = await ask(["PING"], { user, password: wrong });
+      for (const { user, answer } of wrongPassword) {
         results.push(result("redis-auth", ["4.2"], `${subject} user ${user}`, /PONG/.test(answer) ? "fail" : "pass", `AUTH with a wrong password, then PING: ${answer}`, "refused (WRONGPASS): a password is required"));
       }
       const appPassword = creds.users[creds.appUser];

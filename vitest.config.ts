@@ -1,10 +1,13 @@
 import { defineConfig } from "vitest/config";
 
 // The stand-up tests (tests/standup/*.test.ts) share ONE stand-up of the whole stack, started by
-// their global set-up in the background; they run after every other test file (groupOrder), while
-// the stand-up has been coming up alongside them, one file at a time; the tests that restart and
-// kill containers or inject faults (faults.test.ts, verify-faults.test.ts) run last.
+// their global set-up in the background; they run one file at a time, after the image-build test
+// (which runs while the stand-up comes up), and the tests that restart and kill containers or inject
+// faults (faults.test.ts, verify-faults.test.ts) run last (groupOrder). `npm test`
+// (scripts/run-tests.mjs) runs these projects in one vitest process and project main in another, at
+// the same time; a plain `vitest run` runs them after main.
 const STANDUP_TESTS = "tests/standup/*.test.ts";
+const IMAGE_BUILD_TEST = "tests/standup/images/image-build.test.ts";
 const FAULT_TESTS = ["tests/standup/faults.test.ts", "tests/standup/verify-faults.test.ts"];
 const standUpProject = (name: string, include: string[], exclude: string[], groupOrder: number) => ({
   extends: true as const,
@@ -15,7 +18,11 @@ const standUpProject = (name: string, include: string[], exclude: string[], grou
   },
 });
 
+// Each of run-tests.mjs's processes keeps its own results cache (file durations, for the order).
+const shard = process.env.JEWELRY_SHOP_TEST_SHARD;
+
 export default defineConfig({
+  ...(shard ? { cacheDir: `node_modules/.vite/shard-${shard}` } : {}),
   test: {
     // Real servers and the policy pack are child processes: give them room on a 2-core machine.
     testTimeout: 60_000,
@@ -23,7 +30,9 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: "main", include: ["tests/**/*.test.ts"], exclude: [STANDUP_TESTS] } },
+      { extends: true, test: { name: "main", include: ["tests/**/*.test.ts"], exclude: [STANDUP_TESTS, IMAGE_BUILD_TEST] } },
+      // Builds every image from nothing on a fresh machine (its beforeAll has its own timeout).
+      { extends: true, test: { name: "standup-images", include: [IMAGE_BUILD_TEST], sequence: { groupOrder: 0 } } },
       standUpProject("standup", [STANDUP_TESTS], FAULT_TESTS, 1),
       standUpProject("standup-faults", FAULT_TESTS, [], 2),
     ],

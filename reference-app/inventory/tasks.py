@@ -9,20 +9,22 @@ from tenants.models import Tenant
 from .models import Item
 
 
-def stock_count_key(tenant_id: int) -> str:
-    return f"stock-count:{tenant_id}"
+def stock_count_key(tenant_id: int, task_id: str | None = None) -> str:
+    """The tenant's latest count, or (with task_id) the count one task made."""
+    return f"stock-count:{tenant_id}" if task_id is None else f"stock-count:{tenant_id}:task:{task_id}"
 
 
 @shared_task(bind=True)
 def count_stock(self, tenant_id: int) -> int:
     """Counts one shop's pieces in stock (database through PgBouncer) into the cache (Redis).
 
-    The result names the task that wrote it: beat counts every tenant too, so a client that queued a
-    count waits for its own task's result rather than reading an earlier one."""
+    Stored twice: as the tenant's latest count and under the task's id, since beat counts every
+    tenant too and two counts of one tenant can finish in either order."""
     with tenant_transaction(tenant_id):
         # No filter on tenant: row-level security shows this tenant's rows only.
         total = Item.objects.aggregate(total=Sum("quantity"))["total"] or 0
-    cache.set(stock_count_key(tenant_id), {"pieces": total, "counted_at": timezone.now().isoformat(), "task": self.request.id}, timeout=3600)
+    counted = {"pieces": total, "counted_at": timezone.now().isoformat(), "task": self.request.id}
+    cache.set_many({stock_count_key(tenant_id): counted, stock_count_key(tenant_id, self.request.id): counted}, timeout=3600)
     return total
 
 

@@ -53,7 +53,8 @@ def stock_count(request, tenant):
     if request.method == "POST":
         result = count_stock.delay(tenant.id)
         return JsonResponse({"task": result.id}, status=202)
-    counted = cache.get(stock_count_key(tenant.id))
+    # ?task=<id> (as the POST answered) asks for that task's count, else the latest.
+    counted = cache.get(stock_count_key(tenant.id, request.GET.get("task")))
     if counted is None:
         raise Http404("not counted yet")
     return JsonResponse({"tenant": tenant.slug, **counted})

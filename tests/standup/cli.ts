@@ -43,7 +43,8 @@ async function hold(infoFile: string): Promise<void> {
     if (stopping) await stack.tearDown();
   } catch (error) {
     writeFileSync(infoFile, JSON.stringify({ ok: false, error: (error as Error).message }), { mode: 0o600 });
-    log((error as Error).message);
+    // The whole stack goes to the log (the tests show the message): where it failed matters.
+    log((error as Error).stack ?? (error as Error).message);
     process.exit(1);
   }
 }

@@ -174,18 +174,20 @@ export function shopRequest(info: StandUpInfo, method: string, path: string, bod
 export interface StockCount { readonly pieces: number; readonly counted_at: string; readonly task: string }
 
 /**
- * Queues the reference app's stock count for one tenant and waits for the result its own task wrote:
- * beat counts every tenant on its schedule too, so an earlier count may be in the cache already.
+ * Queues the reference app's stock count for one tenant and waits for its own task's result (asked
+ * for by the task's id): beat counts every tenant too, and another count of the tenant may finish
+ * before or after this one.
  */
 export async function countedByOwnTask(info: StandUpInfo, tenant: string, timeoutMs: number): Promise<StockCount> {
   const queued = await shopRequest(info, "POST", `/api/tenants/${tenant}/stock-count/`);
   if (queued.status !== 202) throw new Error(`POST /api/tenants/${tenant}/stock-count/ answered ${queued.status}: ${queued.body}`);
   const { task } = JSON.parse(queued.body) as { task: string };
   return eventually(`the result of stock count task ${task}`, async () => {
-    const response = await shopRequest(info, "GET", `/api/tenants/${tenant}/stock-count/`);
+    const response = await shopRequest(info, "GET", `/api/tenants/${tenant}/stock-count/?task=${encodeURIComponent(task)}`);
     if (response.status !== 200) return undefined;
     const counted = JSON.parse(response.body) as StockCount;
-    return counted.task === task ? counted : undefined;
+    if (counted.task !== task) throw new Error(`asked for task ${task}'s count, got task ${counted.task}'s`);
+    return counted;
   }, timeoutMs);
 }
 

@@ -1,7 +1,7 @@
 // vitest global set-up of the stand-up tests: starts ONE stand-up for the whole run in a child
-// process (tests/standup/cli.ts hold), so the minutes it takes overlap the other test files (the
-// stand-up projects run after them: sequence.groupOrder), and the Pulumi SDK's process-wide state
-// stays out of vitest's own process. The test files wait for its info file (fixture.ts); the
+// process (tests/standup/cli.ts hold), so the minutes it takes overlap the image-build test and the
+// other test files (`npm test` runs project main in a process of its own alongside), and the Pulumi
+// SDK's process-wide state stays out of vitest's own process. The test files wait for its info file (fixture.ts); the
 // teardown ends the child, which removes everything it created. Both stand-up projects list this
 // file: whichever runs first starts the stand-up, the other finds it started.
 import { spawn, type ChildProcess } from "node:child_process";

@@ -15,8 +15,26 @@ export function runLabels(runId: string): Record<string, string> {
   return { [STANDUP_LABEL]: STANDUP_LABEL_VALUE, [RUN_LABEL]: runId };
 }
 
+/** A call the engine leaves unanswered this long is abandoned (docker-modem then reports "socket hang up"). */
+const DOCKER_CALL_IDLE_TIMEOUT_MS = 300_000;
+
+/** Makes every failed Engine API call name itself (dockerode's own errors do not: "socket hang up"). */
+function nameFailedCalls(docker: Dockerode): void {
+  const modem = docker.modem;
+  const dial = modem.dial.bind(modem);
+  modem.dial = (options, callback) =>
+    dial(options, (error, result) => {
+      if (error instanceof Error && !error.message.startsWith(`${options.method ?? "GET"} `)) {
+        const idle = /socket hang up/.test(error.message) ? ` (no answer from the engine within ${DOCKER_CALL_IDLE_TIMEOUT_MS / 1000} s, or it closed the connection)` : "";
+        error.message = `${options.method ?? "GET"} ${options.path.split("?")[0]}: ${error.message}${idle}`;
+      }
+      callback?.(error, result);
+    });
+}
+
 export async function connectDocker(): Promise<Dockerode> {
-  const docker = new Dockerode({ socketPath: DOCKER_SOCKET, timeout: 120_000 });
+  const docker = new Dockerode({ socketPath: DOCKER_SOCKET, timeout: DOCKER_CALL_IDLE_TIMEOUT_MS });
+  nameFailedCalls(docker);
   try {
     await docker.ping();
   } catch (error) {

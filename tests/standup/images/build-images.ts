@@ -33,6 +33,7 @@ export interface BuiltImage {
 interface InspectedImage {
   readonly Id: string;
   readonly Size: number;
+  readonly RepoTags?: readonly string[] | null;
   readonly Config: { readonly Labels: Record<string, string> | null };
 }
 
@@ -40,6 +41,20 @@ export async function inspectImage(client: string, tag: string): Promise<Inspect
   const result = await runCommand([client, "image", "inspect", tag], { timeoutMs: 30_000 });
   if (result.code !== 0) return undefined;
   return (JSON.parse(result.stdout) as InspectedImage[])[0];
+}
+
+/**
+ * Every tag's image, from one `docker image inspect` (each docker call costs a client start, and the
+ * reuse check of every image needs its labels); a missing tag is absent from the map.
+ */
+export async function inspectImages(client: string, tags: readonly string[]): Promise<Map<string, InspectedImage>> {
+  // Exits 1 when a tag is missing, and still prints the images it found.
+  const result = await runCommand([client, "image", "inspect", ...tags], { timeoutMs: 60_000 });
+  const found = result.stdout.trim() ? (JSON.parse(result.stdout) as InspectedImage[]) : [];
+  if (result.code !== 0 && !/no such image/i.test(result.stderr)) throw new Error(`docker image inspect failed: ${result.stderr.trim()}`);
+  const byTag = new Map<string, InspectedImage>();
+  for (const image of found) for (const tag of image.RepoTags ?? []) if (tags.includes(tag)) byTag.set(tag, image);
+  return byTag;
 }
 
 /** The files of a build context, in a stable order, skipping what never belongs in an image. */
@@ -113,11 +128,13 @@ async function buildOne(client: string, image: LocalImage, parentTag: string, la
   });
 }
 
-async function finished(client: string, tag: string, seconds: number, reused: boolean): Promise<BuiltImage> {
+async function finished(client: string, tag: string, seconds: number): Promise<BuiltImage> {
   const inspected = await inspectImage(client, tag);
   if (!inspected) throw new Error(`image ${tag} is missing right after its build`);
-  return { tag, id: inspected.Id, sizeBytes: inspected.Size, buildSeconds: reused ? 0 : seconds, reused };
+  return { tag, id: inspected.Id, sizeBytes: inspected.Size, buildSeconds: seconds, reused: false };
 }
+
+const reusedImage = (tag: string, inspected: InspectedImage): BuiltImage => ({ tag, id: inspected.Id, sizeBytes: inspected.Size, buildSeconds: 0, reused: true });
 
 export interface BuildResult {
   readonly base: BuiltImage;
@@ -130,18 +147,20 @@ export interface BuildResult {
  */
 export async function buildImages(client: string, log: (line: string) => void, options: { only?: readonly LocalImageName[]; parallel?: number } = {}): Promise<BuildResult> {
   const baseLabels = { [STANDUP_LABEL.key]: STANDUP_LABEL.value, [LABEL_IMAGE]: "debian-base", [LABEL_INPUTS]: baseInputsHash() };
-  const existingBase = await inspectImage(client, BASE_IMAGE_TAG);
+  const wanted = selectWithParents(options.only);
+  // What exists before this call, in one docker call: with nothing changed, the reuse checks need no other.
+  const existing = await inspectImages(client, [BASE_IMAGE_TAG, ...wanted.map((image) => image.tag)]);
+  const existingBase = existing.get(BASE_IMAGE_TAG);
   let base: BuiltImage;
-  if (existingBase?.Config.Labels?.[LABEL_INPUTS] === baseLabels[LABEL_INPUTS]) {
-    base = await finished(client, BASE_IMAGE_TAG, 0, true);
+  if (existingBase && existingBase.Config.Labels?.[LABEL_INPUTS] === baseLabels[LABEL_INPUTS]) {
+    base = reusedImage(BASE_IMAGE_TAG, existingBase);
   } else {
     const started = Date.now();
     await buildBaseImage(client, baseLabels, log);
-    base = await finished(client, BASE_IMAGE_TAG, (Date.now() - started) / 1000, false);
+    base = await finished(client, BASE_IMAGE_TAG, (Date.now() - started) / 1000);
     log(`built ${BASE_IMAGE_TAG} in ${base.buildSeconds.toFixed(1)} s`);
   }
 
-  const wanted = selectWithParents(options.only);
   writeBundles(wanted);
   const done = new Map<LocalImageName, Promise<BuiltImage>>();
   const slots = new BuildSlots(options.parallel ?? 2);
@@ -154,13 +173,14 @@ export async function buildImages(client: string, log: (line: string) => void, o
         [STANDUP_LABEL.key]: STANDUP_LABEL.value, [LABEL_IMAGE]: image.name,
         [LABEL_INPUTS]: imageInputsHash(image, parent.id), [LABEL_REPLACES]: image.replaces.join(","),
       };
+      // Only this call builds this tag (the build lock), so what existed before it is still there.
+      const before = existing.get(image.tag);
+      if (before && before.Config.Labels?.[LABEL_INPUTS] === labels[LABEL_INPUTS]) return reusedImage(image.tag, before);
       return slots.run(buildRank(image.name), async () => {
-        const existing = await inspectImage(client, image.tag);
-        if (existing?.Config.Labels?.[LABEL_INPUTS] === labels[LABEL_INPUTS]) return finished(client, image.tag, 0, true);
         log(`building ${image.tag}`);
         const started = Date.now();
         await buildOne(client, image, parent.tag, labels, log);
-        const built = await finished(client, image.tag, (Date.now() - started) / 1000, false);
+        const built = await finished(client, image.tag, (Date.now() - started) / 1000);
         log(`built ${image.tag} in ${built.buildSeconds.toFixed(1)} s`);
         return built;
       });

@@ -18,7 +18,10 @@ import { containers, productionRun, ROOT } from "../../program/production-run";
 import { password, productionAppEnv, productionStackConfig, type ResolvedAppEnv } from "./app-env-fixture";
 import { BASE_IMAGE_TAG } from "./base-image";
 import { LOCAL_IMAGES, ancestorsOf, type LocalImage } from "./catalog";
-import { exec, imageConfig, packageState, probeImage, removeContainers, runOnce, simulatedInstall, startDetached, waitUntil, type ImageConfig } from "./image-probe";
+import {
+  ProbeContainers, exec, imageConfigs, packageState, probeImage, removeContainers, runOnce, simulatedInstalls, startDetached, waitUntil,
+  type ImageConfig, type PackageState,
+} from "./image-probe";
 import { SKIP_STANDUP_ENV, STANDUP_LABEL, ensureStandupImages, localImageFor, standupSkipped, type ImageMap } from "./index";
 import { containerPrograms, effectiveArgv } from "./program-commands";
 import { runChecked, runCommand, type CommandResult } from "./run-command";
@@ -29,7 +32,9 @@ const label = `${STANDUP_LABEL.key}=${STANDUP_LABEL.value}`;
 describe.skipIf(standupSkipped())("stand-up images built from Debian packages", () => {
   let map: ImageMap;
   let client: string;
-  const configs = new Map<string, ImageConfig>();
+  let configs: Map<string, ImageConfig>;
+  /** The contract checks exec into one probe container per image, and share what they learn. */
+  let probes: ProbeContainers;
   const started: string[] = [];
   let network: string | undefined;
   let work: string;
@@ -37,7 +42,17 @@ describe.skipIf(standupSkipped())("stand-up images built from Debian packages", 
   beforeAll(async () => {
     map = await ensureStandupImages();
     client = map.daemon.client;
-    for (const image of Object.values(LOCAL_IMAGES)) configs.set(image.name, await imageConfig(client, image.tag));
+    probes = new ProbeContainers(client);
+    const byTag = await imageConfigs(client, Object.values(LOCAL_IMAGES).map((image) => image.tag));
+    configs = new Map(Object.values(LOCAL_IMAGES).map((image) => [image.name, byTag.get(image.tag)!]));
+    // What the contract checks ask every image, asked now: the probes run side by side (at most
+    // PROBE_CONCURRENCY docker calls at once) while the tests read the answers in their order.
+    // The apt simulations first: the longest single job.
+    simulationsOnBase();
+    for (const image of Object.values(LOCAL_IMAGES)) {
+      contractProbe(image);
+      versionOutput(image);
+    }
     report(map);
     work = mkdtempSync(join(tmpdir(), "jewelry-standup-images-"));
     chmodSync(work, 0o755);
@@ -45,6 +60,7 @@ describe.skipIf(standupSkipped())("stand-up images built from Debian packages", 
 
   afterAll(async () => {
     if (!client) return;
+    await probes.remove();
     await removeContainers(client, started);
     if (network) await runChecked([client, "network", "rm", network], { timeoutMs: 60_000 });
     if (work) rmSync(work, { recursive: true, force: true });
@@ -63,11 +79,10 @@ describe.skipIf(standupSkipped())("stand-up images built from Debian packages", 
   });
 
   it("has the accounts, programs and folder owners each image's contract names", async () => {
-    for (const image of Object.values(LOCAL_IMAGES)) {
+    const probed = await Promise.all(Object.values(LOCAL_IMAGES).map(contractProbe));
+    for (const [i, image] of Object.values(LOCAL_IMAGES).entries()) {
       const { contract } = image;
-      const probe = await probeImage(client, image.tag, {
-        user: "root", programs: contract.binaries, accounts: contract.accounts?.map((a) => a.name), paths: contract.ownedPaths?.map((p) => p.path),
-      });
+      const probe = probed[i];
       expect(probe.missing, `${image.name}: programs missing`).toEqual([]);
       for (const account of contract.accounts ?? []) expect(probe.accounts[account.name], `${image.name}: ${account.name}`).toBe(`${account.uid}:${account.gid}`);
       for (const owned of contract.ownedPaths ?? []) expect(probe.owners[owned.path], `${image.name}: owner of ${owned.path}`).toBe(String(owned.uid));
@@ -75,11 +90,10 @@ describe.skipIf(standupSkipped())("stand-up images built from Debian packages", 
   }, 10 * 60_000);
 
   it("shared package layers add only packages each image on them would install on the base anyway, none marked manual", async () => {
-    const base = await packageState(client, BASE_IMAGE_TAG);
-    const states = new Map<string, Awaited<ReturnType<typeof packageState>>>();
-    const stateOf = async (image: LocalImage) => states.get(image.name) ?? states.set(image.name, await packageState(client, image.tag)).get(image.name)!;
-    const shared = Object.values(LOCAL_IMAGES).filter((image) => image.sharesPackages);
+    const shared = sharedLayers();
     expect(shared.length).toBeGreaterThan(0);
+    shared.forEach(stateOf);
+    const base = await stateOf(BASE_IMAGE_TAG);
     for (const layer of shared) {
       const parent = layer.from === "base" ? base : await stateOf(LOCAL_IMAGES[layer.from]);
       const added = (await stateOf(layer)).installed.filter((name) => !parent.installed.includes(name));
@@ -87,20 +101,22 @@ describe.skipIf(standupSkipped())("stand-up images built from Debian packages", 
       expect((await stateOf(layer)).manual, `${layer.name} marks nothing manual`).toEqual(parent.manual);
       // Every image built on it: what its own installs (its manual packages) pull in on the bare base
       // holds every package the layer added, so the layer changed none of its packages.
-      const descendants = Object.values(LOCAL_IMAGES).filter((image) => !image.sharesPackages && ancestorsOf(image).includes(layer.name));
+      const descendants = descendantsOf(layer);
       expect(descendants.length, layer.name).toBeGreaterThan(0);
       for (const image of descendants) {
-        const own = (await stateOf(image)).manual.filter((name) => !base.manual.includes(name));
-        const onBase = await simulatedInstall(client, BASE_IMAGE_TAG, own);
+        const onBase = await simulatedOnBase(image);
         expect(added.filter((name) => !onBase.includes(name)), `${image.name} on ${layer.name}`).toEqual([]);
       }
     }
   }, 10 * 60_000);
 
   it("starts each image's program with every capability dropped and no-new-privileges", async () => {
-    for (const image of Object.values(LOCAL_IMAGES)) {
-      const [program, ...args] = image.contract.version.argv;
-      const result = await runOnce(client, { image: image.tag, entrypoint: program, args, hardened: true });
+    // The program runs in the image's probe container, as its user: the confinement is the container's.
+    const images = Object.values(LOCAL_IMAGES);
+    const [probed, results] = await Promise.all([Promise.all(images.map(contractProbe)), Promise.all(images.map(versionOutput))]);
+    for (const [i, image] of images.entries()) {
+      expect(probed[i].confinement, `${image.name}: capability bounding set and no_new_privs`).toEqual({ capBnd: "0000000000000000", noNewPrivs: "1" });
+      const result = results[i];
       expect(`${result.stdout}${result.stderr}`, `${image.name}: ${image.contract.version.argv.join(" ")}`).toMatch(image.contract.version.matches);
     }
   }, 10 * 60_000);
@@ -108,10 +124,8 @@ describe.skipIf(standupSkipped())("stand-up images built from Debian packages", 
   it("has, for every container the production stack declares, its user and every program its entrypoint, command and healthcheck start", async () => {
     const program = await productionRun();
     const appImage = map.app.tag;
-    const problems: string[] = [];
-    for (const container of containers(program)) {
+    const planned = containers(program).filter((container) => !map.excluded[String(container.object.image)]).map((container) => {
       const reference = String(container.object.image);
-      if (map.excluded[reference]) continue;
       const tag = map.images[reference] ? localImageFor(map, reference) : appImage;
       const config = configs.get(imageNameOf(tag))!;
       const argv = effectiveArgv({ entrypoint: config.Entrypoint, cmd: emptyAsNull(config.Cmd) }, {
@@ -122,11 +136,23 @@ describe.skipIf(standupSkipped())("stand-up images built from Debian packages", 
       // A program the container's own uploads provide (the stanza-create script) need not be in the image.
       const uploaded = new Set(((container.object.uploads ?? []) as Array<{ file?: unknown }>).map((u) => String(u.file)));
       const programs = containerPrograms(argv, healthcheck).filter((program) => !uploaded.has(program));
-      const probe = await probeImage(client, tag, { user, programs }).catch((error: Error) => {
+      return { container, tag, config, user, programs, key: `${tag} as ${user ?? ""}` };
+    });
+    // Whether a program is found depends only on the image and the user: one probe per pair asks for
+    // the programs of every container that runs that image as that user, all pairs side by side.
+    const asked = new Map<string, Set<string>>();
+    for (const { key, programs } of planned) programs.forEach((program) => (asked.get(key) ?? asked.set(key, new Set()).get(key)!).add(program));
+    const probed = new Map<string, ReturnType<typeof probeImage>>();
+    for (const { key, tag, user } of planned) remember(probed, key, () => probeImage(probes, tag, { user, programs: [...asked.get(key)!] }));
+    const problems: string[] = [];
+    for (const { container, tag, config, user, programs, key } of planned) {
+      const probe = await probed.get(key)!.catch((error: Error) => {
         problems.push(`${container.name}: cannot run as ${user}: ${error.message}`);
         return undefined;
       });
-      for (const missing of probe?.missing ?? []) problems.push(`${container.name} (${tag}, as ${user ?? config.User ?? "root"}) lacks ${missing}`);
+      for (const missing of probe?.missing.filter((program) => programs.includes(program)) ?? []) {
+        problems.push(`${container.name} (${tag}, as ${user ?? config.User ?? "root"}) lacks ${missing}`);
+      }
     }
     expect(problems).toEqual([]);
   }, 10 * 60_000);
@@ -282,6 +308,49 @@ describe.skipIf(standupSkipped())("stand-up images built from Debian packages", 
 
   // --- helpers bound to this suite's engine -------------------------------------------------
 
+  const contractProbes = new Map<string, ReturnType<typeof probeImage>>();
+  /** The image's contract, probed once as root (accounts, programs, folder owners) in its probe container. */
+  function contractProbe(image: LocalImage): ReturnType<typeof probeImage> {
+    const { contract } = image;
+    return remember(contractProbes, image.name, () => probeImage(probes, image.tag, {
+      user: "root", programs: contract.binaries, accounts: contract.accounts?.map((a) => a.name), paths: contract.ownedPaths?.map((p) => p.path),
+    }));
+  }
+
+  const versionOutputs = new Map<string, Promise<CommandResult>>();
+  /** The image's version command, run as its user in its probe container (every capability dropped, no-new-privileges). */
+  const versionOutput = (image: LocalImage) => remember(versionOutputs, image.name, () => probes.exec(image.tag, image.contract.version.argv));
+
+  const packageStates = new Map<string, Promise<PackageState>>();
+  const stateOf = (image: LocalImage | typeof BASE_IMAGE_TAG) => {
+    const tag = image === BASE_IMAGE_TAG ? image : image.tag;
+    return remember(packageStates, tag, () => packageState(probes, tag));
+  };
+
+  let simulations: Promise<Map<LocalImage, string[]>> | undefined;
+  /**
+   * For each image built on a shared layer, what installing its own packages (those it marks manual,
+   * beyond the base's) on the bare base would add: the simulations, all in the base's probe container.
+   */
+  function simulationsOnBase(): Promise<Map<LocalImage, string[]>> {
+    if (simulations) return simulations;
+    simulations = (async () => {
+      const images = [...new Set(sharedLayers().flatMap(descendantsOf))];
+      const baseManual = (await stateOf(BASE_IMAGE_TAG)).manual;
+      const lists = await Promise.all(images.map(async (each) => (await stateOf(each)).manual.filter((name) => !baseManual.includes(name))));
+      const added = await simulatedInstalls(probes, BASE_IMAGE_TAG, lists);
+      return new Map(images.map((each, i) => [each, added[i]]));
+    })();
+    simulations.catch(() => undefined);
+    return simulations;
+  }
+
+  async function simulatedOnBase(image: LocalImage): Promise<string[]> {
+    const added = (await simulationsOnBase()).get(image);
+    if (!added) throw new Error(`${image.name} is built on no shared layer: nothing was simulated for it`);
+    return added;
+  }
+
   let postgresStarted: StartedPostgres | undefined;
 
   async function ensureNetwork(): Promise<string> {
@@ -411,6 +480,21 @@ function report(map: ImageMap): void {
   rows.push(["total (this run)", map.totalSeconds.toFixed(1), ""]);
   process.stdout.write(`stand-up images:\n${rows.map((r) => `  ${r[0].padEnd(48)} ${r[1].padStart(8)} ${r[2].padStart(8)}`).join("\n")}\n`);
 }
+
+/** The value `map` holds for `key`, made by `make` the first time (a rejection is the test's to report). */
+function remember<V>(map: Map<string, Promise<V>>, key: string, make: () => Promise<V>): Promise<V> {
+  let value = map.get(key);
+  if (!value) {
+    value = make();
+    value.catch(() => undefined);
+    map.set(key, value);
+  }
+  return value;
+}
+
+const sharedLayers = (): LocalImage[] => Object.values(LOCAL_IMAGES).filter((image) => image.sharesPackages);
+/** The images built on `layer` that are not shared layers themselves. */
+const descendantsOf = (layer: LocalImage): LocalImage[] => Object.values(LOCAL_IMAGES).filter((image) => !image.sharesPackages && ancestorsOf(image).includes(layer.name));
 
 const emptyAsNull = (values: string[] | null | undefined): string[] | null => (values && values.length > 0 ? values : null);
 const strings = (value: unknown): string[] | undefined => (Array.isArray(value) ? value.map(String) : undefined);

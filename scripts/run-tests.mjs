@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// `npm test`: runs the test files in two vitest processes at once, then merges their reports into one.
+//
+// Why two: the stand-up's files (projects standup-images, standup, standup-faults) mostly wait on
+// containers (images, start-up, restarts, injected faults) and must run one at a time against the one
+// stand-up; the other files (project main) are CPU-bound and run two at a time. vitest runs projects of
+// different worker counts one group after another (sequence.groupOrder), so in one process the
+// stand-up's waiting would come after all the main files instead of alongside them. Each process writes
+// a blob report; `vitest --merge-reports` turns both into the report the caller asked for (its
+// --reporter and --outputFile arguments), exactly as for vitest's own sharded runs.
+//
+// Arguments: everything vitest run takes. --reporter/--outputFile go to the merged report; the rest
+// (file filters, -t, --bail, …) to both processes. With --project (or another mode this split does not
+// serve) it is one plain `vitest run`.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const vitest = join(root, "node_modules", "vitest", "vitest.mjs");
+const progressReporter = "./tests/support/progress-reporter.ts";
+/** The processes of one run; SHARD_ENV names each one's own vitest cache (vitest.config.ts). */
+const SHARDS = [
+  { name: "main", projects: ["main"] },
+  { name: "standup", projects: ["standup-images", "standup", "standup-faults"] },
+];
+const SHARD_ENV = "JEWELRY_SHOP_TEST_SHARD";
+
+const args = process.argv.slice(2);
+const unsplittable = /^(--project|--merge-reports|--shard|--watch|-w$|--ui|--help|-h$|--version|-v$|--standalone|--list)/;
+
+function run(argv, env = process.env) {
+  return spawnSync(process.execPath, [vitest, ...argv], { cwd: root, stdio: "inherit", env }).status ?? 1;
+}
+
+if (args.some((a) => unsplittable.test(a))) process.exit(run(["run", ...args]));
+
+/** Splits the arguments into the merged report's (--reporter, --outputFile[.name]) and the rest. */
+function splitArguments(argv) {
+  const report = [];
+  const rest = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    const reportFlag = /^--(reporter|outputFile(\.[\w-]+)?)(=|$)/.exec(arg);
+    if (!reportFlag) rest.push(arg);
+    else if (reportFlag[3] === "=") report.push(arg);
+    else {
+      if (i + 1 >= argv.length) {
+        process.stderr.write(`run-tests: ${arg} needs a value (e.g. ${arg}=json)\n`);
+        process.exit(2);
+      }
+      report.push(`${arg}=${argv[i + 1]}`);
+      i += 1;
+    }
+  }
+  return { report: report.some((a) => a.startsWith("--reporter")) ? report : ["--reporter=default", ...report], rest };
+}
+
+const { report, rest } = splitArguments(args);
+const blobs = mkdtempSync(join(tmpdir(), "jewelry-shop-test-blobs-"));
+const children = new Set();
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  // Forwarded, so each process runs its teardown (the stand-up removes what it created).
+  process.on(signal, () => {
+    for (const child of children) child.kill(signal);
+  });
+}
+
+function runShard(shard) {
+  const argv = [
+    vitest, "run", ...shard.projects.flatMap((p) => ["--project", p]), "--passWithNoTests",
+    `--reporter=${progressReporter}`, "--reporter=blob", `--outputFile.blob=${join(blobs, `${shard.name}.json`)}`, ...rest,
+  ];
+  const child = spawn(process.execPath, argv, { cwd: root, stdio: "inherit", env: { ...process.env, [SHARD_ENV]: shard.name } });
+  children.add(child);
+  return new Promise((done) => {
+    child.on("exit", (code, signal) => {
+      children.delete(child);
+      done({ shard, code: code ?? (signal ? 1 : 0) });
+    });
+  });
+}
+
+const started = Date.now();
+const results = await Promise.all(SHARDS.map(runShard));
+for (const { shard, code } of results) {
+  process.stdout.write(`run-tests: ${shard.name} (${shard.projects.join(", ")}) exited ${code}\n`);
+}
+let status = Math.max(...results.map((r) => r.code));
+if (existsSync(blobs) && readdirSync(blobs).length > 0) {
+  process.stdout.write(`run-tests: both processes done in ${Math.round((Date.now() - started) / 1000)} s; the merged report follows\n`);
+  status = Math.max(status, run(["run", `--merge-reports=${blobs}`, ...report]));
+} else {
+  process.stderr.write("run-tests: no process wrote a report (see the errors above)\n");
+  status = Math.max(status, 1);
+}
+for (const { shard, code } of results) {
+  if (code !== 0 && !existsSync(join(blobs, `${shard.name}.json`))) {
+    process.stderr.write(`run-tests: ${shard.name} failed (exit ${code}) before it could report: its errors are above, not in the report\n`);
+  }
+}
+rmSync(blobs, { recursive: true, force: true });
+process.exit(status);

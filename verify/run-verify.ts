@@ -9,6 +9,8 @@ import { applyExemptions, type Exemption } from "./exemptions";
 import { readIntent, type StackIntent } from "./intent";
 import { DnsProbe } from "./probes/dns";
 import { connectDockerHost } from "./probes/docker-host";
+import { leakyBucket } from "./checks/outside/rate-limit";
+import { rateLimitAt, type DeclaredRateLimit } from "./intent/nginx";
 import { HttpProbe, type HttpAnswer, type HttpRequest } from "./probes/http";
 import { PublicAddresses, type ResolveEntry } from "./probes/public-address";
 import { countVerdicts, exitCodeOf, type CheckResult, type VerifyReport } from "./report";
@@ -41,24 +43,45 @@ function deadline<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
   return Promise.race([work, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no verdict within ${ms / 1000} s`)), ms)))]).finally(() => clearTimeout(timer));
 }
 
+/** A request refused by a zone this run did not fill waits for the zone to drain once, at most this long. */
+const MAX_DRAIN_WAIT_SECONDS = 90;
+
 /**
  * What one run shares between its checks: probes made once (memo) and the HTTPS requests made so far,
- * which the rate-limit check feeds nginx's bucket with.
+ * which the rate-limit check feeds nginx's bucket with. With the declared limit_req of each path
+ * (`rateLimitOf`), a 429 that this run's own requests cannot explain (nginx's bucket fed them would
+ * accept it: an earlier run or other traffic filled the zone) waits for the zone to drain and asks once
+ * more, so a check reads the app's answer, not the limiter's; the rate-limit check's bursts, which want
+ * the 429, ask with `whenRateLimited: "answer"`.
  */
-export function runState(http: HttpProbe): Pick<VerifyContext, "memo" | "request" | "requestLog"> {
+export function runState(
+  http: Pick<HttpProbe, "request">,
+  rateLimitOf: (host: string, path: string) => DeclaredRateLimit | undefined = () => undefined,
+  wait: (seconds: number) => Promise<void> = (seconds) => new Promise((r) => setTimeout(r, seconds * 1000)),
+): Pick<VerifyContext, "memo" | "request" | "requestLog"> {
   const memo = new Map<string, Promise<unknown>>();
   const requestLog: { path: string; at: number; status: number }[] = [];
+  const send = async (req: HttpRequest): Promise<{ answer: HttpAnswer; at: number }> => {
+    const at = Date.now();
+    const answer = await http.request(req);
+    if (req.scheme === "https") requestLog.push({ path: req.path, at, status: answer.status });
+    return { answer, at };
+  };
   return {
     requestLog,
     memo<T>(key: string, fetch: () => Promise<T>): Promise<T> {
       if (!memo.has(key)) memo.set(key, fetch());
       return memo.get(key) as Promise<T>;
     },
-    async request(req: HttpRequest): Promise<HttpAnswer> {
-      const at = Date.now();
-      const answer = await http.request(req);
-      if (req.scheme === "https") requestLog.push({ path: req.path, at, status: answer.status });
-      return answer;
+    async request(req: HttpRequest, options?: { readonly whenRateLimited?: "answer" | "wait" }): Promise<HttpAnswer> {
+      const { answer, at } = await send(req);
+      const limit = answer.status === 429 && req.scheme === "https" && options?.whenRateLimited !== "answer" ? rateLimitOf(req.host, req.path.split("?")[0]) : undefined;
+      if (!limit) return answer;
+      const inZone = (path: string) => rateLimitOf(req.host, path.split("?")[0])?.zone === limit.zone;
+      const own = requestLog.filter((r) => inZone(r.path) && r.status !== 429).map((r) => r.at);
+      if (!leakyBucket([...own, at], limit.ratePerSecond, limit.burst).at(-1)) return answer;
+      await wait(Math.min(MAX_DRAIN_WAIT_SECONDS, Math.ceil((limit.burst + 1) / limit.ratePerSecond)));
+      return (await send(req)).answer;
     },
   };
 }
@@ -76,7 +99,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
     intent, addresses, http, dns, dockerHost,
     credentials: options.credentials, imageMap: options.imageMap, extraCa: options.extraCa, caaIdentities: options.caaIdentities,
     writes: options.writes, skipped: options.skip, now: options.now ?? (() => new Date()),
-    ...runState(http),
+    ...runState(http, (host, path) => rateLimitAt(intent.edge, host, path)),
   };
   const results: CheckResult[] = [];
   const timings: Record<string, number> = {};

@@ -53,6 +53,8 @@ describe.skipIf(standUpSkipped())("restarts and faults", () => {
     await docker.getContainer(redis).restart();
     await running(info, "jewelry-redis");
     expect((await execIn(redis, [...redisCli, "GET", key])).output.trim()).toBe("kept");
+    // The worker exits on the lost broker (reference app: CELERY_BROKER_CONNECTION_RETRY = False).
+    await running(info, "jewelry-worker");
   });
 
   it("brings a killed Celery worker back by its restart policy, and tasks run again", async () => {
@@ -61,10 +63,13 @@ describe.skipIf(standUpSkipped())("restarts and faults", () => {
     await appRecovers(info);
   });
 
-  it("brings a crashed Redis back by its restart policy, and the app recovers", async () => {
+  it("brings a crashed Redis back by its restart policy, and the app recovers: the worker, which left on the lost broker, by its own", async () => {
+    const workerRestarts = (await docker.getContainer(declaredContainer(info, "jewelry-worker").id).inspect()).RestartCount;
     const before = await crash(info, "jewelry-redis", /redis-server/);
     await restartedByPolicy(info, "jewelry-redis", before);
     await running(info, "jewelry-redis");
     await appRecovers(info);
+    // A worker that reconnected instead would, on Debian's Celery 5.2.6, never consume again (celery/celery#8030).
+    await restartedByPolicy(info, "jewelry-worker", workerRestarts);
   });
 });

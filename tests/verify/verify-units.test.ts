@@ -11,6 +11,9 @@ import { applyExemptions } from "../../verify/exemptions";
 import { parseResolve } from "../../verify/probes/public-address";
 import { parseSslscanXml } from "../../verify/probes/tls-scan";
 import { exitCodeOf, failingIds, type CheckResult } from "../../verify/report";
+import type { DeclaredRateLimit } from "../../verify/intent/nginx";
+import type { HttpAnswer, HttpRequest } from "../../verify/probes/http";
+import { runState } from "../../verify/run-verify";
 
 const r = (check: string, verdict: CheckResult["verdict"], ids = ["9.3"], subject = "s"): CheckResult => ({ check, ids, subject, verdict, evidence: "seen" });
 
@@ -99,5 +102,49 @@ describe("the Celery node a worker container runs", () => {
     expect(celeryNodeName(["celery", "worker", "-n", "orders@%h"], "w1.shop.internal")).toBe("orders@w1.shop.internal");
     expect(celeryNodeName(["celery", "worker", "--hostname=mail@%n.%d"], "w1.shop.internal")).toBe("mail@w1.shop.internal");
     expect(celeryNodeName(["celery", "worker", "-nreports"], "w1")).toBe("celery@reports");
+  });
+});
+
+describe("a 429 that this run's own requests do not explain", () => {
+  // The login zone as the stack declares it: 5r/m, burst 5.
+  const login: DeclaredRateLimit = { zone: "login", ratePerSecond: 5 / 60, rateText: "5r/m", burst: 5, nodelay: true };
+  const zoneOf = (_host: string, path: string) => (path.startsWith("/admin/") ? login : undefined);
+  const login429 = { scheme: "https", host: "shop.example", port: 443, path: "/admin/login/" } as const satisfies HttpRequest;
+  const answers = (...statuses: number[]) => {
+    const asked: string[] = [];
+    const http = {
+      request: async (req: HttpRequest): Promise<HttpAnswer> => {
+        asked.push(req.path);
+        return { status: statuses.shift() ?? 200, headers: new Map(), body: "" };
+      },
+    };
+    return { http, asked };
+  };
+
+  it("waits for a zone an earlier run filled to drain, then asks once more", async () => {
+    const { http, asked } = answers(429, 200);
+    const waited: number[] = [];
+    const state = runState(http, zoneOf, async (seconds) => void waited.push(seconds));
+    expect((await state.request(login429)).status).toBe(200);
+    expect(waited).toEqual([72]); // (burst + 1) / rate = 6 / (5/60)
+    expect(asked).toEqual(["/admin/login/", "/admin/login/"]);
+  });
+
+  it("answers the 429 when this run's own requests filled the zone, or when the caller wants the limiter's answer", async () => {
+    const { http } = answers(200, 200, 200, 200, 200, 200, 429, 429);
+    const waited: number[] = [];
+    const state = runState(http, zoneOf, async (seconds) => void waited.push(seconds));
+    for (let i = 0; i < 6; i++) await state.request(login429);
+    expect((await state.request(login429)).status).toBe(429);
+    const fresh = runState(answers(429).http, zoneOf, async (seconds) => void waited.push(seconds));
+    expect((await fresh.request(login429, { whenRateLimited: "answer" })).status).toBe(429);
+    expect(waited).toEqual([]);
+  });
+
+  it("never waits for a 429 outside every declared zone", async () => {
+    const waited: number[] = [];
+    const state = runState(answers(429).http, zoneOf, async (seconds) => void waited.push(seconds));
+    expect((await state.request({ ...login429, path: "/api/" })).status).toBe(429);
+    expect(waited).toEqual([]);
   });
 });

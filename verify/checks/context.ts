@@ -39,8 +39,12 @@ export interface VerifyContext {
   memo<T>(key: string, fetch: () => Promise<T>): Promise<T>;
   /** Every public HTTP request made so far (the rate-limit check accounts for them). */
   readonly requestLog: readonly { readonly path: string; readonly at: number; readonly status: number }[];
-  /** An HTTPS/HTTP request to a public host, logged. */
-  request(req: HttpRequest): Promise<HttpAnswer>;
+  /**
+   * An HTTPS/HTTP request to a public host, logged. A 429 from a declared limit_req zone that this
+   * run's own requests did not fill waits for the zone to drain and asks once more, unless
+   * whenRateLimited is "answer".
+   */
+  request(req: HttpRequest, options?: { readonly whenRateLimited?: "answer" | "wait" }): Promise<HttpAnswer>;
 }
 
 export interface Check {

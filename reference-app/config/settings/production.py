@@ -35,6 +35,11 @@ CACHES = {
 CELERY_BROKER_URL = required("CELERY_BROKER_URL")
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Celery below 5.3 (Debian's 5.2.6) reconnects after the broker restarts and then never consumes
+# again (celery/celery#8030). So the worker exits when it loses the broker (and when it cannot reach
+# it at start), and Docker's restart policy starts a fresh one; a task it was running is redelivered
+# (acks late).
+CELERY_BROKER_CONNECTION_RETRY = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE = {
     "count-stock-every-10-minutes": {"task": "inventory.tasks.count_stock_for_all_tenants", "schedule": 600.0},

@@ -78,7 +78,7 @@ async function burst(ctx: VerifyContext, probe: ZoneProbe): Promise<BurstOutcome
     let refused: HttpAnswer | undefined;
     for (let i = 0; i < bound && !refused && Date.now() - burstStarted < MAX_BURST_SECONDS * 1000; i++) {
       times.push(Date.now());
-      const answer = await ctx.request({ scheme: "https", host, port: httpsPort, path: probe.path });
+      const answer = await ctx.request({ scheme: "https", host, port: httpsPort, path: probe.path }, { whenRateLimited: "answer" });
       if (answer.status === 429) refused = answer;
       const firstRefusal = leakyBucket([...prior, ...times], limit.ratePerSecond, limit.burst).slice(prior.length).indexOf(false);
       if (firstRefusal >= 0 && times.length > firstRefusal + 1) break;

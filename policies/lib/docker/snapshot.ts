@@ -1,7 +1,7 @@
 // A container's inputs read ONCE into plain data, with each value unknown at preview kept as an
 // UnknownInput marker: models are then built from plain data (no exceptions while building) and a
 // rule rethrows a marker's error only when it needs that value. The snapshot's text keys the model
-// cache (the pack deserializes resources afresh for every policy, so object identity cannot).
+// cache (a resource's Analyze call and AnalyzeStack deserialize it separately, so object identity cannot).
 import type { UnknownValueError } from "@pulumi/policy";
 import { isUnknownSentinel, proxyTarget, unknownValueError, type PathLink } from "../props-view";
 import { isUnknownValueError } from "../unknowns";
@@ -59,16 +59,32 @@ function copy(value: unknown, path: PathLink | undefined): Snapshot {
   return undefined;
 }
 
+// The pack's server hands every policy the same deserialized properties (lib/shared-properties.ts),
+// which no rule changes: their snapshot, and a snapshot's text, are made once.
+const snapshots = new WeakMap<object, SnapshotRecord>();
+const texts = new WeakMap<object, string>();
+
+const asRecord = (value: Snapshot): SnapshotRecord =>
+  typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof UnknownInput) ? (value as SnapshotRecord) : {};
+
 /** Plain copy of resource properties as the pack's proxy reads them. */
 export const snapshotOf = (props: unknown): SnapshotRecord => {
   const target = proxyTarget(props);
-  const value = target === undefined ? read(() => props) : copy(target, undefined);
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof UnknownInput) ? (value as SnapshotRecord) : {};
+  if (target === undefined) return asRecord(read(() => props));
+  let snapshot = snapshots.get(target);
+  if (snapshot === undefined) snapshots.set(target, (snapshot = asRecord(copy(target, undefined))));
+  return snapshot;
 };
 
+const textOf = (value: Snapshot): string => JSON.stringify(value, (_key, v: unknown) => (v instanceof UnknownInput ? "\u0000unknown" : v));
+
 /** Stable text of a snapshot (unknowns included), to key caches. */
-export const snapshotText = (value: Snapshot): string =>
-  JSON.stringify(value, (_key, v: unknown) => (v instanceof UnknownInput ? "\u0000unknown" : v));
+export const snapshotText = (value: Snapshot): string => {
+  if (typeof value !== "object" || value === null) return textOf(value);
+  let text = texts.get(value);
+  if (text === undefined) texts.set(value, (text = textOf(value)));
+  return text;
+};
 
 export const isUnknownInput = (value: unknown): value is UnknownInput => value instanceof UnknownInput;
 

@@ -3,8 +3,7 @@
 // run commands inside containers.
 import { existsSync, readFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
-import Dockerode from "dockerode";
-import { DOCKER_SOCKET, SKIP_ENV } from "./docker/docker-engine";
+import { localEngine, SKIP_ENV } from "./docker/docker-engine";
 import { demultiplex } from "./docker/run-container";
 import { inputsOf, type DeclaredResource } from "./program/declared-stack";
 import { STANDUP_INFO_FILE, STANDUP_LOG_FILE } from "./run-files";
@@ -33,7 +32,7 @@ export function standUp(): Promise<StandUpInfo> {
   return ready;
 }
 
-export const docker = new Dockerode({ socketPath: DOCKER_SOCKET });
+export const docker = localEngine();
 
 export const CONTAINER_TYPE = "docker:index/container:Container";
 

@@ -1,6 +1,7 @@
 // The local Docker engine the stand-up drives (through its API, with dockerode), and the labels
 // that mark everything a stand-up creates so it can be removed by label, also after a crash.
 import Dockerode from "dockerode";
+import { Agent } from "node:http";
 import { DockerUnavailableError, SKIP_STANDUP_ENV, STANDUP_LABEL as IMAGE_LABEL } from "../images";
 
 /** Every object a stand-up creates carries this label (the images carry it too)... */
@@ -32,8 +33,23 @@ function nameFailedCalls(docker: Dockerode): void {
     });
 }
 
+/**
+ * A new connection per Engine API call. Node's default agent keeps sockets alive, and dockerd closes
+ * an idle one after a while; the stand-up's program run holds the event loop for long stretches (the
+ * SDK under mocks runs in microtasks), so the close goes unnoticed and the next call is written into a
+ * dead socket: "POST /networks/create: socket hang up" ended two stand-ups so. A unix socket costs
+ * next to nothing to open.
+ */
+const engineAgent = new Agent({ keepAlive: false });
+
+/** A client of the local engine (docker-modem takes `agent`, which @types/dockerode does not list). */
+export function localEngine(timeoutMs?: number): Dockerode {
+  const options: Dockerode.DockerOptions & { agent: Agent } = { socketPath: DOCKER_SOCKET, agent: engineAgent, ...(timeoutMs ? { timeout: timeoutMs } : {}) };
+  return new Dockerode(options);
+}
+
 export async function connectDocker(): Promise<Dockerode> {
-  const docker = new Dockerode({ socketPath: DOCKER_SOCKET, timeout: DOCKER_CALL_IDLE_TIMEOUT_MS });
+  const docker = localEngine(DOCKER_CALL_IDLE_TIMEOUT_MS);
   nameFailedCalls(docker);
   try {
     await docker.ping();

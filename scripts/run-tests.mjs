@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: runs the test files in two vitest processes at once, then merges their reports into one.
 //
-// Why two: the files that drive Docker (projects docker-engine, standup, standup-faults) mostly wait
-// on containers (image builds, start-ups, restarts, injected faults), and the stand-up's run one at a
-// time against the one stand-up; the other files (project main) are CPU-bound and run two at a time. vitest runs projects of
+// Why two: the stand-up's files (projects standup-images, standup, standup-faults) mostly wait on
+// containers (images, start-up, restarts, injected faults) and must run one at a time against the one
+// stand-up; the other files (project main) are CPU-bound and run two at a time. vitest runs projects of
 // different worker counts one group after another (sequence.groupOrder), so in one process the
 // stand-up's waiting would come after all the main files instead of alongside them. Each process writes
 // a blob report; `vitest --merge-reports` turns both into the report the caller asked for (its
@@ -24,7 +24,7 @@ const progressReporter = "./tests/support/progress-reporter.ts";
 /** The processes of one run; SHARD_ENV names each one's own vitest cache (vitest.config.ts). */
 const SHARDS = [
   { name: "main", projects: ["main"] },
-  { name: "docker", projects: ["docker-engine", "standup", "standup-faults"] },
+  { name: "standup", projects: ["standup-images", "standup", "standup-faults"] },
 ];
 const SHARD_ENV = "JEWELRY_SHOP_TEST_SHARD";
 

@@ -9,7 +9,7 @@ import { applyExemptions, type Exemption } from "./exemptions";
 import { readIntent, type StackIntent } from "./intent";
 import { DnsProbe } from "./probes/dns";
 import { connectDockerHost } from "./probes/docker-host";
-import { leakyBucket } from "./checks/outside/rate-limit";
+import { drainSeconds, leakyBucket } from "./checks/outside/rate-limit";
 import { rateLimitAt, type DeclaredRateLimit } from "./intent/nginx";
 import { HttpProbe, type HttpAnswer, type HttpRequest } from "./probes/http";
 import { PublicAddresses, type ResolveEntry } from "./probes/public-address";
@@ -42,9 +42,6 @@ function deadline<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout;
   return Promise.race([work, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no verdict within ${ms / 1000} s`)), ms)))]).finally(() => clearTimeout(timer));
 }
-
-/** A request refused by a zone this run did not fill waits for the zone to drain once, at most this long. */
-const MAX_DRAIN_WAIT_SECONDS = 90;
 
 /**
  * What one run shares between its checks: probes made once (memo) and the HTTPS requests made so far,
@@ -80,7 +77,7 @@ export function runState(
       const inZone = (path: string) => rateLimitOf(req.host, path.split("?")[0])?.zone === limit.zone;
       const own = requestLog.filter((r) => inZone(r.path) && r.status !== 429).map((r) => r.at);
       if (!leakyBucket([...own, at], limit.ratePerSecond, limit.burst).at(-1)) return answer;
-      await wait(Math.min(MAX_DRAIN_WAIT_SECONDS, Math.ceil((limit.burst + 1) / limit.ratePerSecond)));
+      await wait(drainSeconds(limit));
       return (await send(req)).answer;
     },
   };

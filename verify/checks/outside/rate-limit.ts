@@ -8,6 +8,11 @@ import { publicEndpoint, result, unreachable, type Check, type VerifyContext } f
 import type { CheckResult } from "../../report";
 
 const MAX_WAIT_SECONDS = 90;
+
+/** How long a zone that traffic from outside this run filled takes to drain (bounded). */
+export function drainSeconds(limit: DeclaredRateLimit): number {
+  return Math.min(MAX_WAIT_SECONDS, Math.ceil((limit.burst + 1) / limit.ratePerSecond));
+}
 /** No burst runs longer than this. */
 const MAX_BURST_SECONDS = 30;
 
@@ -90,7 +95,7 @@ async function burst(ctx: VerifyContext, probe: ZoneProbe): Promise<BurstOutcome
       // Refused before this run's own requests can explain: the zone held traffic this run did not
       // make (an earlier run's burst, other clients). Let it drain, then burst once more: a limit
       // stricter than declared still refuses early then.
-      waitedSeconds = Math.min(MAX_WAIT_SECONDS, Math.ceil((limit.burst + 1) / limit.ratePerSecond));
+      waitedSeconds = drainSeconds(limit);
       await new Promise((r) => setTimeout(r, waitedSeconds * 1000));
       continue;
     }

@@ -7,8 +7,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { ProgramRun } from "../../../check/run-program";
 import { TENANT_SETTING } from "../../../components/postgres/row-level-security";
 import { containers, productionRun, ROOT } from "../../program/production-run";
-import { BASE_IMAGE_TAG, DEBIAN_SOURCES, baseInputs, baseInputsHash, mmdebstrapArgs } from "./base-image";
-import { imageInputsHash } from "./build-images";
+import { BASE_IMAGE_TAG, DEBIAN_SOURCES, DPKG_EXCLUDED_FOLDERS, DPKG_PATH_FILTERS, baseInputs, baseInputsHash, mmdebstrapArgs } from "./base-image";
+import { imageInputsHash, withLabels } from "./build-images";
 import { BUILD_LOCK_DIR, engineBuildLockDir } from "./build-lock";
 import { BuildSlots } from "./build-slots";
 import { EXCLUDED_IMAGES, LOCAL_IMAGES, LOCAL_IMAGE_NAMES, buildOrder, buildRank, declaredReferences, renderThinDockerfile } from "./catalog";
@@ -135,6 +135,25 @@ describe("the stand-up image map", () => {
     // Two checkouts of one commit (a worktree, CI's clone) must agree, or each rebuilds everything.
     expect(JSON.stringify(baseInputs())).not.toContain(ROOT);
     expect(BASE_IMAGE_TAG).toMatch(/^jewelry-standup\//);
+  });
+
+  it("empties exactly the folders dpkg's path filters exclude before dpkg installs the base's packages, and no Python filter runs per package", () => {
+    const args = mmdebstrapArgs("/tmp/out.tar");
+    const filters = readFileSync(DPKG_PATH_FILTERS[0], "utf8").trim().split("\n");
+    expect(filters.filter((line) => line.startsWith("path-exclude="))).toEqual(DPKG_EXCLUDED_FOLDERS.map((folder) => `path-exclude=${folder}/*`));
+    expect(filters.filter((line) => !line.startsWith("path-exclude="))).toEqual(["path-include=/usr/share/doc/*/copyright"]);
+    const extractHooks = args.filter((arg) => arg.startsWith("--extract-hook="));
+    expect(extractHooks[0]).toBe(`--extract-hook=rm -rf ${DPKG_EXCLUDED_FOLDERS.map((folder) => `"$1"${folder}/*`).join(" ")}`);
+    expect(extractHooks[1]).toBe(`--extract-hook=upload ${DPKG_PATH_FILTERS[0]} /etc/dpkg/dpkg.cfg.d/99mmdebstrap`);
+    // A --dpkgopt path filter would bring mmtarfilter back into the first unpacking.
+    expect(args.filter((arg) => arg.startsWith("--dpkgopt="))).toEqual([]);
+  });
+
+  it("sets every label of an image in one LABEL instruction at the end of its Dockerfile", () => {
+    const labels = { "com.jewelry-shop.test": "standup", "com.jewelry-shop.standup.replaces": "", "com.jewelry-shop.standup.image": "a \"b\"" };
+    const rendered = withLabels("FROM x\nCMD [\"bash\"]\n\n", labels);
+    expect(rendered).toBe('FROM x\nCMD ["bash"]\nLABEL com.jewelry-shop.test="standup" com.jewelry-shop.standup.replaces="" com.jewelry-shop.standup.image="a \\"b\\""\n');
+    expect(withLabels("FROM x", { a: "1" })).toBe('FROM x\nLABEL a="1"\n');
   });
 
   it("builds the backup images from the program's own Dockerfile, changing only the pgBackRest version", () => {

@@ -150,6 +150,13 @@ export interface BuildResult {
 }
 
 /**
+ * Builds at once by default. Three on two cores: each build also waits (downloads, layer commits,
+ * docker client starts) and a third fills those gaps; from nothing, side by side with two under the
+ * same load, three finished in 1,364 s against 1,474 s with the same CPU time (README, "Stand-up images").
+ */
+export const DEFAULT_BUILD_SLOTS = 3;
+
+/**
  * Ensures the base and every catalog image (or only `only` and their parents), `parallel` builds at
  * a time, each after its parent. Throws on the first failed build with the build's own output.
  */
@@ -171,7 +178,7 @@ export async function buildImages(client: string, log: (line: string) => void, o
 
   writeBundles(wanted);
   const done = new Map<LocalImageName, Promise<BuiltImage>>();
-  const slots = new BuildSlots(options.parallel ?? 2);
+  const slots = new BuildSlots(options.parallel ?? DEFAULT_BUILD_SLOTS);
   const ensure = (image: LocalImage): Promise<BuiltImage> => {
     const known = done.get(image.name);
     if (known) return known;

@@ -9,6 +9,11 @@
 // a blob report; `vitest --merge-reports` turns both into the report the caller asked for (its
 // --reporter and --outputFile arguments), exactly as for vitest's own sharded runs.
 //
+// Docker: both processes use one dockerd (the stand-up, the image-build test, the runtime-model and
+// S3 stand-in tests in project main). It is started here, before either process, when nothing
+// answers, and stopped at the end only if it was started here: a test file never stops it, since the
+// other process may be using it.
+//
 // Arguments: everything vitest run takes. --reporter/--outputFile go to the merged report; the rest
 // (file filters, -t, --bail, …) to both processes. With --project (or another mode this split does not
 // serve) it is one plain `vitest run`.
@@ -58,6 +63,32 @@ function splitArguments(argv) {
   return { report: report.some((a) => a.startsWith("--reporter")) ? report : ["--reporter=default", ...report], rest };
 }
 
+/** Starts dockerd unless one answers (cli.ts --daemon); the pid it started, if it did. */
+function ensureDockerDaemon() {
+  if (process.env.JEWELRY_SHOP_SKIP_STANDUP === "1") return undefined;
+  const daemon = spawnSync(process.execPath, ["--import", "tsx", "tests/standup/images/cli.ts", "--daemon"], {
+    cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 20 * 60_000,
+  });
+  if (daemon.status !== 0) {
+    // The Docker tests fail with the reason and how to skip them on purpose; the other tests still run.
+    process.stderr.write("run-tests: no Docker engine (see above); the tests that need one will fail and say why\n");
+    return undefined;
+  }
+  const { startedPid } = JSON.parse(daemon.stdout);
+  if (startedPid) process.stdout.write(`run-tests: started dockerd (pid ${startedPid}) in ${Math.round((Date.now() - started) / 1000)} s\n`);
+  return startedPid;
+}
+
+/** Stops the dockerd this run started (SIGTERM, bounded wait, then SIGKILL). */
+async function stopDockerDaemon(pid) {
+  const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  if (!alive()) return;
+  process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 150 && alive(); i += 1) await new Promise((resolve) => setTimeout(resolve, 200));
+  if (alive()) process.kill(pid, "SIGKILL");
+  process.stdout.write(`run-tests: stopped the dockerd this run started (pid ${pid})\n`);
+}
+
 const { report, rest } = splitArguments(args);
 const blobs = mkdtempSync(join(tmpdir(), "jewelry-shop-test-blobs-"));
 const children = new Set();
@@ -84,7 +115,9 @@ function runShard(shard) {
 }
 
 const started = Date.now();
+const startedDockerd = ensureDockerDaemon();
 const results = await Promise.all(SHARDS.map(runShard));
+if (startedDockerd) await stopDockerDaemon(startedDockerd);
 for (const { shard, code } of results) {
   process.stdout.write(`run-tests: ${shard.name} (${shard.projects.join(", ")}) exited ${code}\n`);
 }

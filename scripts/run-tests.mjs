@@ -1,21 +1,23 @@
 #!/usr/bin/env node
-// `npm test`: runs the test files in two vitest processes at once, then merges their reports into one.
+// `npm test`: runs the test files in three vitest processes at once, then merges their reports into one.
 //
-// Why two: the stand-up's files (projects standup-images, standup, standup-faults) mostly wait on
-// containers (images, start-up, restarts, injected faults) and must run one at a time against the one
+// Why three: the stand-up's files (projects standup, standup-faults) mostly wait on containers
+// (start-up, restarts, injected faults) and must run one at a time against the one stand-up; the
+// image-build test (project standup-images) probes every image in containers of its own and needs no
 // stand-up; the other files (project main) are CPU-bound and run two at a time. vitest runs projects of
 // different worker counts one group after another (sequence.groupOrder), so in one process the
-// stand-up's waiting would come after all the main files instead of alongside them. Each process writes
-// a blob report; `vitest --merge-reports` turns both into the report the caller asked for (its
-// --reporter and --outputFile arguments), exactly as for vitest's own sharded runs.
+// stand-up's tests would wait for the image-build test and all of them for the main files, instead of
+// running alongside. Each process writes a blob report; `vitest --merge-reports` turns them into the
+// report the caller asked for (its --reporter and --outputFile arguments), exactly as for vitest's own
+// sharded runs.
 //
-// Docker: both processes use one dockerd (the stand-up, the image-build test, the runtime-model and
-// S3 stand-in tests in project main). It is started here, before either process, when nothing
-// answers, and stopped at the end only if it was started here: a test file never stops it, since the
-// other process may be using it.
+// Docker: every process uses one dockerd (the stand-up, the image-build test, the runtime-model and
+// S3 stand-in tests in project main). It is started here, before the processes, when nothing
+// answers, and stopped at the end only if it was started here: a test file never stops it, since
+// another process may be using it.
 //
 // Arguments: everything vitest run takes. --reporter/--outputFile go to the merged report; the rest
-// (file filters, -t, --bail, …) to both processes. With --project (or another mode this split does not
+// (file filters, -t, --bail, …) to every process. With --project (or another mode this split does not
 // serve) it is one plain `vitest run`.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -29,7 +31,8 @@ const progressReporter = "./tests/support/progress-reporter.ts";
 /** The processes of one run; SHARD_ENV names each one's own vitest cache (vitest.config.ts). */
 const SHARDS = [
   { name: "main", projects: ["main"] },
-  { name: "standup", projects: ["standup-images", "standup", "standup-faults"] },
+  { name: "images", projects: ["standup-images"] },
+  { name: "standup", projects: ["standup", "standup-faults"] },
 ];
 const SHARD_ENV = "JEWELRY_SHOP_TEST_SHARD";
 
@@ -123,7 +126,7 @@ for (const { shard, code } of results) {
 }
 let status = Math.max(...results.map((r) => r.code));
 if (existsSync(blobs) && readdirSync(blobs).length > 0) {
-  process.stdout.write(`run-tests: both processes done in ${Math.round((Date.now() - started) / 1000)} s; the merged report follows\n`);
+  process.stdout.write(`run-tests: all processes done in ${Math.round((Date.now() - started) / 1000)} s; the merged report follows\n`);
   status = Math.max(status, run(["run", `--merge-reports=${blobs}`, ...report]));
 } else {
   process.stderr.write("run-tests: no process wrote a report (see the errors above)\n");

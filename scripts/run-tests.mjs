@@ -16,12 +16,14 @@
 // answers, and stopped at the end only if it was started here: a test file never stops it, since
 // another process may be using it.
 //
+// The type-check (tsc --noEmit) runs alongside the processes; its errors fail the run at the end.
+//
 // Arguments: everything vitest run takes. --reporter/--outputFile go to the merged report; the rest
 // (file filters, -t, --bail, …) to every process. With --project (or another mode this split does not
 // serve) it is one plain `vitest run`.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { setPriority, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -43,7 +45,11 @@ function run(argv, env = process.env) {
   return spawnSync(process.execPath, [vitest, ...argv], { cwd: root, stdio: "inherit", env }).status ?? 1;
 }
 
-if (args.some((a) => unsplittable.test(a))) process.exit(run(["run", ...args]));
+const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+if (args.some((a) => unsplittable.test(a))) {
+  const typeCheck = spawnSync(process.execPath, [tsc, "--noEmit"], { cwd: root, stdio: "inherit" }).status ?? 1;
+  process.exit(typeCheck !== 0 ? typeCheck : run(["run", ...args]));
+}
 
 /** Splits the arguments into the merged report's (--reporter, --outputFile[.name]) and the rest. */
 function splitArguments(argv) {
@@ -117,9 +123,29 @@ function runShard(shard) {
   });
 }
 
+/**
+ * `tsc --noEmit` alongside the tests (it is half a minute of CPU that the stand-up's waiting processes
+ * need not wait for); its errors are printed after the tests and fail the run.
+ */
+function typeCheck() {
+  const child = spawn(process.execPath, [tsc, "--noEmit", "--pretty", "false"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  // Behind the tests on the CPU: it has minutes of slack, the stand-up's waits have none.
+  try { setPriority(child.pid, 10); } catch { /* not permitted: it runs at the tests' priority */ }
+  children.add(child);
+  let output = "";
+  child.stdout.on("data", (chunk) => (output += chunk));
+  child.stderr.on("data", (chunk) => (output += chunk));
+  return new Promise((done) => child.on("exit", (code, signal) => {
+    children.delete(child);
+    done({ code: code ?? (signal ? 1 : 0), output });
+  }));
+}
+
 const started = Date.now();
 const startedDockerd = ensureDockerDaemon();
+const typeChecked = typeCheck();
 const results = await Promise.all(SHARDS.map(runShard));
+const types = await typeChecked;
 if (startedDockerd) await stopDockerDaemon(startedDockerd);
 for (const { shard, code } of results) {
   process.stdout.write(`run-tests: ${shard.name} (${shard.projects.join(", ")}) exited ${code}\n`);
@@ -136,6 +162,12 @@ for (const { shard, code } of results) {
   if (code !== 0 && !existsSync(join(blobs, `${shard.name}.json`))) {
     process.stderr.write(`run-tests: ${shard.name} failed (exit ${code}) before it could report: its errors are above, not in the report\n`);
   }
+}
+if (types.code !== 0) {
+  process.stderr.write(`run-tests: tsc --noEmit failed (exit ${types.code}):\n${types.output}`);
+  status = Math.max(status, types.code);
+} else {
+  process.stdout.write("run-tests: tsc --noEmit passed\n");
 }
 rmSync(blobs, { recursive: true, force: true });
 process.exit(status);

@@ -4,8 +4,8 @@ import { defineConfig } from "vitest/config";
 // their global set-up in the background; they run one file at a time, after the image-build test
 // (which runs while the stand-up comes up), and the tests that restart and kill containers or inject
 // faults (faults.test.ts, verify-faults.test.ts) run last (groupOrder). `npm test`
-// (scripts/run-tests.mjs) runs these projects in one vitest process and project main in another, at
-// the same time; a plain `vitest run` runs them after main.
+// (scripts/run-tests.mjs) runs project main, the image-build test and the stand-up's projects in three
+// vitest processes at the same time; a plain `vitest run` runs them one group after another.
 const STANDUP_TESTS = "tests/standup/*.test.ts";
 const IMAGE_BUILD_TEST = "tests/standup/images/image-build.test.ts";
 const FAULT_TESTS = ["tests/standup/faults.test.ts", "tests/standup/verify-faults.test.ts"];

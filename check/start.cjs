@@ -9,9 +9,12 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { cacheDirFor, registerCompileCache } = require("../policies/compile-cache");
+const { deferUnusedSdkModules } = require("../policies/deferred-sdk-modules");
 const { limitHeapGrowth } = require("../policies/heap-growth");
 
 limitHeapGrowth();
+// For the SDK the check and the program load.
+deferUnusedSdkModules(__dirname);
 
 const repoRoot = path.resolve(__dirname, "..");
 const tsconfigFile = path.join(repoRoot, "tsconfig.json");

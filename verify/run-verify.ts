@@ -1,9 +1,9 @@
-// One verify run: the declared intent from the program, then every check not skipped, in order, each
-// bounded by its own probes' timeouts and by a deadline per check; nothing is written to the stack
-// unless a write flag allows it.
+// One verify run: the declared intent from the program, then every check not skipped (the public ones
+// in order, those through the Docker host alongside them: checkLanes), each bounded by its own probes'
+// timeouts and by a deadline per check; nothing is written to the stack unless a write flag allows it.
 import type { StackConfig } from "../check/stack-config";
 import { CHECKS } from "./checks";
-import type { VerifyContext, WriteFlags } from "./checks/context";
+import type { Check, VerifyContext, WriteFlags } from "./checks/context";
 import type { Credentials } from "./credentials";
 import { applyExemptions, type Exemption } from "./exemptions";
 import { readIntent, type StackIntent } from "./intent";
@@ -83,6 +83,17 @@ export function runState(
   };
 }
 
+/**
+ * The lanes a run makes its checks in, all at once. The public checks stay one lane in their order:
+ * they share the edge's rate-limit zones (the burst accounts for the pages asked before it, the
+ * headers read the burst's 429), and asked at once they would fill the zones themselves. Each check
+ * through the Docker host is a lane of its own: they read containers, PostgreSQL, Redis and
+ * Prometheus, none of which the public requests or the other checks change.
+ */
+export function checkLanes(checks: readonly Check[]): Check[][] {
+  return [checks.filter((c) => c.where === "outside"), ...checks.filter((c) => c.where !== "outside").map((c) => [c])];
+}
+
 export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const started = Date.now();
   const log = options.log ?? (() => undefined);
@@ -98,26 +109,31 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
     writes: options.writes, skipped: options.skip, now: options.now ?? (() => new Date()),
     ...runState(http, (host, path) => rateLimitAt(intent.edge, host, path)),
   };
-  const results: CheckResult[] = [];
   const timings: Record<string, number> = {};
-  try {
-    for (const check of CHECKS) {
-      if (options.skip.has(check.name)) {
-        results.push({ check: check.name, ids: check.ids, subject: "(all)", verdict: "skipped", evidence: "not run", reason: "--skip" });
-        continue;
-      }
-      const checkStarted = Date.now();
-      log(`verify: ${check.name}`);
-      try {
-        results.push(...(await deadline(check.name, CHECK_DEADLINE_MS, check.run(ctx))));
-      } catch (err) {
-        results.push({ check: check.name, ids: check.ids, subject: "(all)", verdict: "unreachable", evidence: `the check stopped: ${(err as Error).message}` });
-      }
+  const runCheck = async (check: Check): Promise<CheckResult[]> => {
+    if (options.skip.has(check.name)) {
+      return [{ check: check.name, ids: check.ids, subject: "(all)", verdict: "skipped", evidence: "not run", reason: "--skip" }];
+    }
+    const checkStarted = Date.now();
+    log(`verify: ${check.name}`);
+    try {
+      return await deadline(check.name, CHECK_DEADLINE_MS, check.run(ctx));
+    } catch (err) {
+      return [{ check: check.name, ids: check.ids, subject: "(all)", verdict: "unreachable", evidence: `the check stopped: ${(err as Error).message}` }];
+    } finally {
       timings[check.name] = (Date.now() - checkStarted) / 1000;
     }
+  };
+  const byCheck = new Map<string, CheckResult[]>();
+  try {
+    await Promise.all(checkLanes(CHECKS).map(async (lane) => {
+      for (const check of lane) byCheck.set(check.name, await runCheck(check));
+    }));
   } finally {
     http.close();
   }
+  // The report lists the results in CHECKS' order, however the lanes interleaved.
+  const results = CHECKS.flatMap((check) => byCheck.get(check.name) ?? []);
   const { results: judged, unused } = applyExemptions(results, options.exemptions);
   return {
     schemaVersion: 1,

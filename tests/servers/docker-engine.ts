@@ -3,13 +3,14 @@
 // registry is reachable), and the create request the docker provider builds from a container's
 // inputs (kreuzwerker/terraform-provider-docker v4.5, resource_docker_container_funcs.go, which
 // pulumi-docker 5 bridges), for the fields the model reads. Everything made is labelled and removed.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { providerSetOrder } from "../../policies/lib/docker/provider-sets";
 import { goDurationSeconds } from "../../policies/lib/docker/healthcheck";
+import { ensureDockerDaemon } from "../standup/images/docker-daemon";
 
 export const TEST_LABEL = "com.jewelry-shop.test";
 export const LABEL_VALUE = "h9-docker-runtime";
@@ -39,19 +40,13 @@ export function dockerApi(method: string, path: string, body?: unknown): Promise
   });
 }
 
-const dockerInfoOk = () => spawnSync("docker", ["info"], { stdio: "ignore", timeout: 20_000 }).status === 0;
-
-/** Docker answering; starts dockerd (stopped by `stop`) when it is installed but not running. */
-export async function ensureDocker(): Promise<{ stop: () => void }> {
-  if (dockerInfoOk()) return { stop: () => undefined };
-  if (!existsSync("/usr/sbin/dockerd")) throw new Error("Docker is not installed: apt-get install -y docker.io (scripts/ensure-deps.mjs --servers does it)");
-  const daemon: ChildProcess = spawn("dockerd", [], { stdio: "ignore", detached: false });
-  for (let i = 0; i < 60 && !dockerInfoOk(); i++) await new Promise((r) => setTimeout(r, 500));
-  if (!dockerInfoOk()) {
-    daemon.kill("SIGTERM");
-    throw new Error("dockerd did not answer within 30 s");
-  }
-  return { stop: () => daemon.kill("SIGTERM") };
+/**
+ * Docker answering: the stand-up's ensureDockerDaemon (installs docker.io, starts dockerd unless one
+ * answers). The daemon is never stopped here: the stand-up's process may be using it (npm test stops
+ * what it started, at the end of the run).
+ */
+export async function ensureDocker(): Promise<void> {
+  await ensureDockerDaemon((line) => process.stderr.write(`docker-runtime: ${line}\n`));
 }
 
 /** A root filesystem with busybox's applets and the users the stack's images know, imported as an image. */

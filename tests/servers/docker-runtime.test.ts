@@ -55,13 +55,12 @@ interface Observed {
 
 const runtimeOf = (props: Props): ContainerRuntime => containerRuntime({ urn: `urn:test::${JSON.stringify(props)}`, name: "variant", props });
 
-let daemon: { stop: () => void } | undefined;
 let stack: Array<[string, Props]>;
 let hostBounding: Set<string>;
 let dataDir: string;
 
 beforeAll(async () => {
-  daemon = await ensureDocker();
+  await ensureDocker();
   removeLabelled();
   ensureProbeImage();
   dataDir = mkdtempSync(join(tmpdir(), "h9-docker-data-"));
@@ -76,7 +75,6 @@ beforeAll(async () => {
 afterAll(() => {
   removeLabelled();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  daemon?.stop();
 });
 
 async function logsOf(id: string): Promise<string> {

@@ -13,7 +13,9 @@ import { releaseEgress } from "./docker/egress-guard";
 import { standUpImages } from "./local-images";
 import { standUp, standUpInfo, type StandUp } from "./standup";
 
-const log = (line: string) => process.stderr.write(`standup: ${line}\n`);
+const processStart = Date.now();
+/** Each line with the seconds since this process started: where a slow stand-up spends its time. */
+const log = (line: string) => process.stderr.write(`standup: [${((Date.now() - processStart) / 1000).toFixed(1)} s] ${line}\n`);
 
 async function up(): Promise<StandUp> {
   const images = await standUpImages(log);

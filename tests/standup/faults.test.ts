@@ -50,10 +50,13 @@ describe.skipIf(standUpSkipped())("restarts and faults", () => {
     const redis = declaredContainer(info, "jewelry-redis").id;
     const key = `standup:restart:${randomBytes(4).toString("hex")}`;
     expect((await execIn(redis, [...redisCli, "SET", key, "kept"])).output.trim()).toBe("OK");
+    const workerRestarts = (await docker.getContainer(declaredContainer(info, "jewelry-worker").id).inspect()).RestartCount;
     await docker.getContainer(redis).restart();
     await running(info, "jewelry-redis");
     expect((await execIn(redis, [...redisCli, "GET", key])).output.trim()).toBe("kept");
-    // The worker exits on the lost broker (reference app: CELERY_BROKER_CONNECTION_RETRY = False).
+    // The worker exits on the lost broker (reference app: CELERY_BROKER_CONNECTION_RETRY = False) and its
+    // restart policy starts it again: waited for, so the next test does not meet it between the two.
+    await restartedByPolicy(info, "jewelry-worker", workerRestarts);
     await running(info, "jewelry-worker");
   });
 

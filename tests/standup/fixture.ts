@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { localEngine, SKIP_ENV } from "./docker/docker-engine";
+import { runDeclaredHealthcheck } from "../../verify/probes/docker-host";
 import { demultiplex } from "./docker/run-container";
 import { inputsOf, type DeclaredResource } from "./program/declared-stack";
 import { STANDUP_INFO_FILE, STANDUP_LOG_FILE } from "./run-files";
@@ -117,9 +118,7 @@ export function running(info: StandUpInfo, name: string, timeoutMs = 150_000): P
     const health = State.Health?.Status;
     if (!State.Running || health === "unhealthy") return undefined;
     if (health !== "starting") return true;
-    const test = Config.Healthcheck?.Test ?? [];
-    const argv = test[0] === "CMD-SHELL" ? ["/bin/sh", "-c", test.slice(1).join(" ")] : test.slice(1);
-    return (await execIn(container.id, argv, { timeoutMs: 30_000 })).exitCode === 0 ? true : undefined;
+    return (await runDeclaredHealthcheck(docker, { Id: container.id, Config })).exitCode === 0 ? true : undefined;
   }, timeoutMs);
 }
 

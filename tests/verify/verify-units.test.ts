@@ -13,7 +13,7 @@ import { parseSslscanXml } from "../../verify/probes/tls-scan";
 import { exitCodeOf, failingIds, type CheckResult } from "../../verify/report";
 import type { DeclaredRateLimit } from "../../verify/intent/nginx";
 import type { HttpAnswer, HttpRequest } from "../../verify/probes/http";
-import { runState } from "../../verify/run-verify";
+import { checkLanes, runState } from "../../verify/run-verify";
 
 const r = (check: string, verdict: CheckResult["verdict"], ids = ["9.3"], subject = "s"): CheckResult => ({ check, ids, subject, verdict, evidence: "seen" });
 
@@ -146,5 +146,22 @@ describe("a 429 that this run's own requests do not explain", () => {
     const state = runState(answers(429).http, zoneOf, async (seconds) => void waited.push(seconds));
     expect((await state.request({ ...login429, path: "/api/" })).status).toBe(429);
     expect(waited).toEqual([]);
+  });
+});
+
+describe("the lanes a verify run makes its checks in", () => {
+  const lanes = checkLanes(CHECKS);
+  const names = (lane: readonly { name: string }[]) => lane.map((c) => c.name);
+
+  it("keeps the public checks in one lane, in order: the burst after the pages it accounts for, the headers after the burst", () => {
+    const publicLane = names(lanes[0]!);
+    expect(publicLane).toEqual(CHECKS.filter((c) => c.where === "outside").map((c) => c.name));
+    for (const page of ["https", "health", "admin", "csrf", "login"]) expect(publicLane.indexOf(page)).toBeLessThan(publicLane.indexOf("rate-limit"));
+    expect(publicLane.indexOf("headers")).toBeGreaterThan(publicLane.indexOf("rate-limit"));
+  });
+
+  it("gives every check through the Docker host a lane of its own, and every check exactly one lane", () => {
+    for (const lane of lanes.slice(1)) expect(lane.map((c) => c.where)).toEqual(["inside"]);
+    expect(lanes.flat().map((c) => c.name).sort()).toEqual(CHECKS.map((c) => c.name).sort());
   });
 });

@@ -152,3 +152,17 @@ export async function execIn(docker: Dockerode, container: string, argv: readonl
   const { ExitCode } = await exec.inspect();
   return { exitCode: ExitCode ?? -1, stdout, stderr };
 }
+
+/**
+ * Runs the container's declared healthcheck now, as Docker would (CMD-SHELL through /bin/sh, the
+ * container's user, bounded by the healthcheck's timeout, 30 s by default, at least 5 s). Docker
+ * before 25 runs the first probe only one interval after the start (60 s for some services), so a
+ * verdict still "starting" is asked of the same command directly. Never throws: a failed exec is
+ * exit -1 with its message.
+ */
+export function runDeclaredHealthcheck(docker: Dockerode, container: { readonly Id: string; readonly Config: { readonly Healthcheck?: { readonly Test?: string[]; readonly Timeout?: number } } }): Promise<ExecResult> {
+  const test = container.Config.Healthcheck?.Test ?? [];
+  const argv = test[0] === "CMD-SHELL" ? ["/bin/sh", "-c", test.slice(1).join(" ")] : test.slice(1);
+  const timeoutMs = Math.max(5_000, (container.Config.Healthcheck?.Timeout || 30e9) / 1e6);
+  return execIn(docker, container.Id, argv, { timeoutMs }).catch((err: Error) => ({ exitCode: -1, stdout: "", stderr: err.message }));
+}

@@ -1,8 +1,10 @@
 // Creates and starts one declared container the way pulumi-docker does: create (on the default
 // bridge), disconnect the bridge, connect each declared network with its aliases and fixed
-// address, copy the uploads in, start; then `wait` for healthy within waitTimeout, or `attach`
+// address, copy the uploads in, start; then `wait` for healthy within waitTimeout (the declared
+// healthcheck run at once, not one interval later), or `attach`
 // until the job exits; a container that must run and is not running fails the stand-up.
 import type Dockerode from "dockerode";
+import { runDeclaredHealthcheck } from "../../../verify/probes/docker-host";
 import type { ContainerPlan } from "./container-spec";
 import { applyUploads } from "./uploads";
 
@@ -35,12 +37,21 @@ export function demultiplex(raw: Buffer): string {
   return parts.join("");
 }
 
-async function waitHealthy(container: Dockerode.Container, name: string, timeoutSeconds: number): Promise<void> {
+/**
+ * `wait`: healthy within waitTimeout. Docker (before 25) runs the first probe one interval after
+ * the start (60 s for web, worker and beat), so while its verdict is still "starting" the declared
+ * healthcheck is run now, once a second: the same command, so the same order of the stack's start
+ * as pulumi-docker's wait gives, without the idle interval. Like pulumi-docker, anything else keeps
+ * waiting until the deadline (a restart or Docker's next probe may still make it healthy).
+ */
+async function waitHealthy(docker: Dockerode, container: Dockerode.Container, name: string, timeoutSeconds: number): Promise<void> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   for (;;) {
-    const state = (await container.inspect()).State;
+    const inspected = await container.inspect();
+    const state = inspected.State;
     if (!state.Health) throw new Error(`${name}: wait is set, but the container has no healthcheck`);
     if (state.Health.Status === "healthy") return;
+    if (state.Running && state.Health.Status === "starting" && (await runDeclaredHealthcheck(docker, inspected)).exitCode === 0) return;
     if (Date.now() >= deadline) {
       const probe = state.Health.Log?.at(-1);
       const last = probe ? `last probe exit ${probe.ExitCode}: ${probe.Output.trim().slice(0, 400)}` : "no probe ran yet";
@@ -66,7 +77,7 @@ export async function runContainer(docker: Dockerode, plan: ContainerPlan, attac
   await applyUploads(container, plan.name, plan.uploads);
   if (!plan.lifecycle.start) return { name: plan.name, id: container.id };
   await container.start();
-  if (plan.lifecycle.wait) await waitHealthy(container, plan.name, plan.lifecycle.waitTimeoutSeconds);
+  if (plan.lifecycle.wait) await waitHealthy(docker, container, plan.name, plan.lifecycle.waitTimeoutSeconds);
 
   let exitCode: number | undefined;
   let logs: string | undefined;

@@ -2,6 +2,8 @@
 //   npx tsx tests/standup/images/cli.ts               build or reuse every image; print the map as JSON
 //   npx tsx tests/standup/images/cli.ts --only a,b    only these local images (and their parents)
 //   npx tsx tests/standup/images/cli.ts --differences print DIFFERENCES.md as rendered from catalog.ts
+//   npx tsx tests/standup/images/cli.ts --daemon      install and start dockerd unless one answers;
+//                                                      print {serverVersion, startedPid?} as JSON
 // Progress goes to stderr. Exit codes: 0 done, 1 a build or Docker failed, 2 bad arguments.
 import { buildImages } from "./build-images";
 import { withBuildLock } from "./build-lock";
@@ -10,7 +12,7 @@ import { renderDifferences } from "./differences";
 import { ensureDockerDaemon } from "./docker-daemon";
 import { ensureStandupImages } from "./index";
 
-const USAGE = "usage: cli.ts [--only NAME[,NAME…]] | --differences";
+const USAGE = "usage: cli.ts [--only NAME[,NAME…]] | --differences | --daemon";
 
 function parseOnly(value: string | undefined): LocalImageName[] {
   const names = (value ?? "").split(",").filter(Boolean);
@@ -27,6 +29,11 @@ async function main(argv: string[]): Promise<void> {
   const log = (line: string) => process.stderr.write(`standup-images: ${line}\n`);
   if (argv.length === 1 && argv[0] === "--differences") {
     process.stdout.write(renderDifferences());
+    return;
+  }
+  if (argv.length === 1 && argv[0] === "--daemon") {
+    const { serverVersion, startedPid } = await ensureDockerDaemon(log);
+    process.stdout.write(`${JSON.stringify({ serverVersion, startedPid })}\n`);
     return;
   }
   if (argv.length === 0) {

@@ -14,8 +14,9 @@
 //  - Throws DockerUnavailableError when Docker cannot run here; its message says why and that
 //    JEWELRY_SHOP_SKIP_STANDUP=1 skips the stand-up on purpose (CI never sets it). A failed build
 //    throws with the build's own output.
-//  - It never stops dockerd; a caller that wants the machine as it found it calls
-//    stopDockerDaemon(map.daemon), which stops dockerd only if this process started it.
+//  - It never stops dockerd: other test files and processes may be using it. `npm test`
+//    (scripts/run-tests.mjs) starts dockerd before its processes and stops it at the end when it
+//    was not running before.
 //
 // ImageMap.images maps every upstream reference the program declares (components/docker/images.ts
 // and the pgBackRest images it builds) to the local image that stands in for it; `excluded` lists
@@ -25,9 +26,9 @@
 import { STANDUP_LABEL, buildImages, type BuiltImage } from "./build-images";
 import { withBuildLock } from "./build-lock";
 import { EXCLUDED_IMAGES, LOCAL_IMAGES, declaredReferences, type LocalImageName } from "./catalog";
-import { DockerUnavailableError, SKIP_STANDUP_ENV, ensureDockerDaemon, stopDockerDaemon, type DockerDaemon } from "./docker-daemon";
+import { DockerUnavailableError, SKIP_STANDUP_ENV, ensureDockerDaemon, type DockerDaemon } from "./docker-daemon";
 
-export { DockerUnavailableError, SKIP_STANDUP_ENV, STANDUP_LABEL, stopDockerDaemon };
+export { DockerUnavailableError, SKIP_STANDUP_ENV, STANDUP_LABEL };
 export type { BuiltImage, DockerDaemon, LocalImageName };
 
 export interface StandupImage extends BuiltImage {

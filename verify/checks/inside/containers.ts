@@ -5,7 +5,7 @@
 // run once, now, instead of a verdict Docker has not reached.
 import type Dockerode from "dockerode";
 import { capabilityName, type DeclaredContainer } from "../../intent/containers";
-import { execIn } from "../../probes/docker-host";
+import { runDeclaredHealthcheck } from "../../probes/docker-host";
 import { result, unreachable, type Check, type VerifyContext } from "../context";
 import type { CheckResult } from "../../report";
 
@@ -96,10 +96,7 @@ async function runningState(ctx: VerifyContext, docker: Dockerode, d: DeclaredCo
   const health = state.Health?.Status;
   if (!health || health === "none") return { ok: true, evidence: `running since ${state.StartedAt}, no healthcheck` };
   if (health !== "starting") return { ok: health === "healthy", evidence: `running, ${health}${health === "unhealthy" ? `: ${(state.Health?.Log ?? []).slice(-1)[0]?.Output?.trim().slice(0, 200) ?? ""}` : ""}` };
-  const test = a.Config.Healthcheck?.Test ?? [];
-  const argv = test[0] === "CMD-SHELL" ? ["/bin/sh", "-c", test.slice(1).join(" ")] : test.slice(1);
-  const timeoutMs = Math.max(5_000, (a.Config.Healthcheck?.Timeout ?? 30e9) / 1e6);
-  const run = await execIn(docker, a.Id, argv, { timeoutMs }).catch((err: Error) => ({ exitCode: -1, stdout: "", stderr: err.message }));
+  const run = await runDeclaredHealthcheck(docker, a);
   return { ok: run.exitCode === 0, evidence: `running, health not reported yet (starting); its declared healthcheck run now exited ${run.exitCode}${run.exitCode === 0 ? "" : `: ${(run.stderr || run.stdout).trim().slice(0, 200)}`}` };
 }
 

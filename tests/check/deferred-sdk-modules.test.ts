@@ -1,0 +1,63 @@
+// The SDK's unused start-up modules (policies/deferred-sdk-modules.js): the check and the pack load
+// @pulumi/pulumi without its automation API and npm's arborist, and the first use of either still
+// gets the real module. Each case runs in a fresh Node process, as `npm run check` and the pack start.
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const repoRoot = path.resolve(__dirname, "../..");
+const deferrer = path.join(repoRoot, "policies/deferred-sdk-modules.js");
+
+/** Runs `body` in a new Node process in the repository root, after `setup`; returns what it prints as JSON. */
+function inFreshNode(setup: string, body: string): Record<string, unknown> {
+  const script = `
+    const path = require("node:path");
+    const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
+    const arboristFile = require.resolve("@npmcli/arborist", { paths: [path.join(sdkDir, "runtime", "closure")] });
+    const automationFile = path.join(sdkDir, "automation", "index.js");
+    const loaded = (part) => Object.keys(require.cache).some((f) => f.includes(part));
+    ${setup}
+    const pulumi = require("@pulumi/pulumi");
+    const out = {};
+    ${body}
+    console.log(JSON.stringify(out));`;
+  const r = spawnSync(process.execPath, ["-e", script], { cwd: repoRoot, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+const defer = `const deferred = require(${JSON.stringify(deferrer)}).deferUnusedSdkModules(${JSON.stringify(repoRoot)});`;
+const loadedParts = `
+  out.automationLoaded = loaded(path.join("automation", "localWorkspace.js"));
+  out.arboristLoaded = loaded(path.join("@npmcli", "arborist", "lib", "arborist", "index.js"));
+  out.modules = Object.keys(require.cache).length;`;
+
+describe("the SDK's deferred start-up modules", () => {
+  it("are not loaded with @pulumi/pulumi, which then loads less than half its modules", () => {
+    const plain = inFreshNode("", loadedParts);
+    const deferred = inFreshNode(defer, `${loadedParts} out.deferred = deferred.map((f) => path.relative(sdkDir, f));`);
+    expect(plain).toMatchObject({ automationLoaded: true, arboristLoaded: true });
+    expect(deferred).toMatchObject({ automationLoaded: false, arboristLoaded: false });
+    expect(deferred.deferred).toEqual([path.join("automation", "index.js"), path.join("..", "..", "@npmcli", "arborist", "lib", "index.js")]);
+    expect(deferred.modules as number).toBeLessThan((plain.modules as number) / 2);
+  });
+
+  it("load for real on first use, and the real module takes the stand-in's place", () => {
+    const out = inFreshNode(
+      defer,
+      `
+      const workspace = pulumi.automation.LocalWorkspace;
+      out.automation = typeof workspace === "function" && workspace === require(automationFile).LocalWorkspace && require.cache[automationFile].exports.LocalWorkspace === workspace;
+      out.automationKeys = Object.keys(pulumi.automation).includes("LocalWorkspace");
+      const { Arborist } = require(arboristFile);
+      out.arborist = typeof Arborist === "function" && Arborist.name === "Arborist" && require.cache[arboristFile].exports.Arborist === Arborist;
+      ${loadedParts}`,
+    );
+    expect(out).toEqual(expect.objectContaining({ automation: true, automationKeys: true, arborist: true, automationLoaded: true, arboristLoaded: true }));
+  });
+
+  it("changes nothing once the SDK is loaded", () => {
+    const out = inFreshNode(`require("@pulumi/pulumi"); ${defer}`, `out.deferred = deferred; ${loadedParts}`);
+    expect(out).toMatchObject({ deferred: [], automationLoaded: true, arboristLoaded: true });
+  });
+});

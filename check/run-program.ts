@@ -14,6 +14,7 @@ import type { JsonObject } from "./json";
 import { unknownValue, wrapSecret } from "./property-values";
 import { fromSdk } from "./sdk";
 import { keepSecretMarkersOnUnknowns } from "./unknown-secrets";
+import { trackPromisesWithoutDecorations } from "./promise-tracking";
 import type { AnalyzerResourceOptions } from "./analyzer-client";
 import type { StackConfig } from "./stack-config";
 
@@ -245,7 +246,8 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
       return Promise.resolve();
     }
     if (copies > 0) req.setName(`${req.getName()}-copy${copies}`);
-    registering = capture(req, urn);
+    // Only an update's newResource reads it: a preview captures each request once, below.
+    if (options.update) registering = capture(req, urn);
     return registerResource(req, (err, response) => {
       if (!err && response) {
         applySecretOutputs(req, response);
@@ -280,6 +282,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   process.on("uncaughtException", onFailure);
   const entry = resolveEntry(stackConfig.main);
   const restoreSerializer = keepSecretMarkersOnUnknowns(pulumi, require("@pulumi/pulumi/runtime/rpc"));
+  const restorePromiseTracking = trackPromisesWithoutDecorations(require("@pulumi/pulumi/runtime/debuggable"), require("@pulumi/pulumi/runtime/state"));
   // Resource.callsites sets an unlimited stack trace limit itself: it must return nothing instead.
   const resourceClass = pulumi.Resource as unknown as { callsites: () => unknown[] };
   const { callsites } = resourceClass;
@@ -294,6 +297,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
     await Promise.race([settings.waitForRPCs().catch(onFailure), firstFailure]);
   } finally {
     restoreSerializer();
+    restorePromiseTracking();
     resourceClass.callsites = callsites;
   }
   if (failures.length > 0) throw programFailure(failures[0], pulumi);

@@ -40,8 +40,10 @@ export interface CheckSessionOptions {
   readonly ignoredConfigKey?: (key: string) => boolean;
 }
 
-// A loaded 2-core CI machine needs more than the few seconds the pack takes alone; ready sooner, no wait.
-const readyTimeoutMs = 30_000;
+// A loaded 2-core CI machine needs more than the few seconds the pack takes alone: the channel connects
+// only once the program has run (its microtasks hold the event loop), and at load 20 that took more
+// than 30 s after a 10x program. The same bound as the pack's start; ready sooner, no wait.
+const readyTimeoutMs = 120_000;
 
 /** A call's outcome, kept from the moment it is sent: a failure is read when the report is built, never unhandled. */
 const settled = <T>(call: Promise<T>): Promise<PromiseSettledResult<T>> =>

@@ -4,10 +4,10 @@
 // The server reports what it made of the files (pg_file_settings, pg_settings, pg_hba_file_rules),
 // or its start fails; the test compares that with the model's answer for the same files.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { asUser, freePort, removeDir, selfSignedCert, startServer, userIds, workDir, writeOwned, type TlsFiles } from "./fixtures";
-import { PG_BIN } from "./postgres-server";
+import { PG_BIN, POSTGRES_READY_LINE } from "./postgres-server";
 
 export interface Variant {
   /** Files by path relative to the variant folder; "postgresql.conf" is the config file. */
@@ -73,12 +73,12 @@ export async function createModelFixture(): Promise<ModelFixture> {
       const dir = join(base, name);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { mode: 0o755 });
-      execFileSync("chown", [`${uid}:${gid}`, dir]);
+      chownSync(dir, uid, gid);
       const files = new Map<string, string>();
       for (const [relative, content] of Object.entries(variant.files)) {
         const file = join(dir, relative);
         mkdirSync(join(file, ".."), { recursive: true });
-        execFileSync("chown", ["-R", `${uid}:${gid}`, dir]);
+        chownTree(dir, uid, gid);
         writeOwned(file, content.replaceAll("@DIR@", dir).replaceAll("@CERT@", tls.cert).replaceAll("@KEY@", tls.key), "postgres", 0o600);
         files.set(file, readFileSync(file, "utf8"));
       }
@@ -96,7 +96,7 @@ export async function createModelFixture(): Promise<ModelFixture> {
       try {
         const proc = await startServer({
           name: `postgres ${name}`, user: "postgres", cwd: base, argv: [join(PG_BIN, "postgres"), ...argv],
-          ready: () => isReady(socketDir, port), timeoutMs: 20_000,
+          ready: () => isReady(socketDir, port), readyLine: POSTGRES_READY_LINE, timeoutMs: 20_000,
         });
         running = { stop: () => proc.stop("SIGINT") };
         const query = async (sql: string) => {
@@ -116,6 +116,12 @@ export async function createModelFixture(): Promise<ModelFixture> {
       removeDir(base);
     },
   };
+}
+
+/** `chown -R uid:gid dir` without a process per call. */
+function chownTree(dir: string, uid: number, gid: number): void {
+  chownSync(dir, uid, gid);
+  for (const entry of readdirSync(dir, { recursive: true, encoding: "utf8" })) chownSync(join(dir, entry), uid, gid);
 }
 
 function isReady(socketDir: string, port: number): Promise<boolean> {

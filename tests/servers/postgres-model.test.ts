@@ -163,9 +163,12 @@ describe("pg_hba.conf: the model answers each connection with the record Postgre
 
   it("the stack's pg_hba.conf: SCRAM over the socket and TLS, plain TCP rejected", async () => {
     const started = await expectAgreement("hba-roles", { files: { "postgresql.conf": `${tls}hba_file = '@DIR@/pg_hba.conf'\n`, "pg_hba.conf": stackHba } });
-    const sql = roles.map((r) => `CREATE ROLE ${r.name} LOGIN PASSWORD '${password}';`).join("\n") +
-      roles.flatMap((r) => r.memberOf.map((g) => `GRANT ${g} TO ${r.name};`)).join("\n") + "\nCREATE DATABASE dave;";
-    await started.running!.query(sql);
+    const statements = [
+      ...roles.map((r) => `CREATE ROLE ${r.name} LOGIN PASSWORD '${password}'`),
+      ...roles.flatMap((r) => r.memberOf.map((g) => `GRANT ${g} TO ${r.name}`)),
+      "CREATE DATABASE dave",
+    ];
+    for (const statement of statements) await started.running!.query(statement);
     // Membership as PostgreSQL computes it (pg_has_role MEMBER) equals the model's closure, every pair in one query.
     const names = roles.map((r) => `'${r.name}'`).join(",");
     const members = await started.running!.query(`SELECT u, g, pg_has_role(u, g, 'MEMBER') FROM unnest(ARRAY[${names}]) u, unnest(ARRAY[${names}]) g ORDER BY u, g`);

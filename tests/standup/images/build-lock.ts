@@ -17,7 +17,7 @@ export function engineBuildLockDir(env: NodeJS.ProcessEnv = process.env): string
   return join(tmpdir(), `jewelry-standup-images-${createHash("sha256").update(socket).digest("hex").slice(0, 12)}.lock`);
 }
 
-function ownerAlive(lockDir: string): boolean {
+export function ownerAlive(lockDir: string): boolean {
   let pid: number;
   try {
     pid = Number(readFileSync(join(lockDir, "pid"), "utf8"));

@@ -57,6 +57,8 @@ export interface StandUpImages {
   readonly s3StandInImage: string;
   /** The local image that stands in for a declared reference, or why there is none. */
   resolve(reference: string): { readonly image: string } | { readonly excluded: string };
+  /** Resolves once the local image `tag` exists (the build runs alongside the stand-up); rejects when its build failed. */
+  ready(tag: string): Promise<void>;
 }
 
 export interface StandUpOptions {
@@ -259,8 +261,11 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
         skippedUrns.add(resource.urn);
         return state;
       }
+      await options.images.ready(local.image);
       let plan = await planContainer(resource, local.image);
-      const cloud = await startS3StandIns(docker, plan, { image: options.images.s3StandInImage, runId, labels });
+      const cloud = await startS3StandIns(docker, plan, {
+        image: options.images.s3StandInImage, imageReady: () => options.images.ready(options.images.s3StandInImage), runId, labels,
+      });
       if (cloud) {
         log(`${plan.name}: started S3 stand-ins ${cloud.standIns.map((s) => s.container).join(", ")}`);
         cloudStandIns.push(...cloud.standIns);
@@ -344,6 +349,7 @@ async function createVolume(docker: Dockerode, name: string, inputs: Record<stri
 async function resolveImage(docker: Dockerode, images: StandUpImages, name: string, reference: string, substitutions: string[]): Promise<void> {
   const local = images.resolve(reference);
   if ("excluded" in local) return;
+  await images.ready(local.image);
   try {
     // A busy engine sometimes drops the connection ("socket hang up"): an inspect is safe to repeat.
     for (let attempt = 1; ; attempt++) {

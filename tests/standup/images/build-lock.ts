@@ -35,6 +35,11 @@ function liveOwner(lockDir: string): number | undefined {
   }
 }
 
+/** Whether a lock folder's owner is alive (also while its pid is not written yet). */
+export function ownerAlive(lockDir: string): boolean {
+  return liveOwner(lockDir) !== undefined;
+}
+
 /**
  * Takes a lock folder (mkdir is atomic; it holds the owner's pid), taking over one whose owner died;
  * waits for a live owner at most `timeoutMs` (`waiting` is told once, with its pid). Returns the release.

@@ -1,13 +1,16 @@
 import { defineConfig } from "vitest/config";
+import DurationSequencer from "./tests/support/duration-sequencer";
 
 // The stand-up tests (tests/standup/*.test.ts) share ONE stand-up of the whole stack, started by
 // their global set-up in the background; they run one file at a time, after the image-build test
 // (which runs while the stand-up comes up), and the tests that restart and kill containers or inject
 // faults (faults.test.ts, verify-faults.test.ts) run last (groupOrder). `npm test`
-// (scripts/run-tests.mjs) runs project main, the image-build test and the stand-up's projects in three
-// vitest processes at the same time; a plain `vitest run` runs them one group after another.
+// (scripts/run-tests.mjs) runs project main, the stand-up's images' tests and the stand-up's projects
+// in three vitest processes at the same time; a plain `vitest run` runs them one group after another.
 const STANDUP_TESTS = "tests/standup/*.test.ts";
-const IMAGE_BUILD_TEST = "tests/standup/images/image-build.test.ts";
+// The files that need the stand-up's images but not the stand-up: on a fresh machine they wait minutes
+// for the images to be built, which in project main would hold one of its two CPU-bound workers idle.
+const IMAGE_TESTS = ["tests/standup/images/image-build.test.ts", "tests/standup/cloud/s3-standin.test.ts"];
 const FAULT_TESTS = ["tests/standup/faults.test.ts", "tests/standup/verify-faults.test.ts"];
 const standUpProject = (name: string, include: string[], exclude: string[], groupOrder: number) => ({
   extends: true as const,
@@ -29,10 +32,12 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: "forks",
     maxWorkers: 2,
+    // Longest first, also in a fresh clone (tests/support/duration-sequencer.ts).
+    sequence: { sequencer: DurationSequencer },
     projects: [
-      { extends: true, test: { name: "main", include: ["tests/**/*.test.ts"], exclude: [STANDUP_TESTS, IMAGE_BUILD_TEST] } },
+      { extends: true, test: { name: "main", include: ["tests/**/*.test.ts"], exclude: [STANDUP_TESTS, ...IMAGE_TESTS] } },
       // Builds every image from nothing on a fresh machine (its beforeAll has its own timeout).
-      { extends: true, test: { name: "standup-images", include: [IMAGE_BUILD_TEST], sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: "standup-images", include: IMAGE_TESTS, sequence: { groupOrder: 0 } } },
       standUpProject("standup", [STANDUP_TESTS], FAULT_TESTS, 1),
       standUpProject("standup-faults", FAULT_TESTS, [], 2),
     ],

@@ -3,8 +3,10 @@
 //
 // Why three: the stand-up's files (projects standup, standup-faults) mostly wait on containers
 // (start-up, restarts, injected faults) and must run one at a time against the one stand-up; the
-// image-build test (project standup-images) probes every image in containers of its own and needs no
-// stand-up; the other files (project main) are CPU-bound and run two at a time. vitest runs projects of
+// files that need the stand-up's images but no stand-up (project standup-images: the image-build test,
+// the S3 stand-ins' test) wait minutes for the images on a fresh machine and then work in containers of
+// their own; the other files (project main) are CPU-bound and run two at a time, longest first
+// (tests/support/duration-sequencer.ts). vitest runs projects of
 // different worker counts one group after another (sequence.groupOrder), so in one process the
 // stand-up's tests would wait for the image-build test and all of them for the main files, instead of
 // running alongside. Each process writes a blob report; `vitest --merge-reports` turns them into the

@@ -7,7 +7,7 @@ import { commonOptions, parseFlags, runCommand, type CommandOptions } from "../c
 import { UsageError, UserInputError } from "../check/errors";
 import { renderInputError } from "../check/formats/input-error";
 import { CHECK_NAMES } from "./checks/names";
-import { parseDockerHost } from "./probes/docker-host";
+import { parseDockerHost } from "./probes/docker-host-url";
 import { parseResolve, type ResolveEntry } from "./probes/public-address";
 
 export const usage = `usage: npm run verify -- [options]

@@ -146,6 +146,9 @@ function repoLines(n: number, repo: PgbackrestRepo): string[] {
     `${p}retention-diff=${repo.retention.diff}`,
     `${p}retention-archive-type=full`,
     `${p}retention-archive=${archive}`,
+    // Small files bundled into a few objects: a cluster has 1,000+ files, mostly tiny, and an object
+    // store (R2, B2) pays a request, and time, per object written (pgBackRest's user guide, "File Bundling").
+    `${p}bundle=y`,
   );
   return lines;
 }

@@ -51,11 +51,16 @@ export interface UserIds {
   gid: number;
 }
 
-/** uid/gid of a system user (postgres, redis, www-data …). */
+const knownUsers = new Map<string, UserIds>();
+
+/** uid/gid of a system user (postgres, redis, www-data …), asked of id(1) once per test file. */
 export function userIds(user: string): UserIds {
-  const uid = Number(execFileSync("id", ["-u", user]).toString().trim());
-  const gid = Number(execFileSync("id", ["-g", user]).toString().trim());
-  return { uid, gid };
+  let ids = knownUsers.get(user);
+  if (!ids) {
+    ids = { uid: Number(execFileSync("id", ["-u", user]).toString().trim()), gid: Number(execFileSync("id", ["-g", user]).toString().trim()) };
+    knownUsers.set(user, ids);
+  }
+  return ids;
 }
 
 /** A fresh folder under /tmp (reachable by service users), owned by `owner` when given. */
@@ -134,6 +139,11 @@ export async function startServer(opts: {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   ready: () => Promise<boolean> | boolean;
+  /**
+   * A line the server writes when it is ready (e.g. PostgreSQL's "ready to accept connections"):
+   * `ready` is first asked once it appeared, so a slow start-up costs no probe processes.
+   */
+  readyLine?: RegExp;
   timeoutMs?: number;
 }): Promise<ServerProcess> {
   const argv = opts.user ? asUser(opts.user, opts.argv) : opts.argv;
@@ -168,6 +178,7 @@ export async function startServer(opts: {
   try {
     await waitFor(`${opts.name} to become ready`, async () => {
       if (exited) throw new Error(`${opts.name} exited before becoming ready:\n${output}`);
+      if (opts.readyLine && !opts.readyLine.test(output)) return false;
       return opts.ready();
     }, opts.timeoutMs ?? 20_000);
   } catch (error) {

@@ -4,7 +4,7 @@
 // location block logs to its own file (an access_log added on its opening line, so line numbers stay
 // those of the text the model reads): the file a probe lands in says which block answered.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect as netConnect } from "node:net";
@@ -95,7 +95,12 @@ export async function startUpstream(): Promise<number> {
   await new Promise<void>((resolve) => upstream!.listen(upstreamPort, "127.0.0.1", resolve));
   return upstreamPort;
 }
-export const stopUpstream = () => new Promise<void>((resolve) => (upstream ? upstream.close(() => resolve()) : resolve()));
+/** Stops the stand-in app and removes the shared key material (the end of a test file). */
+export async function stopUpstream(): Promise<void> {
+  await new Promise<void>((resolve) => (upstream ? upstream.close(() => resolve()) : resolve()));
+  if (keyDir) removeDir(keyDir);
+  keyDir = undefined;
+}
 
 /** Adds a per-block access_log on each block's opening line and blanks `access_log off` (same length, same lines). */
 function instrument(text: string, tag: string, hitsDir: string): string {
@@ -107,6 +112,20 @@ function instrument(text: string, tag: string, hitsDir: string): string {
   }).join("\n");
 }
 
+const KEY_FILES = ["server.crt", "server.key", "rsa.crt", "rsa.key", "ffdhe2048.pem"] as const;
+let keyDir: string | undefined;
+
+/** A folder holding an ECDSA and an RSA self-signed certificate with keys and ffdhe2048 parameters, made on first use. */
+function sharedKeyMaterial(): string {
+  if (keyDir) return keyDir;
+  const dir = workDir("nginx-keys");
+  selfSignedCert(dir);
+  spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "rsa.key"), "-out", join(dir, "rsa.crt"), "-days", "2", "-subj", "/CN=localhost"]);
+  spawnSync("openssl", ["genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048", "-out", join(dir, "ffdhe2048.pem")]);
+  keyDir = dir;
+  return dir;
+}
+
 let probeCounter = 0;
 const probeId = () => `p${process.pid}-${++probeCounter}`;
 
@@ -116,12 +135,14 @@ export async function runVariant(variant: Variant, opts: { start?: boolean } = {
   const hitsDir = join(dir, "hits");
   mkdirSync(hitsDir);
   const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const ecdsa = selfSignedCert(dir);
+  // Each variant's own copies of the key material made once per file (an RSA key costs a process and
+  // up to a second of CPU).
+  const shared = sharedKeyMaterial();
+  for (const file of KEY_FILES) copyFileSync(join(shared, file), join(dir, file));
+  const ecdsa = { cert: join(dir, "server.crt"), key: join(dir, "server.key") };
   const rsaKey = join(dir, "rsa.key");
   const rsaCert = join(dir, "rsa.crt");
-  spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", rsaKey, "-out", rsaCert, "-days", "2", "-subj", "/CN=localhost"]);
   const dh = join(dir, "ffdhe2048.pem");
-  spawnSync("openssl", ["genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048", "-out", dh]);
   const up = await startUpstream();
   const fill = (text: string) => text
     .replace(/\{\{DIR\}\}/g, dir).replace(/\{\{P(\d)\}\}/g, (_, n: string) => String(ports[Number(n) - 1]))

@@ -4,10 +4,11 @@
 // The server reports what it made of the files (pg_file_settings, pg_settings, pg_hba_file_rules),
 // or its start fails; the test compares that with the model's answer for the same files.
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { Client, type ClientConfig } from "pg";
+import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { asUser, freePort, removeDir, selfSignedCert, startServer, userIds, workDir, writeOwned, type TlsFiles } from "./fixtures";
-import { PG_BIN } from "./postgres-server";
+import { PG_BIN, POSTGRES_READY_LINE } from "./postgres-server";
 
 export interface Variant {
   /** Files by path relative to the variant folder; "postgresql.conf" is the config file. */
@@ -73,12 +74,12 @@ export async function createModelFixture(): Promise<ModelFixture> {
       const dir = join(base, name);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { mode: 0o755 });
-      execFileSync("chown", [`${uid}:${gid}`, dir]);
+      chownSync(dir, uid, gid);
       const files = new Map<string, string>();
       for (const [relative, content] of Object.entries(variant.files)) {
         const file = join(dir, relative);
         mkdirSync(join(file, ".."), { recursive: true });
-        execFileSync("chown", ["-R", `${uid}:${gid}`, dir]);
+        chownTree(dir, uid, gid);
         writeOwned(file, content.replaceAll("@DIR@", dir).replaceAll("@CERT@", tls.cert).replaceAll("@KEY@", tls.key), "postgres", 0o600);
         files.set(file, readFileSync(file, "utf8"));
       }
@@ -96,13 +97,14 @@ export async function createModelFixture(): Promise<ModelFixture> {
       try {
         const proc = await startServer({
           name: `postgres ${name}`, user: "postgres", cwd: base, argv: [join(PG_BIN, "postgres"), ...argv],
-          ready: () => isReady(socketDir, port), timeoutMs: 20_000,
+          ready: () => isReady(socketDir, port), readyLine: POSTGRES_READY_LINE, timeoutMs: 20_000,
         });
         running = { stop: () => proc.stop("SIGINT") };
-        const query = async (sql: string) => {
-          const out = await runPsqlSocket(socketDir, port, sql);
-          return out === "" ? [] : out.split("\n").map((row) => row.split("|"));
-        };
+        // Over the unix socket as the superuser (pg_hba of a variant may refuse TCP); one statement.
+        const query = (sql: string) => withClient({ host: socketDir, port, user: "postgres", password: SUPERUSER_PASSWORD, database: "postgres" }, async (client) => {
+          const result = await client.query<(string | null)[]>({ text: sql, rowMode: "array" });
+          return result.rows.map((row) => row.map((value) => value ?? ""));
+        });
         return {
           dir, files, argv, dataDir, log: "",
           running: { port, query, connect: (o) => probe(socketDir, port, tls.cert, o, proc.output), log: proc.output },
@@ -118,6 +120,12 @@ export async function createModelFixture(): Promise<ModelFixture> {
   };
 }
 
+/** `chown -R uid:gid dir` without a process per call. */
+function chownTree(dir: string, uid: number, gid: number): void {
+  chownSync(dir, uid, gid);
+  for (const entry of readdirSync(dir, { recursive: true, encoding: "utf8" })) chownSync(join(dir, entry), uid, gid);
+}
+
 function isReady(socketDir: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const child = spawn(join(PG_BIN, "pg_isready"), ["-q", "-h", socketDir, "-p", String(port), "-t", "1"]);
@@ -125,36 +133,34 @@ function isReady(socketDir: string, port: number): Promise<boolean> {
   });
 }
 
-/** psql over the unix socket as the superuser (pg_hba of a variant may refuse TCP). */
-function runPsqlSocket(socketDir: string, port: number, sql: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(PG_BIN, "psql"), ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", socketDir, "-p", String(port), "-U", "postgres", "-d", "postgres", "-f", "-"], {
-      env: { PATH: process.env.PATH, PGPASSWORD: SUPERUSER_PASSWORD, PGCONNECT_TIMEOUT: "5" },
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.once("exit", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(err))));
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(sql);
-  });
+/**
+ * A node-postgres client (no psql process per query or probe), every column as the text the server
+ * sent, as psql -A prints it, NULL as the empty string.
+ */
+async function withClient<T>(config: ClientConfig, use: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ ...config, connectionTimeoutMillis: 5_000, types: { getTypeParser: () => (value: string) => value } });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    return await use(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** Connects once and reads, from the server log, which pg_hba line answered (log_connections). Probes run one at a time. */
 async function probe(socketDir: string, port: number, cert: string, o: ProbeOptions, log: () => string): Promise<ProbeOutcome> {
   const mark = log().length;
-  const app = "probe";
   const host = o.transport === "local" ? socketDir : "127.0.0.1";
-  const sslmode = o.transport === "tls" ? "require" : "disable";
-  const result = await new Promise<{ code: number; err: string }>((resolve) => {
-    const child = spawn(join(PG_BIN, "psql"), ["-X", "-w", "-t", "-A", "-h", host, "-p", String(port), "-U", o.user, "-d", o.database, "-c", "SELECT 1"], {
-      env: { PATH: process.env.PATH, PGPASSWORD: o.password, PGSSLMODE: sslmode, PGSSLROOTCERT: cert, PGAPPNAME: app, PGCONNECT_TIMEOUT: "5" },
-    });
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.once("exit", (code) => resolve({ code: code ?? -1, err }));
-  });
+  // TLS verified against the fixture's certificate but not its name: libpq's sslmode=require with a root certificate (verify-ca).
+  const ssl = o.transport === "tls" ? { ca: readFileSync(cert, "utf8"), checkServerIdentity: () => undefined } : false;
+  let err = "";
+  try {
+    await withClient({ host, port, user: o.user, database: o.database, password: o.password, application_name: "probe", ssl }, (client) => client.query("SELECT 1"));
+  } catch (error) {
+    err = (error as Error).message;
+  }
+  const result = { err };
   if (/pg_hba\.conf rejects connection/.test(result.err)) return { kind: "rejected" };
   if (/no pg_hba\.conf entry/.test(result.err)) return { kind: "no-entry" };
   // The log line arrives just after the client sees the answer.

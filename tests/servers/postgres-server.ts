@@ -38,6 +38,8 @@ import {
 } from "./fixtures";
 
 export const PG_BIN = "/usr/lib/postgresql/15/bin";
+/** The postmaster's log line once it accepts connections (also read-only ones, during a restore's recovery). */
+export const POSTGRES_READY_LINE = /database system is ready to accept (read-only )?connections/;
 const PG_USER = "postgres";
 
 export interface PostgresPaths {
@@ -175,6 +177,7 @@ async function launch(
       cwd: dir,
       argv: [join(PG_BIN, "postgres"), "-D", dataDir],
       ready: () => isReady(port),
+      readyLine: POSTGRES_READY_LINE,
       timeoutMs: 30_000,
     });
   let proc = await start();

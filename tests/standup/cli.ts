@@ -18,9 +18,17 @@ const processStart = Date.now();
 const log = (line: string) => process.stderr.write(`standup: [${((Date.now() - processStart) / 1000).toFixed(1)} s] ${line}\n`);
 
 async function up(): Promise<StandUp> {
+  // The images build (or are reused) alongside: each container waits for its own image only.
   const images = await standUpImages(log);
   const started = Date.now();
   const stack = await standUp({ images, log });
+  try {
+    // A stand-up is done when every image is: a failed build fails it even where no container needed that image.
+    await images.built;
+  } catch (error) {
+    await stack.tearDown();
+    throw error;
+  }
   log(`stood up run ${stack.runId} in ${((Date.now() - started) / 1000).toFixed(0)} s: ${Object.keys(stack.containers).length} containers, ${stack.skipped.length} left out`);
   for (const s of stack.skipped) log(`left out ${s.resource}: ${s.reason}`);
   return stack;

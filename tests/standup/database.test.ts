@@ -4,7 +4,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { inputsOf } from "./program/declared-stack";
 import type { StandUpInfo } from "./standup";
-import { psql, standUp, standUpSkipped } from "./fixture";
+import { psql, psqlEach, standUp, standUpSkipped } from "./fixture";
 
 type Inputs = Record<string, unknown>;
 /** aclitem letters (https://www.postgresql.org/docs/current/ddl-priv.html). */
@@ -23,10 +23,12 @@ describe.skipIf(standUpSkipped())("database objects in the running PostgreSQL", 
   });
 
   it("has every declared role with its attributes, connection limit, settings and memberships", async () => {
-    for (const role of declared("postgresql:index/role:Role")) {
-      const row = await psql(info, `SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolinherit, rolconnlimit,
+    const roles = declared("postgresql:index/role:Role");
+    const rows = await psqlEach(info, roles.map((role) => `SELECT rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolreplication, rolbypassrls, rolinherit, rolconnlimit,
         coalesce(array_to_string(rolconfig, ','), ''), coalesce((SELECT string_agg(m.rolname, ',' ORDER BY m.rolname) FROM pg_auth_members a JOIN pg_roles m ON m.oid = a.roleid WHERE a.member = r.oid), '')
-        FROM pg_roles r WHERE rolname = '${String(role.name)}'`);
+        FROM pg_roles r WHERE rolname = '${String(role.name)}'`));
+    roles.forEach((role, i) => {
+      const row = rows[i]!;
       const settings = [
         ...(role.statementTimeout !== undefined ? [`statement_timeout=${String(role.statementTimeout)}`] : []),
         ...(role.idleInTransactionSessionTimeout !== undefined ? [`idle_in_transaction_session_timeout=${String(role.idleInTransactionSessionTimeout)}`] : []),
@@ -36,7 +38,7 @@ describe.skipIf(standUpSkipped())("database objects in the running PostgreSQL", 
         role.bypassRowLevelSecurity === true, role.inherit !== false,
       ].map((b): string => (b ? "t" : "f")).concat(String(role.connectionLimit ?? -1), settings.join(","), ((role.roles as string[] | undefined) ?? []).sort().join(","));
       expect({ role: role.name, row: row.split("|") }).toEqual({ role: role.name, row: expected });
-    }
+    });
   });
 
   it("has the declared database, owner, encoding and collation", async () => {
@@ -46,25 +48,31 @@ describe.skipIf(standUpSkipped())("database objects in the running PostgreSQL", 
   });
 
   it("grants exactly the declared privileges, with PUBLIC's revoked", async () => {
-    for (const g of declared("postgresql:index/grant:Grant")) {
+    const grants = declared("postgresql:index/grant:Grant");
+    const helds = await psqlEach(info, grants.map((g) => {
       const role = String(g.role).toLowerCase() === "public" ? "0" : `'${String(g.role)}'::regrole::oid`;
       const acl = g.objectType === "database" ? `(SELECT datacl FROM pg_database WHERE datname = '${database}')`
         : g.objectType === "schema" ? `(SELECT nspacl FROM pg_namespace WHERE nspname = '${String(g.schema)}')`
         : `(SELECT proacl FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = '${String(g.schema)}' AND p.proname = '${String((g.objects as string[])[0])}')`;
-      const held = await psql(info, `SELECT coalesce(string_agg(privilege_type, ',' ORDER BY privilege_type), '') FROM aclexplode(${acl}) WHERE grantee = ${role}`, database);
+      return `SELECT coalesce(string_agg(privilege_type, ',' ORDER BY privilege_type), '') FROM aclexplode(${acl}) WHERE grantee = ${role}`;
+    }), database);
+    grants.forEach((g, i) => {
+      const held = helds[i]!;
       const heldLetters = letters(held ? held.split(",") : []);
       expect({ grant: `${String(g.objectType)} ${String(g.role)}`, privileges: heldLetters }).toEqual({ grant: `${String(g.objectType)} ${String(g.role)}`, privileges: letters(g.privileges as string[]) });
-    }
+    });
   });
 
   it("sets the declared default privileges on objects the owner creates later", async () => {
-    for (const d of declared("postgresql:index/defaultPrivileges:DefaultPrivileges")) {
-      const acl = await psql(info, `SELECT array_to_string(defaclacl, ',') FROM pg_default_acl a JOIN pg_namespace n ON n.oid = a.defaclnamespace
-        WHERE a.defaclrole = '${String(d.owner)}'::regrole AND n.nspname = '${String(d.schema)}' AND a.defaclobjtype = '${DEFAULT_ACL_TYPES[String(d.objectType)]}'`, database);
+    const defaults = declared("postgresql:index/defaultPrivileges:DefaultPrivileges");
+    const acls = await psqlEach(info, defaults.map((d) => `SELECT array_to_string(defaclacl, ',') FROM pg_default_acl a JOIN pg_namespace n ON n.oid = a.defaclnamespace
+        WHERE a.defaclrole = '${String(d.owner)}'::regrole AND n.nspname = '${String(d.schema)}' AND a.defaclobjtype = '${DEFAULT_ACL_TYPES[String(d.objectType)]}'`), database);
+    defaults.forEach((d, i) => {
+      const acl = acls[i]!;
       const entry = acl.split(",").find((item) => item.startsWith(`${String(d.role)}=`)) ?? "";
       const granted = entry.slice(entry.indexOf("=") + 1, entry.indexOf("/")).split("").sort().join("");
       expect({ objects: d.objectType, granted }).toEqual({ objects: d.objectType, granted: letters(d.privileges as string[]) });
-    }
+    });
   });
 
   it("has every declared extension in its database and schema", async () => {
@@ -75,21 +83,22 @@ describe.skipIf(standUpSkipped())("database objects in the running PostgreSQL", 
   });
 
   it("has PgBouncer's auth function as declared: SECURITY DEFINER in its schema", async () => {
-    for (const f of declared("postgresql:index/function:Function")) {
-      const row = await psql(info, `SELECT p.prosecdef, l.lanname, pg_get_function_result(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        JOIN pg_language l ON l.oid = p.prolang WHERE n.nspname = '${String(f.schema)}' AND p.proname = '${String(f.name)}'`, database);
-      expect(row.split("|")).toEqual([f.securityDefiner === true ? "t" : "f", f.language, String(f.returns).replace(/\s+/g, " ")]);
-    }
+    const functions = declared("postgresql:index/function:Function");
+    const rows = await psqlEach(info, functions.map((f) => `SELECT p.prosecdef, l.lanname, pg_get_function_result(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        JOIN pg_language l ON l.oid = p.prolang WHERE n.nspname = '${String(f.schema)}' AND p.proname = '${String(f.name)}'`), database);
+    functions.forEach((f, i) => {
+      expect(rows[i]!.split("|")).toEqual([f.securityDefiner === true ? "t" : "f", f.language, String(f.returns).replace(/\s+/g, " ")]);
+    });
   });
 
   it("enables and forces row-level security with a tenant policy on every declared tenant table", async () => {
     const isolation = info.declared.resources.find((r) => r.type === "pulumi-nodejs:dynamic/jewelry-shop:TenantIsolation")!;
     const tables = (inputsOf(isolation).tables as { schema: string; table: string }[]);
     expect(tables.length).toBeGreaterThan(0);
-    for (const t of tables) {
-      const row = await psql(info, `SELECT c.relrowsecurity, c.relforcerowsecurity, (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid)
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${t.schema}' AND c.relname = '${t.table}'`, database);
-      expect({ table: t.table, row }).toEqual({ table: t.table, row: "t|t|1" });
-    }
+    const rows = await psqlEach(info, tables.map((t) => `SELECT c.relrowsecurity, c.relforcerowsecurity, (SELECT count(*) FROM pg_policy p WHERE p.polrelid = c.oid)
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '${t.schema}' AND c.relname = '${t.table}'`), database);
+    tables.forEach((t, i) => {
+      expect({ table: t.table, row: rows[i] }).toEqual({ table: t.table, row: "t|t|1" });
+    });
   });
 });

@@ -3,7 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { StandUpInfo } from "./standup";
-import { countedByOwnTask, declaredContainer, docker, eventually, execIn, psql, running, shopRequest, standUp, standUpSkipped, uploadContent } from "./fixture";
+import { countedByOwnTask, declaredContainer, docker, eventually, execIn, psql, running, shopRequest, standUp, standUpSkipped, uploadContent, workerReady } from "./fixture";
 
 /** Kills a container's main process from the host, as a crash would (not through Docker, which would count it as a stop). */
 async function crash(info: StandUpInfo, name: string, command: RegExp): Promise<number> {
@@ -51,13 +51,14 @@ describe.skipIf(standUpSkipped())("restarts and faults", () => {
     const key = `standup:restart:${randomBytes(4).toString("hex")}`;
     expect((await execIn(redis, [...redisCli, "SET", key, "kept"])).output.trim()).toBe("OK");
     const workerRestarts = (await docker.getContainer(declaredContainer(info, "jewelry-worker").id).inspect()).RestartCount;
+    const restartedAt = Math.floor(Date.now() / 1000);
     await docker.getContainer(redis).restart();
     await running(info, "jewelry-redis");
     expect((await execIn(redis, [...redisCli, "GET", key])).output.trim()).toBe("kept");
     // The worker exits on the lost broker (reference app: CELERY_BROKER_CONNECTION_RETRY = False) and its
     // restart policy starts it again: waited for, so the next test does not meet it between the two.
     await restartedByPolicy(info, "jewelry-worker", workerRestarts);
-    await running(info, "jewelry-worker");
+    await workerReady(info, restartedAt);
   });
 
   it("brings a killed Celery worker back by its restart policy, and tasks run again", async () => {

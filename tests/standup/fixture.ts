@@ -1,6 +1,7 @@
 // What every stand-up test file shares: the running stack's info (written by the global set-up's
 // child when the stand-up is ready), a Docker client, and helpers to look at declared inputs and to
 // run commands inside containers.
+import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { localEngine, SKIP_ENV } from "./docker/docker-engine";
@@ -122,6 +123,17 @@ export function running(info: StandUpInfo, name: string, timeoutMs = 150_000): P
   }, timeoutMs);
 }
 
+/**
+ * Waits until the Celery worker, (re)started at or after `since` (Unix seconds), consumes again: first
+ * its own "ready." log line, then its healthcheck (`celery inspect ping`, through running()). A ping
+ * sent before the worker consumes waits out the ping's 10 s timeout unanswered.
+ */
+export async function workerReady(info: StandUpInfo, since: number, timeoutMs = 150_000): Promise<void> {
+  const worker = docker.getContainer(declaredContainer(info, "jewelry-worker").id);
+  await eventually("the worker logging that it is ready", async () => ((await worker.logs({ stdout: true, stderr: true, since })).toString("utf8").includes(" ready.") ? true : undefined), timeoutMs);
+  await running(info, "jewelry-worker", timeoutMs);
+}
+
 /** A Prometheus HTTP API call, made inside the Prometheus container (it sits on an internal network). */
 export async function prometheusApi<T>(info: StandUpInfo, path: string): Promise<T> {
   const prometheus = declaredContainer(info, "jewelry-prometheus");
@@ -191,11 +203,26 @@ export async function countedByOwnTask(info: StandUpInfo, tenant: string, timeou
 
 /** psql as the superuser inside the PostgreSQL container (over its socket), one value per line. */
 export async function psql(info: StandUpInfo, sql: string, database = "postgres"): Promise<string> {
+  return (await psqlEach(info, [sql], database))[0]!;
+}
+
+/**
+ * Several statements in one psql run (one `docker exec` instead of one each: under load an exec
+ * costs about a second), each statement's output apart, in order. psql runs each `-c` in turn and
+ * stops at the first error (ON_ERROR_STOP), which fails the whole call.
+ */
+export async function psqlEach(info: StandUpInfo, sqls: readonly string[], database = "postgres"): Promise<string[]> {
+  if (sqls.length === 0) return [];
   const pg = declaredContainer(info, "jewelry-postgres");
   const password = (pg.inputs.envs as string[]).find((e) => e.startsWith("POSTGRES_PASSWORD="))!.slice("POSTGRES_PASSWORD=".length);
-  const result = await execIn(pg.id, ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-h", "/var/run/postgresql", "-d", database, "-c", sql], {
+  // A line no statement's output can hold, printed after each one.
+  const end = `-- end of statement ${randomBytes(8).toString("hex")} --`;
+  const result = await execIn(pg.id, ["psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-U", "postgres", "-h", "/var/run/postgresql", "-d", database,
+    ...sqls.flatMap((sql) => ["-c", sql, "-c", `\\echo '${end}'`])], {
     env: [`PGPASSWORD=${password}`],
   });
   if (result.exitCode !== 0) throw new Error(`psql: ${result.output}`);
-  return result.output.trim();
+  const outputs = result.output.split(`${end}\n`);
+  if (outputs.length !== sqls.length + 1) throw new Error(`psql: expected ${sqls.length} outputs, got: ${result.output}`);
+  return outputs.slice(0, sqls.length).map((output) => output.trim());
 }

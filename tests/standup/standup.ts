@@ -8,7 +8,8 @@
 //     `appImage` the reference app) under Pulumi's mocks as an update, the mocks playing the engine:
 //     each resource is created for real when the SDK registers it (after everything it depends on)
 //     and the program gets its real outputs (a deploy job's exit code). A declared input the stand-up
-//     cannot apply fails before that resource is created. Sweeps leftovers of crashed runs first; on
+//     cannot apply fails before that resource is created. Waits for a running stand-up to end
+//     (standup-lock.ts), then sweeps leftovers of crashed runs; on
 //     any failure removes what it created and rethrows. Needs root and a running dockerd.
 //   StandUp
 //     runId                      labels every object: com.jewelry-shop.test=standup, com.jewelry-shop.test.run=<runId>
@@ -43,6 +44,7 @@ import { CLOUD_STANDINS } from "./program/mock-outputs";
 import { declaredStack, inputsOf, type DeclaredResource, type DeclaredStack } from "./program/declared-stack";
 import type { ResourceState } from "./program/mock-outputs";
 import { dynamicProviders } from "./dynamic-resource";
+import { acquireStandUpLock } from "./standup-lock";
 import { providerUrn, ResourceGraph } from "./resource-graph";
 
 export { SKIP_ENV } from "./docker/docker-engine";
@@ -55,6 +57,8 @@ export interface StandUpImages {
   readonly s3StandInImage: string;
   /** The local image that stands in for a declared reference, or why there is none. */
   resolve(reference: string): { readonly image: string } | { readonly excluded: string };
+  /** Resolves once the local image `tag` exists (the build runs alongside the stand-up); rejects when its build failed. */
+  ready(tag: string): Promise<void>;
 }
 
 export interface StandUpOptions {
@@ -93,6 +97,8 @@ const VOLUME = "docker:index/volume:Volume";
 const ATTACH_TIMEOUT_SECONDS = 600;
 /** How long a failed stand-up waits for creates in flight before it tears down (a healthy-wait takes up to 180 s). */
 const IN_FLIGHT_TIMEOUT_MS = 240_000;
+/** How long a stand-up waits for a running one to end before it fails (it never sweeps a live one). */
+const STANDUP_LOCK_WAIT_MS = 15 * 60_000;
 
 export function standUpInfo(standUp: StandUp): StandUpInfo {
   const { tearDown: _tearDown, ...info } = standUp;
@@ -152,6 +158,7 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
   const timings: Record<string, number> = {};
 
   const docker = await connectDocker();
+  const releaseLock = await acquireStandUpLock(STANDUP_LOCK_WAIT_MS, log);
   const swept = await sweepStandUps(docker);
   if (swept > 0) log(`removed ${swept} leftovers of an earlier stand-up`);
 
@@ -181,6 +188,7 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
     const removed = await removeLabelled(docker, runId);
     const rules = releaseEgress(runId);
     for (const path of createdHostPaths) rmSync(path, { recursive: true, force: true });
+    releaseLock();
     log(`tore down run ${runId}: ${removed} Docker objects, ${rules} egress rules, ${createdHostPaths.length} host folders`);
   };
 
@@ -253,8 +261,11 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
         skippedUrns.add(resource.urn);
         return state;
       }
+      await options.images.ready(local.image);
       let plan = await planContainer(resource, local.image);
-      const cloud = await startS3StandIns(docker, plan, { image: options.images.s3StandInImage, runId, labels });
+      const cloud = await startS3StandIns(docker, plan, {
+        image: options.images.s3StandInImage, imageReady: () => options.images.ready(options.images.s3StandInImage), runId, labels,
+      });
       if (cloud) {
         log(`${plan.name}: started S3 stand-ins ${cloud.standIns.map((s) => s.container).join(", ")}`);
         cloudStandIns.push(...cloud.standIns);
@@ -338,6 +349,7 @@ async function createVolume(docker: Dockerode, name: string, inputs: Record<stri
 async function resolveImage(docker: Dockerode, images: StandUpImages, name: string, reference: string, substitutions: string[]): Promise<void> {
   const local = images.resolve(reference);
   if ("excluded" in local) return;
+  await images.ready(local.image);
   try {
     // A busy engine sometimes drops the connection ("socket hang up"): an inspect is safe to repeat.
     for (let attempt = 1; ; attempt++) {

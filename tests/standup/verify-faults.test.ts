@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHECKS } from "../../verify/checks";
 import { HttpProbe } from "../../verify/probes/http";
 import { PublicAddresses } from "../../verify/probes/public-address";
-import { declaredContainer, docker, eventually, execIn, psql, running, standUp, standUpSkipped } from "./fixture";
+import { declaredContainer, docker, eventually, execIn, psql, running, standUp, standUpSkipped, workerReady } from "./fixture";
 import type { StandUpInfo } from "./standup";
 import {
   createStandUpCa, editContainerFile, editNginxConf, failingIds, failures, installCertificate, primaryDomain, runFirstBackups, STANDUP_SKIPS, standUpIntent, verifyStandUp,
@@ -47,8 +47,8 @@ describe.skipIf(standUpSkipped())("verify catches each fault injected into the s
     domain = primaryDomain(info);
     http = new HttpProbe(new PublicAddresses([{ host: "*", port: 0, address: "127.0.0.1" }]));
     ca = createStandUpCa();
-    await installCertificate(info, ca, standUpIntent(info).edge.names);
-    await runFirstBackups(info);
+    // Side by side: they touch different containers (nginx, the repository host).
+    await Promise.all([installCertificate(info, ca, standUpIntent(info).edge.names), runFirstBackups(info)]);
     // The baseline: nothing fails before a fault is injected.
     const before = await caught();
     expect(before.ids, before.detail).toEqual([]);
@@ -159,10 +159,7 @@ describe.skipIf(standUpSkipped())("verify catches each fault injected into the s
       } finally {
         await worker.start();
       }
-      // Its healthcheck pings it (`celery inspect ping`): a ping sent before the worker consumes waits out
-      // its 10 s timeout unanswered, so first its own "ready." line, then the ping.
-      await eventually("the worker logging that it is ready", async () => ((await worker.logs({ stdout: true, stderr: true, since: stoppedAt })).toString("utf8").includes(" ready.") ? true : undefined), 120_000);
-      await running(info, "jewelry-worker");
+      await workerReady(info, stoppedAt);
       await eventually("the app's /health/ answering 200 again", async () => ((await http.request({ scheme: "https", host: domain, port: 443, path: "/health/" })).status === 200 ? true : undefined), 120_000);
     };
     try {

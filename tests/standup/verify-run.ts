@@ -253,6 +253,8 @@ export const RESTORE_DRILL = "/usr/local/bin/jewelry-restore-drill";
  * What a deployed stack has once its schedule has run: a full backup in every declared repository and
  * a restore drill, each run as cron runs it. A fresh stack has none, and verify rightly fails 3.5,
  * P.11 and 13.5 until then. Runs nothing that is already there, so both verify test files can ask.
+ * The drill runs after the backups, not beside them: a backup's expire holds the stanza's archive lock,
+ * and the drill's archive-get (async) then stalls its recovery for archive-timeout (60 s), as measured.
  */
 export async function runFirstBackups(info: StandUpInfo): Promise<void> {
   const declared = standUpIntent(info).backups;
@@ -263,9 +265,12 @@ export async function runFirstBackups(info: StandUpInfo): Promise<void> {
     if (run.exitCode !== 0) throw new Error(`${argv.join(" ")} (exit ${run.exitCode}): ${run.output.slice(-800)}`);
     return run.output;
   };
+  // One `info` answers for every repository (each backup carries its repo-key).
+  const [stanza] = JSON.parse(await asPostgres(["pgbackrest", `--stanza=${declared.stanza}`, "--output=json", "info"])) as
+    { backup: { type: string; database: { "repo-key": number } }[] }[];
+  const hasFull = new Set((stanza?.backup ?? []).filter((b) => b.type === "full").map((b) => b.database["repo-key"]));
   for (const repo of [...declared.intervals.keys()].sort((a, b) => a - b)) {
-    const [stanza] = JSON.parse(await asPostgres(["pgbackrest", `--stanza=${declared.stanza}`, `--repo=${repo}`, "--output=json", "info"])) as { backup: { type: string }[] }[];
-    if (!stanza?.backup.some((b) => b.type === "full")) await asPostgres([BACKUP_WRAPPER, "full", String(repo)]);
+    if (!hasFull.has(repo)) await asPostgres([BACKUP_WRAPPER, "full", String(repo)]);
   }
   const drilled = await prometheusValue(info, "min(jewelry_restore_drill_success)");
   if (drilled !== 1) {

@@ -16,11 +16,16 @@ describe.skipIf(standUpSkipped())("npm run verify against the stand-up as declar
   beforeAll(async () => {
     info = await standUp();
     ca = createStandUpCa();
-    // certbot's part: a certificate for exactly the served names, from a CA the CAA record allows.
-    await installCertificate(info, ca, standUpIntent(info).edge.names);
-    await runFirstBackups(info);
+    // Three preparations that touch different containers (nginx, the repository host, web), side by side:
+    // certbot's part, a certificate for exactly the served names from a CA the CAA record allows; the
+    // schedule's first runs; the smoke-test user.
+    const [, , smokeUser] = await Promise.all([
+      installCertificate(info, ca, standUpIntent(info).edge.names),
+      runFirstBackups(info),
+      createSmokeUser(info),
+    ]);
     // As an operator runs it after a deploy: with --login, as the smoke-test user.
-    report = await verifyStandUp(info, ca, { smokeUser: await createSmokeUser(info) });
+    report = await verifyStandUp(info, ca, { smokeUser });
     console.log(`verify: a full verify of the stand-up took ${report.durationSeconds.toFixed(1)} s; per check: ${JSON.stringify(report.timings)}; ${JSON.stringify(report.counts)}`);
   }, 900_000);
   afterAll(async () => {

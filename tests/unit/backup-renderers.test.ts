@@ -31,6 +31,7 @@ describe("renderPgbackrestConf", () => {
       expect(text).toContain(`repo${n}-retention-full=4`);
       expect(text).toContain(`repo${n}-retention-diff=7`);
       expect(text).toContain(`repo${n}-retention-archive=2`);
+      expect(text).toContain(`repo${n}-bundle=y`);
     }
     expect(text).toContain("repo1-type=posix\nrepo1-path=/var/lib/pgbackrest");
     expect(text).toContain("repo2-s3-endpoint=0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com");

@@ -6,8 +6,8 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runCommand } from "../check/run-cli";
 
-const tsxCli = path.resolve(__dirname, "../../node_modules/tsx/dist/cli.mjs");
-const verify = (args: readonly string[]) => runCommand(process.execPath, [tsxCli, "verify/cli.ts", ...args]);
+/** As `npm run verify` starts it (package.json): check/start.cjs's compile cache, then verify/cli.ts. */
+const verify = (args: readonly string[]) => runCommand(process.execPath, ["-r", "./check/start.cjs", "verify/cli.ts", ...args]);
 
 describe("verify CLI input errors", () => {
   it.each([

@@ -9,26 +9,13 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { Duplex, PassThrough } from "node:stream";
 import Dockerode from "dockerode";
-import { UsageError } from "../../check/errors";
+import { parseDockerHost } from "./docker-host-url";
 
 export interface DockerHost {
   readonly url: string;
   readonly docker: Dockerode;
   /** A stream to address:port from the Docker host. */
   openStream(address: string, port: number): Promise<Duplex>;
-}
-
-export function parseDockerHost(url: string): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`--docker-host ${url}: give unix:///var/run/docker.sock, tcp://HOST:2376 or ssh://USER@HOST`);
-  }
-  if (!["unix:", "tcp:", "ssh:"].includes(parsed.protocol)) {
-    throw new UsageError(`--docker-host ${url}: the scheme must be unix://, tcp:// or ssh:// (as the Docker provider's host)`);
-  }
-  return parsed;
 }
 
 function tcpStream(address: string, port: number, timeoutMs: number): Promise<Duplex> {

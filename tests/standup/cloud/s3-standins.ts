@@ -135,6 +135,8 @@ async function waitReady(container: Dockerode.Container, name: string): Promise<
 
 export interface StandInOptions {
   readonly image: string;
+  /** Resolves once `image` exists (the stand-up's images build alongside it). */
+  readonly imageReady?: () => Promise<void>;
   readonly runId: string;
   readonly labels: Readonly<Record<string, string>>;
 }
@@ -148,6 +150,7 @@ export async function startS3StandIns(docker: Dockerode, plan: Pick<ContainerPla
 > {
   const repositories = s3RepositoriesOf(plan.uploads);
   if (repositories.length === 0) return undefined;
+  await options.imageReady?.();
   const networks = await outboundNetworks(docker, plan);
   const ca = runCa(options.runId);
   const standIns: CloudStandIn[] = [];

@@ -160,7 +160,14 @@ export const DEFAULT_BUILD_SLOTS = 3;
  * Ensures the base and every catalog image (or only `only` and their parents), `parallel` builds at
  * a time, each after its parent. Throws on the first failed build with the build's own output.
  */
-export async function buildImages(client: string, log: (line: string) => void, options: { only?: readonly LocalImageName[]; parallel?: number } = {}): Promise<BuildResult> {
+export interface BuildOptions {
+  readonly only?: readonly LocalImageName[];
+  readonly parallel?: number;
+  /** Called as each image is ready (built or reused), before the others are: a caller can use it at once. */
+  readonly onImage?: (name: LocalImageName, image: BuiltImage) => void;
+}
+
+export async function buildImages(client: string, log: (line: string) => void, options: BuildOptions = {}): Promise<BuildResult> {
   const baseLabels = { [STANDUP_LABEL.key]: STANDUP_LABEL.value, [LABEL_IMAGE]: "debian-base", [LABEL_INPUTS]: baseInputsHash() };
   const wanted = selectWithParents(options.only);
   // What exists before this call, in one docker call: with nothing changed, the reuse checks need no other.
@@ -199,7 +206,7 @@ export async function buildImages(client: string, log: (line: string) => void, o
         log(`built ${image.tag} in ${built.buildSeconds.toFixed(1)} s`);
         return built;
       });
-    })();
+    })().then((ready) => (options.onImage?.(image.name, ready), ready));
     done.set(image.name, promise);
     return promise;
   };

@@ -17,47 +17,62 @@ export function engineBuildLockDir(env: NodeJS.ProcessEnv = process.env): string
   return join(tmpdir(), `jewelry-standup-images-${createHash("sha256").update(socket).digest("hex").slice(0, 12)}.lock`);
 }
 
-function ownerAlive(lockDir: string): boolean {
+/** The pid holding a lock folder; -1 while its pid is not written yet; undefined when its owner is gone. */
+function liveOwner(lockDir: string): number | undefined {
   let pid: number;
   try {
     pid = Number(readFileSync(join(lockDir, "pid"), "utf8"));
   } catch {
     // Created a moment ago, pid not yet written: treat as alive.
-    return true;
+    return -1;
   }
-  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
   try {
     process.kill(pid, 0);
-    return true;
+    return pid;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-/** Runs `work` holding the lock; waits for another holder at most `timeoutMs`. */
-export async function withBuildLock<T>(work: () => Promise<T>, timeoutMs: number, log: (line: string) => void, lockDir = engineBuildLockDir()): Promise<T> {
+/** Whether a lock folder's owner is alive (also while its pid is not written yet). */
+export function ownerAlive(lockDir: string): boolean {
+  return liveOwner(lockDir) !== undefined;
+}
+
+/**
+ * Takes a lock folder (mkdir is atomic; it holds the owner's pid), taking over one whose owner died;
+ * waits for a live owner at most `timeoutMs` (`waiting` is told once, with its pid). Returns the release.
+ */
+export async function acquirePidLock(lockDir: string, timeoutMs: number, waiting: (ownerPid: number) => void): Promise<() => void> {
   const deadline = Date.now() + timeoutMs;
   let announced = false;
   for (;;) {
     try {
       mkdirSync(lockDir);
       writeFileSync(join(lockDir, "pid"), String(process.pid));
-      break;
+      return () => rmSync(lockDir, { recursive: true, force: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      if (!ownerAlive(lockDir)) {
+      const owner = liveOwner(lockDir);
+      if (owner === undefined) {
         rmSync(lockDir, { recursive: true, force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`another process has held ${lockDir} for over ${Math.round(timeoutMs / 1000)} s`);
-      if (!announced) log(`waiting for another image build (${lockDir})`);
+      if (Date.now() > deadline) throw new Error(`another process (pid ${owner}) has held ${lockDir} for over ${Math.round(timeoutMs / 1000)} s`);
+      if (!announced) waiting(owner);
       announced = true;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
+}
+
+/** Runs `work` holding the lock; waits for another holder at most `timeoutMs`. */
+export async function withBuildLock<T>(work: () => Promise<T>, timeoutMs: number, log: (line: string) => void, lockDir = engineBuildLockDir()): Promise<T> {
+  const release = await acquirePidLock(lockDir, timeoutMs, () => log(`waiting for another image build (${lockDir})`));
   try {
     return await work();
   } finally {
-    rmSync(lockDir, { recursive: true, force: true });
+    release();
   }
 }

@@ -24,9 +24,10 @@
 // the reference app, the replacement for the stack's appImage. Use localImageFor(map, reference):
 // it throws for an excluded or unknown reference instead of letting one through.
 import { STANDUP_LABEL, buildImages, type BuiltImage } from "./build-images";
-import { withBuildLock } from "./build-lock";
+import { engineBuildLockDir, withBuildLock } from "./build-lock";
 import { EXCLUDED_IMAGES, LOCAL_IMAGES, declaredReferences, type LocalImageName } from "./catalog";
 import { DockerUnavailableError, SKIP_STANDUP_ENV, ensureDockerDaemon, type DockerDaemon } from "./docker-daemon";
+import { followImages, recordReady, type ImagesInProgress } from "./ready-images";
 
 export { DockerUnavailableError, SKIP_STANDUP_ENV, STANDUP_LABEL };
 export type { BuiltImage, DockerDaemon, LocalImageName };
@@ -53,6 +54,8 @@ export interface ImageMap {
 export interface EnsureOptions {
   /** Progress lines (default: stderr). */
   readonly log?: (line: string) => void;
+  /** Called as each image is ready (built or reused) while this call holds the build lock. */
+  readonly onImage?: (name: LocalImageName, image: BuiltImage) => void;
 }
 
 const LOCK_WAIT_MS = 30 * 60_000;
@@ -65,9 +68,13 @@ export function standupSkipped(env: NodeJS.ProcessEnv = process.env): boolean {
 export async function ensureStandupImages(options: EnsureOptions = {}): Promise<ImageMap> {
   const log = options.log ?? ((line: string) => process.stderr.write(`standup-images: ${line}\n`));
   const started = Date.now();
+  const lockDir = engineBuildLockDir();
   return withBuildLock(async () => {
     const daemon = await ensureDockerDaemon(log);
-    const built = await buildImages(daemon.client, log);
+    const built = await buildImages(daemon.client, log, {
+      // Recorded for the processes waiting for the lock (ready-images.ts), then told to this caller.
+      onImage: (name, image) => (recordReady(lockDir, name, image), options.onImage?.(name, image)),
+    });
     const images: Record<string, StandupImage> = {};
     for (const [name, image] of Object.entries(built.images) as [LocalImageName, BuiltImage][]) {
       for (const reference of LOCAL_IMAGES[name].replaces) images[reference] = { ...image, name };
@@ -81,11 +88,21 @@ export async function ensureStandupImages(options: EnsureOptions = {}): Promise<
       daemon,
       totalSeconds: (Date.now() - started) / 1000,
     };
-  }, LOCK_WAIT_MS, log);
+  }, LOCK_WAIT_MS, log, lockDir);
+}
+
+/**
+ * ensureStandupImages, answering for each image as soon as it is ready: built or reused by this call,
+ * or by another process that holds the build lock meanwhile (ready-images.ts). Docker is made usable
+ * first, so a caller may use the engine as soon as this returns.
+ */
+export async function startStandupImages(options: EnsureOptions = {}): Promise<ImagesInProgress<ImageMap>> {
+  await ensureDockerDaemon(options.log ?? ((line: string) => process.stderr.write(`standup-images: ${line}\n`)));
+  return followImages((onImage) => ensureStandupImages({ ...options, onImage: (name, image) => (onImage(name, image), options.onImage?.(name, image)) }));
 }
 
 /** The local tag standing in for `reference`; throws for a reference the stand-up cannot run. */
-export function localImageFor(map: Pick<ImageMap, "images" | "excluded">, reference: string): string {
+export function localImageFor(map: { readonly images: Readonly<Record<string, { readonly tag: string }>>; readonly excluded: ImageMap["excluded"] }, reference: string): string {
   const local = map.images[reference];
   if (local) return local.tag;
   const reason = map.excluded[reference];

@@ -1,6 +1,6 @@
 // The check: start the pack, run the program under mocks meanwhile, and drive the pack over gRPC
-// as the engine does during `pulumi preview` (each resource analyzed as it registers, the stack
-// once the program has finished), then build the report.
+// as the engine does during `pulumi preview` (each resource's Analyze, then the stack's once the
+// program has finished), then build the report.
 import type { PolicyConfig } from "./analyzer-client";
 import type { RunAnalysis } from "./check-session";
 import { readPolicyPackConfig } from "./policy-config";
@@ -35,8 +35,10 @@ export async function runCheck(options: CheckOptions): Promise<Report> {
   const { connectCheckSession } = await import("./check-session");
   const { runProgram } = await import("./run-program");
   const sessionStarting = connectCheckSession(packStarting, stackConfig, { organization, policyPackConfig });
-  // Each resource is analyzed as soon as it registers and the pack is up, as the engine does: the
-  // pack judges the first resources while the program still declares the rest.
+  // Each resource is analyzed as soon as it registers and the session is up, as the engine does.
+  // Under mocks the program runs in microtasks, so the session, which needs the event loop, is up
+  // only once the program has ended: in practice every resource waits in `registered` (README,
+  // "What makes it faster").
   const registered: CapturedResource[] = [];
   let analysis: RunAnalysis | undefined;
   const analysisStarting = sessionStarting.then((session) => {

@@ -414,16 +414,22 @@ export function renderThinDockerfile(fromArg: string, layer: ThinLayer): string 
 }
 
 /**
- * The builds that start first when a slot frees: the chains that take longest (measured from
- * nothing, README "Stand-up images"), so no long build is left to run alone at the end. The
- * others follow in catalog order.
+ * The builds that start first when a slot frees: what the stand-up, which creates each container as
+ * soon as its image exists (ready-images.ts), needs first, on its two long chains. The backup
+ * container starts before PostgreSQL and needs pgBackRest's image (on postgres) and the S3
+ * stand-in's; the deploy jobs need the app (on python-common, on tls-common), and nginx comes after
+ * them. From nothing (CI's every run), the S3 stand-in built last in catalog order held the backup
+ * container, and with it everything after, until the last image was built. The others follow in
+ * catalog order.
  */
-const LONGEST_BUILDS_FIRST: readonly LocalImageName[] = ["tls-common", "python-common", "app", "certbot", "postgres", "pgbackrest", "prometheus-family"];
+const STAND_UP_NEEDS_FIRST: readonly LocalImageName[] = [
+  "tls-common", "postgres", "s3-standin", "python-common", "pgbackrest", "app", "pgbouncer", "nginx", "prometheus-family", "certbot",
+];
 
 /** Where `name` waits for a build slot: lower goes first. */
 export function buildRank(name: LocalImageName): number {
-  const first = LONGEST_BUILDS_FIRST.indexOf(name);
-  return first !== -1 ? first : LONGEST_BUILDS_FIRST.length + LOCAL_IMAGE_NAMES.indexOf(name);
+  const first = STAND_UP_NEEDS_FIRST.indexOf(name);
+  return first !== -1 ? first : STAND_UP_NEEDS_FIRST.length + LOCAL_IMAGE_NAMES.indexOf(name);
 }
 
 /** The local images `image` is built on, its parent first (the base not included). */

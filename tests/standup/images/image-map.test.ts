@@ -118,9 +118,11 @@ describe("the stand-up image map", () => {
     expect(started).toEqual(["parent", "child", "small-a", "small-b"]);
   });
 
-  it("starts the longest chains first: the shared package layers, then the app, certbot and PostgreSQL", () => {
+  it("starts first the stand-up's two chains: the backup container's images (pgBackRest on postgres, the S3 stand-in), and the app's", () => {
     const ranked = [...LOCAL_IMAGE_NAMES].sort((a, b) => buildRank(a) - buildRank(b));
-    expect(ranked.slice(0, 4)).toEqual(["tls-common", "python-common", "app", "certbot"]);
+    expect(ranked.slice(0, 6)).toEqual(["tls-common", "postgres", "s3-standin", "python-common", "pgbackrest", "app"]);
+    // The stand-up creates the backup container before PostgreSQL: its images must not come last.
+    expect(buildRank("s3-standin")).toBeLessThan(buildRank("redis"));
     expect(buildRank("prometheus")).toBeGreaterThan(buildRank("prometheus-family"));
     for (const image of Object.values(LOCAL_IMAGES).filter((i) => i.sharesPackages)) expect(image.replaces, image.name).toEqual([]);
   });

@@ -18,7 +18,7 @@ export function engineBuildLockDir(env: NodeJS.ProcessEnv = process.env): string
 }
 
 /** The pid holding a lock folder; -1 while its pid is not written yet; undefined when its owner is gone. */
-function liveOwner(lockDir: string): number | undefined {
+export function liveOwner(lockDir: string): number | undefined {
   let pid: number;
   try {
     pid = Number(readFileSync(join(lockDir, "pid"), "utf8"));
@@ -33,11 +33,6 @@ function liveOwner(lockDir: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Whether a lock folder's owner is alive (also while its pid is not written yet). */
-export function ownerAlive(lockDir: string): boolean {
-  return liveOwner(lockDir) !== undefined;
 }
 
 /**

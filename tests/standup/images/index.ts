@@ -59,6 +59,7 @@ export interface EnsureOptions {
 }
 
 const LOCK_WAIT_MS = 30 * 60_000;
+const stderrLog = (line: string) => process.stderr.write(`standup-images: ${line}\n`);
 
 /** True when the stand-up is skipped on purpose (README, "Stand-up images"). */
 export function standupSkipped(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -66,7 +67,7 @@ export function standupSkipped(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 export async function ensureStandupImages(options: EnsureOptions = {}): Promise<ImageMap> {
-  const log = options.log ?? ((line: string) => process.stderr.write(`standup-images: ${line}\n`));
+  const log = options.log ?? stderrLog;
   const started = Date.now();
   const lockDir = engineBuildLockDir();
   return withBuildLock(async () => {
@@ -97,7 +98,7 @@ export async function ensureStandupImages(options: EnsureOptions = {}): Promise<
  * first, so a caller may use the engine as soon as this returns.
  */
 export async function startStandupImages(options: EnsureOptions = {}): Promise<ImagesInProgress<ImageMap>> {
-  await ensureDockerDaemon(options.log ?? ((line: string) => process.stderr.write(`standup-images: ${line}\n`)));
+  await ensureDockerDaemon(options.log ?? stderrLog);
   return followImages((onImage) => ensureStandupImages({ ...options, onImage: (name, image) => (onImage(name, image), options.onImage?.(name, image)) }));
 }
 

@@ -9,7 +9,7 @@
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BuiltImage } from "./build-images";
-import { engineBuildLockDir, ownerAlive } from "./build-lock";
+import { engineBuildLockDir, liveOwner } from "./build-lock";
 import { LOCAL_IMAGE_NAMES, type LocalImageName } from "./catalog";
 
 const READY_FILE = "ready.json";
@@ -20,31 +20,25 @@ type ReadyImages = Partial<Record<LocalImageName, BuiltImage>>;
 /** Adds `image` to the lock holder's record. Only the holder writes it, from one process: no race. */
 export function recordReady(lockDir: string, name: LocalImageName, image: BuiltImage): void {
   const file = join(lockDir, READY_FILE);
-  const images = { ...readRecord(file), [name]: image };
+  const images = { ...readRecord(file)?.images, [name]: image };
   // Written aside and renamed: a reader never sees half a file.
   writeFileSync(`${file}.${process.pid}`, JSON.stringify({ pid: process.pid, images }));
   renameSync(`${file}.${process.pid}`, file);
 }
 
-function readRecord(file: string): ReadyImages {
+function readRecord(file: string): { readonly pid: number; readonly images: ReadyImages } | undefined {
   try {
-    return (JSON.parse(readFileSync(file, "utf8")) as { images: ReadyImages }).images;
+    return JSON.parse(readFileSync(file, "utf8")) as { pid: number; images: ReadyImages };
   } catch {
-    return {};
+    return undefined;
   }
 }
 
 /** What the live holder of `lockDir` has recorded ready; nothing when no live process holds it. */
 export function readReady(lockDir: string): ReadyImages {
-  const file = join(lockDir, READY_FILE);
-  let pid: number;
-  try {
-    pid = (JSON.parse(readFileSync(file, "utf8")) as { pid: number }).pid;
-  } catch {
-    return {};
-  }
+  const record = readRecord(join(lockDir, READY_FILE));
   // A lock whose owner died keeps its folder until the next taker clears it: its record is void.
-  return ownerAlive(lockDir) && Number(readFileSync(join(lockDir, "pid"), "utf8")) === pid ? readRecord(file) : {};
+  return record && liveOwner(lockDir) === record.pid ? record.images : {};
 }
 
 export interface ImagesInProgress<Map> {

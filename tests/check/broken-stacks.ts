@@ -3,6 +3,7 @@
 // and the real policy pack over gRPC. Each must break exactly the checklist items its mistake names:
 // an id missing means a policy missed the mistake, an extra id means a policy fired wrongly.
 // One test file per mistake set calls describeBrokenStacks, so vitest spreads the sets over workers.
+import "../fixtures/broken-stacks/sdk-start-up";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";

@@ -48,7 +48,7 @@ if (durations.size === 0) {
 }
 const files = Object.fromEntries([...durations].sort(([a], [b]) => (a < b ? -1 : 1)));
 writeFileSync(target, `${JSON.stringify({
-  about: "Seconds per test file (project:path) in one full `npm test`; a fresh clone runs the files of project main longest first by these. Written by scripts/record-test-durations.mjs.",
+  about: "Seconds per test file (project:path) in one full `npm test`; a fresh clone runs the files of projects main and main-shared longest first by these. Written by scripts/record-test-durations.mjs.",
   files,
 }, null, 2)}\n`);
 process.stdout.write(`record-test-durations: ${durations.size} files written to ${target}\n`);

@@ -34,7 +34,7 @@ const vitest = join(root, "node_modules", "vitest", "vitest.mjs");
 const progressReporter = "./tests/support/progress-reporter.ts";
 /** The processes of one run; SHARD_ENV names each one's own vitest cache (vitest.config.ts). */
 const SHARDS = [
-  { name: "main", projects: ["main"] },
+  { name: "main", projects: ["main", "main-shared"] },
   { name: "images", projects: ["standup-images"] },
   { name: "standup", projects: ["standup", "standup-faults"] },
 ];

@@ -8,6 +8,7 @@ import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHECKS } from "../../verify/checks";
 import { HttpProbe } from "../../verify/probes/http";
+import { runDeclaredHealthcheck } from "../../verify/probes/docker-host";
 import { PublicAddresses } from "../../verify/probes/public-address";
 import { declaredContainer, docker, eventually, execIn, psql, running, standUp, standUpSkipped, workerReady } from "./fixture";
 import type { StandUpInfo } from "./standup";
@@ -69,6 +70,23 @@ describe.skipIf(standUpSkipped())("verify catches each fault injected into the s
     } finally {
       await beat.start();
       await running(info, "jewelry-beat");
+    }
+  });
+
+  it("a paused container (its processes frozen while Docker still reports it running): P.1", async () => {
+    const beat = docker.getContainer(declaredContainer(info, "jewelry-beat").id);
+    await beat.pause();
+    try {
+      const found = await caught();
+      expect(found.ids, found.detail).toEqual(["P.1"]);
+      expect(found.detail).toMatch(/jewelry-beat: paused/);
+    } finally {
+      await beat.unpause();
+      // Docker marks a paused container unhealthy and keeps that verdict until its next probe, one
+      // interval (60 s) on: the declared healthcheck is asked now, as verify asks it (the next runs
+      // then judge beat through that path).
+      await eventually("jewelry-beat's declared healthcheck passing after the unpause",
+        async () => ((await runDeclaredHealthcheck(docker, await beat.inspect())).exitCode === 0 ? true : undefined), 60_000);
     }
   });
 

@@ -31,6 +31,17 @@ export function longestFirst<T>(files: readonly T[], timingOf: (file: T) => File
     .map(({ file }) => file);
 }
 
+/** Consecutive files that `together` says share workers, as one group each; pure, for the same reason. */
+export function consecutiveGroups<T>(files: readonly T[], together: (a: T, b: T) => boolean): T[][] {
+  const groups: T[][] = [];
+  for (const file of files) {
+    const last = groups.at(-1);
+    if (last && together(last[0]!, file)) last.push(file);
+    else groups.push([file]);
+  }
+  return groups;
+}
+
 export const COMMITTED_DURATIONS = "tests/support/file-durations.json";
 
 /** "project:path/from/root" → milliseconds, as committed. */
@@ -50,13 +61,11 @@ export default class DurationSequencer extends BaseSequencer {
       return cached ? { durationMs: cached.duration, failed: cached.failed } : { durationMs: committed.get(keyOf(spec)) };
     };
     // vitest's order groups files by groupOrder and project; reorder inside each parallel group only.
-    const groups: TestSpecification[][] = [];
-    for (const spec of byVitest) {
-      const last = groups.at(-1);
-      if (last && last[0]!.project === spec.project) last.push(spec);
-      else groups.push([spec]);
-    }
+    // Parallel projects of one groupOrder share the workers (main and main-shared): one order for both.
     // vitest resolves fileParallelism: false to one worker.
-    return groups.flatMap((group) => (group[0]!.project.config.maxWorkers === 1 ? group : longestFirst(group, timingOf)));
+    const parallel = (spec: TestSpecification) => spec.project.config.maxWorkers !== 1;
+    const sameGroup = (a: TestSpecification, b: TestSpecification) =>
+      a.project === b.project || (parallel(a) && parallel(b) && a.project.config.sequence.groupOrder === b.project.config.sequence.groupOrder);
+    return consecutiveGroups(byVitest, sameGroup).flatMap((group) => (parallel(group[0]!) ? longestFirst(group, timingOf) : group));
   }
 }

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { longestFirst, readCommittedDurations, type FileTiming } from "../support/duration-sequencer";
+import { consecutiveGroups, longestFirst, readCommittedDurations, type FileTiming } from "../support/duration-sequencer";
 
 const root = join(__dirname, "../..");
 
@@ -12,6 +12,17 @@ describe("the order of test files", () => {
       middle: { durationMs: 30_000 }, alsoShort: { durationMs: 1_000 },
     };
     expect(longestFirst(Object.keys(timings), (name) => timings[name]!)).toEqual(["broke", "fresh", "long", "middle", "short", "alsoShort"]);
+  });
+
+  it("orders the files of parallel projects that share a group's workers as one group, and keeps a serial project apart", () => {
+    const files = [
+      { name: "a1", project: "main", group: 0 }, { name: "b1", project: "main-shared", group: 0 }, { name: "a2", project: "main", group: 0 },
+      { name: "s1", project: "standup", group: 1, serial: true }, { name: "s2", project: "standup", group: 1, serial: true },
+      { name: "f1", project: "faults", group: 2, serial: true },
+    ];
+    const together = (a: (typeof files)[number], b: (typeof files)[number]) =>
+      a.project === b.project || (!a.serial && !b.serial && a.group === b.group);
+    expect(consecutiveGroups(files, together).map((g) => g.map((f) => f.name))).toEqual([["a1", "b1", "a2"], ["s1", "s2"], ["f1"]]);
   });
 
   it("has a committed duration for every file it names, and names only test files that exist", () => {

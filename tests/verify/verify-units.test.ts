@@ -1,8 +1,10 @@
 // The pieces of verify that decide a verdict from what a probe saw: nginx's leaky bucket, sslscan's
-// report, curl-style --resolve, cookies, exemptions, the exit code and the Celery node a ping asks.
+// report, curl-style --resolve, cookies, exemptions, the exit code, the Celery node a ping asks and a
+// container's running state (P.1).
 import { describe, expect, it } from "vitest";
 import { CHECKS } from "../../verify/checks";
 import { celeryNodeName } from "../../verify/checks/inside/celery";
+import { runningState } from "../../verify/checks/inside/containers";
 import { CHECK_NAMES } from "../../verify/checks/names";
 import { leakyBucket } from "../../verify/checks/outside/rate-limit";
 import { parseSetCookie } from "../../verify/checks/outside/app-security";
@@ -163,5 +165,47 @@ describe("the lanes a verify run makes its checks in", () => {
   it("gives every check through the Docker host a lane of its own, and every check exactly one lane", () => {
     for (const lane of lanes.slice(1)) expect(lane.map((c) => c.where)).toEqual(["inside"]);
     expect(lanes.flat().map((c) => c.name).sort()).toEqual(CHECKS.map((c) => c.name).sort());
+  });
+});
+
+describe("a container's running state (P.1)", () => {
+  type State = Parameters<typeof runningState>[1];
+  const running = (health?: Partial<NonNullable<State["Health"]>>, extra: Partial<State> = {}): State =>
+    ({ Status: "running", Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 1, ExitCode: 0, Error: "", StartedAt: "2026-11-30T00:00:00Z", FinishedAt: "",
+      ...(health ? { Health: { Status: "healthy", FailingStreak: 0, Log: [], ...health } } : {}), ...extra }) as State;
+  const service = { oneShot: false };
+  let asked = 0;
+  const healthcheck = (exitCode: number, stderr = "") => () => { asked += 1; return Promise.resolve({ exitCode, stdout: "", stderr }); };
+  const timedOut = [{ Start: "", End: "", ExitCode: -1, Output: "Health check exceeded timeout (5s)" }];
+
+  it("takes Docker's healthy verdict without asking again", async () => {
+    asked = 0;
+    expect(await runningState(service, running({ Status: "healthy" }), healthcheck(1))).toEqual({ ok: true, evidence: "running, healthy" });
+    expect(asked).toBe(0);
+  });
+
+  it("asks an unhealthy verdict of the declared healthcheck now: passing, the container is healthy and the evidence keeps Docker's probe", async () => {
+    const state = await runningState(service, running({ Status: "unhealthy", FailingStreak: 3, Log: timedOut }), healthcheck(0));
+    expect(state.ok).toBe(true);
+    expect(state.evidence).toMatch(/Docker reports unhealthy \(its last probe: Health check exceeded timeout \(5s\)\).*run now exited 0/);
+  });
+
+  it("fails an unhealthy container whose declared healthcheck fails now too, with the check's output", async () => {
+    const state = await runningState(service, running({ Status: "unhealthy", FailingStreak: 3, Log: timedOut }), healthcheck(2, "no response\n"));
+    expect(state).toEqual({ ok: false, evidence: expect.stringMatching(/run now exited 2: no response$/) });
+  });
+
+  it("fails a paused container, whatever its last health verdict, without running anything in it", async () => {
+    asked = 0;
+    expect(await runningState(service, running({ Status: "healthy" }, { Status: "paused", Paused: true }), healthcheck(0))).toEqual({ ok: false, evidence: "paused: its processes are frozen" });
+    expect(asked).toBe(0);
+  });
+
+  it("asks a verdict Docker has not reached (starting) of the declared healthcheck, and fails a stopped container or a failed job", async () => {
+    expect((await runningState(service, running({ Status: "starting" }), healthcheck(1))).ok).toBe(false);
+    expect((await runningState(service, running({ Status: "starting" }), healthcheck(0))).ok).toBe(true);
+    expect(await runningState(service, running(undefined, { Status: "exited", Running: false, ExitCode: 137 }), healthcheck(0))).toEqual({ ok: false, evidence: "exited (exit 137)" });
+    expect((await runningState({ oneShot: true }, running(undefined, { Status: "exited", Running: false, ExitCode: 1 }), healthcheck(0))).ok).toBe(false);
+    expect((await runningState({ oneShot: true }, running(undefined, { Status: "exited", Running: false, ExitCode: 0 }), healthcheck(0))).ok).toBe(true);
   });
 });

@@ -1,11 +1,12 @@
 // The running containers are the declared ones (P.1 running and healthy; 11.2 image and hardening,
 // 11.3 user, 11.4 healthcheck, 11.5 limits, 11.6 restart policy, 11.7 volumes, 11.8 networks, 10.1
-// published ports), compared with `docker inspect` through the Docker host the program targets. A
-// container whose first health probe has not run yet (a long interval) gets its declared healthcheck
-// run once, now, instead of a verdict Docker has not reached.
+// published ports), compared with `docker inspect` through the Docker host the program targets.
+// Docker's health verdict lags the container: "starting" until its first probe (one interval after the
+// start), "unhealthy" after `retries` failed probes until the next one passes. Either is asked of the
+// declared healthcheck once, now, within its declared timeout; the evidence keeps Docker's verdict.
 import type Dockerode from "dockerode";
 import { capabilityName, type DeclaredContainer } from "../../intent/containers";
-import { runDeclaredHealthcheck } from "../../probes/docker-host";
+import { runDeclaredHealthcheck, type ExecResult } from "../../probes/docker-host";
 import { result, unreachable, type Check, type VerifyContext } from "../context";
 import type { CheckResult } from "../../report";
 
@@ -88,16 +89,31 @@ const ASPECTS: readonly Aspect[] = [
   } },
 ];
 
-/** Running (or, for a one-shot job, exited 0) and healthy; a health verdict Docker has not reached yet is asked of the declared healthcheck now. */
-async function runningState(ctx: VerifyContext, docker: Dockerode, d: DeclaredContainer, a: Inspect): Promise<{ ok: boolean; evidence: string }> {
-  const state = a.State;
+/** What P.1 says of one container: running (a one-shot job: exited 0), not paused, and healthy now. */
+export interface RunningState {
+  readonly ok: boolean;
+  readonly evidence: string;
+}
+
+const firstLine = (text: string) => text.trim().split("\n")[0]?.slice(0, 200) ?? "";
+
+/**
+ * Running (or, for a one-shot job, exited 0), not paused, and healthy; a verdict Docker has not reached
+ * yet, or an unhealthy one, is asked of the declared healthcheck now (`healthcheckNow`).
+ */
+export async function runningState(d: Pick<DeclaredContainer, "oneShot">, state: Inspect["State"], healthcheckNow: () => Promise<ExecResult>): Promise<RunningState> {
   if (d.oneShot) return { ok: !state.Running && state.ExitCode === 0, evidence: state.Running ? "still running (a one-shot job)" : `exited ${state.ExitCode} (a one-shot job)` };
   if (!state.Running) return { ok: false, evidence: `${state.Status}${state.ExitCode ? ` (exit ${state.ExitCode})` : ""}` };
+  // A paused container keeps Running (and its last health verdict) while none of its processes runs.
+  if (state.Paused) return { ok: false, evidence: "paused: its processes are frozen" };
   const health = state.Health?.Status;
   if (!health || health === "none") return { ok: true, evidence: `running since ${state.StartedAt}, no healthcheck` };
-  if (health !== "starting") return { ok: health === "healthy", evidence: `running, ${health}${health === "unhealthy" ? `: ${(state.Health?.Log ?? []).slice(-1)[0]?.Output?.trim().slice(0, 200) ?? ""}` : ""}` };
-  const run = await runDeclaredHealthcheck(docker, a);
-  return { ok: run.exitCode === 0, evidence: `running, health not reported yet (starting); its declared healthcheck run now exited ${run.exitCode}${run.exitCode === 0 ? "" : `: ${(run.stderr || run.stdout).trim().slice(0, 200)}`}` };
+  if (health === "healthy") return { ok: true, evidence: "running, healthy" };
+  const docker = health === "starting"
+    ? "health not reported yet (starting)"
+    : `Docker reports ${health} (its last probe: ${firstLine((state.Health?.Log ?? []).slice(-1)[0]?.Output ?? "") || "no output"})`;
+  const run = await healthcheckNow();
+  return { ok: run.exitCode === 0, evidence: `running, ${docker}; its declared healthcheck run now exited ${run.exitCode}${run.exitCode === 0 ? "" : `: ${firstLine(run.stderr || run.stdout)}`}` };
 }
 
 export const containers: Check = {
@@ -131,7 +147,7 @@ export const containers: Check = {
         results.push(result("containers", ["P.1"], d.name, "fail", "no such container on the Docker host", "created and running"));
         continue;
       }
-      const state = await runningState(ctx, host.docker, d, actual);
+      const state = await runningState(d, actual.State, () => runDeclaredHealthcheck(host.docker, actual));
       results.push(result("containers", ["P.1"], d.name, state.ok ? "pass" : "fail", state.evidence, d.oneShot ? "exited 0" : "running, healthy"));
     }
     for (const aspect of ASPECTS) {

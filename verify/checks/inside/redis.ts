@@ -16,7 +16,8 @@ const ADMIN_PROBES: readonly string[][] = [["CONFIG", "GET", "maxmemory"], ["ACL
 /** redis-cli's answer to one command, as `user` when given (its AUTH failure line first, if any). */
 async function redisCli(ctx: VerifyContext, container: string, port: number, argv: readonly string[], auth?: { user: string; password: string }): Promise<string> {
   const run = await execIn(ctx.dockerHost!.docker, container, ["redis-cli", "--no-auth-warning", "-p", String(port), ...(auth ? ["--user", auth.user] : []), ...argv], {
-    env: auth ? [`REDISCLI_AUTH=${auth.password}`] : [], timeoutMs: 15_000,
+    // The answer is the evidence, not its latency: an exec waits seconds for a start on a loaded host.
+    env: auth ? [`REDISCLI_AUTH=${auth.password}`] : [], timeoutMs: 60_000,
   });
   if (run.exitCode === 127 || /not found/.test(run.stderr)) throw new Error(`redis-cli is not in ${container}: ${run.stderr.trim()}`);
   return `${run.stdout}${run.stderr}`.trim().split("\n").join(" / ").slice(0, 200);

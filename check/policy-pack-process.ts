@@ -28,6 +28,7 @@ export interface PolicyPackProcess {
   stop(): Promise<void>;
 }
 
+const PACK_LIFELINE = path.join(__dirname, "pack-lifeline.cjs");
 // run-policy-pack ignores the engine address, but it must be there.
 const unusedEngineAddress = "127.0.0.1:0";
 const startTimeoutMs = 120_000;
@@ -73,16 +74,18 @@ export function startPolicyPack(packDir: string, env: PolicyPackEnv): Promise<Po
   // Resolved from the pack's folder, as the CLI resolves it: the pack's own SDK when it has one.
   const runPolicyPack = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });
   const started = Date.now();
-  const child = spawn(process.execPath, [runPolicyPack, unusedEngineAddress, "."], {
+  // Its own process group (the group is ended as a whole), tied to this process by its stdin: the
+  // lifeline ends the pack when this process is gone, however it ended (check/pack-lifeline.cjs).
+  const child = spawn(process.execPath, ["--require", PACK_LIFELINE, runPolicyPack, unusedEngineAddress, "."], {
     cwd: packDir,
     detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, ...policyPackEnv(env) },
   });
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  // If this process dies first, take the pack with it.
+  // If this process exits first, take the pack with it (the lifeline covers a death by signal).
   const onExit = () => endGroup(child, "SIGKILL");
   process.once("exit", onExit);
 

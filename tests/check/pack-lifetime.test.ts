@@ -1,0 +1,47 @@
+// The policy pack the offline check starts runs in a process group of its own, so that it can be ended
+// as a whole; a check that dies by a signal (Ctrl-C, SIGKILL, a test worker torn down) runs no exit
+// handler, and its pack was left serving, orphaned. Its lifeline (check/pack-lifeline.cjs) ends it.
+import { spawn } from "node:child_process";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = path.resolve(__dirname, "../..");
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** Starts the pack from a separate check process, as `npm run check` does; resolves with both pids. */
+function checkWithPack(): Promise<{ check: number; pack: number }> {
+  const script = `require("./check/policy-pack-process.ts").startPolicyPack("policies", { project: "jewelry-shop", stack: "production", organization: "organization", config: {} })
+    .then((pack) => console.log(String(pack.pid)), (err) => { console.error(err.message); process.exit(3); });`;
+  const check = spawn(process.execPath, ["-r", "./check/start.cjs", "-e", script], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  check.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    check.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const line = /^(\d+)\n/.exec(stdout);
+      if (line) resolve({ check: check.pid!, pack: Number(line[1]) });
+    });
+    check.once("exit", (code) => reject(new Error(`the check exited ${code} before its pack started: ${stderr}`)));
+  });
+}
+
+describe("the policy pack the check starts", () => {
+  it("ends when the check is killed by a signal, which runs no exit handler", async () => {
+    const { check, pack } = await checkWithPack();
+    expect(alive(pack)).toBe(true);
+    process.kill(check, "SIGKILL");
+    const deadline = Date.now() + 20_000;
+    while (alive(pack) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const orphaned = alive(pack);
+    if (orphaned) process.kill(-pack, "SIGKILL");
+    expect(orphaned, "the pack outlived the check").toBe(false);
+  });
+});

@@ -15,7 +15,8 @@ import { demultiplex } from "../docker/run-container";
 import { execIn } from "../fixture";
 import { applyUploads } from "../docker/uploads";
 import type { Upload } from "../docker/container-spec";
-import { ensureStandupImages, standupSkipped, STANDUP_LABEL } from "../images";
+import { standupSkipped, startStandupImages, STANDUP_LABEL } from "../images";
+import type { ImagesInProgress } from "../images/ready-images";
 import { LOCAL_IMAGES } from "../images/catalog";
 import { s3RepositoriesOf, startS3StandIns, type CloudStandIn } from "./s3-standins";
 
@@ -45,8 +46,15 @@ describe.skipIf(standupSkipped())("S3 stand-ins of the cloud object stores", () 
     return result.output;
   };
 
+  // The two images this file runs, followed as they are built (ready-images.ts): on a fresh machine the
+  // whole build outlasted this hook's 600 s while these two were ready after about half of it.
+  let buildSettled: Promise<unknown> = Promise.resolve();
+
   beforeAll(async () => {
-    await ensureStandupImages();
+    const images: ImagesInProgress<unknown> = await startStandupImages();
+    // A failed build is the image-build test's to report; the images this file needs reject on their own.
+    buildSettled = images.all.catch(() => undefined);
+    await Promise.all([images.ready("s3-standin"), images.ready("pgbackrest")]);
     const network = `${testId}-egress`;
     await docker.createNetwork({ Name: network, Driver: "bridge", Labels: labels, CheckDuplicate: true });
     const conf = renderPgbackrestConf({ stanza: STANZA, repos: REPOS, pg: PG });
@@ -80,7 +88,9 @@ describe.skipIf(standupSkipped())("S3 stand-ins of the cloud object stores", () 
     const filters = JSON.stringify({ label: [`${TEST_LABEL}=${testId}`] });
     for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true });
     for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove();
-  }, 120_000);
+    // This process may hold the build lock: it ends only after the build, never in the middle of it.
+    await buildSettled;
+  }, 1_200_000);
 
   it("stands in for exactly the S3 repositories of the configuration: R2 path-style, B2 host-style with its bucket's host name", () => {
     expect(standIns.map((s) => [s.repo, s.hosts])).toEqual([

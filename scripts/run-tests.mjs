@@ -34,7 +34,9 @@ const vitest = join(root, "node_modules", "vitest", "vitest.mjs");
 const progressReporter = "./tests/support/progress-reporter.ts";
 /** The processes of one run; SHARD_ENV names each one's own vitest cache (vitest.config.ts). */
 const SHARDS = [
-  { name: "main", projects: ["main", "main-shared"] },
+  // Behind the others on the CPU (nice 5, inherited by its workers and their servers): the image builds
+  // and the stand-up are the run's critical chain, and main's files have the slack.
+  { name: "main", projects: ["main", "main-shared"], niceness: 5 },
   { name: "images", projects: ["standup-images"] },
   { name: "standup", projects: ["standup", "standup-faults"] },
 ];
@@ -116,6 +118,8 @@ function runShard(shard) {
     `--reporter=${progressReporter}`, "--reporter=blob", `--outputFile.blob=${join(blobs, `${shard.name}.json`)}`, ...rest,
   ];
   const child = spawn(process.execPath, argv, { cwd: root, stdio: "inherit", env: { ...process.env, [SHARD_ENV]: shard.name } });
+  // Set before vitest forks its workers (they inherit it); not permitted, it runs at the default.
+  if (shard.niceness) try { setPriority(child.pid, shard.niceness); } catch { /* as is */ }
   children.add(child);
   return new Promise((done) => {
     child.on("exit", (code, signal) => {

@@ -16,7 +16,6 @@ import { execIn } from "../fixture";
 import { applyUploads } from "../docker/uploads";
 import type { Upload } from "../docker/container-spec";
 import { standupSkipped, startStandupImages, STANDUP_LABEL } from "../images";
-import type { ImagesInProgress } from "../images/ready-images";
 import { LOCAL_IMAGES } from "../images/catalog";
 import { s3RepositoriesOf, startS3StandIns, type CloudStandIn } from "./s3-standins";
 
@@ -51,7 +50,7 @@ describe.skipIf(standupSkipped())("S3 stand-ins of the cloud object stores", () 
   let buildSettled: Promise<unknown> = Promise.resolve();
 
   beforeAll(async () => {
-    const images: ImagesInProgress<unknown> = await startStandupImages();
+    const images = await startStandupImages();
     // A failed build is the image-build test's to report; the images this file needs reject on their own.
     buildSettled = images.all.catch(() => undefined);
     await Promise.all([images.ready("s3-standin"), images.ready("pgbackrest")]);

@@ -109,11 +109,11 @@ export async function runningState(d: Pick<DeclaredContainer, "oneShot">, state:
   const health = state.Health?.Status;
   if (!health || health === "none") return { ok: true, evidence: `running since ${state.StartedAt}, no healthcheck` };
   if (health === "healthy") return { ok: true, evidence: "running, healthy" };
-  const docker = health === "starting"
+  const dockerVerdict = health === "starting"
     ? "health not reported yet (starting)"
     : `Docker reports ${health} (its last probe: ${firstLine((state.Health?.Log ?? []).slice(-1)[0]?.Output ?? "") || "no output"})`;
   const run = await healthcheckNow();
-  return { ok: run.exitCode === 0, evidence: `running, ${docker}; its declared healthcheck run now exited ${run.exitCode}${run.exitCode === 0 ? "" : `: ${firstLine(run.stderr || run.stdout)}`}` };
+  return { ok: run.exitCode === 0, evidence: `running, ${dockerVerdict}; its declared healthcheck run now exited ${run.exitCode}${run.exitCode === 0 ? "" : `: ${firstLine(run.stderr || run.stdout)}`}` };
 }
 
 export const containers: Check = {

@@ -199,6 +199,129 @@ function toProvider(provider: AnalyzerProvider): analyzerPb.AnalyzerProviderReso
     .setProperties(Struct.fromJavaScript(provider.properties));
 }
 
+// The requests and answers of the analyzer service, shared by the grpc-js client below and the
+// check's own channel to its pack (check/pack-channel.ts), which sends the same bytes.
+
+export function analyzerInfoOf(info: analyzerPb.AnalyzerInfo): AnalyzerInfo {
+  const initialConfig: Record<string, PolicyConfig> = {};
+  info.getInitialconfigMap().forEach((config, name) => {
+    initialConfig[name] = {
+      enforcementLevel: levelNames[config.getEnforcementlevel()],
+      properties: config.getProperties()?.toJavaScript() as JsonObject | undefined,
+    };
+  });
+  return {
+    name: info.getName(),
+    version: info.getVersion(),
+    displayName: optional(info.getDisplayname()),
+    description: optional(info.getDescription()),
+    policies: info.getPoliciesList().map(toPolicyMetadata),
+    initialConfig,
+  };
+}
+
+export const diagnosticsOf = (response: analyzerPb.AnalyzeResponse): Diagnostic[] => response.getDiagnosticsList().map(toDiagnostic);
+
+export function configureStackRequest(identity: StackIdentity): analyzerPb.AnalyzerStackConfigureRequest {
+  const request = new pb.AnalyzerStackConfigureRequest()
+    .setProject(identity.project)
+    .setStack(identity.stack)
+    .setOrganization(identity.organization)
+    .setDryRun(identity.dryRun)
+    .setConfigSecretKeysList([...identity.secretKeys]);
+  for (const [key, value] of Object.entries(identity.config)) request.getConfigMap().set(key, value);
+  return request;
+}
+
+export function configureRequest(config: Readonly<Record<string, PolicyConfig>>): analyzerPb.ConfigureAnalyzerRequest {
+  const request = new pb.ConfigureAnalyzerRequest();
+  for (const [name, entry] of Object.entries(config)) {
+    // The pack reads properties unconditionally, as the engine always sends them.
+    const message = new pb.PolicyConfig()
+      .setEnforcementlevel(levelNumbers[entry.enforcementLevel ?? "advisory"])
+      .setProperties(Struct.fromJavaScript((entry.properties ?? {}) as never));
+    request.getPolicyconfigMap().set(name, message);
+  }
+  return request;
+}
+
+/** The fields an AnalyzeRequest and an AnalyzerResource share (numbers 1–6 in both). */
+function withResourceFields<M extends analyzerPb.AnalyzeRequest | analyzerPb.AnalyzerResource>(message: M, r: AnalyzerResource): M {
+  message.setType(r.type);
+  message.setName(r.name);
+  message.setUrn(r.urn);
+  message.setProperties(Struct.fromJavaScript(r.properties as never));
+  // Without options the pack answers that a newer CLI is required.
+  message.setOptions(toOptions(r.options));
+  if (r.provider) message.setProvider(toProvider(r.provider));
+  return message;
+}
+
+export const analyzeRequest = (resource: AnalyzerResource): analyzerPb.AnalyzeRequest => withResourceFields(new pb.AnalyzeRequest(), resource);
+
+/** An AnalyzerResource's fields past those it shares with an AnalyzeRequest: parent and dependencies. */
+function withStackFields(message: analyzerPb.AnalyzerResource, r: AnalyzerResource): analyzerPb.AnalyzerResource {
+  message.setParent(r.parent ?? "").setDependenciesList([...r.dependencies]);
+  for (const [key, urns] of Object.entries(r.propertyDependencies)) {
+    message.getPropertydependenciesMap().set(key, new pb.AnalyzerPropertyDependencies().setUrnsList([...urns]));
+  }
+  return message;
+}
+
+const analyzerResourceMessage = (r: AnalyzerResource): analyzerPb.AnalyzerResource => withStackFields(withResourceFields(new pb.AnalyzerResource(), r), r);
+
+export function analyzeStackRequest(resources: readonly AnalyzerResource[]): analyzerPb.AnalyzeStackRequest {
+  return new pb.AnalyzeStackRequest().setResourcesList(resources.map(analyzerResourceMessage));
+}
+
+/** A protobuf varint. */
+function varint(value: number): number[] {
+  const bytes: number[] = [];
+  for (; value > 0x7f; value = Math.floor(value / 128)) bytes.push((value % 128) | 0x80);
+  bytes.push(value);
+  return bytes;
+}
+
+/**
+ * AnalyzeStack's request, serialized, reusing each resource's Analyze request where it was serialized
+ * already (`analyzed`): an AnalyzerResource has an AnalyzeRequest's fields 1–6 (type, properties, urn,
+ * name, options, provider), number for number and type for type, and a message's encoding followed by
+ * the encoding of more of its fields is the encoding of the message with them all. The request's
+ * resources are its field 1, each one length-delimited. The same bytes as analyzeStackRequest's, without
+ * converting every resource's properties a second time (tests/check/analyzer-requests.test.ts).
+ */
+export function analyzeStackRequestBytes(resources: readonly AnalyzerResource[], analyzed: (r: AnalyzerResource) => Uint8Array | undefined): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  for (const r of resources) {
+    const head = analyzed(r);
+    const body = head ? [head, withStackFields(new pb.AnalyzerResource(), r).serializeBinary()] : [analyzerResourceMessage(r).serializeBinary()];
+    const bodyLength = body.reduce((sum, part) => sum + part.length, 0);
+    const tag = Uint8Array.from([0x0a, ...varint(bodyLength)]);
+    parts.push(tag, ...body);
+    length += tag.length + bodyLength;
+  }
+  const request = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    request.set(part, offset);
+    offset += part.length;
+  }
+  return request;
+}
+
+/** What a check session asks of the pack: the grpc-js client below, or the check's channel (check/pack-channel.ts). */
+export interface Analyzer {
+  waitForReady(timeoutMs: number): Promise<void>;
+  getAnalyzerInfo(): Promise<AnalyzerInfo>;
+  getPluginVersion(): Promise<string>;
+  configureStack(identity: StackIdentity): Promise<void>;
+  configure(config: Readonly<Record<string, PolicyConfig>>): Promise<void>;
+  analyze(resource: AnalyzerResource): Promise<Diagnostic[]>;
+  analyzeStack(resources: readonly AnalyzerResource[]): Promise<Diagnostic[]>;
+  close(): void;
+}
+
 /** A gRPC failure of the analyzer: an exception inside a policy arrives as one of these. */
 export class AnalyzerCallError extends Error {
   constructor(
@@ -213,7 +336,7 @@ export class AnalyzerCallError extends Error {
 
 type Unary<Req, Res> = (request: Req, callback: (err: grpcModule.ServiceError | null, response: Res) => void) => unknown;
 
-export class AnalyzerClient {
+export class AnalyzerClient implements Analyzer {
   private readonly client: analyzerGrpc.AnalyzerClient;
 
   constructor(address: string) {
@@ -239,22 +362,7 @@ export class AnalyzerClient {
   }
 
   async getAnalyzerInfo(): Promise<AnalyzerInfo> {
-    const info = await this.call<emptyPb.Empty, analyzerPb.AnalyzerInfo>("GetAnalyzerInfo", this.client.getAnalyzerInfo, new Empty());
-    const initialConfig: Record<string, PolicyConfig> = {};
-    info.getInitialconfigMap().forEach((config, name) => {
-      initialConfig[name] = {
-        enforcementLevel: levelNames[config.getEnforcementlevel()],
-        properties: config.getProperties()?.toJavaScript() as JsonObject | undefined,
-      };
-    });
-    return {
-      name: info.getName(),
-      version: info.getVersion(),
-      displayName: optional(info.getDisplayname()),
-      description: optional(info.getDescription()),
-      policies: info.getPoliciesList().map(toPolicyMetadata),
-      initialConfig,
-    };
+    return analyzerInfoOf(await this.call<emptyPb.Empty, analyzerPb.AnalyzerInfo>("GetAnalyzerInfo", this.client.getAnalyzerInfo, new Empty()));
   }
 
   async getPluginVersion(): Promise<string> {
@@ -263,61 +371,21 @@ export class AnalyzerClient {
   }
 
   async configureStack(identity: StackIdentity): Promise<void> {
-    const request = new pb.AnalyzerStackConfigureRequest()
-      .setProject(identity.project)
-      .setStack(identity.stack)
-      .setOrganization(identity.organization)
-      .setDryRun(identity.dryRun)
-      .setConfigSecretKeysList([...identity.secretKeys]);
-    for (const [key, value] of Object.entries(identity.config)) request.getConfigMap().set(key, value);
-    await this.call("ConfigureStack", this.client.configureStack, request);
+    await this.call("ConfigureStack", this.client.configureStack, configureStackRequest(identity));
   }
 
   async configure(config: Readonly<Record<string, PolicyConfig>>): Promise<void> {
-    const request = new pb.ConfigureAnalyzerRequest();
-    for (const [name, entry] of Object.entries(config)) {
-      // The pack reads properties unconditionally, as the engine always sends them.
-      const message = new pb.PolicyConfig()
-        .setEnforcementlevel(levelNumbers[entry.enforcementLevel ?? "advisory"])
-        .setProperties(Struct.fromJavaScript((entry.properties ?? {}) as never));
-      request.getPolicyconfigMap().set(name, message);
-    }
-    await this.call("Configure", this.client.configure, request);
+    await this.call("Configure", this.client.configure, configureRequest(config));
   }
 
   async analyze(resource: AnalyzerResource): Promise<Diagnostic[]> {
-    const request = new pb.AnalyzeRequest()
-      .setType(resource.type)
-      .setName(resource.name)
-      .setUrn(resource.urn)
-      .setProperties(Struct.fromJavaScript(resource.properties as never))
-      // Without options the pack answers that a newer CLI is required.
-      .setOptions(toOptions(resource.options));
-    if (resource.provider) request.setProvider(toProvider(resource.provider));
-    const response = await this.call<analyzerPb.AnalyzeRequest, analyzerPb.AnalyzeResponse>("Analyze", this.client.analyze, request, resource.urn);
-    return response.getDiagnosticsList().map(toDiagnostic);
+    const request = analyzeRequest(resource);
+    return diagnosticsOf(await this.call<analyzerPb.AnalyzeRequest, analyzerPb.AnalyzeResponse>("Analyze", this.client.analyze, request, resource.urn));
   }
 
   async analyzeStack(resources: readonly AnalyzerResource[]): Promise<Diagnostic[]> {
-    const request = new pb.AnalyzeStackRequest().setResourcesList(
-      resources.map((r) => {
-        const message = new pb.AnalyzerResource()
-          .setType(r.type)
-          .setName(r.name)
-          .setUrn(r.urn)
-          .setProperties(Struct.fromJavaScript(r.properties as never))
-          .setOptions(toOptions(r.options))
-          .setParent(r.parent ?? "")
-          .setDependenciesList([...r.dependencies]);
-        if (r.provider) message.setProvider(toProvider(r.provider));
-        for (const [key, urns] of Object.entries(r.propertyDependencies)) {
-          message.getPropertydependenciesMap().set(key, new pb.AnalyzerPropertyDependencies().setUrnsList([...urns]));
-        }
-        return message;
-      }),
-    );
-    const response = await this.call<analyzerPb.AnalyzeStackRequest, analyzerPb.AnalyzeResponse>("AnalyzeStack", this.client.analyzeStack, request);
-    return response.getDiagnosticsList().map(toDiagnostic);
+    const request = analyzeStackRequest(resources);
+    return diagnosticsOf(await this.call<analyzerPb.AnalyzeStackRequest, analyzerPb.AnalyzeResponse>("AnalyzeStack", this.client.analyzeStack, request));
   }
 
   close(): void {

@@ -3,10 +3,11 @@
 // with one pack (the pack reads the stack's name and config from its environment at start-up).
 import * as path from "node:path";
 import { AnalysisInputBuilder } from "./analysis-input";
-import { AnalyzerCallError, AnalyzerClient, type Diagnostic, type PolicyConfig } from "./analyzer-client";
+import { AnalyzerCallError, AnalyzerClient, type Analyzer, type Diagnostic, type PolicyConfig } from "./analyzer-client";
 import { offlineFindings } from "./offline-findings";
 import { reconcilePolicyConfig } from "./policy-config";
-import { startPackFor, type PolicyPackProcess } from "./policy-pack-process";
+import { PackChannel } from "./pack-channel";
+import { checkPackDir, packEnvFor, startPackFor, type PolicyPackProcess } from "./policy-pack-process";
 import { buildReport, type PolicyError, type Report } from "./report";
 import type { CapturedResource, ProgramRun } from "./run-program";
 import type { StackConfig } from "./stack-config";
@@ -69,15 +70,51 @@ export function startCheckSession(packDir: string, packStack: StackConfig, optio
 
 /** Connects to a pack started by startPackFor for the same stack and organization, and configures it as the engine does. */
 export async function connectCheckSession(packStarting: Promise<PolicyPackProcess>, packStack: StackConfig, options: CheckSessionOptions = {}): Promise<CheckSession> {
-  const identity = { project: packStack.project, stack: packStack.stack, organization: organizationOf(options) };
-  const ignored = options.ignoredConfigKey ?? (() => false);
-  const contextOf = (s: StackConfig) => JSON.stringify([s.project, s.stack, Object.entries(s.config).filter(([key]) => !ignored(key)).sort()]);
   const pack = await packStarting;
   const client = new AnalyzerClient(pack.address);
   const stop = async () => {
     client.close();
     await pack.stop();
   };
+  return configureSession({ analyzer: client, packStartMs: pack.startMs, stop }, packStack, options);
+}
+
+/** A session being set up over the check's pack thread, and the call that moves it on while the program runs. */
+export interface ChannelCheckSession {
+  readonly session: Promise<CheckSession>;
+  /** Takes the pack thread's answers so far (call it as each resource registers: check/pack-channel.ts). */
+  poll(): void;
+}
+
+/**
+ * Starts the pack as the CLI does, from the check's pack thread (check/pack-channel.ts), and
+ * configures it: each resource's Analyze reaches the pack while the program runs, if `poll` is called
+ * as resources register.
+ */
+export function startChannelCheckSession(packDir: string, packStack: StackConfig, options: CheckSessionOptions = {}): ChannelCheckSession {
+  checkPackDir(packDir);
+  const channel = new PackChannel(packDir, packEnvFor(packStack, organizationOf(options)));
+  const stop = () => channel.stop();
+  const session = channel.started.then(
+    ({ startMs }) => configureSession({ analyzer: channel, packStartMs: startMs, stop }, packStack, options),
+    async (err: unknown) => {
+      await stop();
+      throw err;
+    },
+  );
+  return { session, poll: () => channel.poll() };
+}
+
+interface PackLink {
+  readonly analyzer: Analyzer;
+  readonly packStartMs: number;
+  stop(): Promise<void>;
+}
+
+async function configureSession({ analyzer: client, packStartMs, stop }: PackLink, packStack: StackConfig, options: CheckSessionOptions): Promise<CheckSession> {
+  const identity = { project: packStack.project, stack: packStack.stack, organization: organizationOf(options) };
+  const ignored = options.ignoredConfigKey ?? (() => false);
+  const contextOf = (s: StackConfig) => JSON.stringify([s.project, s.stack, Object.entries(s.config).filter(([key]) => !ignored(key)).sort()]);
   try {
     await client.waitForReady(readyTimeoutMs);
     const info = await client.getAnalyzerInfo();
@@ -119,7 +156,7 @@ export async function connectCheckSession(packStarting: Promise<PolicyPackProces
             diagnostics,
             offlineFindings: offlineFindings(run.resources, stackConfig.environment),
             policyErrors,
-            timings: { programMs: timing.programMs, packStartMs: pack.startMs, analyzeMs: Date.now() - started, totalMs: Date.now() - timing.startedAt },
+            timings: { programMs: timing.programMs, packStartMs, analyzeMs: Date.now() - started, totalMs: Date.now() - timing.startedAt },
           });
         },
       };

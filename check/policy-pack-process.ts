@@ -53,7 +53,7 @@ export function policyPackEnv(env: PolicyPackEnv): Record<string, string> {
 /** ts-node and Node colour their errors for a terminal; a message read in CI or a file must not carry the codes. */
 const withoutColours = (text: string) => text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
 
-function checkPackDir(packDir: string): void {
+export function checkPackDir(packDir: string): void {
   for (const file of ["PulumiPolicy.yaml", "package.json"]) {
     if (!fs.existsSync(path.join(packDir, file))) {
       throw new UserInputError(`${packDir} is not a policy pack: it has no ${file}`);
@@ -137,7 +137,15 @@ export function startPolicyPack(packDir: string, env: PolicyPackEnv): Promise<Po
   });
 }
 
+/** What the CLI gives the pack of a stack: its project, name and config. */
+export const packEnvFor = (packStack: StackConfig, organization: string): PolicyPackEnv => ({
+  project: packStack.project,
+  stack: packStack.stack,
+  organization,
+  config: packStack.config,
+});
+
 /** Starts the pack for a stack's project, name and config, as the CLI starts it for that stack. */
 export function startPackFor(packDir: string, packStack: StackConfig, organization: string): Promise<PolicyPackProcess> {
-  return startPolicyPack(packDir, { project: packStack.project, stack: packStack.stack, organization, config: packStack.config });
+  return startPolicyPack(packDir, packEnvFor(packStack, organization));
 }

@@ -4,7 +4,6 @@
 import type { PolicyConfig } from "./analyzer-client";
 import type { RunAnalysis } from "./check-session";
 import { readPolicyPackConfig } from "./policy-config";
-import { startPackFor } from "./policy-pack-process";
 import type { Report } from "./report";
 import type { CapturedResource, InvokeMock } from "./run-program";
 import { readStackConfig, type StackConfig } from "./stack-config";
@@ -29,16 +28,16 @@ export async function runCheck(options: CheckOptions): Promise<Report> {
   // Read before anything starts, so a bad file costs nothing.
   const policyPackConfig = options.policyPackConfig ?? (options.policyPackConfigFile ? readPolicyPackConfig(options.policyPackConfigFile) : {});
 
-  // The pack starts first: its process start overlaps loading the SDK, gRPC and the program here
-  // (this module imports them only now), and the program's run.
-  const packStarting = startPackFor(options.packDir, stackConfig, organization);
-  const { connectCheckSession } = await import("./check-session");
+  // The pack starts first, from the check's pack thread: its start overlaps loading the SDK and the
+  // program here (this module imports them only now), and the program's run.
+  const { startChannelCheckSession } = await import("./check-session");
+  const channel = startChannelCheckSession(options.packDir, stackConfig, { organization, policyPackConfig });
+  const sessionStarting = channel.session;
   const { runProgram } = await import("./run-program");
-  const sessionStarting = connectCheckSession(packStarting, stackConfig, { organization, policyPackConfig });
   // Each resource is analyzed as soon as it registers and the session is up, as the engine does.
-  // Under mocks the program runs in microtasks, so the session, which needs the event loop, is up
-  // only once the program has ended: in practice every resource waits in `registered` (README,
-  // "What makes it faster").
+  // Under mocks the program runs in microtasks, so this thread's event loop does not turn until it
+  // ends: each registration polls the pack thread instead, which moves the session's set-up on, and
+  // the pack judges the resources while the program runs (check/pack-channel.ts).
   const registered: CapturedResource[] = [];
   let analysis: RunAnalysis | undefined;
   const analysisStarting = sessionStarting.then((session) => {
@@ -47,7 +46,11 @@ export async function runCheck(options: CheckOptions): Promise<Report> {
     return analysis;
   });
   analysisStarting.catch(() => undefined); // reported below, after the program's own failure if any
-  const onResource = (r: CapturedResource) => (analysis ? analysis.add(r) : registered.push(r));
+  const onResource = (r: CapturedResource) => {
+    channel.poll();
+    if (analysis) analysis.add(r);
+    else registered.push(r);
+  };
   const programStarted = Date.now();
   const run = await runProgram({ stackConfig, invokes: options.invokes, organization, duplicateUrns: options.duplicateUrns, onResource }).catch(
     async (err) => {

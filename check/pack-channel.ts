@@ -1,0 +1,193 @@
+// The check's analyzer calls to its pack through the pack thread (check/pack-worker.ts): the requests
+// are serialized here, when they are made, and the answers read here. Under mocks the program runs in
+// microtasks, so this thread's event loop turns only once the program ends; `poll()`, called as each
+// resource registers, takes the pack thread's messages without it, so that the session's set-up goes on
+// and each resource's Analyze reaches the pack while the program runs. Answers are matched to calls by
+// id: a caller that keeps its calls in the order it made them gets the same order whatever order the
+// pack answers in.
+import * as path from "node:path";
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
+import type * as grpcModule from "@grpc/grpc-js";
+import type * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
+import type * as pluginPb from "@pulumi/pulumi/proto/plugin_pb";
+import type * as emptyPb from "google-protobuf/google/protobuf/empty_pb";
+import {
+  AnalyzerCallError,
+  analyzeRequest,
+  analyzeStackRequestBytes,
+  analyzerInfoOf,
+  configureRequest,
+  configureStackRequest,
+  diagnosticsOf,
+  type Analyzer,
+  type AnalyzerInfo,
+  type AnalyzerResource,
+  type Diagnostic,
+  type PolicyConfig,
+  type StackIdentity,
+} from "./analyzer-client";
+import { UserInputError } from "./errors";
+import type { PolicyPackEnv } from "./policy-pack-process";
+import type { FromPackThread, PackThreadData, ToPackThread } from "./pack-worker";
+import { fromSdk } from "./sdk";
+
+const grpc = fromSdk<typeof grpcModule>("@grpc/grpc-js");
+const pb = fromSdk<typeof analyzerPb>("@pulumi/pulumi/proto/analyzer_pb");
+const { PluginInfo } = fromSdk<typeof pluginPb>("@pulumi/pulumi/proto/plugin_pb");
+const { Empty } = fromSdk<typeof emptyPb>("google-protobuf/google/protobuf/empty_pb");
+
+const packThreadEntry = path.join(__dirname, "pack-worker.cjs");
+
+interface Pending {
+  readonly method: string;
+  readonly urn?: string;
+  resolve(response: Uint8Array): void;
+  reject(err: Error): void;
+}
+
+/** The pack as the check started it, through its thread. */
+export class PackChannel implements Analyzer {
+  /** Resolves with the pack's start time (spawn to port line) once it printed its port. */
+  readonly started: Promise<{ readonly startMs: number; readonly pid: number }>;
+  private readonly worker: Worker;
+  private readonly port: MessagePort;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 0;
+  private readonly ready: Promise<void>;
+  private onStarted!: (started: { startMs: number; pid: number }) => void;
+  private onReady!: () => void;
+  private onFailed!: (err: Error) => void;
+  private onStopped: () => void = () => undefined;
+  private failure?: Error;
+
+  constructor(packDir: string, env: PolicyPackEnv) {
+    const { port1, port2 } = new MessageChannel();
+    this.port = port2;
+    const data: PackThreadData = { port: port1, packDir, env };
+    this.worker = new Worker(packThreadEntry, { workerData: data, transferList: [port1] });
+    this.worker.once("error", (err) => this.fail(err));
+    let failStart: (err: Error) => void = () => undefined;
+    let failReady: (err: Error) => void = () => undefined;
+    this.started = new Promise((resolve, reject) => {
+      this.onStarted = resolve;
+      failStart = reject;
+    });
+    // Its own promise: "started" and "ready" may be taken in one poll.
+    this.ready = new Promise((resolve, reject) => {
+      this.onReady = resolve;
+      failReady = reject;
+    });
+    this.onFailed = (err) => {
+      failStart(err);
+      failReady(err);
+    };
+    // A failed start is read through `started` or the first call, never unhandled.
+    this.started.catch(() => undefined);
+    this.ready.catch(() => undefined);
+    this.port.on("message", (message: FromPackThread) => this.receive(message));
+  }
+
+  /** Takes the messages the pack thread has sent so far, without waiting for this thread's event loop. */
+  poll(): void {
+    for (let next = receiveMessageOnPort(this.port); next; next = receiveMessageOnPort(this.port)) this.receive(next.message as FromPackThread);
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    this.onFailed(err);
+    for (const [id, call] of this.pending) {
+      this.pending.delete(id);
+      call.reject(err);
+    }
+  }
+
+  private receive(message: FromPackThread): void {
+    switch (message.kind) {
+      case "started":
+        return this.onStarted({ startMs: message.startMs, pid: message.pid });
+      case "ready":
+        return this.onReady();
+      case "failed":
+        return this.fail(message.userInput ? new UserInputError(message.message) : new Error(message.message));
+      case "answer":
+      case "error": {
+        const call = this.pending.get(message.id);
+        if (!call) return;
+        this.pending.delete(message.id);
+        if (message.kind === "answer") call.resolve(message.response);
+        // As grpc-js words a failed call: its details, else its status.
+        else call.reject(new AnalyzerCallError(call.method, call.urn, message.details || `${message.code} ${grpc.status[message.code]}: ${message.details}`));
+        return;
+      }
+      case "stopped":
+        return this.onStopped();
+    }
+  }
+
+  private post(message: ToPackThread): void {
+    this.port.postMessage(message);
+  }
+
+  /** Each resource's Analyze request as sent: AnalyzeStack's request reuses it (analyzeStackRequestBytes). */
+  private readonly analyzeRequests = new WeakMap<AnalyzerResource, Uint8Array>();
+
+  private call(method: string, bytes: Uint8Array, urn?: string): Promise<Uint8Array> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { method, urn, resolve, reject });
+      this.post({ kind: "call", id, method, request: bytes });
+    });
+  }
+
+  async waitForReady(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the policy pack's channel was not ready within ${timeoutMs / 1000} s`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.ready, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async getAnalyzerInfo(): Promise<AnalyzerInfo> {
+    return analyzerInfoOf(pb.AnalyzerInfo.deserializeBinary(await this.call("GetAnalyzerInfo", new Empty().serializeBinary())));
+  }
+
+  async getPluginVersion(): Promise<string> {
+    return PluginInfo.deserializeBinary(await this.call("GetPluginInfo", new Empty().serializeBinary())).getVersion();
+  }
+
+  async configureStack(identity: StackIdentity): Promise<void> {
+    await this.call("ConfigureStack", configureStackRequest(identity).serializeBinary());
+  }
+
+  async configure(config: Readonly<Record<string, PolicyConfig>>): Promise<void> {
+    await this.call("Configure", configureRequest(config).serializeBinary());
+  }
+
+  async analyze(resource: AnalyzerResource): Promise<Diagnostic[]> {
+    const request = analyzeRequest(resource).serializeBinary();
+    this.analyzeRequests.set(resource, request);
+    return diagnosticsOf(pb.AnalyzeResponse.deserializeBinary(await this.call("Analyze", request, resource.urn)));
+  }
+
+  async analyzeStack(resources: readonly AnalyzerResource[]): Promise<Diagnostic[]> {
+    return diagnosticsOf(pb.AnalyzeResponse.deserializeBinary(await this.call("AnalyzeStack", analyzeStackRequestBytes(resources, (r) => this.analyzeRequests.get(r)))));
+  }
+
+  /** Nothing to close here: `stop` ends the session with the pack and the pack. */
+  close(): void {}
+
+  /** Ends the pack (its process group) and the pack thread. */
+  async stop(): Promise<void> {
+    const stopped = new Promise<void>((resolve) => (this.onStopped = resolve));
+    this.post({ kind: "stop" });
+    // A thread that failed to start the pack has nothing to stop; it ends on its own.
+    await Promise.race([stopped, new Promise<void>((resolve) => this.worker.once("exit", () => resolve()))]);
+    this.port.close();
+    await this.worker.terminate();
+  }
+}

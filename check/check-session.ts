@@ -76,7 +76,7 @@ export async function connectCheckSession(packStarting: Promise<PolicyPackProces
     client.close();
     await pack.stop();
   };
-  return configureSession({ analyzer: client, packStartMs: pack.startMs, stop }, packStack, options);
+  return configureCheckSession({ analyzer: client, packStartMs: pack.startMs, stop }, packStack, options);
 }
 
 /** A session being set up over the check's pack thread, and the call that moves it on while the program runs. */
@@ -96,7 +96,7 @@ export function startChannelCheckSession(packDir: string, packStack: StackConfig
   const channel = new PackChannel(packDir, packEnvFor(packStack, organizationOf(options)));
   const stop = () => channel.stop();
   const session = channel.started.then(
-    ({ startMs }) => configureSession({ analyzer: channel, packStartMs: startMs, stop }, packStack, options),
+    ({ startMs }) => configureCheckSession({ analyzer: channel, packStartMs: startMs, stop }, packStack, options),
     async (err: unknown) => {
       await stop();
       throw err;
@@ -105,13 +105,15 @@ export function startChannelCheckSession(packDir: string, packStack: StackConfig
   return { session, poll: () => channel.poll() };
 }
 
-interface PackLink {
+/** A started pack as a session speaks to it. */
+export interface PackLink {
   readonly analyzer: Analyzer;
   readonly packStartMs: number;
   stop(): Promise<void>;
 }
 
-async function configureSession({ analyzer: client, packStartMs, stop }: PackLink, packStack: StackConfig, options: CheckSessionOptions): Promise<CheckSession> {
+/** Configures the pack as the engine does and judges runs with it (a session over any link: the grpc-js client or the pack thread). */
+export async function configureCheckSession({ analyzer: client, packStartMs, stop }: PackLink, packStack: StackConfig, options: CheckSessionOptions): Promise<CheckSession> {
   const identity = { project: packStack.project, stack: packStack.stack, organization: organizationOf(options) };
   const ignored = options.ignoredConfigKey ?? (() => false);
   const contextOf = (s: StackConfig) => JSON.stringify([s.project, s.stack, Object.entries(s.config).filter(([key]) => !ignored(key)).sort()]);

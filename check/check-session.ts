@@ -4,7 +4,6 @@
 import * as path from "node:path";
 import { AnalysisInputBuilder } from "./analysis-input";
 import { AnalyzerCallError, AnalyzerClient, type Analyzer, type Diagnostic, type PolicyConfig } from "./analyzer-client";
-import { offlineFindings } from "./offline-findings";
 import { reconcilePolicyConfig } from "./policy-config";
 import { PackChannel } from "./pack-channel";
 import { checkPackDir, packEnvFor, startPackFor, type PolicyPackProcess } from "./policy-pack-process";
@@ -143,10 +142,13 @@ export async function configureCheckSession({ analyzer: client, packStartMs, sto
           const started = Date.now();
           const input = builder.input(run);
           const policyErrors: PolicyError[] = [];
-          const diagnostics = [
-            ...(await collect(calls, policyErrors)),
-            ...(await collect([settled(client.analyzeStack(input.stackResources))], policyErrors)),
-          ];
+          const resourceDiagnostics = await collect(calls, policyErrors);
+          const stackCall = settled(client.analyzeStack(input.stackResources));
+          // While the pack judges the stack: what only the offline check sees (its module, which loads
+          // the pack's library, is loaded only now, off the program's path).
+          const findings = await settled(import("./offline-findings").then((m) => m.offlineFindings(run.resources, stackConfig.environment)));
+          const diagnostics = [...resourceDiagnostics, ...(await collect([stackCall], policyErrors))];
+          if (findings.status === "rejected") throw findings.reason;
           return buildReport({
             stackConfig,
             stackFile: path.relative(stackConfig.rootDir, stackConfig.stackFile),
@@ -156,7 +158,7 @@ export async function configureCheckSession({ analyzer: client, packStartMs, sto
             configuredLevels,
             resourceCount: input.resources.length,
             diagnostics,
-            offlineFindings: offlineFindings(run.resources, stackConfig.environment),
+            offlineFindings: findings.value,
             policyErrors,
             timings: { programMs: timing.programMs, packStartMs, analyzeMs: Date.now() - started, totalMs: Date.now() - timing.startedAt },
           });

@@ -15,9 +15,16 @@ const alive = (pid: number) => {
   }
 };
 
-/** Starts the pack from a separate check process, as `npm run check` does; resolves with both pids. */
-function checkWithPack(): Promise<{ check: number; pack: number }> {
-  const script = `require("./check/policy-pack-process.ts").startPolicyPack("policies", { project: "jewelry-shop", stack: "production", organization: "organization", config: {} })
+const packEnv = `{ project: "jewelry-shop", stack: "production", organization: "organization", config: {} }`;
+/** How a check process starts its pack: from its main thread (the tests' sessions), or from its pack thread as `npm run check` does. */
+const starts = {
+  "its main thread": `require("./check/policy-pack-process.ts").startPolicyPack("policies", ${packEnv})`,
+  "its pack thread": `new (require("./check/pack-channel.ts").PackChannel)("policies", ${packEnv}).started`,
+};
+
+/** Starts the pack from a separate check process; resolves with both pids. */
+function checkWithPack(start: string): Promise<{ check: number; pack: number }> {
+  const script = `${start}
     .then((pack) => console.log(String(pack.pid)), (err) => { console.error(err.message); process.exit(3); });`;
   const check = spawn(process.execPath, ["-r", "./check/start.cjs", "-e", script], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
@@ -34,8 +41,8 @@ function checkWithPack(): Promise<{ check: number; pack: number }> {
 }
 
 describe("the policy pack the check starts", () => {
-  it("ends when the check is killed by a signal, which runs no exit handler", async () => {
-    const { check, pack } = await checkWithPack();
+  it.each(Object.entries(starts))("from %s ends when the check is killed by a signal, which runs no exit handler", async (_from, start) => {
+    const { check, pack } = await checkWithPack(start);
     expect(alive(pack)).toBe(true);
     process.kill(check, "SIGKILL");
     const deadline = Date.now() + 20_000;

@@ -5,11 +5,13 @@
 // machine each takes tens of seconds, and the stand-up's image builds wait for both).
 // Progress goes to stderr: stdout belongs to the command that runs next (e.g. `--format json`).
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const { npmDependenciesStale } = createRequire(import.meta.url)("./npm-dependencies.cjs");
 const log = (line) => process.stderr.write(`ensure-deps: ${line}\n`);
 
 /** Runs a command with its output on stderr; resolves to its failure message, or undefined. */
@@ -33,9 +35,7 @@ async function runInOrder(commands) {
 const installs = [];
 
 // npm: install when node_modules is missing or older than the lock file.
-const lock = join(root, "package-lock.json");
-const installed = join(root, "node_modules", ".package-lock.json");
-if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
+if (npmDependenciesStale(root)) {
   log("installing npm dependencies (npm ci)");
   installs.push(runInOrder([["npm", ["ci", "--no-audit", "--no-fund"]]]));
 }

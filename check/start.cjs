@@ -8,6 +8,16 @@
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
+const { npmDependenciesStale } = require("../scripts/npm-dependencies.cjs");
+
+// npm's dependencies, installed first when missing (`npm run check` on a fresh clone): by
+// scripts/ensure-deps.mjs, run only then, so an installed checkout's check is one process.
+if (npmDependenciesStale(path.resolve(__dirname, ".."))) {
+  const { spawnSync } = require("node:child_process");
+  const installed = spawnSync(process.execPath, [path.resolve(__dirname, "../scripts/ensure-deps.mjs")], { stdio: "inherit" });
+  if (installed.status !== 0) process.exit(installed.status ?? 1);
+}
+
 const { cacheDirFor, registerCompileCache } = require("../policies/compile-cache");
 const { deferUnusedSdkModules } = require("../policies/deferred-sdk-modules");
 const { limitHeapGrowth } = require("../policies/heap-growth");

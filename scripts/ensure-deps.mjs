@@ -1,29 +1,43 @@
 #!/usr/bin/env node
 // Installs what the project lacks, so the README's two commands work on a fresh machine:
 // npm dependencies always; with --servers, the Debian packages of the servers the tests start.
+// The two installs run side by side (npm ci and apt-get touch nothing of each other's; on a fresh
+// machine each takes tens of seconds, and the stand-up's image builds wait for both).
 // Progress goes to stderr: stdout belongs to the command that runs next (e.g. `--format json`).
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const { npmDependenciesStale } = createRequire(import.meta.url)("./npm-dependencies.cjs");
 const log = (line) => process.stderr.write(`ensure-deps: ${line}\n`);
 
+/** Runs a command with its output on stderr; resolves to its failure message, or undefined. */
 function run(command, args) {
-  const result = spawnSync(command, args, { cwd: root, stdio: ["ignore", process.stderr, "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
-  if (result.status !== 0) {
-    log(`\`${command} ${args.join(" ")}\` failed (exit ${result.status})`);
-    process.exit(result.status ?? 1);
-  }
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, stdio: ["ignore", process.stderr, "inherit"], env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    child.once("error", (error) => resolve(`\`${command} ${args.join(" ")}\` did not start: ${error.message}`));
+    child.once("close", (status) => resolve(status === 0 ? undefined : `\`${command} ${args.join(" ")}\` failed (exit ${status})`));
+  });
 }
 
+/** Runs the commands one after another, stopping at the first failure. */
+async function runInOrder(commands) {
+  for (const [command, args] of commands) {
+    const failure = await run(command, args);
+    if (failure) return failure;
+  }
+  return undefined;
+}
+
+const installs = [];
+
 // npm: install when node_modules is missing or older than the lock file.
-const lock = join(root, "package-lock.json");
-const installed = join(root, "node_modules", ".package-lock.json");
-if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
+if (npmDependenciesStale(root)) {
   log("installing npm dependencies (npm ci)");
-  run("npm", ["ci", "--no-audit", "--no-fund"]);
+  installs.push(runInOrder([["npm", ["ci", "--no-audit", "--no-fund"]]]));
 }
 
 // Debian packages of the real servers the tests start (binary -> package).
@@ -47,8 +61,11 @@ const SERVER_PACKAGES = {
   // The Docker runtime model's differential test: the engine, and busybox for its probe image.
   "/usr/sbin/dockerd": "docker.io",
   "/bin/busybox": "busybox-static",
+  // The stand-up images' Debian base (tests/standup/images/base-image.ts): here, in the same apt run.
+  "/usr/bin/mmdebstrap": "mmdebstrap",
 };
-if (process.argv.includes("--servers")) {
+const servers = process.argv.includes("--servers");
+if (servers) {
   const missing = Object.entries(SERVER_PACKAGES).filter(([binary]) => !existsSync(binary)).map(([, pkg]) => pkg);
   if (missing.length > 0) {
     if (process.getuid?.() !== 0) {
@@ -56,9 +73,18 @@ if (process.argv.includes("--servers")) {
       process.exit(1);
     }
     log(`installing Debian packages: ${missing.join(" ")}`);
-    run("apt-get", ["update", "-q"]);
-    run("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing]);
+    installs.push(runInOrder([["apt-get", ["update", "-q"]], ["apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing]]]));
   }
+}
+
+// Both installs run to their end before a failure is reported: none is left running half-done.
+const failures = (await Promise.all(installs)).filter((failure) => failure !== undefined);
+if (failures.length > 0) {
+  for (const failure of failures) log(failure);
+  process.exit(1);
+}
+
+if (servers) {
   // Package scripts may start the services on their default ports; the tests use their own ports,
   // but stop what the packages started so nothing else listens (no-op where nothing runs).
   try {

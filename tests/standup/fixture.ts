@@ -5,11 +5,12 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { localEngine, SKIP_ENV } from "./docker/docker-engine";
-import { runDeclaredHealthcheck } from "../../verify/probes/docker-host";
-import { demultiplex } from "./docker/run-container";
+import { execIn as execInContainer, runDeclaredHealthcheck, type ExecResult } from "../../verify/probes/docker-host";
 import { inputsOf, type DeclaredResource } from "./program/declared-stack";
 import { STANDUP_INFO_FILE, STANDUP_LOG_FILE } from "./run-files";
 import type { StandUpInfo } from "./standup";
+
+export type { ExecResult };
 
 /** The stand-up is built in the background; a test file waits for it at most this long. */
 const READY_TIMEOUT_MS = 14 * 60_000;
@@ -64,30 +65,9 @@ export function uploadContent(info: StandUpInfo, container: string, file: string
   return upload.content;
 }
 
-export interface ExecResult {
-  readonly exitCode: number;
-  readonly output: string;
-}
-
-/** Runs argv in a running container (as its user unless `user` is given); bounded by timeoutMs. */
-export async function execIn(containerId: string, argv: readonly string[], options: { user?: string; timeoutMs?: number; env?: string[] } = {}): Promise<ExecResult> {
-  const exec = await docker.getContainer(containerId).exec({
-    Cmd: [...argv], AttachStdout: true, AttachStderr: true, ...(options.user ? { User: options.user } : {}), ...(options.env ? { Env: options.env } : {}),
-  });
-  const stream = await exec.start({ hijack: true, stdin: false });
-  const chunks: Buffer[] = [];
-  stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${argv.join(" ")} still running after ${timeoutMs} ms`)), timeoutMs);
-    stream.on("end", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    stream.on("error", reject);
-  });
-  const { ExitCode } = await exec.inspect();
-  return { exitCode: ExitCode ?? -1, output: demultiplex(Buffer.concat(chunks)) };
+/** Runs argv in a running container (as its user unless `user` is given); bounded by timeoutMs. verify's own exec, on the tests' client. */
+export function execIn(containerId: string, argv: readonly string[], options: { user?: string; timeoutMs?: number; env?: readonly string[] } = {}): Promise<ExecResult> {
+  return execInContainer(docker, containerId, argv, options);
 }
 
 /** Polls `probe` every second until it returns a value; fails naming `what` after timeoutMs. */

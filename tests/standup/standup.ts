@@ -159,8 +159,14 @@ export async function standUp(options: StandUpOptions): Promise<StandUp> {
 
   const docker = await connectDocker();
   const releaseLock = await acquireStandUpLock(STANDUP_LOCK_WAIT_MS, log);
-  const swept = await sweepStandUps(docker);
-  if (swept > 0) log(`removed ${swept} leftovers of an earlier stand-up`);
+  try {
+    const swept = await sweepStandUps(docker);
+    if (swept > 0) log(`removed ${swept} leftovers of an earlier stand-up`);
+  } catch (error) {
+    // Nothing of this run exists yet: the lock is all there is to give back.
+    releaseLock();
+    throw error;
+  }
 
   const graph = new ResourceGraph();
   const containers: Record<string, StandUpContainer> = {};

@@ -175,7 +175,7 @@ describe("a container's running state (P.1)", () => {
       ...(health ? { Health: { Status: "healthy", FailingStreak: 0, Log: [], ...health } } : {}), ...extra }) as State;
   const service = { oneShot: false };
   let asked = 0;
-  const healthcheck = (exitCode: number, stderr = "") => () => { asked += 1; return Promise.resolve({ exitCode, stdout: "", stderr }); };
+  const healthcheck = (exitCode: number, stderr = "") => () => { asked += 1; return Promise.resolve({ exitCode, stdout: "", stderr, output: stderr }); };
   const timedOut = [{ Start: "", End: "", ExitCode: -1, Output: "Health check exceeded timeout (5s)" }];
 
   it("takes Docker's healthy verdict without asking again", async () => {

@@ -106,6 +106,8 @@ export interface ExecResult {
   readonly exitCode: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** Both streams interleaved in the order the container wrote them. */
+  readonly output: string;
 }
 
 /** Runs argv in a running container (read-only probes: `pgbackrest info`, a healthcheck, `celery inspect`), bounded by timeoutMs. */
@@ -118,8 +120,15 @@ export async function execIn(docker: Dockerode, container: string, argv: readonl
   const err = new PassThrough();
   let stdout = "";
   let stderr = "";
-  out.on("data", (d: Buffer) => (stdout += d.toString()));
-  err.on("data", (d: Buffer) => (stderr += d.toString()));
+  let output = "";
+  out.on("data", (d: Buffer) => {
+    stdout += d.toString();
+    output += d.toString();
+  });
+  err.on("data", (d: Buffer) => {
+    stderr += d.toString();
+    output += d.toString();
+  });
   docker.modem.demuxStream(stream, out, err);
   const timeoutMs = options.timeoutMs ?? 60_000;
   await new Promise<void>((resolve, reject) => {
@@ -137,7 +146,7 @@ export async function execIn(docker: Dockerode, container: string, argv: readonl
     });
   });
   const { ExitCode } = await exec.inspect();
-  return { exitCode: ExitCode ?? -1, stdout, stderr };
+  return { exitCode: ExitCode ?? -1, stdout, stderr, output };
 }
 
 /**
@@ -151,5 +160,5 @@ export function runDeclaredHealthcheck(docker: Dockerode, container: { readonly 
   const test = container.Config.Healthcheck?.Test ?? [];
   const argv = test[0] === "CMD-SHELL" ? ["/bin/sh", "-c", test.slice(1).join(" ")] : test.slice(1);
   const timeoutMs = Math.max(5_000, (container.Config.Healthcheck?.Timeout || 30e9) / 1e6);
-  return execIn(docker, container.Id, argv, { timeoutMs }).catch((err: Error) => ({ exitCode: -1, stdout: "", stderr: err.message }));
+  return execIn(docker, container.Id, argv, { timeoutMs }).catch((err: Error) => ({ exitCode: -1, stdout: "", stderr: err.message, output: err.message }));
 }

@@ -292,22 +292,13 @@ function varint(value: number): number[] {
  */
 export function analyzeStackRequestBytes(resources: readonly AnalyzerResource[], analyzed: (r: AnalyzerResource) => Uint8Array | undefined): Uint8Array {
   const parts: Uint8Array[] = [];
-  let length = 0;
   for (const r of resources) {
     const head = analyzed(r);
     const body = head ? [head, withStackFields(new pb.AnalyzerResource(), r).serializeBinary()] : [analyzerResourceMessage(r).serializeBinary()];
     const bodyLength = body.reduce((sum, part) => sum + part.length, 0);
-    const tag = Uint8Array.from([0x0a, ...varint(bodyLength)]);
-    parts.push(tag, ...body);
-    length += tag.length + bodyLength;
+    parts.push(Uint8Array.from([0x0a, ...varint(bodyLength)]), ...body);
   }
-  const request = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    request.set(part, offset);
-    offset += part.length;
-  }
-  return request;
+  return Buffer.concat(parts);
 }
 
 /** What a check session asks of the pack: the grpc-js client below, or the check's channel (check/pack-channel.ts). */

@@ -11,8 +11,9 @@ const path = require("node:path");
 const { npmDependenciesStale } = require("../scripts/npm-dependencies.cjs");
 
 // npm's dependencies, installed first when missing (`npm run check` on a fresh clone): by
-// scripts/ensure-deps.mjs, run only then, so an installed checkout's check is one process.
-if (npmDependenciesStale(path.resolve(__dirname, ".."))) {
+// scripts/ensure-deps.mjs, run only then, so an installed checkout's check is one process. Not again
+// in the check's pack thread (check/pack-worker.cjs loads this file for its compile cache).
+if (require("node:worker_threads").isMainThread && npmDependenciesStale(path.resolve(__dirname, ".."))) {
   const { spawnSync } = require("node:child_process");
   const installed = spawnSync(process.execPath, [path.resolve(__dirname, "../scripts/ensure-deps.mjs")], { stdio: "inherit" });
   if (installed.status !== 0) process.exit(installed.status ?? 1);

@@ -118,17 +118,16 @@ export async function execIn(docker: Dockerode, container: string, argv: readonl
   const stream = await exec.start({ hijack: true, stdin: false });
   const out = new PassThrough();
   const err = new PassThrough();
-  let stdout = "";
-  let stderr = "";
-  let output = "";
-  out.on("data", (d: Buffer) => {
-    stdout += d.toString();
-    output += d.toString();
-  });
-  err.on("data", (d: Buffer) => {
-    stderr += d.toString();
-    output += d.toString();
-  });
+  // Chunks, decoded once at the end: a character may be split across two chunks.
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  const output: Buffer[] = [];
+  const collectInto = (own: Buffer[]) => (d: Buffer) => {
+    own.push(d);
+    output.push(d);
+  };
+  out.on("data", collectInto(stdout));
+  err.on("data", collectInto(stderr));
   docker.modem.demuxStream(stream, out, err);
   const timeoutMs = options.timeoutMs ?? 60_000;
   await new Promise<void>((resolve, reject) => {
@@ -146,7 +145,8 @@ export async function execIn(docker: Dockerode, container: string, argv: readonl
     });
   });
   const { ExitCode } = await exec.inspect();
-  return { exitCode: ExitCode ?? -1, stdout, stderr, output };
+  const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString();
+  return { exitCode: ExitCode ?? -1, stdout: text(stdout), stderr: text(stderr), output: text(output) };
 }
 
 /**

@@ -15,6 +15,9 @@
 //   "<name>-copy<n>" so the URNs stay unique. The figure of earlier sessions, every module of the
 //   root re-executed ten times (each module compiled and each dynamic provider serialized ten times,
 //   which no real stack does), is printed beside it.
+// - The floor under both ratios: the program alone, run as the check runs it under the SDK's mocks
+//   but with no pack and no analysis (bench/program-once.ts), for the stack and for 10x. Its ratio to
+//   the SDK load and its 10x / 1x ratio are what the check would reach if judging cost nothing.
 // - The phases of those runs (the report's timings) and the pack's start as the Pulumi CLI starts it
 //   (`node run-policy-pack <engine> .` in the pack's folder, to its port line): as shipped, and the
 //   same pack required as TypeScript through the ts-node that run-policy-pack registers (with
@@ -159,6 +162,8 @@ interface CheckTimings {
 
 const checkOnce = (projectRoot: string, duplicateUrns: "fail" | "suffix") =>
   measure(process.execPath, [...launcher, path.join(benchRoot, "bench/check-once.ts"), repo, projectRoot, stack, packDir, duplicateUrns]);
+const programOnce = (projectRoot: string, duplicateUrns: "fail" | "suffix") =>
+  measure(process.execPath, [...launcher, path.join(benchRoot, "bench/program-once.ts"), repo, projectRoot, stack, duplicateUrns]);
 const timingsOf = (s: Sample) => JSON.parse(s.stdout.trim().split("\n").pop() ?? "{}") as CheckTimings;
 
 /** Spawn to port line of the pack started as the CLI starts it, with the pack's CPU and RSS at that moment. */
@@ -205,10 +210,14 @@ async function main(): Promise<void> {
   const single: Sample[] = [];
   const tenfold: Sample[] = [];
   const reloaded: Sample[] = [];
+  const programAlone: Sample[] = [];
+  const programAloneTenfold: Sample[] = [];
   for (let i = 0; i < runs; i++) {
     single.push(await checkOnce(root, "fail"));
     tenfold.push(await checkOnce(tenfoldDir, "suffix"));
     reloaded.push(await checkOnce(reloadedDir, "suffix"));
+    programAlone.push(await programOnce(root, "fail"));
+    programAloneTenfold.push(await programOnce(tenfoldDir, "suffix"));
   }
 
   const shipped: Awaited<ReturnType<typeof packStart>>[] = [];
@@ -228,6 +237,8 @@ async function main(): Promise<void> {
   const one = medianOf(single);
   const ten = medianOf(tenfold);
   const tenReloaded = medianOf(reloaded);
+  const floor = medianOf(programAlone);
+  const floorTen = medianOf(programAloneTenfold);
   const phases = (samples: Sample[]) => {
     const t = samples.map(timingsOf);
     const m = (k: keyof CheckTimings) => median(t.map((x) => x[k]));
@@ -244,6 +255,12 @@ async function main(): Promise<void> {
     ["10x peak RSS of all processes (target <= 500 MB)", `${ten.peakRssMb.toFixed(0)} MB`],
     [`  earlier 10x, every module reloaded 10 times, median of ${reloaded.length}`, fmt(tenReloaded)],
     ["  its ratio to 1x", `${ratio(tenReloaded.wallMs, one.wallMs)} wall, ${ratio(tenReloaded.cpuMs, one.cpuMs)} cpu`],
+    // What no change to the check can go below: the SDK running this program under its mocks.
+    [`floor: the program alone under the SDK's mocks, no pack (bench/program-once.ts), median of ${programAlone.length}`, fmt(floor)],
+    ["  its ratio to the SDK load (the check's target is 2.0x)", `${ratio(floor.wallMs, load.wallMs)} wall, ${ratio(floor.cpuMs, load.cpuMs)} cpu`],
+    [`  the same, 10x the resources, median of ${programAloneTenfold.length}`, fmt(floorTen)],
+    ["  its ratio 10x / 1x (the check's target is 2.0x)", `${ratio(floorTen.wallMs, floor.wallMs)} wall, ${ratio(floorTen.cpuMs, floor.cpuMs)} cpu`],
+    ["  the check's cost above the floor, the stack / 10x", `${((one.wallMs - floor.wallMs) / 1000).toFixed(2)} s / ${((ten.wallMs - floorTen.wallMs) / 1000).toFixed(2)} s wall`],
     ["phases, the stack", phases(single)],
     ["phases, 10x", phases(tenfold)],
     ["phases, 10x reloading every module", phases(reloaded)],

@@ -21,9 +21,7 @@ if (require("node:worker_threads").isMainThread && npmDependenciesStale(path.res
 
 const { cacheDirFor, registerCompileCache } = require("../policies/compile-cache");
 const { deferUnusedSdkModules } = require("../policies/deferred-sdk-modules");
-const { limitHeapGrowth } = require("../policies/heap-growth");
 
-limitHeapGrowth();
 // For the SDK the check and the program load.
 deferUnusedSdkModules(__dirname);
 

@@ -63,6 +63,10 @@ const SERVER_PACKAGES = {
   "/bin/busybox": "busybox-static",
   // The stand-up images' Debian base (tests/standup/images/base-image.ts): here, in the same apt run.
   "/usr/bin/mmdebstrap": "mmdebstrap",
+  // The check reads stack files as the Pulumi CLI does: proven against Go's real yaml.v3
+  // (tests/check/stack-file.test.ts, tests/check/fixtures/go-yaml/main.go).
+  "/usr/bin/go": "golang-go",
+  "/usr/share/gocode/src/gopkg.in/yaml.v3": "golang-gopkg-yaml.v3-dev",
 };
 const servers = process.argv.includes("--servers");
 if (servers) {

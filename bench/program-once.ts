@@ -12,7 +12,9 @@ const [repo, rootDir, stack, duplicateUrns] = process.argv.slice(2);
 const { readStackConfig } = require(path.join(repo, "check/stack-config")) as { readStackConfig(root: string, stack: string): StackConfig };
 const { runProgram } = require(path.join(repo, "check/run-program")) as { runProgram(options: RunProgramOptions): Promise<ProgramRun> };
 const started = Date.now();
-runProgram({ stackConfig: readStackConfig(rootDir, stack), duplicateUrns: duplicateUrns === "suffix" ? "suffix" : "fail" })
+// Inside the chain, so that a stack file the reader refuses ends as a message, not a stack trace.
+Promise.resolve()
+  .then(() => runProgram({ stackConfig: readStackConfig(rootDir, stack), duplicateUrns: duplicateUrns === "suffix" ? "suffix" : "fail" }))
   .then((run) => {
     const programMs = Date.now() - started;
     process.stdout.write(`${JSON.stringify({ resources: run.resources.length, bootMs, programMs, totalMs: Math.round(process.uptime() * 1000) })}\n`, () => process.exit(0));

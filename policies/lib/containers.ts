@@ -7,6 +7,7 @@
 // skip it, for rules whose verdict an unknown value cannot change.
 import type { PolicyResource, UnknownValueError } from "@pulumi/policy";
 import { providerSetOrder } from "./docker/provider-sets";
+import { proxyTarget } from "./props-view";
 import { known, knownElements, readKnownElements, undecidable, UNKNOWN, type KnownElements, type Maybe } from "./unknowns";
 import { asArray, asRecord, asString, type PropRecord } from "./values";
 
@@ -206,7 +207,20 @@ export interface UploadView {
  * Every upload whose path is known, for rules that look for files by pattern: an unknown upload
  * entry or path is skipped, not rethrown (unlike `uploadAt`). Reads `content` only, not `contentBase64`.
  */
-export function uploadsOf(container: PolicyResource): UploadView[] {
+// Every policy reads the same deserialized properties (lib/shared-properties.ts): each container's
+// uploads are read and decoded once and the same frozen views handed to every rule that asks.
+const uploadViews = new WeakMap<object, readonly UploadView[]>();
+
+export function uploadsOf(container: PolicyResource): readonly UploadView[] {
+  const target = proxyTarget(container.props);
+  const cached = target === undefined ? undefined : uploadViews.get(target);
+  if (cached) return cached;
+  const views = Object.freeze(readUploadViews(container).map((view) => Object.freeze(view)));
+  if (target !== undefined) uploadViews.set(target, views);
+  return views;
+}
+
+function readUploadViews(container: PolicyResource): UploadView[] {
   const { values } = readKnownElements(() => container.props.uploads as { file: string; content?: string; contentBase64?: string }[] | undefined);
   return values.flatMap((u): UploadView[] => {
     const file = known(() => u.file);

@@ -22,3 +22,26 @@ export function memoized<T>(kind: string, key: string, build: () => T): T {
   cache.set(key, model);
   return model;
 }
+
+const byInputs = new Map<string, WeakMap<object, { readonly urn: string; readonly model: unknown }>>();
+
+/**
+ * The model of `kind` for one resource, found first by the identity of its deserialized properties:
+ * the pack's server hands every policy the same deserialized value (lib/shared-properties.ts), which
+ * no rule changes, so no policy after the first reads the inputs, builds their key text and hashes it
+ * again. `owner` is that value (or a snapshot made once from it), undefined when there is none (a
+ * plain object in a unit test). Otherwise as `memoized`: `inputsOf` reads the inputs (and may throw,
+ * every time: nothing is kept then), `keyOf` gives their key text, `build` the model.
+ */
+export function memoizedForInputs<T, I>(
+  kind: string, urn: string, owner: object | undefined, inputsOf: () => I, keyOf: (inputs: I) => string, build: (inputs: I) => T,
+): T {
+  let seen = byInputs.get(kind);
+  if (!seen) byInputs.set(kind, (seen = new WeakMap()));
+  const entry = owner === undefined ? undefined : seen.get(owner);
+  if (entry?.urn === urn) return entry.model as T;
+  const inputs = inputsOf();
+  const model = memoized(kind, keyOf(inputs), () => build(inputs));
+  if (owner !== undefined) seen.set(owner, { urn, model });
+  return model;
+}

@@ -5,8 +5,9 @@ import { unknownCheckingProxy, type PolicyResource } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import { parseCrontab } from "../../policies/lib/cron/crontab";
 import { combinedMaxGap, scheduleTiming } from "../../policies/lib/cron/schedule";
-import { memoized } from "../../policies/lib/model-cache";
+import { memoized, memoizedForInputs } from "../../policies/lib/model-cache";
 import { nginxInputOf } from "../../policies/lib/nginx/container-input";
+import { uploadsOf } from "../../policies/lib/containers";
 
 const schedule = (line: string) => parseCrontab(`${line} /bin/job\n`, false).jobs[0]!.schedule;
 
@@ -38,6 +39,62 @@ describe("the model cache", () => {
       return { value: 0 };
     });
     expect(rebuilt).toBe(true);
+  });
+});
+
+describe("the model cache by a resource's inputs", () => {
+  const kindModel = (image: string) => ({ image });
+
+  it("serves the same inputs object's model without reading the inputs or building their key again, and other inputs by their own key", () => {
+    const read: string[] = [];
+    const ask = (owner: object, image: string) =>
+      memoizedForInputs("test-inputs", "urn:web", owner, () => {
+        read.push(image);
+        return image;
+      }, (i) => `web ${i}`, kindModel);
+    const props = { image: "a" };
+    const first = ask(props, "a");
+    expect(ask(props, "a")).toBe(first);
+    expect(read).toEqual(["a"]);
+    // Another object with the same content: found by its key text, the same model.
+    expect(ask({ image: "a" }, "a")).toBe(first);
+    // Other content: its own model.
+    expect(ask({ image: "b" }, "b").image).toBe("b");
+    expect(read).toEqual(["a", "a", "b"]);
+  });
+
+  it("never serves one resource's model for another URN handed the same inputs object", () => {
+    const props = { image: "a" };
+    const web = memoizedForInputs("test-inputs-urn", "urn:web", props, () => "a", (i) => `urn:web ${i}`, () => ({ urn: "urn:web" }));
+    const worker = memoizedForInputs("test-inputs-urn", "urn:worker", props, () => "a", (i) => `urn:worker ${i}`, () => ({ urn: "urn:worker" }));
+    expect(worker.urn).toBe("urn:worker");
+    expect(web.urn).toBe("urn:web");
+  });
+
+  it("keeps nothing when reading the inputs throws, so every later ask throws too", () => {
+    const props = { command: "unknown at preview" };
+    const ask = () => memoizedForInputs("test-inputs-throw", "urn:job", props, () => {
+      throw new Error("undecidable: command");
+    }, () => "never", () => ({}));
+    expect(ask).toThrow("undecidable: command");
+    expect(ask).toThrow("undecidable: command");
+  });
+});
+
+describe("a container's uploads", () => {
+  const container = (props: Record<string, unknown>): PolicyResource => ({
+    type: "docker:index/container:Container", name: "web", urn: "urn:web", props: unknownCheckingProxy(props), opts: {}, dependencies: [], propertyDependencies: {},
+    isType: () => false, asType: () => undefined,
+  }) as unknown as PolicyResource;
+
+  it("are read once per deserialized value and handed to every rule frozen, another value's read on its own", () => {
+    const props = { uploads: [{ file: "/etc/app.conf", contentBase64: Buffer.from("debug = false").toString("base64") }] };
+    // Two policies: two resource objects and two proxies over the same deserialized value.
+    const first = uploadsOf(container(props));
+    expect(first).toEqual([{ file: "/etc/app.conf", content: "debug = false" }]);
+    expect(uploadsOf(container(props))).toBe(first);
+    expect(Object.isFrozen(first) && Object.isFrozen(first[0])).toBe(true);
+    expect(uploadsOf(container({ uploads: [{ file: "/etc/app.conf", content: "debug = true" }] }))[0]!.content).toBe("debug = true");
   });
 });
 

@@ -8,7 +8,7 @@
 //     manage.py/django-admin `--settings=X` (Django sets DJANGO_SETTINGS_MODULE from it before
 //     loading settings; the manage.py/wsgi.py `os.environ.setdefault` never overrides a set value).
 import type { UnknownValueError } from "@pulumi/policy";
-import { memoized } from "../model-cache";
+import { memoizedForInputs } from "../model-cache";
 import { containerRuntime, type ContainerResource, type ContainerRuntime } from "../docker/runtime";
 import { isUnknownInput, list, rec, snapshotOf, snapshotText, str, type SnapshotRecord } from "../docker/snapshot";
 
@@ -106,5 +106,5 @@ function build(runtime: ContainerRuntime, p: SnapshotRecord): EffectiveSettings 
 /** The container's effective app settings, built once per distinct inputs. */
 export function effectiveSettings(container: ContainerResource): EffectiveSettings {
   const p = snapshotOf(container.props);
-  return memoized("app-settings", `${container.urn}\u0000${snapshotText(p)}`, () => build(containerRuntime(container), p));
+  return memoizedForInputs("app-settings", container.urn, p, () => p, (inputs) => `${container.urn}\u0000${snapshotText(inputs)}`, (inputs) => build(containerRuntime(container), inputs));
 }

@@ -4,7 +4,7 @@
 // Docker makes of it (capabilities, security options, env merge, networks, published ports).
 // Built once per container (keyed by its inputs) and shared by every rule.
 import { parseImageRef, type ImageRef } from "../containers";
-import { memoized } from "../model-cache";
+import { memoizedForInputs } from "../model-cache";
 import { healthcheckEffect, type HealthcheckEffect } from "./healthcheck";
 import { imageFacts, type ImageFacts } from "./images";
 import { followLaunch, type Launch } from "./launch";
@@ -363,7 +363,7 @@ export interface ContainerResource {
 /** The container's runtime model, built once per distinct inputs. */
 export function containerRuntime(container: ContainerResource): ContainerRuntime {
   const props = snapshotOf(container.props);
-  return memoized("docker-runtime", `${container.urn}\u0000${snapshotText(props)}`, () => buildRuntime(container.urn, container.name, props));
+  return memoizedForInputs("docker-runtime", container.urn, props, () => props, (p) => `${container.urn}\u0000${snapshotText(p)}`, (p) => buildRuntime(container.urn, container.name, p));
 }
 
 /** The value of a model field a rule needs: an unknown one makes the rule undecidable at preview. */

@@ -8,7 +8,8 @@ import * as path from "node:path";
 import { containerEnv } from "../containers";
 import { cronModel, containerCommands, unwrapCommand, type CronModel, type CronUpload, type ScheduledJob } from "../cron/daemon";
 import { jobRuns } from "../cron/job-runs";
-import { memoized } from "../model-cache";
+import { memoizedForInputs } from "../model-cache";
+import { proxyTarget } from "../props-view";
 import { filesView } from "../server-files";
 import { known, readKnownElements, undecidable, UNKNOWN, type Maybe } from "../unknowns";
 import { asRecord } from "../values";
@@ -110,6 +111,12 @@ function build(container: PolicyResource, inputs: Inputs): PgbackrestContainerMo
 
 /** The pgBackRest model of a container (undecidable while its command is unknown at preview). */
 export function pgbackrestContainer(container: PolicyResource): PgbackrestContainerModel {
+  return memoizedForInputs("pgbackrest", container.urn, proxyTarget(container.props), () => pgbackrestInputs(container),
+    (inputs) => `${container.urn}\n${JSON.stringify(inputs)}`, (inputs) => build(container, inputs));
+}
+
+/** What the model reads from the container (undecidable while its command is unknown at preview). */
+function pgbackrestInputs(container: PolicyResource): Inputs {
   const list = (read: () => string[] | undefined) => {
     const present = readKnownElements(read);
     if (present.unknown > 0) undecidable(`${container.name}.command`);
@@ -119,13 +126,12 @@ export function pgbackrestContainer(container: PolicyResource): PgbackrestContai
     .map((v) => known(() => asRecord(v)?.containerPath))
     .filter((p): p is string => typeof p === "string");
   const user = known(() => container.props.user);
-  const inputs: Inputs = {
+  return {
     argv: [...list(() => container.props.entrypoints as string[] | undefined), ...list(() => container.props.command as string[] | undefined)],
     env: [...containerEnv(container.props).values],
     uploads: readUploads(container),
     user: typeof user === "string" ? user : "",
     mounts,
   };
-  return memoized("pgbackrest", `${container.urn}\n${JSON.stringify(inputs)}`, () => build(container, inputs));
 }
 

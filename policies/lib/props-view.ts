@@ -55,7 +55,17 @@ export function unknownValueError(sentinel: string, path: PathLink | undefined):
   }
 }
 
+// Every policy reads the same deserialized properties (lib/shared-properties.ts), a tree in which each
+// object has one path: its view is made once and handed to every reader.
+const views = new WeakMap<object, object>();
+
 function viewOf(target: object, path: PathLink | undefined): object {
+  let view = views.get(target);
+  if (view === undefined) views.set(target, (view = newView(target, path)));
+  return view;
+}
+
+function newView(target: object, path: PathLink | undefined): object {
   return new Proxy(target, {
     get(obj, prop) {
       if (prop === internals.isSpecialProxy) return true;

@@ -89,6 +89,19 @@ describe("the props view", () => {
     expect(Array.isArray(view.list)).toBe(true);
   });
 
+  it("hands every policy the same view of the same deserialized value, whose errors still name the full path", () => {
+    type Deep = { labels: { nested: { deep: [unknown, { x: string }] } } };
+    const shared = stackProps();
+    // Two policies: two server proxies over the one deserialized value (lib/shared-properties.ts).
+    const [first, second] = [propsView(unknownCheckingProxy(shared)), propsView(unknownCheckingProxy(shared))] as unknown as Deep[];
+    // Compared by identity (a matcher would read every property of a view, unknown ones included).
+    expect(second === first).toBe(true);
+    expect(second!.labels.nested === first!.labels.nested).toBe(true);
+    expect(() => second!.labels.nested.deep[1].x).toThrow("asset value at .labels.nested.deep.1.x can't be known during preview");
+    // Another deserialized value: views of its own.
+    expect(propsView(unknownCheckingProxy(stackProps())) === first).toBe(false);
+  });
+
   it("leaves a value that is not the pack's proxy as it is", () => {
     const plain = { a: SENTINELS.string };
     expect(propsView(plain)).toBe(plain);

@@ -203,14 +203,15 @@ export interface UploadView {
   readonly content: Maybe<string>;
 }
 
-/**
- * Every upload whose path is known, for rules that look for files by pattern: an unknown upload
- * entry or path is skipped, not rethrown (unlike `uploadAt`). Reads `content` only, not `contentBase64`.
- */
 // Every policy reads the same deserialized properties (lib/shared-properties.ts): each container's
 // uploads are read and decoded once and the same frozen views handed to every rule that asks.
 const uploadViews = new WeakMap<object, readonly UploadView[]>();
 
+/**
+ * Every upload whose path is known, for rules that look for files by pattern: an unknown upload
+ * entry or path is skipped, not rethrown (unlike `uploadAt`). The content is `content`, else
+ * `contentBase64` decoded, as the provider writes the file.
+ */
 export function uploadsOf(container: PolicyResource): readonly UploadView[] {
   const target = proxyTarget(container.props);
   const cached = target === undefined ? undefined : uploadViews.get(target);

@@ -15,6 +15,7 @@ import { unknownValue, wrapSecret } from "./property-values";
 import { fromSdk } from "./sdk";
 import { keepSecretMarkersOnUnknowns } from "./unknown-secrets";
 import { trackPromisesWithoutDecorations } from "./promise-tracking";
+import { cacheSdkClosureParses } from "./closure-parse-cache";
 import type { AnalyzerResourceOptions } from "./analyzer-client";
 import type { StackConfig } from "./stack-config";
 
@@ -283,6 +284,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   const entry = resolveEntry(stackConfig.main);
   const restoreSerializer = keepSecretMarkersOnUnknowns(pulumi, require("@pulumi/pulumi/runtime/rpc"));
   const restorePromiseTracking = trackPromisesWithoutDecorations(require("@pulumi/pulumi/runtime/debuggable"), require("@pulumi/pulumi/runtime/state"));
+  const restoreClosureParses = cacheSdkClosureParses();
   // Resource.callsites sets an unlimited stack trace limit itself: it must return nothing instead.
   const resourceClass = pulumi.Resource as unknown as { callsites: () => unknown[] };
   const { callsites } = resourceClass;
@@ -298,6 +300,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   } finally {
     restoreSerializer();
     restorePromiseTracking();
+    restoreClosureParses();
     resourceClass.callsites = callsites;
   }
   if (failures.length > 0) throw programFailure(failures[0], pulumi);

@@ -20,6 +20,7 @@ const FORMAT = "2";
 
 const sha256 = (/** @type {string} */ text) => crypto.createHash("sha256").update(text).digest("hex");
 const headerOf = (/** @type {string} */ key, /** @type {string} */ code) => `// compile-cache ${key} ${sha256(code)}\n`;
+const entryFile = (/** @type {string} */ cacheDir, /** @type {string} */ key) => path.join(cacheDir, key.slice(0, 2), `${key}.js`);
 
 /**
  * The JavaScript of a cache entry, or undefined when the entry is missing or is not whole and its own.
@@ -65,7 +66,7 @@ function registerCompileCache(options) {
     }
     const source = fs.readFileSync(filename, "utf8");
     const key = sha256([FORMAT, options.compilerKey, filename, source].join("\0"));
-    const file = path.join(options.cacheDir, key.slice(0, 2), `${key}.js`);
+    const file = entryFile(options.cacheDir, key);
     let code = readEntry(file, key);
     if (code === undefined) {
       compiler ??= options.compiler();
@@ -153,4 +154,20 @@ function mappedFrame(frame, mapOf) {
   return Object.create(methods);
 }
 
-module.exports = { cacheDirFor, mapStackTraces, registerCompileCache };
+/**
+ * Another cache's entry in this format (`text` under a header naming its key and digest), for the
+ * check's closure parse cache: the text stored under `key`, or undefined when missing or not whole.
+ * @param {string} cacheDir
+ * @param {string} key a sha256 hex digest of everything the text depends on
+ */
+const readKeyedEntry = (cacheDir, key) => readEntry(entryFile(cacheDir, key), key);
+
+/**
+ * Stores `text` under `key` (see readKeyedEntry), atomically; a failed write is a miss next time.
+ * @param {string} cacheDir
+ * @param {string} key
+ * @param {string} text
+ */
+const writeKeyedEntry = (cacheDir, key, text) => writeAtomically(entryFile(cacheDir, key), headerOf(key, text) + text);
+
+module.exports = { cacheDirFor, mapStackTraces, readKeyedEntry, registerCompileCache, sha256, writeKeyedEntry };

@@ -1,6 +1,6 @@
 // The SDK's unused start-up modules (policies/deferred-sdk-modules.js): the check and the pack load
-// @pulumi/pulumi without its automation API and npm's arborist, and the first use of either still
-// gets the real module. Each case runs in a fresh Node process, as `npm run check` and the pack start.
+// @pulumi/pulumi without its automation API, npm's arborist and TypeScript, and the first use of any
+// still gets the real module. Each case runs in a fresh Node process, as `npm run check` and the pack start.
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -15,6 +15,7 @@ function inFreshNode(setup: string, body: string): Record<string, unknown> {
     const sdkDir = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
     const arboristFile = require.resolve("@npmcli/arborist", { paths: [path.join(sdkDir, "runtime", "closure")] });
     const automationFile = path.join(sdkDir, "automation", "index.js");
+    const typescriptShim = path.join(sdkDir, "typescript-shim.js");
     const loaded = (part) => Object.keys(require.cache).some((f) => f.includes(part));
     ${setup}
     const pulumi = require("@pulumi/pulumi");
@@ -30,15 +31,20 @@ const defer = `const deferred = require(${JSON.stringify(deferrer)}).deferUnused
 const loadedParts = `
   out.automationLoaded = loaded(path.join("automation", "localWorkspace.js"));
   out.arboristLoaded = loaded(path.join("@npmcli", "arborist", "lib", "arborist", "index.js"));
+  out.typescriptLoaded = loaded(path.join("typescript", "lib", "typescript.js"));
   out.modules = Object.keys(require.cache).length;`;
 
 describe("the SDK's deferred start-up modules", () => {
   it("are not loaded with @pulumi/pulumi, which then loads less than half its modules", () => {
     const plain = inFreshNode("", loadedParts);
     const deferred = inFreshNode(defer, `${loadedParts} out.deferred = deferred.map((f) => path.relative(sdkDir, f));`);
-    expect(plain).toMatchObject({ automationLoaded: true, arboristLoaded: true });
-    expect(deferred).toMatchObject({ automationLoaded: false, arboristLoaded: false });
-    expect(deferred.deferred).toEqual([path.join("automation", "index.js"), path.join("..", "..", "@npmcli", "arborist", "lib", "index.js")]);
+    expect(plain).toMatchObject({ automationLoaded: true, arboristLoaded: true, typescriptLoaded: true });
+    expect(deferred).toMatchObject({ automationLoaded: false, arboristLoaded: false, typescriptLoaded: false });
+    expect(deferred.deferred).toEqual([
+      path.join("automation", "index.js"),
+      path.join("..", "..", "@npmcli", "arborist", "lib", "index.js"),
+      "typescript-shim.js",
+    ]);
     expect(deferred.modules as number).toBeLessThan((plain.modules as number) / 2);
   });
 
@@ -51,13 +57,22 @@ describe("the SDK's deferred start-up modules", () => {
       out.automationKeys = Object.keys(pulumi.automation).includes("LocalWorkspace");
       const { Arborist } = require(arboristFile);
       out.arborist = typeof Arborist === "function" && Arborist.name === "Arborist" && require.cache[arboristFile].exports.Arborist === Arborist;
+      // The serializer's parser reads TypeScript through the shim it required at load: the stand-in.
+      const ts = require(typescriptShim);
+      out.typescript = ts.createSourceFile("f.ts", "const a = 1;", ts.ScriptTarget.Latest).statements.length === 1 && require.cache[typescriptShim].exports === require("typescript");
+      out.typescriptEsModule = ts.__esModule === require("typescript").__esModule;
       ${loadedParts}`,
     );
-    expect(out).toEqual(expect.objectContaining({ automation: true, automationKeys: true, arborist: true, automationLoaded: true, arboristLoaded: true }));
+    expect(out).toEqual(
+      expect.objectContaining({
+        automation: true, automationKeys: true, arborist: true, typescript: true, typescriptEsModule: true,
+        automationLoaded: true, arboristLoaded: true, typescriptLoaded: true,
+      }),
+    );
   });
 
   it("changes nothing once the SDK is loaded", () => {
     const out = inFreshNode(`require("@pulumi/pulumi"); ${defer}`, `out.deferred = deferred; ${loadedParts}`);
-    expect(out).toMatchObject({ deferred: [], automationLoaded: true, arboristLoaded: true });
+    expect(out).toMatchObject({ deferred: [], automationLoaded: true, arboristLoaded: true, typescriptLoaded: true });
   });
 });

@@ -21,6 +21,9 @@ if (require("node:worker_threads").isMainThread && npmDependenciesStale(path.res
 
 const { cacheDirFor, registerCompileCache } = require("../policies/compile-cache");
 const { deferUnusedSdkModules } = require("../policies/deferred-sdk-modules");
+const { tierUpLater } = require("../policies/tiering");
+
+tierUpLater();
 
 // For the SDK the check and the program load.
 deferUnusedSdkModules(__dirname);

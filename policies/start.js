@@ -12,6 +12,9 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { cacheDirFor, mapStackTraces, registerCompileCache } = require("./compile-cache");
 const { deferUnusedSdkModules } = require("./deferred-sdk-modules");
+const { tierUpLater } = require("./tiering");
+
+tierUpLater();
 
 // For the SDK @pulumi/policy loads.
 deferUnusedSdkModules(path.dirname(require.resolve("@pulumi/policy/package.json", { paths: [__dirname] })));

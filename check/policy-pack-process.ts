@@ -29,6 +29,7 @@ export interface PolicyPackProcess {
 }
 
 const PACK_LIFELINE = path.join(__dirname, "pack-lifeline.cjs");
+const PACK_CODE_CACHE = path.join(__dirname, "pack-code-cache.cjs");
 // run-policy-pack ignores the engine address, but it must be there.
 const unusedEngineAddress = "127.0.0.1:0";
 const startTimeoutMs = 120_000;
@@ -76,7 +77,7 @@ export function startPolicyPack(packDir: string, env: PolicyPackEnv): Promise<Po
   const started = Date.now();
   // Its own process group (the group is ended as a whole), tied to this process by its stdin: the
   // lifeline ends the pack when this process is gone, however it ended (check/pack-lifeline.cjs).
-  const child = spawn(process.execPath, ["--require", PACK_LIFELINE, runPolicyPack, unusedEngineAddress, "."], {
+  const child = spawn(process.execPath, ["--require", PACK_LIFELINE, "--require", PACK_CODE_CACHE, runPolicyPack, unusedEngineAddress, "."], {
     cwd: packDir,
     detached: true,
     stdio: ["pipe", "pipe", "pipe"],

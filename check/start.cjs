@@ -19,18 +19,26 @@ if (require("node:worker_threads").isMainThread && npmDependenciesStale(path.res
   if (installed.status !== 0) process.exit(installed.status ?? 1);
 }
 
+const { setV8Flags } = require("../policies/v8-flags");
 const { cacheDirFor, registerCompileCache } = require("../policies/compile-cache");
+const { SETTING, codeCacheSetting, installCodeCache } = require("../policies/code-cache");
 const { deferUnusedSdkModules } = require("../policies/deferred-sdk-modules");
-const { tierUpLater } = require("../policies/tiering");
 
-tierUpLater();
+const repoRoot = path.resolve(__dirname, "..");
+const esbuildManifest = require.resolve("esbuild/package.json", { paths: [repoRoot] });
+if (codeCacheSetting(process.env) === undefined) {
+  process.stderr.write(`${SETTING} must be "on" or "off" (V8's code cache of the check and its pack), not "${process.env[SETTING]}"\n`);
+  process.exit(2);
+}
+setV8Flags();
+// The pack thread (check/pack-worker.cjs loads this file) loads little, and a worker ends without
+// its exit event: the cache is the main thread's.
+if (require("node:worker_threads").isMainThread) installCodeCache({ cacheDir: cacheDirFor(esbuildManifest, "jewelry-shop-code-cache"), kind: "check" });
 
 // For the SDK the check and the program load.
 deferUnusedSdkModules(__dirname);
 
-const repoRoot = path.resolve(__dirname, "..");
 const tsconfigFile = path.join(repoRoot, "tsconfig.json");
-const esbuildManifest = require.resolve("esbuild/package.json", { paths: [repoRoot] });
 // What tsx gives esbuild for a CommonJS module, but source maps; import() becomes require() so that
 // `await import("./x")` loads the TypeScript module as it did under tsx.
 /** @type {import("esbuild").TransformOptions} */

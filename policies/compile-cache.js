@@ -80,7 +80,7 @@ function registerCompileCache(options) {
 }
 
 /** Another process may read the same key at the same time: it sees the whole file or none. */
-function writeAtomically(/** @type {string} */ file, /** @type {string} */ text) {
+function writeAtomically(/** @type {string} */ file, /** @type {string | Buffer} */ text) {
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const temporary = `${file}.${process.pid}.tmp`;
@@ -170,4 +170,4 @@ const readKeyedEntry = (cacheDir, key) => readEntry(entryFile(cacheDir, key), ke
  */
 const writeKeyedEntry = (cacheDir, key, text) => writeAtomically(entryFile(cacheDir, key), headerOf(key, text) + text);
 
-module.exports = { cacheDirFor, mapStackTraces, readKeyedEntry, registerCompileCache, sha256, writeKeyedEntry };
+module.exports = { cacheDirFor, mapStackTraces, readKeyedEntry, registerCompileCache, sha256, writeAtomically, writeKeyedEntry };

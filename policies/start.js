@@ -10,17 +10,20 @@
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
+const { installCodeCache } = require("./code-cache");
 const { cacheDirFor, mapStackTraces, registerCompileCache } = require("./compile-cache");
 const { deferUnusedSdkModules } = require("./deferred-sdk-modules");
-const { tierUpLater } = require("./tiering");
+const { setV8Flags } = require("./v8-flags");
 
-tierUpLater();
+const typescriptManifest = require.resolve("typescript/package.json", { paths: [__dirname] });
+// Both set before anything here loads (`npm run check` sets them before run-policy-pack loads).
+setV8Flags();
+installCodeCache({ cacheDir: cacheDirFor(typescriptManifest, "jewelry-shop-code-cache"), kind: "pack" });
 
 // For the SDK @pulumi/policy loads.
 deferUnusedSdkModules(path.dirname(require.resolve("@pulumi/policy/package.json", { paths: [__dirname] })));
 
 const tsconfigFile = path.join(__dirname, "tsconfig.json");
-const typescriptManifest = require.resolve("typescript/package.json", { paths: [__dirname] });
 
 const { compiled } = registerCompileCache({
   cacheDir: cacheDirFor(typescriptManifest, "jewelry-shop-policy-pack"),

@@ -1,4 +1,6 @@
 // @ts-check
+// The V8 flags of the check's process and the pack's, set first thing in each.
+//
 // When V8 compiles a hot function with its optimizing compiler (TurboFan). A check is a short run:
 // with V8's default budget the check's process sent some 240 functions to TurboFan for ~0.77 s of
 // compiler time in a 1.3 s run of the production stack, on the same two cores as the program and the
@@ -11,13 +13,20 @@
 // Used by the pack's entry (start.js, so `pulumi preview --policy-pack` gets it too) and by `npm run
 // check` (check/start.cjs). A budget counts bytecode executed between tier-up checks; V8's default
 // is 67,584.
+//
+// `--allow-natives-syntax` is what @pulumi/pulumi sets on load (runtime/closure/v8.js) in both
+// processes. Set here first, it changes nothing for the SDK, but the flags stay the same from start
+// to exit: V8 accepts a module's cached code (code-cache.js, written at exit) only under the flags
+// it was made with.
 "use strict";
 
 const INTERRUPT_BUDGET = 500_000;
 
-/** Sets this process's tier-up budget; V8 reads it on every budget reset, so it applies from here on. */
-function tierUpLater() {
-  require("node:v8").setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
+/** Sets this process's flags; V8 reads the budget on every budget reset, so it applies from here on. */
+function setV8Flags() {
+  const v8 = require("node:v8");
+  v8.setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
+  v8.setFlagsFromString("--allow-natives-syntax");
 }
 
-module.exports = { INTERRUPT_BUDGET, tierUpLater };
+module.exports = { INTERRUPT_BUDGET, setV8Flags };

@@ -6,7 +6,8 @@ import { AnalysisInputBuilder } from "./analysis-input";
 import { AnalyzerCallError, AnalyzerClient, type Analyzer, type Diagnostic, type PolicyConfig } from "./analyzer-client";
 import { reconcilePolicyConfig } from "./policy-config";
 import { PackChannel } from "./pack-channel";
-import { checkPackDir, packEnvFor, startPackFor, type PolicyPackProcess } from "./policy-pack-process";
+import type { PackThread } from "./pack-thread";
+import { startPackFor, type PolicyPackProcess } from "./policy-pack-process";
 import { buildReport, type PolicyError, type Report } from "./report";
 import type { CapturedResource, ProgramRun } from "./run-program";
 import type { StackConfig } from "./stack-config";
@@ -75,7 +76,7 @@ export async function connectCheckSession(packStarting: Promise<PolicyPackProces
     client.close();
     await pack.stop();
   };
-  return configureCheckSession({ analyzer: client, packStartMs: pack.startMs, stop }, packStack, options);
+  return configureCheckSession({ analyzer: client, packStartMs: Promise.resolve(pack.startMs), stop }, packStack, options);
 }
 
 /** A session being set up over the check's pack thread, and the call that moves it on while the program runs. */
@@ -86,28 +87,24 @@ export interface ChannelCheckSession {
 }
 
 /**
- * Starts the pack as the CLI does, from the check's pack thread (check/pack-channel.ts), and
- * configures it: each resource's Analyze reaches the pack while the program runs, if `poll` is called
- * as resources register.
+ * Configures the pack that the check's pack thread (check/pack-thread.ts) starts as the CLI does, for
+ * `packStack` (the thread's env is `packEnvFor(packStack, organization)`): each resource's Analyze
+ * reaches the pack while the program runs, if `poll` is called as resources register.
  */
-export function startChannelCheckSession(packDir: string, packStack: StackConfig, options: CheckSessionOptions = {}): ChannelCheckSession {
-  checkPackDir(packDir);
-  const channel = new PackChannel(packDir, packEnvFor(packStack, organizationOf(options)));
+export function startChannelCheckSession(thread: PackThread, packStack: StackConfig, options: CheckSessionOptions = {}): ChannelCheckSession {
+  const channel = new PackChannel(thread);
   const stop = () => channel.stop();
-  const session = channel.started.then(
-    ({ startMs }) => configureCheckSession({ analyzer: channel, packStartMs: startMs, stop }, packStack, options),
-    async (err: unknown) => {
-      await stop();
-      throw err;
-    },
-  );
+  // Configured at once: the thread holds the calls until the pack is up and sends them then, so the
+  // answers are there at this thread's first turn after the pack's start (a failed start fails them).
+  const session = configureCheckSession({ analyzer: channel, packStartMs: channel.started.then(({ startMs }) => startMs), stop }, packStack, options);
   return { session, poll: () => channel.poll() };
 }
 
-/** A started pack as a session speaks to it. */
+/** A pack as a session speaks to it, started or starting. */
 export interface PackLink {
   readonly analyzer: Analyzer;
-  readonly packStartMs: number;
+  /** Spawn to port line, once the pack has printed its port. */
+  readonly packStartMs: Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -117,12 +114,18 @@ export async function configureCheckSession({ analyzer: client, packStartMs, sto
   const ignored = options.ignoredConfigKey ?? (() => false);
   const contextOf = (s: StackConfig) => JSON.stringify([s.project, s.stack, Object.entries(s.config).filter(([key]) => !ignored(key)).sort()]);
   try {
-    await client.waitForReady(readyTimeoutMs);
-    const info = await client.getAnalyzerInfo();
-    const sdkVersion = await client.getPluginVersion();
-    await client.configureStack({ ...identity, dryRun: true, config: packStack.config, secretKeys: packStack.secretKeys });
+    // The engine's first three calls, sent with the wait for the pack: none depends on another's
+    // answer, and each answer the check's thread takes costs it a turn (a resource's registration,
+    // check/pack-channel.ts).
+    const [, info, sdkVersion] = await Promise.all([
+      client.waitForReady(readyTimeoutMs),
+      client.getAnalyzerInfo(),
+      client.getPluginVersion(),
+      client.configureStack({ ...identity, dryRun: true, config: packStack.config, secretKeys: packStack.secretKeys }),
+    ]);
     const policyConfig = reconcilePolicyConfig(info, options.policyPackConfig ?? {});
     await client.configure(policyConfig);
+    const packStarted = await packStartMs;
     const configuredLevels = Object.fromEntries(Object.entries(policyConfig).map(([k, v]) => [k, v.enforcementLevel]));
 
     const begin = (stackConfig: StackConfig): RunAnalysis => {
@@ -160,7 +163,7 @@ export async function configureCheckSession({ analyzer: client, packStartMs, sto
             diagnostics,
             offlineFindings: findings.value,
             policyErrors,
-            timings: { programMs: timing.programMs, packStartMs, analyzeMs: Date.now() - started, totalMs: Date.now() - timing.startedAt },
+            timings: { programMs: timing.programMs, packStartMs: packStarted, analyzeMs: Date.now() - started, totalMs: Date.now() - timing.startedAt },
           });
         },
       };

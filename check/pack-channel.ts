@@ -5,8 +5,7 @@
 // and each resource's Analyze reaches the pack while the program runs. Answers are matched to calls by
 // id: a caller that keeps its calls in the order it made them gets the same order whatever order the
 // pack answers in.
-import * as path from "node:path";
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
+import { receiveMessageOnPort, type MessagePort, type Worker } from "node:worker_threads";
 import type * as grpcModule from "@grpc/grpc-js";
 import type * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import type * as pluginPb from "@pulumi/pulumi/proto/plugin_pb";
@@ -27,16 +26,14 @@ import {
   type StackIdentity,
 } from "./analyzer-client";
 import { UserInputError } from "./errors";
-import type { PolicyPackEnv } from "./policy-pack-process";
-import type { FromPackThread, PackThreadData, ToPackThread } from "./pack-worker";
+import type { PackThread } from "./pack-thread";
+import type { FromPackThread, ToPackThread } from "./pack-worker";
 import { fromSdk } from "./sdk";
 
 const grpc = fromSdk<typeof grpcModule>("@grpc/grpc-js");
 const pb = fromSdk<typeof analyzerPb>("@pulumi/pulumi/proto/analyzer_pb");
 const { PluginInfo } = fromSdk<typeof pluginPb>("@pulumi/pulumi/proto/plugin_pb");
 const { Empty } = fromSdk<typeof emptyPb>("google-protobuf/google/protobuf/empty_pb");
-
-const packThreadEntry = path.join(__dirname, "pack-worker.cjs");
 
 interface Pending {
   readonly method: string;
@@ -60,12 +57,11 @@ export class PackChannel implements Analyzer {
   private onStopped: () => void = () => undefined;
   private failure?: Error;
 
-  constructor(packDir: string, env: PolicyPackEnv) {
-    const { port1, port2 } = new MessageChannel();
-    this.port = port2;
-    const data: PackThreadData = { port: port1, packDir, env };
-    this.worker = new Worker(packThreadEntry, { workerData: data, transferList: [port1] });
-    this.worker.once("error", (err) => this.fail(err));
+  /** Over a pack thread started by startPackThread. */
+  constructor(thread: PackThread) {
+    this.port = thread.port;
+    this.worker = thread.worker;
+    void thread.failure.then((err) => this.fail(err));
     let failStart: (err: Error) => void = () => undefined;
     let failReady: (err: Error) => void = () => undefined;
     this.started = new Promise((resolve, reject) => {

@@ -28,10 +28,14 @@ export async function runCheck(options: CheckOptions): Promise<Report> {
   // Read before anything starts, so a bad file costs nothing.
   const policyPackConfig = options.policyPackConfig ?? (options.policyPackConfigFile ? readPolicyPackConfig(options.policyPackConfigFile) : {});
 
-  // The pack starts first, from the check's pack thread: its start overlaps loading the SDK and the
-  // program here (this module imports them only now), and the program's run.
+  // The pack starts first, from the check's pack thread: its start overlaps loading the check's engine,
+  // the SDK and the program here (this module imports them only now), and the program's run.
+  const { checkPackDir, packEnvFor } = await import("./policy-pack-process");
+  const { startPackThread } = await import("./pack-thread");
+  checkPackDir(options.packDir);
+  const thread = startPackThread(options.packDir, packEnvFor(stackConfig, organization));
   const { startChannelCheckSession } = await import("./check-session");
-  const channel = startChannelCheckSession(options.packDir, stackConfig, { organization, policyPackConfig });
+  const channel = startChannelCheckSession(thread, stackConfig, { organization, policyPackConfig });
   const sessionStarting = channel.session;
   const { runProgram } = await import("./run-program");
   // Each resource is analyzed as soon as it registers and the session is up, as the engine does.

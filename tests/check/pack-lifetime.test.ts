@@ -19,7 +19,7 @@ const packEnv = `{ project: "jewelry-shop", stack: "production", organization: "
 /** How a check process starts its pack: from its main thread (the tests' sessions), or from its pack thread as `npm run check` does. */
 const starts = {
   "its main thread": `require("./check/policy-pack-process.ts").startPolicyPack("policies", ${packEnv})`,
-  "its pack thread": `new (require("./check/pack-channel.ts").PackChannel)("policies", ${packEnv}).started`,
+  "its pack thread": `new (require("./check/pack-channel.ts").PackChannel)(require("./check/pack-thread.ts").startPackThread("policies", ${packEnv})).started`,
 };
 
 /** Starts the pack from a separate check process; resolves with both pids. */

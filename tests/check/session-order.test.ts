@@ -72,7 +72,7 @@ describe("a check session's report", () => {
   it("lists the diagnostics in the order the resources were analyzed, not the order the pack answered in", async () => {
     const names = ["first", "second", "third", "fourth", "fifth"];
     const analyzer = answeringBackwards(names.length);
-    const session = await configureCheckSession({ analyzer, packStartMs: 0, stop: async () => undefined }, stackConfig, {});
+    const session = await configureCheckSession({ analyzer, packStartMs: Promise.resolve(0), stop: async () => undefined }, stackConfig, {});
     const run: ProgramRun = { project, stack, resources: names.map(component) };
     const report = await session.analyze(run, stackConfig, { programMs: 0, startedAt: Date.now() });
 

@@ -70,14 +70,19 @@ function endGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-export function startPolicyPack(packDir: string, env: PolicyPackEnv): Promise<PolicyPackProcess> {
+/**
+ * @param preload "check": the pack as the check starts it, its code cache installed before
+ *   run-policy-pack loads anything (check/pack-code-cache.cjs); "cli": exactly as the CLI starts it,
+ *   for the benchmark. Both with the lifeline.
+ */
+export function startPolicyPack(packDir: string, env: PolicyPackEnv, preload: "check" | "cli" = "check"): Promise<PolicyPackProcess> {
   checkPackDir(packDir);
   // Resolved from the pack's folder, as the CLI resolves it: the pack's own SDK when it has one.
   const runPolicyPack = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });
   const started = Date.now();
   // Its own process group (the group is ended as a whole), tied to this process by its stdin: the
   // lifeline ends the pack when this process is gone, however it ended (check/pack-lifeline.cjs).
-  const child = spawn(process.execPath, ["--require", PACK_LIFELINE, "--require", PACK_CODE_CACHE, runPolicyPack, unusedEngineAddress, "."], {
+  const child = spawn(process.execPath, ["--require", PACK_LIFELINE, ...(preload === "check" ? ["--require", PACK_CODE_CACHE] : []), runPolicyPack, unusedEngineAddress, "."], {
     cwd: packDir,
     detached: true,
     stdio: ["pipe", "pipe", "pipe"],

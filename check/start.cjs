@@ -27,7 +27,7 @@ const { deferUnusedSdkModules } = require("../policies/deferred-sdk-modules");
 const repoRoot = path.resolve(__dirname, "..");
 const esbuildManifest = require.resolve("esbuild/package.json", { paths: [repoRoot] });
 if (codeCacheSetting(process.env) === undefined) {
-  process.stderr.write(`${SETTING} must be "on" or "off" (V8's code cache of the check and its pack), not "${process.env[SETTING]}"\n`);
+  process.stderr.write(`error: ${SETTING} must be "on" or "off" (V8's code cache of the check and its pack), got "${process.env[SETTING]}": fix it, or unset it to keep the cache on\n`);
   process.exit(2);
 }
 setV8Flags();

@@ -80,7 +80,9 @@ function mayImportDynamically(source) {
 
 /** What an entry holds for a module left to Node (a V8 code cache never starts with it). */
 const LEFT_TO_NODE = Buffer.from("left to Node: it may import dynamically\n");
-let installed = false;
+// Per process, not per copy of this file: a pack with its own copy, started by the check that
+// installed the repository's, must not install a second.
+const INSTALLED = Symbol.for("jewelry-shop.code-cache");
 
 const SETTING = "JEWELRY_SHOP_CODE_CACHE";
 
@@ -103,8 +105,9 @@ function codeCacheSetting(env) {
  *   whose V8 flags differ, so that each reads the entries it wrote
  */
 function installCodeCache({ cacheDir, kind }) {
-  if (installed || codeCacheSetting(process.env) === "off") return;
-  installed = true;
+  const processState = /** @type {Record<symbol, boolean>} */ (/** @type {unknown} */ (process));
+  if (processState[INSTALLED] || codeCacheSetting(process.env) === "off") return;
+  processState[INSTALLED] = true;
   const Internal = /** @type {ModuleInternals} */ (/** @type {unknown} */ (Module));
   const compile = Internal.prototype._compile;
   /** @type {{ script: vm.Script, file: string, key: string, written: boolean }[]} */

@@ -4,7 +4,8 @@
 // code-path walker, npm's arborist, with pacote, sigstore and the rest of npm under them (together
 // some 520 of the 770 modules a bare `require("@pulumi/pulumi")` loads, over a third of its CPU and
 // 23 MB of its memory); and TypeScript (one 9 MB module, ~0.1 s and ~35 MB), which the serializer
-// parses a function with, and which the check's parse cache (check/closure-parse-cache.ts) spares.
+// parses a function with, and which the check's parse cache (check/closure-parse-cache.ts) spares
+// (the pack gets TypeScript anyway: run-policy-pack loads it for ts-node before the pack's entry).
 // They are paid by both processes of every check and by the pack on every `pulumi preview`. Each is
 // deferred: its require.cache entry is set, before the SDK loads, to a stand-in whose first use (any
 // property read) loads the real module and puts it in the cache in the stand-in's place. A program

@@ -86,6 +86,20 @@ describe("bad input with --output still writes a valid report", () => {
     expect(r.stderr).toBe('error: JEWELRY_SHOP_POLICY_DATE must be a date YYYY-MM-DD, got "2025-02-30": fix it, or unset it to judge exemptions as of today (UTC)\n');
   });
 
+  it("refuses a JEWELRY_SHOP_CODE_CACHE other than on or off up front, and judges alike with the cache off", async () => {
+    const refused = await runCli(["--root", fixtureRoot], { JEWELRY_SHOP_CODE_CACHE: "maybe" });
+    const off = await runCli(["--root", fixtureRoot, "--format", "json"], { JEWELRY_SHOP_CODE_CACHE: "off", JEWELRY_SHOP_POLICY_DATE: "2026-12-01" });
+    const on = await runCli(["--root", fixtureRoot, "--format", "json"], { JEWELRY_SHOP_CODE_CACHE: "on", JEWELRY_SHOP_POLICY_DATE: "2026-12-01" });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe('error: JEWELRY_SHOP_CODE_CACHE must be "on" or "off" (V8\'s code cache of the check and its pack), got "maybe": fix it, or unset it to keep the cache on\n');
+    const verdict = (stdout: string) => {
+      const { timings: _timings, ...rest } = JSON.parse(stdout) as { timings?: unknown };
+      return rest;
+    };
+    expect(off.code).toBe(on.code);
+    expect(verdict(off.stdout)).toEqual(verdict(on.stdout));
+  });
+
   it("refuses a secure value that is no ciphertext, naming the key and the command", async () => {
     const dir = path.join(tmp, "todo");
     fs.mkdirSync(dir);

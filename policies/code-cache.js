@@ -4,13 +4,15 @@
 // the pack's start alone compiled ~9 MB of TypeScript that way. Each module is compiled here as Node
 // compiles a wrapped module (vm.Script over Module.wrap), with the cached code when there is one. The
 // code of a module compiled without it is written once no module has loaded for a moment (the pack
-// is ended by a signal, which runs no exit handler) and again when the process exits, so that it
-// holds every function the run compiled, not only the eager ones. An entry is keyed by the module's
-// path and exact source, Node's and V8's versions and the process kind; V8 checks the rest itself
-// (its flags, the source's length) and rejects an entry that does not fit, which is then compiled and
-// written again. Nothing but compiled code is kept. Used by the check's process (check/start.cjs), by the pack as the check
-// starts it (check/pack-code-cache.cjs, before run-policy-pack loads TypeScript) and by the pack's
-// entry (start.js: what `pulumi preview` loads after it).
+// is ended by a signal, which runs no exit handler; the check's event loop turns only once its
+// program has run), else when the process exits, so that it holds the functions the run compiled,
+// not only the eager ones. An entry is keyed by the module's path and exact source, Node's and V8's
+// versions and the process kind; V8 checks the rest itself (its flags, the source's length) and
+// rejects an entry that does not fit, which is then compiled and written again. Nothing but compiled
+// code is kept. A first run writes ~13 MB for the check and its pack and takes about a second longer.
+// Used by the check's process (check/start.cjs), by the pack as the check starts it
+// (check/pack-code-cache.cjs, before run-policy-pack loads TypeScript) and by the pack's entry
+// (start.js: what `pulumi preview` loads after it).
 "use strict";
 const crypto = require("node:crypto");
 const fs = require("node:fs");
@@ -35,8 +37,9 @@ const stats = { hits: 0, misses: 0, rejected: 0, bypassed: 0 };
 // one with an import() call, or with a string holding "import(" in the arguments of eval or Function
 // (the `new Function("s", "return import(s)")` that CommonJS packages use to reach ES modules). Read
 // with a tokenizer, as quotes, comments and regular expressions hide it from a text search (TypeScript
-// has "import(" in its messages): once per new source, the answer kept with the entry. Code that
-// builds the text of an import() piece by piece is not recognised.
+// has "import(" in its messages), and only for a source that has "import(" at all: once per new
+// source, the answer kept with the entry. Code that builds the text of an import() piece by piece is
+// not recognised.
 const IMPORT_CALL = /\bimport\s*\(/;
 
 /** True while the tokenizer loads: its own modules are compiled by Node. */
@@ -44,6 +47,8 @@ let loadingTokenizer = false;
 
 /** @param {string} source */
 function mayImportDynamically(source) {
+  // Most modules never spell it: no tokenizer for them.
+  if (!IMPORT_CALL.test(source)) return false;
   loadingTokenizer = true;
   let acorn;
   try {
@@ -113,9 +118,9 @@ function installCodeCache({ cacheDir, kind }) {
   /** @type {{ script: vm.Script, file: string, key: string, written: boolean }[]} */
   const compiled = [];
   const prefixLength = Internal.wrapper[0].length;
-  const write = (/** @type {boolean} */ again) => {
+  const write = () => {
     for (const entry of compiled) {
-      if (entry.written && !again) continue;
+      if (entry.written) continue;
       writeEntry(entry.file, entry.key, entry.script.createCachedData());
       entry.written = true;
     }
@@ -160,7 +165,7 @@ function installCodeCache({ cacheDir, kind }) {
     if (cachedData === undefined || script.cachedDataRejected) {
       compiled.push({ script, file, key, written: false });
       clearTimeout(quiet);
-      quiet = setTimeout(() => write(false), QUIET_MS).unref();
+      quiet = setTimeout(write, QUIET_MS).unref();
     }
     const moduleFunction = /** @type {ModuleFunction} */ (script.runInThisContext({ displayErrors: true }));
     return moduleFunction.call(this.exports, this.exports, requireFor(this), this, filename, path.dirname(filename));
@@ -170,7 +175,7 @@ function installCodeCache({ cacheDir, kind }) {
     return compile.call(module, content, filename);
   };
 
-  process.once("exit", () => write(true));
+  process.once("exit", write);
 }
 
 /**

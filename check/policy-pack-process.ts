@@ -98,10 +98,14 @@ export function startPolicyPack(packDir: string, env: PolicyPackEnv, preload: "c
   const stop = async () => {
     process.off("exit", onExit);
     if (child.exitCode === null && child.signalCode === null) {
-      endGroup(child, "SIGTERM");
-      const timer = setTimeout(() => endGroup(child, "SIGKILL"), 3000);
+      // Its stdin closed, the lifeline exits the pack as a program ends: its exit handlers run (the
+      // code cache keeps what the run compiled). A pack that does not end so is ended by signals.
+      child.stdin?.end();
+      const terminate = setTimeout(() => endGroup(child, "SIGTERM"), 2000);
+      const kill = setTimeout(() => endGroup(child, "SIGKILL"), 5000);
       await exited;
-      clearTimeout(timer);
+      clearTimeout(terminate);
+      clearTimeout(kill);
     }
   };
 

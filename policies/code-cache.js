@@ -3,13 +3,14 @@
 // parses and compiles each module's source on every start (no NODE_COMPILE_CACHE before Node 22), and
 // the pack's start alone compiled ~9 MB of TypeScript that way. Each module is compiled here as Node
 // compiles a wrapped module (vm.Script over Module.wrap), with the cached code when there is one. The
-// code of a module compiled without it is written once no module has loaded for a moment (the pack
-// is ended by a signal, which runs no exit handler; the check's event loop turns only once its
-// program has run), else when the process exits, so that it holds the functions the run compiled,
-// not only the eager ones. An entry is keyed by the module's path and exact source, Node's and V8's
-// versions and the process kind; V8 checks the rest itself (its flags, the source's length) and
-// rejects an entry that does not fit, which is then compiled and written again. Nothing but compiled
-// code is kept. A first run writes ~13 MB for the check and its pack and takes about a second longer.
+// code of a module compiled without it is written once no module has loaded for a moment (the CLI
+// ends its pack by a signal, which runs no exit handler), and again when the process exits (the check
+// and the pack the check starts, which it ends by closing its stdin), so that it holds every function
+// the run compiled, not only the eager ones: what a pack's analysis compiles comes after its modules.
+// An entry is keyed by the module's path and exact source, Node's and V8's versions and the process
+// kind; V8 checks the rest itself (its flags, the source's length) and rejects an entry that does not
+// fit, which is then compiled and written again. Nothing but compiled code is kept. A first run
+// writes ~13 MB for the check and its pack and takes about a second longer.
 // Used by the check's process (check/start.cjs), by the pack as the check starts it
 // (check/pack-code-cache.cjs, before run-policy-pack loads TypeScript) and by the pack's entry
 // (start.js: what `pulumi preview` loads after it).
@@ -118,9 +119,10 @@ function installCodeCache({ cacheDir, kind }) {
   /** @type {{ script: vm.Script, file: string, key: string, written: boolean }[]} */
   const compiled = [];
   const prefixLength = Internal.wrapper[0].length;
-  const write = () => {
+  /** @param {boolean} again whether to write an entry written already, with what was compiled since */
+  const write = (again) => {
     for (const entry of compiled) {
-      if (entry.written) continue;
+      if (entry.written && !again) continue;
       writeEntry(entry.file, entry.key, entry.script.createCachedData());
       entry.written = true;
     }
@@ -165,7 +167,7 @@ function installCodeCache({ cacheDir, kind }) {
     if (cachedData === undefined || script.cachedDataRejected) {
       compiled.push({ script, file, key, written: false });
       clearTimeout(quiet);
-      quiet = setTimeout(write, QUIET_MS).unref();
+      quiet = setTimeout(() => write(false), QUIET_MS).unref();
     }
     const moduleFunction = /** @type {ModuleFunction} */ (script.runInThisContext({ displayErrors: true }));
     return moduleFunction.call(this.exports, this.exports, requireFor(this), this, filename, path.dirname(filename));
@@ -175,7 +177,7 @@ function installCodeCache({ cacheDir, kind }) {
     return compile.call(module, content, filename);
   };
 
-  process.once("exit", write);
+  process.once("exit", () => write(true));
 }
 
 /**

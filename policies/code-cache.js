@@ -107,8 +107,9 @@ function codeCacheSetting(env) {
 /**
  * Compiles each module this process loads from here on through the code cache in `cacheDir`.
  * Changes nothing when already installed, or when JEWELRY_SHOP_CODE_CACHE is "off".
- * @param {{ cacheDir: string, kind: string }} options kind: the process's kind ("check", "pack"),
- *   whose V8 flags differ, so that each reads the entries it wrote
+ * @param {{ cacheDir: string, kind: string }} options kind: the process's kind ("check", "pack"), so
+ *   that each reads the entries it wrote (V8 rejects code made under other flags, and a pack under the
+ *   CLI gets its flags only when its entry runs)
  */
 function installCodeCache({ cacheDir, kind }) {
   const processState = /** @type {Record<symbol, boolean>} */ (/** @type {unknown} */ (process));

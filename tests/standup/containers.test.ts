@@ -2,6 +2,7 @@
 // healthcheck), the deploy jobs exit 0 before web, worker and beat start.
 import { beforeAll, describe, expect, it } from "vitest";
 import { RELEASE_LABEL } from "../../components/app/django-app";
+import { removeLabelled, runLabels } from "./docker/docker-engine";
 import type { StandUpInfo } from "./standup";
 import { declaredContainers, docker, eventually, standUp, standUpSkipped, CONTAINER_TYPE } from "./fixture";
 
@@ -64,5 +65,20 @@ describe.skipIf(standUpSkipped())("the declared stack in a real Docker engine", 
       const { Config } = await docker.getContainer(d.id).inspect();
       expect({ name: d.name, release: Config.Labels[RELEASE_LABEL] }).toEqual({ name: d.name, release: String(d.inputs.image) });
     }
+  });
+});
+
+describe.skipIf(standUpSkipped())("a stand-up's teardown", () => {
+  it("removes a container's anonymous volumes with it (an image's VOLUME no mount covers), which carry no label", async () => {
+    const info = await standUp();
+    const runId = `teardown-probe-${process.pid}`;
+    // The Redis image declares VOLUME /data: created without a mount there, the container gets an anonymous volume.
+    const probe = await docker.createContainer({ Image: info.containers["jewelry-redis"]!.image, Labels: runLabels(runId), Entrypoint: ["true"] });
+    const anonymous = ((await probe.inspect()).Mounts ?? []).filter((m) => m.Type === "volume" && m.Destination === "/data").map((m) => m.Name!);
+    expect(anonymous).toHaveLength(1);
+
+    expect(await removeLabelled(docker, runId)).toBe(1);
+    const { Volumes } = await docker.listVolumes();
+    expect((Volumes ?? []).map((v) => v.Name)).not.toContain(anonymous[0]);
   });
 });

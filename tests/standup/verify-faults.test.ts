@@ -204,7 +204,7 @@ describe.skipIf(standUpSkipped())("verify catches each fault injected into the s
       expect(found.ids, found.detail).toEqual(["10.1"]);
       expect(found.detail).toMatch(/6379/);
     } finally {
-      await stray.remove({ force: true });
+      await stray.remove({ force: true, v: true });
     }
   });
 

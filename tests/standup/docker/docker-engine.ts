@@ -75,7 +75,10 @@ export async function removeLabelled(docker: Dockerode, runId?: string): Promise
   const filters = labelFilter(runId);
   let removed = 0;
   for (const c of await docker.listContainers({ all: true, filters })) {
-    await docker.getContainer(c.Id).remove({ force: true, v: false }).catch(ignoreMissing);
+    // With its anonymous volumes (an image's VOLUME no declared mount covers: postgres, redis,
+    // certbot, pgBackRest), which carry no label and would stay behind; named volumes are kept by
+    // Docker here and removed below by their label.
+    await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreMissing);
     removed++;
   }
   for (const n of await docker.listNetworks({ filters })) {

@@ -85,7 +85,8 @@ describe.skipIf(standupSkipped())("S3 stand-ins of the cloud object stores", () 
 
   afterAll(async () => {
     const filters = JSON.stringify({ label: [`${TEST_LABEL}=${testId}`] });
-    for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true });
+    // With their anonymous volumes: the pgBackRest image's VOLUME gets one, unlabelled.
+    for (const c of await docker.listContainers({ all: true, filters })) await docker.getContainer(c.Id).remove({ force: true, v: true });
     for (const n of await docker.listNetworks({ filters })) await docker.getNetwork(n.Id).remove();
     // This process may hold the build lock: it ends only after the build, never in the middle of it.
     await buildSettled;

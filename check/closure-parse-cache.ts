@@ -15,7 +15,7 @@ interface KeyedCache {
   cacheDirFor(moduleFile: string, name: string): string;
   readKeyedEntry(cacheDir: string, key: string): string | undefined;
   writeKeyedEntry(cacheDir: string, key: string, text: string): void;
-  sha256(text: string): string;
+  sha256(data: string): string;
 }
 const { cacheDirFor, readKeyedEntry, writeKeyedEntry, sha256 } = require("../policies/compile-cache") as KeyedCache;
 
@@ -80,8 +80,10 @@ export function parserIdentity(sdkDir: string): string {
 export function cacheClosureParses(parser: ParseFunctionModule, identity: string, cacheDir: string): () => void {
   const original = parser.parseFunction;
   const parsed = new Map<string, string>();
+  // The parser's identity is tens of kilobytes (its sources): hashed once, not with every function.
+  const parserDigest = sha256(identity);
   parser.parseFunction = (funcString: string): ParseResult => {
-    const key = sha256(`${identity}\0${funcString}`);
+    const key = sha256(`${parserDigest}\0${funcString}`);
     const kept = parsed.get(key) ?? readKeyedEntry(cacheDir, key);
     if (kept !== undefined) {
       parsed.set(key, kept);

@@ -5,10 +5,8 @@
 // loads before the pack's entry are compiled from the cache too. The pack's entry (start.js) sets
 // the same for `pulumi preview`, from where it is loaded on.
 "use strict";
-const path = require("node:path");
 const { setV8Flags } = require("../policies/v8-flags");
-const { cacheDirFor } = require("../policies/compile-cache");
 const { installCodeCache } = require("../policies/code-cache");
 
 setV8Flags();
-installCodeCache({ cacheDir: cacheDirFor(require.resolve("esbuild/package.json", { paths: [path.resolve(__dirname, "..")] }), "jewelry-shop-code-cache"), kind: "pack" });
+installCodeCache({ kind: "pack" });

@@ -33,7 +33,7 @@ if (codeCacheSetting(process.env) === undefined) {
 setV8Flags();
 // The pack thread (check/pack-worker.cjs loads this file) loads little, and a worker ends without
 // its exit event: the cache is the main thread's.
-if (require("node:worker_threads").isMainThread) installCodeCache({ cacheDir: cacheDirFor(esbuildManifest, "jewelry-shop-code-cache"), kind: "check" });
+if (require("node:worker_threads").isMainThread) installCodeCache({ kind: "check" });
 
 // For the SDK the check and the program load.
 deferUnusedSdkModules(__dirname);

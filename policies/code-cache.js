@@ -16,14 +16,13 @@
 // (start.js: what `pulumi preview` loads after it).
 "use strict";
 const crypto = require("node:crypto");
-const fs = require("node:fs");
 const Module = require("node:module");
 const path = require("node:path");
 const vm = require("node:vm");
-const { writeAtomically } = require("./compile-cache");
+const { cacheDirFor, readEntryBytes, writeEntryBytes } = require("./compile-cache");
 
 /** Bump when what an entry holds changes. */
-const FORMAT = "3";
+const FORMAT = "4";
 /** How long no module may load before the new entries are written. */
 const QUIET_MS = 250;
 
@@ -105,13 +104,15 @@ function codeCacheSetting(env) {
 }
 
 /**
- * Compiles each module this process loads from here on through the code cache in `cacheDir`.
- * Changes nothing when already installed, or when JEWELRY_SHOP_CODE_CACHE is "off".
- * @param {{ cacheDir: string, kind: string }} options kind: the process's kind ("check", "pack"), so
+ * Compiles each module this process loads from here on through the code cache in `cacheDir`: by
+ * default `jewelry-shop-code-cache` in the .cache of the node_modules this file's packages come from
+ * (JEWELRY_SHOP_COMPILE_CACHE moves it). Changes nothing when already installed, or when
+ * JEWELRY_SHOP_CODE_CACHE is "off".
+ * @param {{ kind: string, cacheDir?: string }} options kind: the process's kind ("check", "pack"), so
  *   that each reads the entries it wrote (V8 rejects code made under other flags, and a pack under the
  *   CLI gets its flags only when its entry runs)
  */
-function installCodeCache({ cacheDir, kind }) {
+function installCodeCache({ kind, cacheDir = cacheDirFor(require.resolve("acorn/package.json", { paths: [__dirname] }), "jewelry-shop-code-cache") }) {
   const processState = /** @type {Record<symbol, boolean>} */ (/** @type {unknown} */ (process));
   if (processState[INSTALLED] || codeCacheSetting(process.env) === "off") return;
   processState[INSTALLED] = true;
@@ -124,7 +125,7 @@ function installCodeCache({ cacheDir, kind }) {
   const write = (again) => {
     for (const entry of compiled) {
       if (entry.written && !again) continue;
-      writeEntry(entry.file, entry.key, entry.script.createCachedData());
+      writeEntryBytes(entry.file, entry.key, entry.script.createCachedData());
       entry.written = true;
     }
   };
@@ -139,11 +140,13 @@ function installCodeCache({ cacheDir, kind }) {
     if (typeof content !== "string" || content.startsWith("#!") || !path.isAbsolute(filename)) return leaveToNode(this, content, filename);
     const key = crypto.createHash("sha256").update([FORMAT, kind, process.version, process.versions.v8, filename, content].join("\0")).digest("hex");
     const file = path.join(cacheDir, key.slice(0, 2), `${key}.bin`);
-    const cachedData = readEntry(file, key);
+    // V8 does not check a cached code's integrity (a damaged one crashed Node 20 in a test): each
+    // entry carries the digest of its code, as the compile cache's entries do.
+    const cachedData = readEntryBytes(file, key);
     if (cachedData?.equals(LEFT_TO_NODE)) return leaveToNode(this, content, filename);
     // An entry is written only for a source read through; a new or damaged one is read again.
     if (cachedData === undefined && mayImportDynamically(content)) {
-      writeEntry(file, key, LEFT_TO_NODE);
+      writeEntryBytes(file, key, LEFT_TO_NODE);
       return leaveToNode(this, content, filename);
     }
     let script;
@@ -159,7 +162,7 @@ function installCodeCache({ cacheDir, kind }) {
       return compile.call(this, content, filename);
     }
     if (cachedData !== undefined && script.cachedDataRejected && mayImportDynamically(content)) {
-      writeEntry(file, key, LEFT_TO_NODE);
+      writeEntryBytes(file, key, LEFT_TO_NODE);
       return leaveToNode(this, content, filename);
     }
     if (cachedData === undefined) stats.misses++;
@@ -198,31 +201,6 @@ function requireFor(module) {
   require.cache = Internal._cache;
   return require;
 }
-
-// V8 does not check a cached code's integrity (a damaged one crashed Node 20 in a test): each entry
-// opens with a line naming its key and the digest of the code under it, as the compile cache's do.
-const headerOf = (/** @type {string} */ key, /** @type {Buffer} */ data) => `code-cache ${key} ${crypto.createHash("sha256").update(data).digest("hex")}\n`;
-
-/**
- * The cached code (or LEFT_TO_NODE) kept under `key`, or undefined when missing or not whole and its own.
- * @param {string} file
- * @param {string} key
- */
-function readEntry(file, key) {
-  let bytes;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch {
-    return undefined;
-  }
-  const newline = bytes.indexOf(10);
-  if (newline < 0) return undefined;
-  const data = bytes.subarray(newline + 1);
-  return bytes.toString("latin1", 0, newline + 1) === headerOf(key, data) ? data : undefined;
-}
-
-const writeEntry = (/** @type {string} */ file, /** @type {string} */ key, /** @type {Buffer} */ data) =>
-  writeAtomically(file, Buffer.concat([Buffer.from(headerOf(key, data), "latin1"), data]));
 
 /** How many modules this process compiled from the cache, without one, against a rejected one, and left to Node. */
 const codeCacheStats = () => ({ ...stats });

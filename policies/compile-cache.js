@@ -18,26 +18,35 @@ const path = require("node:path");
 /** Bump when this file changes what it writes. */
 const FORMAT = "2";
 
-const sha256 = (/** @type {string} */ text) => crypto.createHash("sha256").update(text).digest("hex");
-const headerOf = (/** @type {string} */ key, /** @type {string} */ code) => `// compile-cache ${key} ${sha256(code)}\n`;
+const sha256 = (/** @type {string | Buffer} */ data) => crypto.createHash("sha256").update(data).digest("hex");
+const headerOf = (/** @type {string} */ key, /** @type {string | Buffer} */ data) => `// compile-cache ${key} ${sha256(data)}\n`;
 const entryFile = (/** @type {string} */ cacheDir, /** @type {string} */ key) => path.join(cacheDir, key.slice(0, 2), `${key}.js`);
 
 /**
- * The JavaScript of a cache entry, or undefined when the entry is missing or is not whole and its own.
+ * The bytes of an entry (what follows its header line), or undefined when the entry is missing or is
+ * not whole and its own: its header must name `key` and the digest of those bytes.
  * @param {string} file
  * @param {string} key
  */
-function readEntry(file, key) {
-  let text;
+function readEntryBytes(file, key) {
+  let bytes;
   try {
-    text = fs.readFileSync(file, "utf8");
+    bytes = fs.readFileSync(file);
   } catch {
     return undefined;
   }
-  const newline = text.indexOf("\n");
-  const code = text.slice(newline + 1);
-  return newline >= 0 && text.slice(0, newline + 1) === headerOf(key, code) ? code : undefined;
+  const newline = bytes.indexOf(10);
+  if (newline < 0) return undefined;
+  const data = bytes.subarray(newline + 1);
+  return bytes.toString("latin1", 0, newline + 1) === headerOf(key, data) ? data : undefined;
 }
+
+/** The JavaScript of a cache entry, as readEntryBytes reads it. */
+const readEntry = (/** @type {string} */ file, /** @type {string} */ key) => readEntryBytes(file, key)?.toString("utf8");
+
+/** Stores `data` under `key` in `file` with its header, atomically; a failed write is a miss next time. */
+const writeEntryBytes = (/** @type {string} */ file, /** @type {string} */ key, /** @type {Buffer} */ data) =>
+  writeAtomically(file, Buffer.concat([Buffer.from(headerOf(key, data), "latin1"), data]));
 
 /**
  * @typedef {object} Compiler
@@ -170,4 +179,4 @@ const readKeyedEntry = (cacheDir, key) => readEntry(entryFile(cacheDir, key), ke
  */
 const writeKeyedEntry = (cacheDir, key, text) => writeAtomically(entryFile(cacheDir, key), headerOf(key, text) + text);
 
-module.exports = { cacheDirFor, mapStackTraces, readKeyedEntry, registerCompileCache, sha256, writeAtomically, writeKeyedEntry };
+module.exports = { cacheDirFor, mapStackTraces, readEntryBytes, readKeyedEntry, registerCompileCache, sha256, writeEntryBytes, writeKeyedEntry };

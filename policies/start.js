@@ -15,15 +15,15 @@ const { cacheDirFor, mapStackTraces, registerCompileCache } = require("./compile
 const { deferUnusedSdkModules } = require("./deferred-sdk-modules");
 const { setV8Flags } = require("./v8-flags");
 
-const typescriptManifest = require.resolve("typescript/package.json", { paths: [__dirname] });
 // Both set before anything here loads (`npm run check` sets them before run-policy-pack loads).
 setV8Flags();
-installCodeCache({ cacheDir: cacheDirFor(typescriptManifest, "jewelry-shop-code-cache"), kind: "pack" });
+installCodeCache({ kind: "pack" });
 
 // For the SDK @pulumi/policy loads.
 deferUnusedSdkModules(path.dirname(require.resolve("@pulumi/policy/package.json", { paths: [__dirname] })));
 
 const tsconfigFile = path.join(__dirname, "tsconfig.json");
+const typescriptManifest = require.resolve("typescript/package.json", { paths: [__dirname] });
 
 const { compiled } = registerCompileCache({
   cacheDir: cacheDirFor(typescriptManifest, "jewelry-shop-policy-pack"),

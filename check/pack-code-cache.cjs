@@ -3,10 +3,16 @@
 // @pulumi/pulumi's run-policy-pack loads anything: the pack's V8 flags (policies/v8-flags.js) and
 // its code cache (policies/code-cache.js), so that the TypeScript and ts-node that run-policy-pack
 // loads before the pack's entry are compiled from the cache too. The pack's entry (start.js) sets
-// the same for `pulumi preview`, from where it is loaded on.
+// the same for `pulumi preview`, from where it is loaded on. And the inspector session that
+// run-policy-pack opens first for the closure serializer, without the Debugger domain that would
+// report and hash every script the pack loads after it (check/closure-inspector.cjs).
 "use strict";
+const path = require("node:path");
 const { setV8Flags } = require("../policies/v8-flags");
 const { installCodeCache } = require("../policies/code-cache");
+const { deferDebuggerUntilNeeded } = require("./closure-inspector.cjs");
 
 setV8Flags();
 installCodeCache({ kind: "pack" });
+// run-policy-pack (the script this process runs) requires the hooks of its own SDK.
+deferDebuggerUntilNeeded(require(path.resolve(path.dirname(process.argv[1]), "../../runtime/closure/v8Hooks.js")));

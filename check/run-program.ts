@@ -16,6 +16,7 @@ import { fromSdk } from "./sdk";
 import { keepSecretMarkersOnUnknowns } from "./unknown-secrets";
 import { trackPromisesWithoutDecorations } from "./promise-tracking";
 import { cacheSdkClosureParses } from "./closure-parse-cache";
+import { deferDebuggerUntilNeeded } from "./closure-inspector.cjs";
 import type { AnalyzerResourceOptions } from "./analyzer-client";
 import type { StackConfig } from "./stack-config";
 
@@ -285,6 +286,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   const restoreSerializer = keepSecretMarkersOnUnknowns(pulumi, require("@pulumi/pulumi/runtime/rpc"));
   const restorePromiseTracking = trackPromisesWithoutDecorations(require("@pulumi/pulumi/runtime/debuggable"), require("@pulumi/pulumi/runtime/state"));
   const restoreClosureParses = cacheSdkClosureParses();
+  const restoreClosureInspector = deferDebuggerUntilNeeded(require("@pulumi/pulumi/runtime/closure/v8Hooks"));
   // Resource.callsites sets an unlimited stack trace limit itself: it must return nothing instead.
   const resourceClass = pulumi.Resource as unknown as { callsites: () => unknown[] };
   const { callsites } = resourceClass;
@@ -301,6 +303,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
     restoreSerializer();
     restorePromiseTracking();
     restoreClosureParses();
+    restoreClosureInspector();
     resourceClass.callsites = callsites;
   }
   if (failures.length > 0) throw programFailure(failures[0], pulumi);

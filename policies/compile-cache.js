@@ -5,10 +5,10 @@
 // file's path and its exact content. A changed file, compiler or option is a new key, so a stale
 // output can never be loaded; an entry is served only when its first line names its own key and the
 // digest of the JavaScript under it, so a truncated, corrupt or misplaced file is compiled again and
-// rewritten. Nothing else is cached (no verdict, no state). Plain JavaScript, so
-// that it runs before anything can compile TypeScript. Used by the policy pack's entry (start.js,
-// with TypeScript, as ts-node compiled it) and by `npm run check` (check/start.cjs, with esbuild,
-// as tsx compiled it).
+// rewritten. Each cache is bounded (pruneCache, below). Nothing else is cached (no verdict, no
+// state). Plain JavaScript, so that it runs before anything can compile TypeScript. Used by the
+// policy pack's entry (start.js, with TypeScript, as ts-node compiled it) and by `npm run check`
+// (check/start.cjs, with esbuild, as tsx compiled it).
 "use strict";
 const crypto = require("node:crypto");
 const fs = require("node:fs");
@@ -97,7 +97,75 @@ function writeAtomically(/** @type {string} */ file, /** @type {string | Buffer}
     fs.renameSync(temporary, file);
   } catch {
     // A read-only or full disk costs a compile next time, nothing else.
+    return;
   }
+  // Every entry sits in <cache>/<two hex digits>/: its cache is two folders up.
+  pruneOnce(path.dirname(path.dirname(file)));
+}
+
+// Keys change with every edit of a file, compiler or option, so old entries would pile up for ever:
+// each cache is bounded. A process that writes an entry (warm runs write none) then measures the
+// cache once, and beyond the bound removes its least recently written entries down to half of it.
+// A removed entry still in use is compiled and written again: a cold start once, nothing else.
+const MAX_CACHE_BYTES = 256 * 2 ** 20;
+/** Left behind by a writer that died between its write and its rename. */
+const STALE_TEMPORARY_MS = 60 * 60 * 1000;
+/** @type {Set<string>} */
+const measured = new Set();
+
+function pruneOnce(/** @type {string} */ cacheDir) {
+  if (measured.has(cacheDir)) return;
+  measured.add(cacheDir);
+  pruneCache(cacheDir, MAX_CACHE_BYTES);
+}
+
+/**
+ * Removes the least recently written entries of the cache in `cacheDir` while it holds more than
+ * `maxBytes`, down to half of that, and temporary files older than an hour. Only a cache's own files
+ * (in its two-hex-digit folders) are touched.
+ * @param {string} cacheDir
+ * @param {number} maxBytes
+ * @returns {number} how many files it removed
+ */
+function pruneCache(cacheDir, maxBytes) {
+  /** @type {{ file: string, size: number, mtimeMs: number }[]} */
+  const entries = [];
+  let total = 0;
+  let removed = 0;
+  const remove = (/** @type {string} */ file) => {
+    try {
+      fs.unlinkSync(file);
+      removed++;
+      return true;
+    } catch {
+      return false; // another process removed it first
+    }
+  };
+  try {
+    for (const folder of fs.readdirSync(cacheDir)) {
+      if (!/^[0-9a-f]{2}$/.test(folder)) continue;
+      for (const name of fs.readdirSync(path.join(cacheDir, folder))) {
+        const file = path.join(cacheDir, folder, name);
+        const stat = fs.statSync(file, { throwIfNoEntry: false });
+        if (!stat?.isFile()) continue;
+        if (name.endsWith(".tmp")) {
+          if (Date.now() - stat.mtimeMs > STALE_TEMPORARY_MS) remove(file);
+          continue;
+        }
+        entries.push({ file, size: stat.size, mtimeMs: stat.mtimeMs });
+        total += stat.size;
+      }
+    }
+  } catch {
+    return removed; // an unreadable cache is left as it is
+  }
+  if (total <= maxBytes) return removed;
+  entries.sort((a, b) => a.mtimeMs - b.mtimeMs);
+  for (const entry of entries) {
+    if (total <= maxBytes / 2) break;
+    if (remove(entry.file)) total -= entry.size;
+  }
+  return removed;
 }
 
 /**
@@ -179,4 +247,4 @@ const readKeyedEntry = (cacheDir, key) => readEntry(entryFile(cacheDir, key), ke
  */
 const writeKeyedEntry = (cacheDir, key, text) => writeAtomically(entryFile(cacheDir, key), headerOf(key, text) + text);
 
-module.exports = { cacheDirFor, mapStackTraces, readEntryBytes, readKeyedEntry, registerCompileCache, sha256, writeEntryBytes, writeKeyedEntry };
+module.exports = { cacheDirFor, mapStackTraces, pruneCache, readEntryBytes, readKeyedEntry, registerCompileCache, sha256, writeEntryBytes, writeKeyedEntry };

@@ -135,6 +135,58 @@ describe("the compile cache", () => {
   });
 });
 
+describe("the bound on each cache", () => {
+  const { pruneCache, writeKeyedEntry } = require("../../policies/compile-cache") as {
+    pruneCache(cacheDir: string, maxBytes: number): number;
+    writeKeyedEntry(cacheDir: string, key: string, text: string): void;
+  };
+  const hour = 60 * 60 * 1000;
+  /** A file of `size` bytes written `ageMs` ago. */
+  const put = (file: string, size: number, ageMs: number) => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, Buffer.alloc(size, 120));
+    const when = new Date(Date.now() - ageMs);
+    fs.utimesSync(file, when, when);
+  };
+
+  it("removes the least recently written entries beyond the bound, down to half of it, and nothing but the cache's own files", () => {
+    const cacheDir = path.join(dir, "bounded");
+    // Ten entries of 1 KB, entry 0 the oldest, in the cache's two-hex-digit folders.
+    const entries = Array.from({ length: 10 }, (_, i) => path.join(cacheDir, `0${i % 3}`, `${i}.bin`));
+    entries.forEach((file, i) => put(file, 1024, (10 - i) * hour));
+    const foreign = [path.join(cacheDir, "README"), path.join(cacheDir, "other", "0.bin")];
+    for (const file of foreign) put(file, 4096, 20 * hour);
+
+    expect(pruneCache(cacheDir, 6 * 1024)).toBe(7);
+    expect(entries.map((f) => fs.existsSync(f))).toEqual([false, false, false, false, false, false, false, true, true, true]);
+    for (const file of foreign) expect(fs.existsSync(file)).toBe(true);
+  });
+
+  it("leaves a cache within its bound as it is, but removes a writer's temporary file left for over an hour", () => {
+    const cacheDir = path.join(dir, "within");
+    const entry = path.join(cacheDir, "ab", "ab12.js");
+    const staleTemporary = path.join(cacheDir, "ab", "ab34.js.123.tmp");
+    const freshTemporary = path.join(cacheDir, "ab", "ab56.js.456.tmp");
+    put(entry, 100, 48 * hour);
+    put(staleTemporary, 100, 2 * hour);
+    put(freshTemporary, 100, 60 * 1000);
+
+    expect(pruneCache(cacheDir, 1024)).toBe(1);
+    expect([entry, staleTemporary, freshTemporary].map((f) => fs.existsSync(f))).toEqual([true, false, true]);
+  });
+
+  it("is measured by a process that writes an entry: a cache over 256 MB loses its oldest entries", () => {
+    const cacheDir = path.join(dir, "over-the-bound");
+    // A sparse file: 300 MB to stat, nothing on the disk.
+    const old = path.join(cacheDir, "00", "old.bin");
+    put(old, 0, 24 * hour);
+    fs.truncateSync(old, 300 * 2 ** 20);
+    writeKeyedEntry(cacheDir, "ff".repeat(32), "module.exports = 1;\n");
+    expect(fs.existsSync(old)).toBe(false);
+    expect(fs.readdirSync(path.join(cacheDir, "ff"))).toHaveLength(1);
+  });
+});
+
 describe("the check and the pack through a cold and a warm compile cache", () => {
   /** `npm run check` of the production stack with its compile caches in `cacheRoot`: exit code and report without timings. */
   async function check(cacheRoot: string) {

@@ -25,6 +25,7 @@ import {
   type PolicyConfig,
   type StackIdentity,
 } from "./analyzer-client";
+import { analyzeRequestBytes } from "./analyze-request-bytes";
 import { UserInputError } from "./errors";
 import type { PackThread } from "./pack-thread";
 import type { FromPackThread, ToPackThread } from "./pack-worker";
@@ -165,7 +166,8 @@ export class PackChannel implements Analyzer {
   }
 
   async analyze(resource: AnalyzerResource): Promise<Diagnostic[]> {
-    const request = analyzeRequest(resource).serializeBinary();
+    // Written directly, as jspb would write it, unless a value is no plain JSON (check/analyze-request-bytes.ts).
+    const request = analyzeRequestBytes(resource) ?? analyzeRequest(resource).serializeBinary();
     this.analyzeRequests.set(resource, request);
     return diagnosticsOf(pb.AnalyzeResponse.deserializeBinary(await this.call("Analyze", request, resource.urn)));
   }

@@ -1,8 +1,15 @@
-// AnalyzeStack's request built from the Analyze requests the check already sent (check/pack-channel.ts)
-// must be the very request built from the resources afresh: the pack must judge the same stack.
+// The requests the check sends its pack (check/pack-channel.ts) must be the very requests the SDK's
+// protobuf classes build: AnalyzeStack's, built from the Analyze requests already sent, and each
+// Analyze request, written without jspb's object tree (check/analyze-request-bytes.ts). The pack must
+// judge the same stack.
 import { describe, expect, it } from "vitest";
+import { AnalysisInputBuilder } from "../../check/analysis-input";
+import { analyzeRequestBytes } from "../../check/analyze-request-bytes";
 import { analyzeRequest, analyzeStackRequest, analyzeStackRequestBytes, type AnalyzerResource } from "../../check/analyzer-client";
+import type { JsonObject } from "../../check/json";
 import { unknownValue, wrapSecret } from "../../check/property-values";
+import { readStackConfig } from "../../check/stack-config";
+import { productionRun, ROOT } from "../program/production-run";
 
 const options = (parent?: string): AnalyzerResource["options"] => ({
   protect: false,
@@ -62,5 +69,52 @@ describe("AnalyzeStack's request from the Analyze requests already sent", () => 
     const stackResources = [withOutputs, provider, container];
     const reused = analyzeStackRequestBytes(stackResources, (r) => sent.get(r));
     expect(Buffer.from(reused).equals(Buffer.from(analyzeStackRequest(stackResources).serializeBinary()))).toBe(true);
+  });
+});
+
+describe("an Analyze request written without jspb's object tree", () => {
+  const jspbBytes = (r: AnalyzerResource) => Buffer.from(analyzeRequest(r).serializeBinary());
+  const written = (r: AnalyzerResource) => {
+    const bytes = analyzeRequestBytes(r);
+    return bytes === undefined ? undefined : Buffer.from(bytes);
+  };
+  /** Where the written request departs from jspb's (undefined when they are the same bytes). */
+  const departure = (r: AnalyzerResource): string | undefined => {
+    const ours = written(r);
+    const theirs = jspbBytes(r);
+    if (ours === undefined) return "not written (left to jspb)";
+    if (ours.equals(theirs)) return undefined;
+    const at = ours.findIndex((byte, i) => byte !== theirs[i]);
+    return `${r.urn}: ${ours.length} bytes against ${theirs.length}, first difference at byte ${at < 0 ? Math.min(ours.length, theirs.length) : at}`;
+  };
+  const withProperties = (properties: JsonObject, base: AnalyzerResource = container): AnalyzerResource => ({ ...base, properties });
+
+  it("is byte for byte jspb's for every resource of the production stack", async () => {
+    const run = await productionRun();
+    const builder = new AnalysisInputBuilder(readStackConfig(ROOT, "production"));
+    const requests = run.resources.flatMap((r) => builder.add(r));
+    expect(requests.length).toBeGreaterThan(100);
+    for (const r of requests) expect(departure(r)).toBeUndefined();
+  });
+
+  it("is byte for byte jspb's for edge values: numbers, strings, keys, nesting, options, lengths of every varint size", () => {
+    const numbers = [0, -0, 1, -1, 0.1, NaN, Infinity, -Infinity, Number.MIN_VALUE, Number.MAX_VALUE, 2 ** 53 + 2, -1e21, 5e-324, 1e-310];
+    const cases: AnalyzerResource[] = [
+      withProperties({ numbers, zero: 0, nothing: null, yes: true, no: false, empty: "", list: [], object: {} }),
+      withProperties({ "ß": "straße", "💍": "ring 💍", z: 1, a: 2, B: 3, "10": 4, "9": 5, "": "empty key" }),
+      withProperties({ deep: { a: [{ b: [[], [null, [1, { c: "d" }]]] }] }, secret: wrapSecret({ inner: ["x"] }) }),
+      withProperties({ small: "x".repeat(127), medium: "x".repeat(128), large: "x".repeat(16_384), huge: "y".repeat(2_097_152) }),
+      { ...stack, options: { ...options(), protect: true, deleteBeforeReplace: false, aliases: ["urn:a", ""], ignoreChanges: [], customTimeouts: { create: -0, update: NaN, delete: 1.5 } } },
+      { ...provider, provider: { type: "", name: "", urn: "", properties: {} }, type: "", name: "", urn: "" },
+    ];
+    for (const r of cases) expect(departure(r)).toBeUndefined();
+  });
+
+  it("leaves to jspb what is no JSON value: undefined, a function, a class instance, a hole, a lone surrogate", () => {
+    class Box {
+      constructor(readonly value: number) {}
+    }
+    const odd: unknown[] = [undefined, () => 1, new Box(1), [1, , 3], "\uD83D alone", { "\uDC8D": 1 }];
+    for (const value of odd) expect(written(withProperties({ value } as unknown as JsonObject))).toBeUndefined();
   });
 });

@@ -138,7 +138,8 @@ function installCodeCache({ kind, cacheDir = cacheDirFor(require.resolve("acorn/
     // A hashbang must open the source (the wrapper would put it after the function head); a module
     // that is not a file has no stable key.
     if (typeof content !== "string" || content.startsWith("#!") || !path.isAbsolute(filename)) return leaveToNode(this, content, filename);
-    const key = crypto.createHash("sha256").update([FORMAT, kind, process.version, process.versions.v8, filename, content].join("\0")).digest("hex");
+    // The fields joined by "\0", hashed in two parts: joining would first copy the whole source.
+    const key = crypto.createHash("sha256").update(`${FORMAT}\0${kind}\0${process.version}\0${process.versions.v8}\0${filename}\0`).update(content).digest("hex");
     const file = path.join(cacheDir, key.slice(0, 2), `${key}.bin`);
     // V8 does not check a cached code's integrity (a damaged one crashed Node 20 in a test): each
     // entry carries the digest of its code, as the compile cache's entries do.

@@ -74,7 +74,8 @@ function registerCompileCache(options) {
       throw new Error(`${filename}: TypeScript inside node_modules is not compiled`);
     }
     const source = fs.readFileSync(filename, "utf8");
-    const key = sha256([FORMAT, options.compilerKey, filename, source].join("\0"));
+    // The fields joined by "\0", hashed in two parts: joining would first copy the whole source.
+    const key = crypto.createHash("sha256").update(`${FORMAT}\0${options.compilerKey}\0${filename}\0`).update(source).digest("hex");
     const file = entryFile(options.cacheDir, key);
     let code = readEntry(file, key);
     if (code === undefined) {

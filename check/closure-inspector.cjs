@@ -81,11 +81,13 @@ function hooksSession() {
 
 /**
  * @param {string} id a script id, as [[FunctionLocation]] gives it
+ * @param {(id: string) => string | undefined} sdkScriptUrl the SDK's own answer, for the scripts
+ *   parsed before this session opened: nothing, unless the SDK's session was open then
  * @returns {string | undefined}
  */
-function scriptUrl(id) {
+function scriptUrl(id, sdkScriptUrl) {
   const hooks = hooksSession();
-  if (Number(id) <= hooks.lastEarlierScript) return undefined;
+  if (Number(id) <= hooks.lastEarlierScript) return sdkScriptUrl(id);
   if (hooks.urls === undefined) {
     /** @type {Map<string, string>} */
     const urls = new Map();
@@ -107,7 +109,7 @@ function deferDebuggerUntilNeeded(hooks) {
   const original = { getSessionAsync: hooks.getSessionAsync, isInitializedAsync: hooks.isInitializedAsync, getScriptUrl: hooks.getScriptUrl };
   hooks.getSessionAsync = async () => hooksSession().session;
   hooks.isInitializedAsync = async () => void hooksSession();
-  hooks.getScriptUrl = scriptUrl;
+  hooks.getScriptUrl = (id) => scriptUrl(id, original.getScriptUrl);
   return () => void Object.assign(hooks, original);
 }
 

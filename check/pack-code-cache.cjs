@@ -7,6 +7,7 @@
 // run-policy-pack opens first for the closure serializer, without the Debugger domain that would
 // report and hash every script the pack loads after it (check/closure-inspector.cjs).
 "use strict";
+const fs = require("node:fs");
 const path = require("node:path");
 const { setV8Flags } = require("../policies/v8-flags");
 const { installCodeCache } = require("../policies/code-cache");
@@ -14,5 +15,7 @@ const { deferDebuggerUntilNeeded } = require("./closure-inspector.cjs");
 
 setV8Flags();
 installCodeCache({ kind: "pack" });
-// run-policy-pack (the script this process runs) requires the hooks of its own SDK.
-deferDebuggerUntilNeeded(require(path.resolve(path.dirname(process.argv[1]), "../../runtime/closure/v8Hooks.js")));
+// run-policy-pack (the script this process runs) requires the hooks of its own SDK; an SDK laid out
+// otherwise keeps its own session (slower, the same answers).
+const sdkHooks = path.resolve(path.dirname(process.argv[1]), "../../runtime/closure/v8Hooks.js");
+if (fs.existsSync(sdkHooks)) deferDebuggerUntilNeeded(require(sdkHooks));

@@ -81,6 +81,24 @@ describe("the closure serializer's inspector session", () => {
     expect(check.lateError).toBe(sdk.lateError);
   });
 
+  it("answers as the SDK for a script parsed while the SDK's own session was open before it", () => {
+    const script = `
+      const vm = require("node:vm");
+      const pulumi = require("@pulumi/pulumi");
+      const hooks = require("@pulumi/pulumi/runtime/closure/v8Hooks");
+      const native = require("node:util").types.isProxy;
+      (async () => {
+        await hooks.isInitializedAsync(); // the SDK's session, as run-policy-pack opens it
+        const handler = vm.runInThisContext("(function (native) { return function handler() { return native(); }; })", { filename: "/fixture/between.js" });
+        require("./check/closure-inspector.cjs").deferDebuggerUntilNeeded(hooks);
+        const message = await pulumi.runtime.serializeFunction(handler(native)).then(() => "serialized", (e) => e.message);
+        console.log(JSON.stringify(message));
+      })();`;
+    const r = spawnSync(process.execPath, ["-r", "./check/start.cjs", "-e", script], { cwd: repoRoot, encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout) as string).toContain("function 'handler': between.js(1,");
+  });
+
   it("enables the Debugger only when a function from a later script is located", () => {
     expect(sdk.debuggerEnablesBeforeLate).toBe(1);
     expect(check.debuggerEnablesBeforeLate).toBe(0);

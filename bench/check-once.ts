@@ -7,6 +7,8 @@ import type { Report } from "../check/report";
 
 const bootMs = Math.round(process.uptime() * 1000);
 const [repo, rootDir, stack, packDir, duplicateUrns] = process.argv.slice(2);
+// As `npm run check` does first thing (check/start.cjs), where the checkout has it.
+(require(path.join(repo, "check/pack-thread")) as { prestartPackThread?: () => void }).prestartPackThread?.();
 const { runCheck } = require(path.join(repo, "check/run-check")) as { runCheck(options: CheckOptions): Promise<Report> };
 runCheck({ rootDir, stack, packDir, duplicateUrns: duplicateUrns === "suffix" ? "suffix" : "fail" })
   .then((report) => {

@@ -5,7 +5,7 @@ import { commonOptions, parseFlags, runCommand, type ReportFormat } from "./comm
 import { UserInputError } from "./errors";
 import { renderInputError } from "./formats/input-error";
 
-export const usage = `usage: tsx check/cli.ts [options]
+export const usage = `usage: npm run check -- [options]
 
 Runs the Pulumi program under mocks in preview mode with a stack's config, drives the real
 CrossGuard policy pack over its gRPC analyzer interface, and prints the verdict.

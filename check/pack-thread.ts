@@ -3,7 +3,7 @@
 // of its engine (protobuf, grpc-js, the report): the pack's start is on the check's critical path.
 import * as path from "node:path";
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
-import type { PackThreadData } from "./pack-worker";
+import type { PackThreadData, PackToStart, ToPackThread } from "./pack-worker";
 import type { PolicyPackEnv } from "./policy-pack-process";
 
 export interface PackThread {
@@ -16,11 +16,36 @@ export interface PackThread {
 
 const packThreadEntry = path.join(__dirname, "pack-worker.cjs");
 
-/** Starts the thread, which starts the pack in `packDir` for `env` at once. */
-export function startPackThread(packDir: string, env: PolicyPackEnv): PackThread {
+function newPackThread(pack: PackToStart | undefined): PackThread {
   const { port1, port2 } = new MessageChannel();
-  const data: PackThreadData = { port: port1, packDir, env };
+  const data: PackThreadData = pack ? { port: port1, ...pack } : { port: port1 };
   const worker = new Worker(packThreadEntry, { workerData: data, transferList: [port1] });
   const failure = new Promise<Error>((resolve) => worker.once("error", resolve));
   return { worker, port: port2, failure };
+}
+
+// A thread takes 50–100 ms to boot (a new Node environment) before it can spawn the pack, and the
+// main thread reads the stack's config before it knows the pack's environment: `npm run check` starts
+// the thread first thing (check/start.cjs), so the two overlap and the pack is spawned ~0.1 s sooner.
+let prestarted: PackThread | undefined;
+
+/**
+ * Starts a pack thread that waits to be told which pack to start (startPackThread). It does not keep
+ * the process alive: a run that ends before any check (bad input, --help) just exits.
+ */
+export function prestartPackThread(): void {
+  if (prestarted) return;
+  prestarted = newPackThread(undefined);
+  prestarted.worker.unref();
+}
+
+/** The thread that starts the pack in `packDir` for `env`: the prestarted one, else a new one. */
+export function startPackThread(packDir: string, env: PolicyPackEnv): PackThread {
+  const thread = prestarted;
+  prestarted = undefined;
+  if (!thread) return newPackThread({ packDir, env });
+  thread.worker.ref();
+  const start: ToPackThread = { kind: "start", packDir, env };
+  thread.port.postMessage(start);
+  return thread;
 }

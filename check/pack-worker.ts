@@ -8,14 +8,20 @@ import type { MessagePort } from "node:worker_threads";
 import { workerData } from "node:worker_threads";
 import { startPolicyPack, type PolicyPackEnv, type PolicyPackProcess } from "./policy-pack-process";
 
-export interface PackThreadData {
-  readonly port: MessagePort;
+/** Which pack to start, and for which stack. */
+export interface PackToStart {
   readonly packDir: string;
   readonly env: PolicyPackEnv;
 }
 
+/** The thread's data: its port, and the pack to start at once, or none until a "start" message names it. */
+export type PackThreadData = { readonly port: MessagePort } & (PackToStart | { readonly packDir?: undefined });
+
 /** The main thread to this one. */
-export type ToPackThread = { readonly kind: "call"; readonly id: number; readonly method: string; readonly request: Uint8Array } | { readonly kind: "stop" };
+export type ToPackThread =
+  | ({ readonly kind: "start" } & PackToStart)
+  | { readonly kind: "call"; readonly id: number; readonly method: string; readonly request: Uint8Array }
+  | { readonly kind: "stop" };
 
 /** This thread to the main thread. */
 export type FromPackThread =
@@ -106,8 +112,7 @@ function connect(address: string): Promise<http2.ClientHttp2Session> {
   });
 }
 
-async function serve(data: PackThreadData): Promise<void> {
-  const { port } = data;
+async function serve(port: MessagePort, data: PackToStart): Promise<void> {
   const send = (message: FromPackThread) => port.postMessage(message);
   const queued: Extract<ToPackThread, { kind: "call" }>[] = [];
   let session: http2.ClientHttp2Session | undefined;
@@ -136,7 +141,7 @@ async function serve(data: PackThreadData): Promise<void> {
   };
   port.on("message", (message: ToPackThread) => {
     if (message.kind === "stop") void stop();
-    else {
+    else if (message.kind === "call") {
       queued.push(message);
       pump();
     }
@@ -164,4 +169,7 @@ async function serve(data: PackThreadData): Promise<void> {
   pump();
 }
 
-if (workerData) void serve(workerData as PackThreadData);
+const data = workerData as PackThreadData | null;
+if (data?.packDir !== undefined) void serve(data.port, data);
+// Started ahead of the check (check/pack-thread.ts, prestartPackThread): the pack is named later.
+else if (data) data.port.once("message", (message: ToPackThread) => message.kind === "start" && void serve(data.port, message));

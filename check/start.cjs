@@ -66,6 +66,8 @@ registerCompileCache({
 
 // `node -r ./check/start.cjs other.ts` (the benchmark) only registers the compile cache.
 if (require.main === module) {
+  // `npm run check`: the pack's thread boots while the CLI reads its input (check/pack-thread.ts).
+  /** @type {{ prestartPackThread(): void }} */ (require(path.join(__dirname, "pack-thread.ts"))).prestartPackThread();
   /** @type {{ main(argv: readonly string[]): Promise<void> }} */
   const cli = require(path.join(__dirname, "cli.ts"));
   void cli.main(process.argv.slice(2));

@@ -13,7 +13,7 @@ describe.concurrent("check CLI input errors", () => {
     const r = await runCli(["--bogus"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("Unknown option '--bogus'");
-    expect(r.stderr).toContain("usage: tsx check/cli.ts");
+    expect(r.stderr).toContain("usage: npm run check -- [options]");
   });
 
   it("rejects an unknown format", async () => {

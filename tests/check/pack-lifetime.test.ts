@@ -1,7 +1,7 @@
 // The policy pack the offline check starts runs in a process group of its own, so that it can be ended
 // as a whole; a check that dies by a signal (Ctrl-C, SIGKILL, a test worker torn down) runs no exit
 // handler, and its pack was left serving, orphaned. Its lifeline (check/pack-lifeline.cjs) ends it.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 
@@ -20,6 +20,8 @@ const packEnv = `{ project: "jewelry-shop", stack: "production", organization: "
 const starts = {
   "its main thread": `require("./check/policy-pack-process.ts").startPolicyPack("policies", ${packEnv})`,
   "its pack thread": `new (require("./check/pack-channel.ts").PackChannel)(require("./check/pack-thread.ts").startPackThread("policies", ${packEnv})).started`,
+  "its pack thread started ahead, as `npm run check` starts it": `(require("./check/pack-thread.ts").prestartPackThread(),
+    new (require("./check/pack-channel.ts").PackChannel)(require("./check/pack-thread.ts").startPackThread("policies", ${packEnv})).started)`,
 };
 
 /** Starts the pack from a separate check process; resolves with both pids. */
@@ -50,5 +52,13 @@ describe("the policy pack the check starts", () => {
     const orphaned = alive(pack);
     if (orphaned) process.kill(-pack, "SIGKILL");
     expect(orphaned, "the pack outlived the check").toBe(false);
+  });
+
+  it("is not started by a pack thread started ahead and never told which pack: its process exits", () => {
+    const script = `require("./check/pack-thread.ts").prestartPackThread(); console.log("prestarted");`;
+    const run = spawnSync(process.execPath, ["-r", "./check/start.cjs", "-e", script], { cwd: root, encoding: "utf8", timeout: 20_000 });
+    expect(run.signal, "the idle thread kept the process alive").toBeNull();
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe("prestarted\n");
   });
 });

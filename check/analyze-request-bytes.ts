@@ -7,7 +7,9 @@
 // class instance, a hole in an array, a lone surrogate in a string) is left to jspb, which then gives
 // its own bytes or its own error. tests/check/analyzer-requests.test.ts compares the two on every
 // resource of every stack the tests judge and on edge values.
-import type { AnalyzerResource, AnalyzerResourceOptions } from "./analyzer-client";
+import type { AnalyzerProvider, AnalyzerResource, AnalyzerResourceOptions } from "./analyzer-client";
+
+type ResourceHead = Pick<AnalyzerProvider, "type" | "properties" | "urn" | "name">;
 
 /** Not a JSON value as this writer writes it: the caller falls back to jspb. */
 class NotPlainJson extends Error {}
@@ -164,38 +166,38 @@ class RequestWriter {
   // ---- the request ----
 
   encode(r: AnalyzerResource): Uint8Array {
-    // Measure: the properties, the provider's properties, the options.
-    const propertiesSize = this.measureStruct(r.properties);
-    let providerSize = 0;
-    if (r.provider) {
-      const p = r.provider;
-      providerSize = nonEmptyStringSize(p.type) + delimitedSize(this.measureStruct(p.properties)) + nonEmptyStringSize(p.urn) + nonEmptyStringSize(p.name);
-    }
+    // Measure (in the order the bytes are written): the request's fields 1–4, the options, the provider's.
+    const headSize = this.measureHead(r);
     const options = optionsSizes(r.options);
-    const total = nonEmptyStringSize(r.type) + delimitedSize(propertiesSize) + nonEmptyStringSize(r.urn) + nonEmptyStringSize(r.name) +
-      delimitedSize(options.size) + (r.provider ? delimitedSize(providerSize) : 0);
+    const providerSize = r.provider ? this.measureHead(r.provider) : 0;
+    const total = headSize + delimitedSize(options.size) + (r.provider ? delimitedSize(providerSize) : 0);
 
     this.bytes = Buffer.allocUnsafe(total);
     this.at = 0;
     this.next = 0;
-    if (r.type.length > 0) this.string(1, r.type);
-    this.structField(2, r.properties);
-    if (r.urn.length > 0) this.string(3, r.urn);
-    if (r.name.length > 0) this.string(4, r.name);
+    this.writeHead(r);
     this.tag(5, 2);
     this.varint(options.size);
     this.writeOptions(r.options, options.timeoutsSize);
     if (r.provider) {
-      const p = r.provider;
       this.tag(6, 2);
       this.varint(providerSize);
-      if (p.type.length > 0) this.string(1, p.type);
-      this.structField(2, p.properties);
-      if (p.urn.length > 0) this.string(3, p.urn);
-      if (p.name.length > 0) this.string(4, p.name);
+      this.writeHead(r.provider);
     }
     if (this.at !== total) throw new Error(`AnalyzeRequest of ${r.urn}: wrote ${this.at} of ${total} bytes`);
     return this.bytes;
+  }
+
+  /** Fields 1–4 as an AnalyzeRequest and an AnalyzerProviderResource both number them: type, properties, urn, name. */
+  private measureHead(h: ResourceHead): number {
+    return nonEmptyStringSize(h.type) + delimitedSize(this.measureStruct(h.properties)) + nonEmptyStringSize(h.urn) + nonEmptyStringSize(h.name);
+  }
+
+  private writeHead(h: ResourceHead): void {
+    if (h.type.length > 0) this.string(1, h.type);
+    this.structField(2, h.properties);
+    if (h.urn.length > 0) this.string(3, h.urn);
+    if (h.name.length > 0) this.string(4, h.name);
   }
 
   private writeOptions(o: AnalyzerResourceOptions, timeoutsSize: number): void {

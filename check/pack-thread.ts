@@ -24,7 +24,7 @@ function newPackThread(pack: PackToStart | undefined): PackThread {
   return { worker, port: port2, failure };
 }
 
-// A thread takes 50–100 ms to boot (a new Node environment) before it can spawn the pack, and the
+// A thread takes 40–100 ms to boot (a new Node environment) before it can spawn the pack, and the
 // main thread reads the stack's config before it knows the pack's environment: `npm run check` starts
 // the thread first thing (check/start.cjs), so the two overlap and the pack is spawned ~0.1 s sooner.
 let prestarted: PackThread | undefined;

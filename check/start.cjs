@@ -8,12 +8,13 @@
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
+const { isMainThread } = require("node:worker_threads");
 const { npmDependenciesStale } = require("../scripts/npm-dependencies.cjs");
 
 // npm's dependencies, installed first when missing (`npm run check` on a fresh clone): by
 // scripts/ensure-deps.mjs, run only then, so an installed checkout's check is one process. Not again
 // in the check's pack thread (check/pack-worker.cjs loads this file for its compile cache).
-if (require("node:worker_threads").isMainThread && npmDependenciesStale(path.resolve(__dirname, ".."))) {
+if (isMainThread && npmDependenciesStale(path.resolve(__dirname, ".."))) {
   const { spawnSync } = require("node:child_process");
   const installed = spawnSync(process.execPath, [path.resolve(__dirname, "../scripts/ensure-deps.mjs")], { stdio: "inherit" });
   if (installed.status !== 0) process.exit(installed.status ?? 1);
@@ -33,7 +34,7 @@ if (codeCacheSetting(process.env) === undefined) {
 setV8Flags();
 // The pack thread (check/pack-worker.cjs loads this file) loads little, and a worker ends without
 // its exit event: the cache is the main thread's.
-if (require("node:worker_threads").isMainThread) installCodeCache({ kind: "check" });
+if (isMainThread) installCodeCache({ kind: "check" });
 
 // For the SDK the check and the program load.
 deferUnusedSdkModules(__dirname);

@@ -15,11 +15,10 @@
 // (check/pack-code-cache.cjs, before run-policy-pack loads TypeScript) and by the pack's entry
 // (start.js: what `pulumi preview` loads after it).
 "use strict";
-const crypto = require("node:crypto");
 const Module = require("node:module");
 const path = require("node:path");
 const vm = require("node:vm");
-const { cacheDirFor, readEntryBytes, writeEntryBytes } = require("./compile-cache");
+const { cacheDirFor, readEntryBytes, sha256, writeEntryBytes } = require("./compile-cache");
 
 /** Bump when what an entry holds changes. */
 const FORMAT = "4";
@@ -138,8 +137,7 @@ function installCodeCache({ kind, cacheDir = cacheDirFor(require.resolve("acorn/
     // A hashbang must open the source (the wrapper would put it after the function head); a module
     // that is not a file has no stable key.
     if (typeof content !== "string" || content.startsWith("#!") || !path.isAbsolute(filename)) return leaveToNode(this, content, filename);
-    // The fields joined by "\0", hashed in two parts: joining would first copy the whole source.
-    const key = crypto.createHash("sha256").update(`${FORMAT}\0${kind}\0${process.version}\0${process.versions.v8}\0${filename}\0`).update(content).digest("hex");
+    const key = sha256(`${FORMAT}\0${kind}\0${process.version}\0${process.versions.v8}\0${filename}\0`, content);
     const file = path.join(cacheDir, key.slice(0, 2), `${key}.bin`);
     // V8 does not check a cached code's integrity (a damaged one crashed Node 20 in a test): each
     // entry carries the digest of its code, as the compile cache's entries do.

@@ -18,7 +18,16 @@ const path = require("node:path");
 /** Bump when this file changes what it writes. */
 const FORMAT = "2";
 
-const sha256 = (/** @type {string | Buffer} */ data) => crypto.createHash("sha256").update(data).digest("hex");
+/**
+ * The sha256 of `parts` one after the other, as of their concatenation: a key's fields and a source
+ * are hashed in parts, as joining them would first copy the whole source.
+ * @param {...(string | Buffer)} parts
+ */
+const sha256 = (...parts) => {
+  const hash = crypto.createHash("sha256");
+  for (const part of parts) hash.update(part);
+  return hash.digest("hex");
+};
 const headerOf = (/** @type {string} */ key, /** @type {string | Buffer} */ data) => `// compile-cache ${key} ${sha256(data)}\n`;
 const entryFile = (/** @type {string} */ cacheDir, /** @type {string} */ key) => path.join(cacheDir, key.slice(0, 2), `${key}.js`);
 
@@ -74,8 +83,7 @@ function registerCompileCache(options) {
       throw new Error(`${filename}: TypeScript inside node_modules is not compiled`);
     }
     const source = fs.readFileSync(filename, "utf8");
-    // The fields joined by "\0", hashed in two parts: joining would first copy the whole source.
-    const key = crypto.createHash("sha256").update(`${FORMAT}\0${options.compilerKey}\0${filename}\0`).update(source).digest("hex");
+    const key = sha256(`${FORMAT}\0${options.compilerKey}\0${filename}\0`, source);
     const file = entryFile(options.cacheDir, key);
     let code = readEntry(file, key);
     if (code === undefined) {

@@ -5,12 +5,14 @@
 // Nothing may be printed to stdout before the pack prints its port.
 import { PolicyPack } from "@pulumi/policy";
 import { buildPolicies } from "./lib/pack";
+import { decodeRequestStructsDirectly } from "./lib/request-decoding";
 import { shareDeserializedProperties } from "./lib/shared-properties";
 import { readStackContext } from "./lib/stack-context";
 import { checklistRules } from "./rules";
 
 const stack = readStackContext();
 shareDeserializedProperties();
+decodeRequestStructsDirectly();
 
 new PolicyPack("jewelry-shop-production-checklist", {
   description: "The jewelry-shop production deployment checklist (sections 1-15) enforced on every preview and update.",

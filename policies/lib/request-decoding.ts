@@ -1,0 +1,112 @@
+// @pulumi/policy's server gets each Analyze and AnalyzeStack request decoded by jspb (the service
+// definition's requestDeserialize, which grpc-js calls). jspb makes a message of every value in a
+// resource's properties (a Value, its map entry, a Struct or ListValue, their wrappers), then the
+// server's toJavaScript walks them all again, once per request: on the check's production stack that
+// was a quarter of the pack's analysis, more than most rules. Here the decoder is wrapped: jspb still
+// decodes the request and its own fields, but each Struct in it (a resource's properties, its
+// provider's) is read by lib/wire-struct.ts straight into jspb's array form, the state jspb gives a
+// message it is handed as an array, and wraps in Value and ListValue objects only when they are read.
+// So every jspb API reads such a Struct as jspb's own decode would; its toJavaScript, while the Struct
+// is as decoded (no map taken from it, its array not replaced), turns that array form into the same
+// value directly. A request whose bytes lib/wire-struct.ts leaves to jspb is decoded by jspb alone,
+// as before (tests/check/request-decoding.test.ts compares both on every Analyze request of the
+// production stack, on edge values and on malformed bytes).
+import * as path from "node:path";
+import { readStruct, structToJavaScript, type StructArray } from "./wire-struct";
+
+interface StructInstance {
+  toJavaScript(): Record<string, unknown>;
+  toArray(): unknown[];
+  getFieldsMap(noLazyCreate?: boolean): unknown;
+  clearFieldsMap(): unknown;
+}
+
+interface BinaryReader {
+  getBuffer(): Uint8Array;
+  getCursor(): number;
+  nextField(): boolean;
+  isEndGroup(): boolean;
+  skipField(): void;
+}
+
+interface StructClass {
+  prototype: StructInstance;
+  deserializeBinaryFromReader(struct: StructInstance, reader: BinaryReader): StructInstance;
+}
+
+interface Jspb {
+  Message: { initialize(message: object, data: unknown[], messageId: number, pivot: number, repeatedFields: null, oneofFields: null): void };
+}
+
+interface MethodDefinition {
+  requestDeserialize(buffer: Buffer): unknown;
+}
+
+/** Each Struct read here, with the array it was given (until a map is taken from it). */
+const asRead = new WeakMap<object, StructArray>();
+let installed = false;
+
+/** The modules @pulumi/policy's server decodes its requests with (its own @pulumi/pulumi, that one's google-protobuf). */
+function serverModules(): { service: Record<string, MethodDefinition>; Struct: StructClass; jspb: Jspb } {
+  const policyDir = path.dirname(require.resolve("@pulumi/policy/package.json"));
+  const grpcFile = require.resolve("@pulumi/pulumi/proto/analyzer_grpc_pb", { paths: [policyDir] });
+  const paths = [path.dirname(grpcFile)];
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { AnalyzerService } = require(grpcFile) as { AnalyzerService: Record<string, MethodDefinition> };
+  const { Struct } = require(require.resolve("google-protobuf/google/protobuf/struct_pb", { paths })) as { Struct: StructClass };
+  const jspb = require(require.resolve("google-protobuf", { paths })) as Jspb;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return { service: AnalyzerService, Struct, jspb };
+}
+
+/** Makes the pack's server read the Structs of its Analyze and AnalyzeStack requests directly (call before the pack serves). */
+export function decodeRequestStructsDirectly(): void {
+  if (installed) return;
+  installed = true;
+  const { service, Struct, jspb } = serverModules();
+
+  const { toJavaScript, getFieldsMap, clearFieldsMap } = Struct.prototype;
+  Struct.prototype.toJavaScript = function (this: StructInstance) {
+    const array = asRead.get(this);
+    return array !== undefined && this.toArray() === array ? structToJavaScript(array) : toJavaScript.call(this);
+  };
+  // A map taken from the Struct may change it: from then on jspb reads it.
+  Struct.prototype.getFieldsMap = function (this: StructInstance, noLazyCreate?: boolean) {
+    asRead.delete(this);
+    return getFieldsMap.call(this, noLazyCreate);
+  };
+  Struct.prototype.clearFieldsMap = function (this: StructInstance) {
+    asRead.delete(this);
+    return clearFieldsMap.call(this);
+  };
+
+  // Called by the request's generated decoder for each Struct field, the reader at the Struct's first byte.
+  const readDirectly = (struct: StructInstance, reader: BinaryReader): StructInstance => {
+    const start = reader.getCursor();
+    while (reader.nextField()) {
+      if (reader.isEndGroup()) throw new Error("a group inside a Struct");
+      reader.skipField();
+    }
+    const array = readStruct(reader.getBuffer(), start, reader.getCursor());
+    jspb.Message.initialize(struct, array, 0, -1, null, null);
+    asRead.set(struct, array);
+    return struct;
+  };
+
+  for (const method of ["analyze", "analyzeStack"]) {
+    const definition = service[method];
+    const decode = definition.requestDeserialize;
+    definition.requestDeserialize = (buffer: Buffer): unknown => {
+      const jspbReads = Struct.deserializeBinaryFromReader;
+      Struct.deserializeBinaryFromReader = readDirectly;
+      try {
+        return decode(buffer);
+      } catch {
+        // Bytes left to jspb (lib/wire-struct.ts): below, jspb decodes it all, or fails as it would have.
+      } finally {
+        Struct.deserializeBinaryFromReader = jspbReads;
+      }
+      return decode(buffer);
+    };
+  }
+}

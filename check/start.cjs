@@ -20,24 +20,26 @@ if (isMainThread && npmDependenciesStale(path.resolve(__dirname, ".."))) {
   if (installed.status !== 0) process.exit(installed.status ?? 1);
 }
 
-const { setV8Flags } = require("../policies/v8-flags");
 const { cacheDirFor, registerCompileCache } = require("../policies/compile-cache");
-const { SETTING, codeCacheSetting, installCodeCache } = require("../policies/code-cache");
-const { deferUnusedSdkModules } = require("../policies/deferred-sdk-modules");
 
 const repoRoot = path.resolve(__dirname, "..");
 const esbuildManifest = require.resolve("esbuild/package.json", { paths: [repoRoot] });
-if (codeCacheSetting(process.env) === undefined) {
-  process.stderr.write(`error: ${SETTING} must be "on" or "off" (V8's code cache of the check and its pack), got "${process.env[SETTING]}": fix it, or unset it to keep the cache on\n`);
-  process.exit(2);
+// The pack thread (check/pack-worker.cjs loads this file) needs the compile cache alone: its V8 flags
+// are the process's, it loads no SDK, and a worker ends without its exit event, so the code cache is
+// the main thread's. What it loads before it spawns the pack delays the pack.
+if (isMainThread) {
+  const { setV8Flags } = require("../policies/v8-flags");
+  const { SETTING, codeCacheSetting, installCodeCache } = require("../policies/code-cache");
+  const { deferUnusedSdkModules } = require("../policies/deferred-sdk-modules");
+  if (codeCacheSetting(process.env) === undefined) {
+    process.stderr.write(`error: ${SETTING} must be "on" or "off" (V8's code cache of the check and its pack), got "${process.env[SETTING]}": fix it, or unset it to keep the cache on\n`);
+    process.exit(2);
+  }
+  setV8Flags();
+  installCodeCache({ kind: "check" });
+  // For the SDK the check and the program load.
+  deferUnusedSdkModules(__dirname);
 }
-setV8Flags();
-// The pack thread (check/pack-worker.cjs loads this file) loads little, and a worker ends without
-// its exit event: the cache is the main thread's.
-if (isMainThread) installCodeCache({ kind: "check" });
-
-// For the SDK the check and the program load.
-deferUnusedSdkModules(__dirname);
 
 const tsconfigFile = path.join(repoRoot, "tsconfig.json");
 // What tsx gives esbuild for a CommonJS module, but source maps; import() becomes require() so that

@@ -1,9 +1,10 @@
 // @ts-check
-// @pulumi/pulumi's index loads three things at start that the pack never uses and the check's program
+// @pulumi/pulumi's index loads four things at start that the pack never uses and the check's program
 // run uses at most once: its automation API (a driver of the Pulumi CLI); for the closure serializer's
 // code-path walker, npm's arborist, with pacote, sigstore and the rest of npm under them (together
 // some 520 of the 770 modules a bare `require("@pulumi/pulumi")` loads, over a third of its CPU and
-// 23 MB of its memory); and TypeScript (one 9 MB module, ~0.1 s and ~35 MB), which the serializer
+// 23 MB of its memory), and normalize-package-data (31 modules, its SPDX licence tables built as it
+// loads: 20-35 ms in each process); and TypeScript (one 9 MB module, ~0.1 s and ~35 MB), which the serializer
 // parses a function with, and which the check's parse cache (check/closure-parse-cache.ts) spares
 // (the pack gets TypeScript anyway: run-policy-pack loads it for ts-node before the pack's entry).
 // They are paid by both processes of every check and by the pack on every `pulumi preview`. Each is
@@ -17,28 +18,58 @@ const path = require("node:path");
 const Module = require("node:module");
 
 /**
+ * How a stand-in answers before its module loads. "esModule": it says it is an ES module (`__esModule`),
+ * all else loads the module. "plain": everything loads it. "function": a CommonJS module whose export
+ * is a function and which is no ES module; it says so (`__esModule` undefined, as the module's own)
+ * and a call, like anything else, loads it.
+ * @typedef {"esModule" | "plain" | "function"} StandInKind
+ */
+
+/**
+ * The module `id` as `from` resolves it, or nothing where it does not resolve.
+ * @param {string} id
+ * @param {string} from
+ * @param {StandInKind} kind
+ * @returns {{ file: string, kind: StandInKind }[]}
+ */
+function optionalModule(id, from, kind) {
+  try {
+    return [{ file: require.resolve(id, { paths: [from] }), kind }];
+  } catch {
+    return [];
+  }
+}
+
+/**
  * The SDK's modules to defer, by how the SDK requires them. Automation and arborist are read through
  * TypeScript's `__importStar`, which hands over a module marked `__esModule` as is, so their stand-ins
  * say they are one: the SDK keeps the stand-in and reads its exports (`automation.LocalWorkspace`,
- * `arborist.Arborist`) only when used. The TypeScript shim is read with a plain `require` and its
- * properties (`ts.createSourceFile`) only when a function is parsed; TypeScript is no ES module, so
- * its stand-in asks the real module about `__esModule` like anything else.
+ * `arborist.Arborist`) only when used. normalize-package-data, a function, is read through
+ * `__importDefault`, which wraps a module that is no ES module as `{ default: module }` and calls it
+ * only when the code-path walker normalizes a package. The TypeScript shim is read with a plain
+ * `require` and its properties (`ts.createSourceFile`) only when a function is parsed; TypeScript is
+ * no ES module, so its stand-in asks the real module about `__esModule` like anything else.
  * @param {string} sdkDir the folder of @pulumi/pulumi's package.json
- * @returns {{ file: string, esModule: boolean }[]}
+ * @returns {{ file: string, kind: StandInKind }[]}
  */
-const deferredModulesOf = (sdkDir) => [
-  { file: path.join(sdkDir, "automation", "index.js"), esModule: true },
-  { file: require.resolve("@npmcli/arborist", { paths: [path.join(sdkDir, "runtime", "closure")] }), esModule: true },
-  { file: path.join(sdkDir, "typescript-shim.js"), esModule: false },
-];
+const deferredModulesOf = (sdkDir) => {
+  const closureDir = path.join(sdkDir, "runtime", "closure");
+  return [
+    { file: path.join(sdkDir, "automation", "index.js"), kind: /** @type {StandInKind} */ ("esModule") },
+    { file: require.resolve("@npmcli/arborist", { paths: [closureDir] }), kind: /** @type {StandInKind} */ ("esModule") },
+    // Only where this SDK still requires it: a layout without it defers the rest all the same.
+    ...optionalModule("normalize-package-data", closureDir, "function"),
+    { file: path.join(sdkDir, "typescript-shim.js"), kind: /** @type {StandInKind} */ ("plain") },
+  ];
+};
 
 /**
  * Puts a stand-in for `file` in require.cache unless the module is loaded already.
  * @param {string} file
- * @param {boolean} esModule whether the stand-in answers `__esModule` itself (true) without loading
+ * @param {StandInKind} kind what the stand-in answers without loading
  * @returns {boolean} whether a stand-in was set
  */
-function deferModule(file, esModule) {
+function deferModule(file, kind) {
   if (require.cache[file] !== undefined) return false;
   /** @type {Record<string | symbol, unknown> | undefined} */
   let loaded;
@@ -53,10 +84,14 @@ function deferModule(file, esModule) {
   standIn.filename = file;
   standIn.paths = [];
   standIn.loaded = true;
+  // An arrow function as the function's target: it has no non-configurable `prototype` for the proxy to honour.
+  /** @type {object} */
+  const target = kind === "function" ? () => undefined : {};
   standIn.exports = new Proxy(
-    {},
+    target,
     {
-      get: (_, key) => (esModule && key === "__esModule" ? true : Reflect.get(real(), key)),
+      get: (_, key) => (key === "__esModule" && kind !== "plain" ? (kind === "esModule" ? true : undefined) : Reflect.get(real(), key)),
+      apply: (_, thisArg, args) => Reflect.apply(/** @type {Function} */ (/** @type {unknown} */ (real())), thisArg, args),
       set: (_, key, value) => Reflect.set(real(), key, value),
       has: (_, key) => Reflect.has(real(), key),
       ownKeys: () => Reflect.ownKeys(real()),
@@ -86,7 +121,7 @@ function deferUnusedSdkModules(from) {
   } catch {
     return [];
   }
-  return files.filter(({ file, esModule }) => fs.existsSync(file) && deferModule(file, esModule)).map(({ file }) => file);
+  return files.filter(({ file, kind }) => fs.existsSync(file) && deferModule(file, kind)).map(({ file }) => file);
 }
 
 module.exports = { deferUnusedSdkModules };

@@ -1,5 +1,5 @@
 // The SDK's unused start-up modules (policies/deferred-sdk-modules.js): the check and the pack load
-// @pulumi/pulumi without its automation API, npm's arborist and TypeScript, and the first use of any
+// @pulumi/pulumi without its automation API, npm's arborist, normalize-package-data and TypeScript, and the first use of any
 // still gets the real module. Each case runs in a fresh Node process, as `npm run check` and the pack start.
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
@@ -16,6 +16,7 @@ function inFreshNode(setup: string, body: string): Record<string, unknown> {
     const arboristFile = require.resolve("@npmcli/arborist", { paths: [path.join(sdkDir, "runtime", "closure")] });
     const automationFile = path.join(sdkDir, "automation", "index.js");
     const typescriptShim = path.join(sdkDir, "typescript-shim.js");
+    const normalizeFile = require.resolve("normalize-package-data", { paths: [path.join(sdkDir, "runtime", "closure")] });
     const loaded = (part) => Object.keys(require.cache).some((f) => f.includes(part));
     ${setup}
     const pulumi = require("@pulumi/pulumi");
@@ -32,17 +33,19 @@ const loadedParts = `
   out.automationLoaded = loaded(path.join("automation", "localWorkspace.js"));
   out.arboristLoaded = loaded(path.join("@npmcli", "arborist", "lib", "arborist", "index.js"));
   out.typescriptLoaded = loaded(path.join("typescript", "lib", "typescript.js"));
+  out.normalizeLoaded = loaded(path.join("normalize-package-data", "lib", "fixer.js"));
   out.modules = Object.keys(require.cache).length;`;
 
 describe("the SDK's deferred start-up modules", () => {
   it("are not loaded with @pulumi/pulumi, which then loads less than half its modules", () => {
     const plain = inFreshNode("", loadedParts);
     const deferred = inFreshNode(defer, `${loadedParts} out.deferred = deferred.map((f) => path.relative(sdkDir, f));`);
-    expect(plain).toMatchObject({ automationLoaded: true, arboristLoaded: true, typescriptLoaded: true });
-    expect(deferred).toMatchObject({ automationLoaded: false, arboristLoaded: false, typescriptLoaded: false });
+    expect(plain).toMatchObject({ automationLoaded: true, arboristLoaded: true, typescriptLoaded: true, normalizeLoaded: true });
+    expect(deferred).toMatchObject({ automationLoaded: false, arboristLoaded: false, typescriptLoaded: false, normalizeLoaded: false });
     expect(deferred.deferred).toEqual([
       path.join("automation", "index.js"),
       path.join("..", "..", "@npmcli", "arborist", "lib", "index.js"),
+      path.join("..", "..", "normalize-package-data", "lib", "normalize.js"),
       "typescript-shim.js",
     ]);
     expect(deferred.modules as number).toBeLessThan((plain.modules as number) / 2);
@@ -61,18 +64,28 @@ describe("the SDK's deferred start-up modules", () => {
       const ts = require(typescriptShim);
       out.typescript = ts.createSourceFile("f.ts", "const a = 1;", ts.ScriptTarget.Latest).statements.length === 1 && require.cache[typescriptShim].exports === require("typescript");
       out.typescriptEsModule = ts.__esModule === require("typescript").__esModule;
+      // The code-path walker reads it through __importDefault, which asks __esModule before loading it.
+      const standIn = require(normalizeFile);
+      out.normalizeAnswersEsModule = standIn.__esModule === undefined && !loaded(path.join("normalize-package-data", "lib", "fixer.js"));
+      const wrapped = standIn && standIn.__esModule ? standIn : { default: standIn };
+      const data = { name: "shop", version: "1.0.0" };
+      wrapped.default(data);
+      const normalize = require(normalizeFile);
+      out.normalize = data._id === "shop@1.0.0" && normalize !== standIn && typeof normalize.fixer === "object" && standIn.fixer === normalize.fixer;
+      out.normalizeEsModule = normalize.__esModule === undefined;
       ${loadedParts}`,
     );
     expect(out).toEqual(
       expect.objectContaining({
         automation: true, automationKeys: true, arborist: true, typescript: true, typescriptEsModule: true,
-        automationLoaded: true, arboristLoaded: true, typescriptLoaded: true,
+        normalizeAnswersEsModule: true, normalize: true, normalizeEsModule: true,
+        automationLoaded: true, arboristLoaded: true, typescriptLoaded: true, normalizeLoaded: true,
       }),
     );
   });
 
   it("changes nothing once the SDK is loaded", () => {
     const out = inFreshNode(`require("@pulumi/pulumi"); ${defer}`, `out.deferred = deferred; ${loadedParts}`);
-    expect(out).toMatchObject({ deferred: [], automationLoaded: true, arboristLoaded: true, typescriptLoaded: true });
+    expect(out).toMatchObject({ deferred: [], automationLoaded: true, arboristLoaded: true, typescriptLoaded: true, normalizeLoaded: true });
   });
 });

@@ -36,6 +36,39 @@ const pb = fromSdk<typeof analyzerPb>("@pulumi/pulumi/proto/analyzer_pb");
 const { PluginInfo } = fromSdk<typeof pluginPb>("@pulumi/pulumi/proto/plugin_pb");
 const { Empty } = fromSdk<typeof emptyPb>("google-protobuf/google/protobuf/empty_pb");
 
+/**
+ * An AnalyzeResponse without its not_applicable entries (field 3), which the check does not read: the
+ * pack's server lists every single-type policy it skipped for each resource (some fifty entries per
+ * Analyze answer), and decoding them with jspb cost the main thread more than the diagnostics. The
+ * bytes as they are when anything in them is not a length-delimited field (jspb reads them then).
+ */
+export function withoutNotApplicable(response: Uint8Array): Uint8Array {
+  const kept: Array<[number, number]> = [];
+  let at = 0;
+  let dropped = false;
+  const varint = (): number | undefined => {
+    let value = 0;
+    for (let shift = 0; shift < 35 && at < response.length; shift += 7) {
+      const byte = response[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value;
+    }
+    return undefined;
+  };
+  while (at < response.length) {
+    const start = at;
+    const tag = varint();
+    if (tag === undefined || tag % 8 !== 2) return response;
+    const length = varint();
+    if (length === undefined || at + length > response.length) return response;
+    at += length;
+    if (tag >>> 3 === 3) dropped = true;
+    else kept.push([start, at]);
+  }
+  if (!dropped) return response;
+  return Buffer.concat(kept.map(([start, end]) => response.subarray(start, end)));
+}
+
 interface Pending {
   readonly method: string;
   readonly urn?: string;
@@ -169,11 +202,12 @@ export class PackChannel implements Analyzer {
     // Written directly, as jspb would write it, unless a value is no plain JSON (check/analyze-request-bytes.ts).
     const request = analyzeRequestBytes(resource) ?? analyzeRequest(resource).serializeBinary();
     this.analyzeRequests.set(resource, request);
-    return diagnosticsOf(pb.AnalyzeResponse.deserializeBinary(await this.call("Analyze", request, resource.urn)));
+    return diagnosticsOf(pb.AnalyzeResponse.deserializeBinary(withoutNotApplicable(await this.call("Analyze", request, resource.urn))));
   }
 
   async analyzeStack(resources: readonly AnalyzerResource[]): Promise<Diagnostic[]> {
-    return diagnosticsOf(pb.AnalyzeResponse.deserializeBinary(await this.call("AnalyzeStack", analyzeStackRequestBytes(resources, (r) => this.analyzeRequests.get(r)))));
+    const request = analyzeStackRequestBytes(resources, (r) => this.analyzeRequests.get(r));
+    return diagnosticsOf(pb.AnalyzeResponse.deserializeBinary(withoutNotApplicable(await this.call("AnalyzeStack", request))));
   }
 
   /** Nothing to close here: `stop` ends the session with the pack and the pack. */

@@ -5,9 +5,12 @@
 import { describe, expect, it } from "vitest";
 import { AnalysisInputBuilder } from "../../check/analysis-input";
 import { analyzeRequestBytes } from "../../check/analyze-request-bytes";
-import { analyzeRequest, analyzeStackRequest, analyzeStackRequestBytes, type AnalyzerResource } from "../../check/analyzer-client";
+import type * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
+import { analyzeRequest, analyzeStackRequest, analyzeStackRequestBytes, diagnosticsOf, type AnalyzerResource } from "../../check/analyzer-client";
 import type { JsonObject } from "../../check/json";
 import { unknownValue, wrapSecret } from "../../check/property-values";
+import { withoutNotApplicable } from "../../check/pack-channel";
+import { fromSdk } from "../../check/sdk";
 import { readStackConfig } from "../../check/stack-config";
 import { productionRun, ROOT } from "../program/production-run";
 
@@ -116,5 +119,45 @@ describe("an Analyze request written without jspb's object tree", () => {
     }
     const odd: unknown[] = [undefined, () => 1, new Box(1), [1, , 3], "\uD83D alone", { "\uDC8D": 1 }];
     for (const value of odd) expect(written(withProperties({ value } as unknown as JsonObject))).toBeUndefined();
+  });
+});
+
+describe("an AnalyzeResponse read without its not-applicable entries", () => {
+  const pb = fromSdk<typeof analyzerPb>("@pulumi/pulumi/proto/analyzer_pb");
+  const diagnostic = (policy: string, urn: string) =>
+    new pb.AnalyzeDiagnostic().setPolicyname(policy).setPolicypackname("pack").setPolicypackversion("1.0.0").setDescription("d")
+      .setMessage(`${policy} on ${urn}`).setEnforcementlevel(1).setUrn(urn).setSeverity(3);
+  const notApplicable = (policy: string) => new pb.PolicyNotApplicable().setPolicyName(policy).setReason(`Policy only applies to resources of type 't'`);
+  const read = (bytes: Uint8Array) => pb.AnalyzeResponse.deserializeBinary(bytes);
+
+  it("gives the same diagnostics, in order, and no not-applicable entry", () => {
+    const response = new pb.AnalyzeResponse()
+      .setNotApplicableList([notApplicable("a"), notApplicable("b")])
+      .setDiagnosticsList([diagnostic("x", "urn:1"), diagnostic("y", "urn:2")]);
+    const bytes = response.serializeBinary();
+    const stripped = withoutNotApplicable(bytes);
+    expect(stripped.length).toBeLessThan(bytes.length);
+    expect(diagnosticsOf(read(stripped))).toEqual(diagnosticsOf(read(bytes)));
+    expect(diagnosticsOf(read(stripped)).map((d) => d.policyName)).toEqual(["x", "y"]);
+    expect(read(stripped).getNotApplicableList()).toEqual([]);
+    // Entries interleaved on the wire, as another writer might put them.
+    const interleaved = Buffer.concat([
+      new pb.AnalyzeResponse().setNotApplicableList([notApplicable("a")]).serializeBinary(),
+      new pb.AnalyzeResponse().setDiagnosticsList([diagnostic("x", "urn:1")]).serializeBinary(),
+      new pb.AnalyzeResponse().setNotApplicableList([notApplicable("b")]).serializeBinary(),
+      new pb.AnalyzeResponse().setDiagnosticsList([diagnostic("y", "urn:2")]).serializeBinary(),
+    ]);
+    expect(diagnosticsOf(read(withoutNotApplicable(interleaved)))).toEqual(diagnosticsOf(read(bytes)));
+  });
+
+  it("hands over the very bytes when there is nothing to drop, or anything but length-delimited fields", () => {
+    const plain = new pb.AnalyzeResponse().setDiagnosticsList([diagnostic("x", "urn:1")]).serializeBinary();
+    expect(withoutNotApplicable(plain)).toBe(plain);
+    const empty = new Uint8Array(0);
+    expect(withoutNotApplicable(empty)).toBe(empty);
+    const withVarint = Buffer.concat([new pb.AnalyzeResponse().setNotApplicableList([notApplicable("a")]).serializeBinary(), Buffer.from([0x08, 0x01])]);
+    expect(withoutNotApplicable(withVarint)).toBe(withVarint);
+    const cut = new pb.AnalyzeResponse().setNotApplicableList([notApplicable("a")]).serializeBinary().slice(0, -2);
+    expect(withoutNotApplicable(cut)).toBe(cut);
   });
 });

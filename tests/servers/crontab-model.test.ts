@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderBackupCrontab } from "../../components/backup/backup-schedule";
 import { parseCrontab } from "../../policies/lib/cron/crontab";
-import { scheduleTiming } from "../../policies/lib/cron/schedule";
+import { combinedMaxGap, scheduleTiming } from "../../policies/lib/cron/schedule";
 import { removeDir, workDir, writeOwned } from "./fixtures";
 
 let dir: string;
@@ -69,6 +69,41 @@ describe("schedules: when they fire", () => {
     expect(timing("0 0 31 2 *").fires).toBe(false);
     expect(timing("0 0 30 2 *").fires).toBe(false);
     expect(timing("0 0 29 2 *").maxGapMinutes).toBe(1461 * 1440);
+  });
+  it("several schedules of one job: the longest wait over all their firing minutes, as a minute-by-minute reckoning finds it", () => {
+    const schedules = (lines: string[]) => lines.map((l) => parseCrontab(`${l} /bin/job\n`, false).jobs[0]!.schedule);
+    // Eight years from 2024-01-01, each day's date read afresh, every firing minute listed.
+    const reckoned = (lines: string[]): number => {
+      const minutes = new Set<number>();
+      for (const s of schedules(lines)) {
+        for (let d = 0; d < 8 * 366; d++) {
+          const date = new Date(Date.UTC(2024, 0, 1) + d * 86_400_000);
+          if (!s.month.values.has(date.getUTCMonth() + 1)) continue;
+          const dom = s.dayOfMonth.values.has(date.getUTCDate());
+          const dow = s.dayOfWeek.values.has(date.getUTCDay());
+          if (!(s.dayOfMonth.star || s.dayOfWeek.star ? dom && dow : dom || dow)) continue;
+          for (const h of s.hour.values) for (const m of s.minute.values) minutes.add(d * 1440 + h * 60 + m);
+        }
+      }
+      const sorted = [...minutes].sort((a, b) => a - b);
+      let gap = 0;
+      for (let i = 1; i < sorted.length; i++) gap = Math.max(gap, sorted[i]! - sorted[i - 1]!);
+      return sorted.length > 1 ? gap : Infinity;
+    };
+    const sets = [
+      ["0 3 * * 0", "0 3 * * 3"],
+      ["30 1 1 * *", "0 4 15 * *"],
+      ["0 0 29 2 *", "0 12 * 6 1"],
+      ["0 2 * * 1-5", "0 5 * * 6"],
+      ["15 2 * * 0", "15 2 * * 0"],
+      ["0 2 * * 0", "0 2 * * 0", "0 14 * * 3"],
+      ["0 0 1 * 1", "0 6 10-20 */2 *"],
+      ["0 0 29 2 *", "0 0 1 1 *"],
+      // Where the weekday of each date matters: Mondays of February, then 1 March, until next February's first Monday.
+      ["0 0 * 2 1", "0 0 1 3 *"],
+      ["0 0 13 1 *", "0 9 * 1 6"],
+    ];
+    for (const lines of sets) expect(combinedMaxGap(schedules(lines)), lines.join(" | ")).toBe(reckoned(lines));
   });
   it("day-of-month and day-of-week both restricted: either matches (Vixie cron)", () => {
     // The 1st of each month OR every Monday: never more than a week apart.

@@ -23,15 +23,32 @@ const keyOf = (s: CronSchedule) =>
 const dayTimes = (s: CronSchedule): number[] =>
   [...s.hour.values].flatMap((h) => [...s.minute.values].map((m) => h * 60 + m)).sort((a, b) => a - b);
 
+/** Month (1-12), day of month and day of week (0 = Sunday) of each day of the window, made once. */
+let windowCalendar: { readonly month: Uint8Array; readonly dayOfMonth: Uint8Array; readonly dayOfWeek: Uint8Array } | undefined;
+
+function calendar(): NonNullable<typeof windowCalendar> {
+  if (windowCalendar) return windowCalendar;
+  const month = new Uint8Array(WINDOW_DAYS);
+  const dayOfMonth = new Uint8Array(WINDOW_DAYS);
+  const dayOfWeek = new Uint8Array(WINDOW_DAYS);
+  for (let d = 0; d < WINDOW_DAYS; d++) {
+    const date = new Date(WINDOW_START + d * 86_400_000);
+    month[d] = date.getUTCMonth() + 1;
+    dayOfMonth[d] = date.getUTCDate();
+    dayOfWeek[d] = date.getUTCDay();
+  }
+  return (windowCalendar = { month, dayOfMonth, dayOfWeek });
+}
+
 /** Days of the window (0 = 2024-01-01) it fires on. */
 function firingDays(s: CronSchedule): number[] {
+  const { month, dayOfMonth, dayOfWeek } = calendar();
   const eitherStar = s.dayOfMonth.star || s.dayOfWeek.star;
   const days: number[] = [];
   for (let d = 0; d < WINDOW_DAYS; d++) {
-    const date = new Date(WINDOW_START + d * 86_400_000);
-    if (!s.month.values.has(date.getUTCMonth() + 1)) continue;
-    const dom = s.dayOfMonth.values.has(date.getUTCDate());
-    const dow = s.dayOfWeek.values.has(date.getUTCDay());
+    if (!s.month.values.has(month[d])) continue;
+    const dom = s.dayOfMonth.values.has(dayOfMonth[d]);
+    const dow = s.dayOfWeek.values.has(dayOfWeek[d]);
     if (eitherStar ? dom && dow : dom || dow) days.push(d);
   }
   return days;
@@ -71,13 +88,19 @@ export function combinedMaxGap(schedules: readonly CronSchedule[]): number {
 }
 
 function mergedMaxGap(firing: readonly CronSchedule[]): number {
-  const minutes = new Set<number>();
+  const minutes: number[] = [];
   for (const s of firing) {
     const times = dayTimes(s);
-    for (const d of firingDays(s)) for (const t of times) minutes.add(d * MINUTES_PER_DAY + t);
+    for (const d of firingDays(s)) for (const t of times) minutes.push(d * MINUTES_PER_DAY + t);
   }
-  const sorted = [...minutes].sort((a, b) => a - b);
+  // A typed array sorts numbers as numbers, without a comparator call per pair.
+  const sorted = Float64Array.from(minutes).sort();
   let maxGap = 0;
-  for (let i = 1; i < sorted.length; i++) maxGap = Math.max(maxGap, sorted[i]! - sorted[i - 1]!);
-  return sorted.length > 1 ? maxGap : Infinity;
+  let distinct = sorted.length > 0 ? 1 : 0;
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i] === sorted[i - 1]) continue;
+    distinct++;
+    maxGap = Math.max(maxGap, sorted[i] - sorted[i - 1]);
+  }
+  return distinct > 1 ? maxGap : Infinity;
 }

@@ -35,13 +35,14 @@ export type FromPackThread =
 // The pack judges one call at a time: a bounded number in flight keeps it busy without opening a
 // stream per resource of a large stack at once.
 const maxInFlight = 16;
+const grpcUnavailable = 14;
+const grpcInternal = 13;
+
 // node:http2 is loaded once the pack is spawned: its loading (10-20 ms in a thread) then overlaps the
 // pack's start instead of delaying the spawn, which is on the check's critical path.
 let http2Module: typeof Http2 | undefined;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const http2 = (): typeof Http2 => (http2Module ??= require("node:http2") as typeof Http2);
-const grpcUnavailable = 14;
-const grpcInternal = 13;
 
 /** A gRPC message: uncompressed flag, length, bytes. */
 export function grpcFrame(message: Uint8Array): Buffer {

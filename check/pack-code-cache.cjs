@@ -5,17 +5,22 @@
 // loads before the pack's entry are compiled from the cache too. The pack's entry (start.js) sets
 // the same for `pulumi preview`, from where it is loaded on. And the inspector session that
 // run-policy-pack opens first for the closure serializer, without the Debugger domain that would
-// report and hash every script the pack loads after it (check/closure-inspector.cjs).
+// report and hash every script the pack loads after it (check/closure-inspector.cjs). And the SDK's
+// unused start-up modules deferred (policies/deferred-sdk-modules.js) before run-policy-pack loads
+// its runtime settings, which load OpenTelemetry's API: the pack's entry defers them too late for that.
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
 const { setV8Flags } = require("../policies/v8-flags");
 const { installCodeCache } = require("../policies/code-cache");
 const { deferDebuggerUntilNeeded } = require("./closure-inspector.cjs");
+const { deferUnusedSdkModules } = require("../policies/deferred-sdk-modules");
 
 setV8Flags();
 installCodeCache({ kind: "pack" });
 // run-policy-pack (the script this process runs) requires the hooks of its own SDK; an SDK laid out
 // otherwise keeps its own session (slower, the same answers).
-const sdkHooks = path.resolve(path.dirname(process.argv[1]), "../../runtime/closure/v8Hooks.js");
+const sdkDir = path.resolve(path.dirname(process.argv[1]), "../..");
+const sdkHooks = path.join(sdkDir, "runtime/closure/v8Hooks.js");
 if (fs.existsSync(sdkHooks)) deferDebuggerUntilNeeded(require(sdkHooks));
+deferUnusedSdkModules(sdkDir);

@@ -4,7 +4,8 @@
 // code-path walker, npm's arborist, with pacote, sigstore and the rest of npm under them (together
 // some 520 of the 770 modules a bare `require("@pulumi/pulumi")` loads, over a third of its CPU and
 // 23 MB of its memory), and normalize-package-data (31 modules, its SPDX licence tables built as it
-// loads: 20-35 ms in each process); and TypeScript (one 9 MB module, ~0.1 s and ~35 MB), which the serializer
+// loads: 20-35 ms in each process); OpenTelemetry's API (44 modules), which the SDK reads only to
+// pass a trace context along each of its own gRPC calls, none under mocks; and TypeScript (one 9 MB module, ~0.1 s and ~35 MB), which the serializer
 // parses a function with, and which the check's parse cache (check/closure-parse-cache.ts) spares
 // (the pack gets TypeScript anyway: run-policy-pack loads it for ts-node before the pack's entry).
 // They are paid by both processes of every check and by the pack on every `pulumi preview`. Each is
@@ -44,7 +45,8 @@ function optionalModule(id, from, kind) {
  * The SDK's modules to defer, by how the SDK requires them. Automation and arborist are read through
  * TypeScript's `__importStar`, which hands over a module marked `__esModule` as is, so their stand-ins
  * say they are one: the SDK keeps the stand-in and reads its exports (`automation.LocalWorkspace`,
- * `arborist.Arborist`) only when used. normalize-package-data, a function, is read through
+ * `arborist.Arborist`) only when used; so is OpenTelemetry's API (`opentelemetry.propagation`, read
+ * when the SDK makes a gRPC call). normalize-package-data, a function, is read through
  * `__importDefault`, which wraps a module that is no ES module as `{ default: module }` and calls it
  * only when the code-path walker normalizes a package. The TypeScript shim is read with a plain
  * `require` and its properties (`ts.createSourceFile`) only when a function is parsed; TypeScript is
@@ -57,8 +59,9 @@ const deferredModulesOf = (sdkDir) => {
   return [
     { file: path.join(sdkDir, "automation", "index.js"), kind: /** @type {StandInKind} */ ("esModule") },
     { file: require.resolve("@npmcli/arborist", { paths: [closureDir] }), kind: /** @type {StandInKind} */ ("esModule") },
-    // Only where this SDK still requires it: a layout without it defers the rest all the same.
+    // Only where this SDK still requires them: a layout without one defers the rest all the same.
     ...optionalModule("normalize-package-data", closureDir, "function"),
+    ...optionalModule("@opentelemetry/api", path.join(sdkDir, "runtime"), "esModule"),
     { file: path.join(sdkDir, "typescript-shim.js"), kind: /** @type {StandInKind} */ ("plain") },
   ];
 };

@@ -17,6 +17,7 @@ function inFreshNode(setup: string, body: string): Record<string, unknown> {
     const automationFile = path.join(sdkDir, "automation", "index.js");
     const typescriptShim = path.join(sdkDir, "typescript-shim.js");
     const normalizeFile = require.resolve("normalize-package-data", { paths: [path.join(sdkDir, "runtime", "closure")] });
+    const telemetryFile = require.resolve("@opentelemetry/api", { paths: [path.join(sdkDir, "runtime")] });
     const loaded = (part) => Object.keys(require.cache).some((f) => f.includes(part));
     ${setup}
     const pulumi = require("@pulumi/pulumi");
@@ -34,18 +35,20 @@ const loadedParts = `
   out.arboristLoaded = loaded(path.join("@npmcli", "arborist", "lib", "arborist", "index.js"));
   out.typescriptLoaded = loaded(path.join("typescript", "lib", "typescript.js"));
   out.normalizeLoaded = loaded(path.join("normalize-package-data", "lib", "fixer.js"));
+  out.telemetryLoaded = loaded(path.join("@opentelemetry", "api", "build", "src", "api", "context.js"));
   out.modules = Object.keys(require.cache).length;`;
 
 describe("the SDK's deferred start-up modules", () => {
   it("are not loaded with @pulumi/pulumi, which then loads less than half its modules", () => {
     const plain = inFreshNode("", loadedParts);
     const deferred = inFreshNode(defer, `${loadedParts} out.deferred = deferred.map((f) => path.relative(sdkDir, f));`);
-    expect(plain).toMatchObject({ automationLoaded: true, arboristLoaded: true, typescriptLoaded: true, normalizeLoaded: true });
-    expect(deferred).toMatchObject({ automationLoaded: false, arboristLoaded: false, typescriptLoaded: false, normalizeLoaded: false });
+    expect(plain).toMatchObject({ automationLoaded: true, arboristLoaded: true, typescriptLoaded: true, normalizeLoaded: true, telemetryLoaded: true });
+    expect(deferred).toMatchObject({ automationLoaded: false, arboristLoaded: false, typescriptLoaded: false, normalizeLoaded: false, telemetryLoaded: false });
     expect(deferred.deferred).toEqual([
       path.join("automation", "index.js"),
       path.join("..", "..", "@npmcli", "arborist", "lib", "index.js"),
       path.join("..", "..", "normalize-package-data", "lib", "normalize.js"),
+      path.join("..", "..", "@opentelemetry", "api", "build", "src", "index.js"),
       "typescript-shim.js",
     ]);
     expect(deferred.modules as number).toBeLessThan((plain.modules as number) / 2);
@@ -73,19 +76,26 @@ describe("the SDK's deferred start-up modules", () => {
       const normalize = require(normalizeFile);
       out.normalize = data._id === "shop@1.0.0" && normalize !== standIn && typeof normalize.fixer === "object" && standIn.fixer === normalize.fixer;
       out.normalizeEsModule = normalize.__esModule === undefined;
+      // The SDK's gRPC clients read it through __importStar, which keeps a module marked __esModule as is.
+      const telemetry = require(telemetryFile);
+      out.telemetryAnswersEsModule = telemetry.__esModule === true && !loaded(path.join("@opentelemetry", "api", "build", "src", "api", "context.js"));
+      const carrier = {};
+      telemetry.propagation.inject(telemetry.context.active(), carrier, { set: (c, k, v) => (c[k] = v) });
+      const real = require(telemetryFile);
+      out.telemetry = real !== telemetry && real.__esModule === true && telemetry.propagation === real.propagation && typeof real.context.active === "function";
       ${loadedParts}`,
     );
     expect(out).toEqual(
       expect.objectContaining({
         automation: true, automationKeys: true, arborist: true, typescript: true, typescriptEsModule: true,
-        normalizeAnswersEsModule: true, normalize: true, normalizeEsModule: true,
-        automationLoaded: true, arboristLoaded: true, typescriptLoaded: true, normalizeLoaded: true,
+        normalizeAnswersEsModule: true, normalize: true, normalizeEsModule: true, telemetryAnswersEsModule: true, telemetry: true,
+        automationLoaded: true, arboristLoaded: true, typescriptLoaded: true, normalizeLoaded: true, telemetryLoaded: true,
       }),
     );
   });
 
   it("changes nothing once the SDK is loaded", () => {
     const out = inFreshNode(`require("@pulumi/pulumi"); ${defer}`, `out.deferred = deferred; ${loadedParts}`);
-    expect(out).toMatchObject({ deferred: [], automationLoaded: true, arboristLoaded: true, typescriptLoaded: true, normalizeLoaded: true });
+    expect(out).toMatchObject({ deferred: [], automationLoaded: true, arboristLoaded: true, typescriptLoaded: true, normalizeLoaded: true, telemetryLoaded: true });
   });
 });

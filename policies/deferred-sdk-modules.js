@@ -12,7 +12,8 @@
 // deferred: its require.cache entry is set, before the SDK loads, to a stand-in whose first use (any
 // property read) loads the real module and puts it in the cache in the stand-in's place. A program
 // that uses `pulumi.automation`, or serializes a function, gets the real module then.
-// Used by the pack's entry (start.js) and by `npm run check` (check/start.cjs).
+// Used by the pack's entry (start.js), by `npm run check` (check/start.cjs) and by the pack the check
+// starts, before run-policy-pack loads anything (check/pack-code-cache.cjs).
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");

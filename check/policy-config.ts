@@ -94,7 +94,7 @@ export function reconcilePolicyConfig(
   applyConfig(result, info.initialConfig);
   applyConfig(result, given);
 
-  const withSchema = info.policies.filter((policy) => policy.configSchema);
+  const withSchema = info.policies.flatMap(({ name, configSchema }) => (configSchema ? [{ name, configSchema }] : []));
   if (withSchema.length === 0) return result;
   // Loaded only for a pack with a config schema: ajv is some 60 modules, 20-40 ms of every check.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -102,7 +102,6 @@ export function reconcilePolicyConfig(
   const ajv = new Ajv({ allErrors: true, strict: false });
   const errors: string[] = [];
   for (const policy of withSchema) {
-    if (!policy.configSchema) continue;
     const validate = ajv.compile({
       type: "object",
       properties: policy.configSchema.properties,

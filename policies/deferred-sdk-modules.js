@@ -1,13 +1,14 @@
 // @ts-check
-// @pulumi/pulumi's index loads four things at start that the pack never uses and the check's program
+// @pulumi/pulumi's index loads five things at start that the pack never uses and the check's program
 // run uses at most once: its automation API (a driver of the Pulumi CLI); for the closure serializer's
 // code-path walker, npm's arborist, with pacote, sigstore and the rest of npm under them (together
 // some 520 of the 770 modules a bare `require("@pulumi/pulumi")` loads, over a third of its CPU and
 // 23 MB of its memory), and normalize-package-data (31 modules, its SPDX licence tables built as it
 // loads: 20-35 ms in each process); OpenTelemetry's API (44 modules), which the SDK reads only to
-// pass a trace context along each of its own gRPC calls, none under mocks; and TypeScript (one 9 MB module, ~0.1 s and ~35 MB), which the serializer
-// parses a function with, and which the check's parse cache (check/closure-parse-cache.ts) spares
-// (the pack gets TypeScript anyway: run-policy-pack loads it for ts-node before the pack's entry).
+// pass a trace context along each of its own gRPC calls, none under mocks; and TypeScript (one 9 MB
+// module, ~0.1 s and ~35 MB), which the serializer parses a function with, and which the check's
+// parse cache (check/closure-parse-cache.ts) spares (the pack gets TypeScript anyway: run-policy-pack
+// loads it for ts-node before the pack's entry).
 // They are paid by both processes of every check and by the pack on every `pulumi preview`. Each is
 // deferred: its require.cache entry is set, before the SDK loads, to a stand-in whose first use (any
 // property read) loads the real module and puts it in the cache in the stand-in's place. A program
@@ -58,12 +59,12 @@ function optionalModule(id, from, kind) {
 const deferredModulesOf = (sdkDir) => {
   const closureDir = path.join(sdkDir, "runtime", "closure");
   return [
-    { file: path.join(sdkDir, "automation", "index.js"), kind: /** @type {StandInKind} */ ("esModule") },
-    { file: require.resolve("@npmcli/arborist", { paths: [closureDir] }), kind: /** @type {StandInKind} */ ("esModule") },
+    { file: path.join(sdkDir, "automation", "index.js"), kind: "esModule" },
+    { file: require.resolve("@npmcli/arborist", { paths: [closureDir] }), kind: "esModule" },
     // Only where this SDK still requires them: a layout without one defers the rest all the same.
     ...optionalModule("normalize-package-data", closureDir, "function"),
     ...optionalModule("@opentelemetry/api", path.join(sdkDir, "runtime"), "esModule"),
-    { file: path.join(sdkDir, "typescript-shim.js"), kind: /** @type {StandInKind} */ ("plain") },
+    { file: path.join(sdkDir, "typescript-shim.js"), kind: "plain" },
   ];
 };
 

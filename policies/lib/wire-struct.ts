@@ -34,10 +34,16 @@ function length(end: number): number {
   throw NOT_READ;
 }
 
-function string(end: number): string {
+/** Where a length-delimited field that starts here ends (its length read), within `end`. */
+function delimitedEnd(end: number): number {
   const size = length(end);
   const stop = at + size;
   if (stop > end) throw NOT_READ;
+  return stop;
+}
+
+function string(end: number): string {
+  const stop = delimitedEnd(end);
   const start = at;
   at = stop;
   for (let i = start; i < stop; i++) {
@@ -72,20 +78,12 @@ function readValue(end: number): ValueArray {
       value[3] = flag === 1;
       break;
     }
-    case 0x2a: {
-      const size = length(end);
-      const stop = at + size;
-      if (stop > end) throw NOT_READ;
-      value[4] = readStructAt(stop);
+    case 0x2a:
+      value[4] = readStructAt(delimitedEnd(end));
       break;
-    }
-    case 0x32: {
-      const size = length(end);
-      const stop = at + size;
-      if (stop > end) throw NOT_READ;
-      value[5] = [readListAt(stop)];
+    case 0x32:
+      value[5] = [readListAt(delimitedEnd(end))];
       break;
-    }
     default:
       throw NOT_READ;
   }
@@ -98,10 +96,7 @@ function readListAt(end: number): ValueArray[] {
   const values: ValueArray[] = [];
   while (at < end) {
     if (bytes[at++] !== 0x0a) throw NOT_READ;
-    const size = length(end);
-    const stop = at + size;
-    if (stop > end) throw NOT_READ;
-    values.push(readValue(stop));
+    values.push(readValue(delimitedEnd(end)));
   }
   return values;
 }
@@ -112,15 +107,12 @@ function readStructAt(end: number): StructArray {
   let sorted = true;
   while (at < end) {
     if (bytes[at++] !== 0x0a) throw NOT_READ;
-    const size = length(end);
-    const stop = at + size;
-    if (stop > end) throw NOT_READ;
+    const stop = delimitedEnd(end);
     // An entry is its key, then its value, each once.
     if (at >= stop || bytes[at++] !== 0x0a) throw NOT_READ;
     const key = string(stop);
     if (at >= stop || bytes[at++] !== 0x12) throw NOT_READ;
-    const valueSize = length(stop);
-    const valueEnd = at + valueSize;
+    const valueEnd = delimitedEnd(stop);
     if (valueEnd !== stop) throw NOT_READ;
     // jspb's map keeps its entries in a plain object, where "__proto__" is no key.
     if (key === "__proto__") throw NOT_READ;

@@ -15,6 +15,8 @@ const { setV8Flags } = require("../policies/v8-flags");
 const { installCodeCache } = require("../policies/code-cache");
 const { deferDebuggerUntilNeeded } = require("./closure-inspector.cjs");
 const { deferUnusedSdkModules } = require("../policies/deferred-sdk-modules");
+const { deferTypeScriptRegistration } = require("./deferred-typescript.cjs");
+const { cacheDirFor } = require("../policies/compile-cache");
 
 setV8Flags();
 installCodeCache({ kind: "pack" });
@@ -24,3 +26,6 @@ const sdkDir = path.resolve(path.dirname(process.argv[1]), "../..");
 const sdkHooks = path.join(sdkDir, "runtime/closure/v8Hooks.js");
 if (fs.existsSync(sdkHooks)) deferDebuggerUntilNeeded(require(sdkHooks));
 deferUnusedSdkModules(sdkDir);
+// TypeScript, which run-policy-pack's ts-node registration loads, loaded only if something compiles
+// with it (check/deferred-typescript.cjs); its recordings beside the code cache.
+deferTypeScriptRegistration(sdkDir, cacheDirFor(path.join(sdkDir, "package.json"), "jewelry-shop-ts-node-registrations"));

@@ -30,15 +30,16 @@ const esbuildManifest = require.resolve("esbuild/package.json", { paths: [repoRo
 if (isMainThread) {
   const { setV8Flags } = require("../policies/v8-flags");
   const { SETTING, codeCacheSetting, installCodeCache } = require("../policies/code-cache");
-  const { deferUnusedSdkModules } = require("../policies/deferred-sdk-modules");
+  const { deferUnusedSdkModules, deferZodLocales } = require("../policies/deferred-sdk-modules");
   if (codeCacheSetting(process.env) === undefined) {
     process.stderr.write(`error: ${SETTING} must be "on" or "off" (V8's code cache of the check and its pack), got "${process.env[SETTING]}": fix it, or unset it to keep the cache on\n`);
     process.exit(2);
   }
   setV8Flags();
   installCodeCache({ kind: "check" });
-  // For the SDK the check and the program load.
+  // For the SDK the check and the program load, and the zod of the program's config schema.
   deferUnusedSdkModules(__dirname);
+  deferZodLocales(__dirname);
 }
 
 const tsconfigFile = path.join(repoRoot, "tsconfig.json");

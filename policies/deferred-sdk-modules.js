@@ -129,4 +129,16 @@ function deferUnusedSdkModules(from) {
   return files.filter(({ file, kind }) => fs.existsSync(file) && deferModule(file, kind)).map(({ file }) => file);
 }
 
-module.exports = { deferUnusedSdkModules };
+/**
+ * Zod's error messages in 48 languages, which zod loads at start (`z.locales`, 48 modules): the
+ * program's stack-config schema speaks English, which zod loads on its own. Deferred in the check's
+ * process (check/start.cjs) for the zod that `from` resolves, until something reads a locale.
+ * @param {string} from
+ * @returns {boolean} whether a stand-in was set
+ */
+function deferZodLocales(from) {
+  const [locales] = optionalModule("zod/v4/locales", from, "esModule");
+  return locales !== undefined && deferModule(locales.file, locales.kind);
+}
+
+module.exports = { deferUnusedSdkModules, deferZodLocales };

@@ -99,3 +99,28 @@ describe("the SDK's deferred start-up modules", () => {
     expect(out).toMatchObject({ deferred: [], automationLoaded: true, arboristLoaded: true, typescriptLoaded: true, normalizeLoaded: true, telemetryLoaded: true });
   });
 });
+
+describe("zod's locales in the check's process", () => {
+  it("load on the first read of z.locales, and zod still speaks English and any other language asked for", () => {
+    const out = inFreshNode(
+      `const deferredZod = require(${JSON.stringify(deferrer)}).deferZodLocales(${JSON.stringify(repoRoot)});`,
+      `
+      out.deferred = deferredZod;
+      const { z } = require("zod");
+      const localeModules = () => Object.keys(require.cache).filter((f) => f.includes(path.join("zod", "v4", "locales"))).length;
+      out.localeModulesAtLoad = localeModules();
+      out.english = z.string().safeParse(1).error.issues[0].message;
+      out.localeModulesAfterParse = localeModules();
+      z.config(z.locales.fr());
+      out.french = z.string().safeParse(1).error.issues[0].message;
+      out.localeModulesAfterRead = localeModules();`,
+    );
+    expect(out.deferred).toBe(true);
+    // en.cjs, which zod loads itself, and the stand-in.
+    expect(out.localeModulesAtLoad).toBe(2);
+    expect(out.english).toBe("Invalid input: expected string, received number");
+    expect(out.localeModulesAfterParse).toBe(2);
+    expect(out.french).toMatch(/^Entrée invalide/);
+    expect(out.localeModulesAfterRead as number).toBeGreaterThan(40);
+  });
+});

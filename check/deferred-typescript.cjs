@@ -2,11 +2,13 @@
 // In the pack the offline check starts, TypeScript is loaded only if something compiles with it.
 // run-policy-pack registers ts-node before the pack's entry runs (as `pulumi preview` does), and
 // ts-node loads TypeScript for it: a 9 MB module, over half of the pack's start as the check starts
-// it (1.02 → 0.46 s, 123 → 80 MB, on a loaded 2-core machine), on the check's critical path. Of TypeScript the
-// registration only asks where the project's tsconfig.json is, what it says and what compiler
-// options that makes (findConfigFile, readConfigFile, parseJsonConfigFileContent), reads a few enums
-// and creates a language service that it uses only when it compiles a file; the pack's entry
-// compiles its own .ts files through its compile cache, so on a warm start nothing else does.
+// it (1.02 → 0.46 s, 123 → 80 MB, on a loaded 2-core machine), on the check's critical path. Before
+// it registers, run-policy-pack parses tsconfig.json's text with TypeScript (parseConfigFileTextToJson,
+// a pure function of that text, answered from a cache of its own). Of TypeScript the registration
+// only asks where the project's tsconfig.json is, what it says and what compiler options that makes
+// (findConfigFile, readConfigFile, parseJsonConfigFileContent), reads a few enums and creates a
+// language service that it uses only when it compiles a file; the pack's entry compiles its own .ts
+// files through its compile cache, so on a warm start nothing else does.
 //
 // The registration itself always runs: ts-node's own code, with its source-map-support install, its
 // extension handlers, its cache folder and its config errors. Only TypeScript's answers to it are

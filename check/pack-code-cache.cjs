@@ -8,6 +8,8 @@
 // report and hash every script the pack loads after it (check/closure-inspector.cjs). And the SDK's
 // unused start-up modules deferred (policies/deferred-sdk-modules.js) before run-policy-pack loads
 // its runtime settings, which load OpenTelemetry's API: the pack's entry defers them too late for that.
+// And TypeScript, which run-policy-pack's ts-node registration loads, deferred until something compiles
+// (check/deferred-typescript.cjs).
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
@@ -26,6 +28,5 @@ const sdkDir = path.resolve(path.dirname(process.argv[1]), "../..");
 const sdkHooks = path.join(sdkDir, "runtime/closure/v8Hooks.js");
 if (fs.existsSync(sdkHooks)) deferDebuggerUntilNeeded(require(sdkHooks));
 deferUnusedSdkModules(sdkDir);
-// TypeScript, which run-policy-pack's ts-node registration loads, loaded only if something compiles
-// with it (check/deferred-typescript.cjs); its recordings beside the code cache.
+// Its recordings of TypeScript's answers beside the code cache.
 deferTypeScriptRegistration(sdkDir, cacheDirFor(path.join(sdkDir, "package.json"), "jewelry-shop-ts-node-registrations"));

@@ -4,7 +4,7 @@
 // the direct reader leaves to jspb decoded by jspb, failures included.
 import type * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import type * as structPb from "google-protobuf/google/protobuf/struct_pb";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { AnalysisInputBuilder } from "../../check/analysis-input";
 import { analyzeRequest, analyzeStackRequest, type AnalyzerResource } from "../../check/analyzer-client";
 import type { JsonObject } from "../../check/json";
@@ -88,8 +88,13 @@ const resource = (properties: JsonObject): AnalyzerResource => ({
 });
 
 describe("the pack's decoding of its requests", () => {
-  it("reads every Analyze request of the production stack itself, as jspb reads it", async () => {
-    const run = await productionRun();
+  // The program's run (a minute and more on a loaded machine with a cold compile) is the tests' setup.
+  let run: Awaited<ReturnType<typeof productionRun>>;
+  beforeAll(async () => {
+    run = await productionRun();
+  });
+
+  it("reads every Analyze request of the production stack itself, as jspb reads it", () => {
     const builder = new AnalysisInputBuilder(readStackConfig(ROOT, "production"));
     const requests = run.resources.flatMap((r) => builder.add(r));
     expect(requests.length).toBeGreaterThan(100);
@@ -100,8 +105,7 @@ describe("the pack's decoding of its requests", () => {
     }
   });
 
-  it("reads the production stack's AnalyzeStack request as jspb reads it, resource by resource", async () => {
-    const run = await productionRun();
+  it("reads the production stack's AnalyzeStack request as jspb reads it, resource by resource", () => {
     const input = new AnalysisInputBuilder(readStackConfig(ROOT, "production")).input(run);
     const bytes = Buffer.from(analyzeStackRequest(input.stackResources).serializeBinary());
     const ours = packAnalyzeStack(bytes).getResourcesList();

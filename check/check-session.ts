@@ -6,6 +6,7 @@ import { AnalysisInputBuilder } from "./analysis-input";
 import { AnalyzerCallError, AnalyzerClient, type Analyzer, type Diagnostic, type PolicyConfig } from "./analyzer-client";
 import { reconcilePolicyConfig } from "./policy-config";
 import { PackChannel } from "./pack-channel";
+import { releaseProgramGarbage } from "./program-memory";
 import type { PackThread } from "./pack-thread";
 import { startPackFor, type PolicyPackProcess } from "./policy-pack-process";
 import { buildReport, type PolicyError, type Report } from "./report";
@@ -150,6 +151,8 @@ export async function configureCheckSession({ analyzer: client, packStartMs, sto
           // While the pack judges the stack: what only the offline check sees (its module, which loads
           // the pack's library, is loaded only now, off the program's path).
           const findings = await settled(import("./offline-findings").then((m) => m.offlineFindings(run.resources, stackConfig.environment)));
+          // Still waiting for the pack: the program's garbage goes now, not at the check's peak (check/program-memory.ts).
+          releaseProgramGarbage();
           const diagnostics = [...resourceDiagnostics, ...(await collect([stackCall], policyErrors))];
           if (findings.status === "rejected") throw findings.reason;
           return buildReport({

@@ -3,7 +3,8 @@
 // room, which in a check never comes: the check's process holds it all while the pack judges the
 // stack, and the pack grows meanwhile, so the two peak together. Once the program has run and what
 // the report needs is captured, the check collects its garbage itself, on a thread that is only
-// waiting for the pack: the 10x check's peak, both processes summed, 652 → 584 MB (one run each).
+// waiting for the pack. The 10x check's peak, both processes summed, 652 → 572–586 MB (runs of one
+// machine an hour apart): the peak is now the program's end itself, the pack mid-way.
 // `npm run check` sets V8's --expose-gc for this (check/start.cjs); elsewhere (a test's worker) this
 // does nothing. A small stack's heap is left alone: its collection would cost more than it frees.
 import * as vm from "node:vm";
@@ -22,6 +23,9 @@ export function releaseProgramGarbage(): boolean {
   if (process.memoryUsage().heapTotal < LARGE_HEAP_BYTES) return false;
   const gc = collector();
   if (!gc) return false;
+  // The first collection frees the garbage; the second, sizing the heap on what is left, gives most of
+  // the space back (measured at 10x: heap 330 → 256 MB after one, → 174 MB after two; RSS 460 → 307 MB).
+  gc();
   gc();
   return true;
 }

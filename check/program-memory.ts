@@ -3,8 +3,8 @@
 // room, which in a check never comes: the check's process holds it all while the pack judges the
 // stack, and the pack grows meanwhile, so the two peak together. Once the program has run and what
 // the report needs is captured, the check collects its garbage itself, on a thread that is only
-// waiting for the pack. The 10x check's peak, both processes summed, 652 → 572–586 MB (runs of one
-// machine an hour apart): the peak is now the program's end itself, the pack mid-way.
+// waiting for the pack. The 10x check's peak, both processes summed, 652 → 572–586 MB (single runs
+// on one machine): the peak is now the program's end itself, the pack mid-way.
 // `npm run check` sets V8's --expose-gc for this (check/start.cjs); elsewhere (a test's worker) this
 // does nothing. A small stack's heap is left alone: its collection would cost more than it frees.
 import * as vm from "node:vm";

@@ -31,6 +31,7 @@ const fs = require("node:fs");
 const path = require("node:path");
 const Module = require("node:module");
 const { readKeyedEntry, writeKeyedEntry, sha256 } = require("../policies/compile-cache");
+const { forwardingHandler, standInModule } = require("../policies/deferred-sdk-modules");
 
 /** Bump when what a recording holds changes. */
 const FORMAT = "1";
@@ -138,26 +139,18 @@ function syncInto(target, json) {
 }
 
 /**
- * A proxy handler that loads `real()` for everything but `get`, which `get` answers.
+ * The shared forwarding handler (policies/deferred-sdk-modules.js), deleting and defining properties
+ * forwarded too: a recording is told of those as of any use but `get`.
  * @param {() => object} real
  * @param {(key: string | symbol) => unknown} get
- * @param {() => void} [onOther] told of any other use (a recording cannot replay it)
+ * @param {() => void} [onOther]
  * @returns {ProxyHandler<object>}
  */
-function forwardingHandler(real, get, onOther = () => undefined) {
+function forwardingEverything(real, get, onOther = () => undefined) {
   return {
-    get: (_, key) => get(key),
-    set: (_, key, value) => (onOther(), Reflect.set(real(), key, value)),
-    has: (_, key) => (onOther(), Reflect.has(real(), key)),
-    ownKeys: () => (onOther(), Reflect.ownKeys(real())),
+    ...forwardingHandler(real, get, onOther),
     deleteProperty: (_, key) => (onOther(), Reflect.deleteProperty(real(), key)),
     defineProperty: (_, key, descriptor) => (onOther(), Reflect.defineProperty(real(), key, descriptor)),
-    getOwnPropertyDescriptor: (_, key) => {
-      onOther();
-      const descriptor = Reflect.getOwnPropertyDescriptor(real(), key);
-      // A proxy may report only configurable properties that its own (empty) target lacks.
-      return descriptor && { ...descriptor, configurable: true };
-    },
   };
 }
 
@@ -204,10 +197,8 @@ function deferTypeScriptRegistration(sdkDir, cacheDir) {
   if (!layout || require.cache[layout.tsFile] !== undefined || require.cache[layout.tsNodeFile] !== undefined) return undefined;
   const { tsFile, tsNodeFile, version } = layout;
 
-  const standIn = new Module(tsFile);
-  standIn.filename = tsFile;
-  standIn.paths = [];
-  standIn.loaded = true;
+  // Its exports, the `ts` proxy below, are set once the proxy is made.
+  const standIn = standInModule(tsFile, undefined);
   /** @type {"waiting" | "replaying" | "recording" | "deferred" | "loaded"} */
   let state = "waiting";
   /** @type {Record<string | symbol, unknown> | undefined} */
@@ -299,7 +290,7 @@ function deferTypeScriptRegistration(sdkDir, cacheDir) {
   };
 
   /** @type {Record<string | symbol, unknown>} */
-  const sys = new Proxy({}, forwardingHandler(realSys, (key) => {
+  const sys = new Proxy({}, forwardingEverything(realSys, (key) => {
     const members = replaying?.members.sys?.kind === "host" ? replaying.members.sys.members : undefined;
     if (state === "recording" && typeof key === "string") {
       const value = realSys()[key];
@@ -401,7 +392,7 @@ function deferTypeScriptRegistration(sdkDir, cacheDir) {
     }
   };
 
-  const ts = new Proxy({}, forwardingHandler(real, (key) => {
+  const ts = new Proxy({}, forwardingEverything(real, (key) => {
     if (key === "version" && loaded === undefined) return version;
     if (typeof key === "string" && PURE.has(key)) return tsFunction(key);
     if (state === "recording" && typeof key === "string") {
@@ -527,7 +518,7 @@ function lazyResult(create) {
   /** @type {object | undefined} */
   let made;
   const real = () => (made ??= create());
-  return new Proxy({}, forwardingHandler(real, (key) => {
+  return new Proxy({}, forwardingEverything(real, (key) => {
     const value = Reflect.get(real(), key);
     return typeof value === "function" ? value.bind(real()) : value;
   }));

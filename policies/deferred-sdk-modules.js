@@ -69,6 +69,42 @@ const deferredModulesOf = (sdkDir) => {
 };
 
 /**
+ * A proxy handler that answers `get` with `get` and hands every other use the real module (loading it).
+ * @param {() => object} real the real module's exports, loaded on first call
+ * @param {(key: string | symbol) => unknown} get
+ * @param {() => void} [onOther] told of any use but `get`
+ * @returns {ProxyHandler<object>}
+ */
+function forwardingHandler(real, get, onOther = () => undefined) {
+  return {
+    get: (_, key) => get(key),
+    set: (_, key, value) => (onOther(), Reflect.set(real(), key, value)),
+    has: (_, key) => (onOther(), Reflect.has(real(), key)),
+    ownKeys: () => (onOther(), Reflect.ownKeys(real())),
+    getOwnPropertyDescriptor: (_, key) => {
+      onOther();
+      const descriptor = Reflect.getOwnPropertyDescriptor(real(), key);
+      // A proxy may report only configurable properties that its own (empty) target lacks.
+      return descriptor && { ...descriptor, configurable: true };
+    },
+  };
+}
+
+/**
+ * A module object for `file` that require.cache can hold before the module is loaded, with `exports`.
+ * @param {string} file
+ * @param {unknown} exports
+ */
+function standInModule(file, exports) {
+  const standIn = new Module(file);
+  standIn.filename = file;
+  standIn.paths = [];
+  standIn.loaded = true;
+  standIn.exports = exports;
+  return standIn;
+}
+
+/**
  * Puts a stand-in for `file` in require.cache unless the module is loaded already.
  * @param {string} file
  * @param {StandInKind} kind what the stand-in answers without loading
@@ -85,29 +121,14 @@ function deferModule(file, kind) {
     }
     return loaded;
   };
-  const standIn = new Module(file);
-  standIn.filename = file;
-  standIn.paths = [];
-  standIn.loaded = true;
   // An arrow function as the function's target: it has no non-configurable `prototype` for the proxy to honour.
   /** @type {object} */
   const target = kind === "function" ? () => undefined : {};
-  standIn.exports = new Proxy(
-    target,
-    {
-      get: (_, key) => (key === "__esModule" && kind !== "plain" ? (kind === "esModule" ? true : undefined) : Reflect.get(real(), key)),
-      apply: (_, thisArg, args) => Reflect.apply(/** @type {Function} */ (/** @type {unknown} */ (real())), thisArg, args),
-      set: (_, key, value) => Reflect.set(real(), key, value),
-      has: (_, key) => Reflect.has(real(), key),
-      ownKeys: () => Reflect.ownKeys(real()),
-      getOwnPropertyDescriptor: (_, key) => {
-        const descriptor = Reflect.getOwnPropertyDescriptor(real(), key);
-        // A proxy may report only configurable properties that its own (empty) target lacks.
-        return descriptor && { ...descriptor, configurable: true };
-      },
-    },
-  );
-  require.cache[file] = standIn;
+  const answer = (/** @type {string | symbol} */ key) => (key === "__esModule" && kind !== "plain" ? (kind === "esModule" ? true : undefined) : Reflect.get(real(), key));
+  require.cache[file] = standInModule(file, new Proxy(target, {
+    ...forwardingHandler(real, answer),
+    apply: (_, thisArg, args) => Reflect.apply(/** @type {Function} */ (/** @type {unknown} */ (real())), thisArg, args),
+  }));
   return true;
 }
 
@@ -141,4 +162,4 @@ function deferZodLocales(from) {
   return locales !== undefined && deferModule(locales.file, locales.kind);
 }
 
-module.exports = { deferUnusedSdkModules, deferZodLocales };
+module.exports = { deferUnusedSdkModules, deferZodLocales, forwardingHandler, standInModule };

@@ -7,8 +7,9 @@
 // loads: 20-35 ms in each process); OpenTelemetry's API (44 modules), which the SDK reads only to
 // pass a trace context along each of its own gRPC calls, none under mocks; and TypeScript (one 9 MB
 // module, ~0.1 s and ~35 MB), which the serializer parses a function with, and which the check's
-// parse cache (check/closure-parse-cache.ts) spares (the pack gets TypeScript anyway: run-policy-pack
-// loads it for ts-node before the pack's entry).
+// parse cache (check/closure-parse-cache.ts) spares (under `pulumi preview` the pack gets TypeScript
+// anyway: run-policy-pack loads it for ts-node before the pack's entry; the pack the check starts
+// defers that load too, check/deferred-typescript.cjs).
 // They are paid by both processes of every check and by the pack on every `pulumi preview`. Each is
 // deferred: its require.cache entry is set, before the SDK loads, to a stand-in whose first use (any
 // property read) loads the real module and puts it in the cache in the stand-in's place. A program

@@ -17,6 +17,7 @@ import { keepSecretMarkersOnUnknowns } from "./unknown-secrets";
 import { trackPromisesWithoutDecorations } from "./promise-tracking";
 import { cacheSdkClosureParses } from "./closure-parse-cache";
 import { deferDebuggerUntilNeeded } from "./closure-inspector.cjs";
+import { convertMockStructsDirectly } from "./mock-structs";
 import type { AnalyzerResourceOptions } from "./analyzer-client";
 import type { StackConfig } from "./stack-config";
 
@@ -287,6 +288,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   const restorePromiseTracking = trackPromisesWithoutDecorations(require("@pulumi/pulumi/runtime/debuggable"), require("@pulumi/pulumi/runtime/state"));
   const restoreClosureParses = cacheSdkClosureParses();
   const restoreClosureInspector = deferDebuggerUntilNeeded(require("@pulumi/pulumi/runtime/closure/v8Hooks"));
+  const restoreStructs = convertMockStructsDirectly();
   // Resource.callsites sets an unlimited stack trace limit itself: it must return nothing instead.
   const resourceClass = pulumi.Resource as unknown as { callsites: () => unknown[] };
   const { callsites } = resourceClass;
@@ -304,6 +306,7 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
     restorePromiseTracking();
     restoreClosureParses();
     restoreClosureInspector();
+    restoreStructs();
     resourceClass.callsites = callsites;
   }
   if (failures.length > 0) throw programFailure(failures[0], pulumi);

@@ -12,14 +12,8 @@
 // as before (tests/check/request-decoding.test.ts compares both on every Analyze request of the
 // production stack, on edge values and on malformed bytes).
 import * as path from "node:path";
-import { readStruct, structToJavaScript, type StructArray } from "./wire-struct";
+import { readArrayFormsDirectly, readStruct, type StructArray, type StructPrototype } from "./wire-struct";
 
-interface StructInstance {
-  toJavaScript(): Record<string, unknown>;
-  toArray(): unknown[];
-  getFieldsMap(noLazyCreate?: boolean): unknown;
-  clearFieldsMap(): unknown;
-}
 
 interface BinaryReader {
   getBuffer(): Uint8Array;
@@ -30,8 +24,8 @@ interface BinaryReader {
 }
 
 interface StructClass {
-  prototype: StructInstance;
-  deserializeBinaryFromReader(struct: StructInstance, reader: BinaryReader): StructInstance;
+  prototype: StructPrototype;
+  deserializeBinaryFromReader(struct: StructPrototype, reader: BinaryReader): StructPrototype;
 }
 
 interface Jspb {
@@ -65,23 +59,10 @@ export function decodeRequestStructsDirectly(): void {
   installed = true;
   const { service, Struct, jspb } = serverModules();
 
-  const { toJavaScript, getFieldsMap, clearFieldsMap } = Struct.prototype;
-  Struct.prototype.toJavaScript = function (this: StructInstance) {
-    const array = asRead.get(this);
-    return array !== undefined && this.toArray() === array ? structToJavaScript(array) : toJavaScript.call(this);
-  };
-  // A map taken from the Struct may change it: from then on jspb reads it.
-  Struct.prototype.getFieldsMap = function (this: StructInstance, noLazyCreate?: boolean) {
-    asRead.delete(this);
-    return getFieldsMap.call(this, noLazyCreate);
-  };
-  Struct.prototype.clearFieldsMap = function (this: StructInstance) {
-    asRead.delete(this);
-    return clearFieldsMap.call(this);
-  };
+  readArrayFormsDirectly(Struct.prototype, asRead);
 
   // Called by the request's generated decoder for each Struct field, the reader at the Struct's first byte.
-  const readDirectly = (struct: StructInstance, reader: BinaryReader): StructInstance => {
+  const readDirectly = (struct: StructPrototype, reader: BinaryReader): StructPrototype => {
     const start = reader.getCursor();
     while (reader.nextField()) {
       if (reader.isEndGroup()) throw new Error("a group inside a Struct");

@@ -162,3 +162,33 @@ export function structToJavaScript([entries]: StructArray): Record<string, unkno
   for (const [key, value] of entries) object[key] = valueToJavaScript(value);
   return object;
 }
+
+/** The methods of jspb's Struct that read its fields or may change them. */
+export interface StructPrototype {
+  toJavaScript(): Record<string, unknown>;
+  toArray(): unknown[];
+  getFieldsMap(noLazyCreate?: boolean): unknown;
+  clearFieldsMap(): unknown;
+}
+
+/**
+ * Makes each Struct in `forms` answer `toJavaScript()` from its array form (structToJavaScript) while
+ * that array is still its own and no map was taken from it: a map may change the Struct, and from
+ * then on jspb reads it. Returns the function that puts jspb's methods back.
+ */
+export function readArrayFormsDirectly(prototype: StructPrototype, forms: WeakMap<object, StructArray>): () => void {
+  const { toJavaScript, getFieldsMap, clearFieldsMap } = prototype;
+  prototype.toJavaScript = function (this: StructPrototype) {
+    const array = forms.get(this);
+    return array !== undefined && this.toArray() === array ? structToJavaScript(array) : toJavaScript.call(this);
+  };
+  prototype.getFieldsMap = function (this: StructPrototype, noLazyCreate?: boolean) {
+    forms.delete(this);
+    return getFieldsMap.call(this, noLazyCreate);
+  };
+  prototype.clearFieldsMap = function (this: StructPrototype) {
+    forms.delete(this);
+    return clearFieldsMap.call(this);
+  };
+  return () => void Object.assign(prototype, { toJavaScript, getFieldsMap, clearFieldsMap });
+}

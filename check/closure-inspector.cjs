@@ -12,10 +12,13 @@
 // script parsed before it opened, and the Debugger enabled only once a function from a later script
 // is located, which under the check is rare (a module loaded after the first dynamic provider was
 // serialized) and in a pack never happens. Its listener is attached first, and keeps the later
-// scripts only. Used by the check's program run (check/run-program.ts) and by the pack the check
-// starts (check/pack-code-cache.cjs, before run-policy-pack opens the SDK's session).
+// scripts only. And where the SDK asks V8 for a function's properties, inherited ones included, to
+// read only its internal ones, it asks for the function's own (postAsTheSdkReads, below). Used by the
+// check's program run (check/run-program.ts) and by the pack the check starts
+// (check/pack-code-cache.cjs, before run-policy-pack opens the SDK's session).
 "use strict";
 const inspector = require("node:inspector");
+const { promisify } = require("node:util");
 
 /**
  * @pulumi/pulumi/runtime/closure/v8Hooks.js, which v8.js and run-policy-pack call through its exports.
@@ -55,10 +58,60 @@ function postNow(session, method, params) {
   return answer.result;
 }
 
+/**
+ * The session's `post` as the SDK calls it, for less. The SDK asks V8 for a function's properties
+ * inherited ones included (`ownProperties: false`) to read only its internal properties
+ * ([[FunctionLocation]], [[Scopes]], a bound function's [[BoundArgs]] and the rest), which V8 gives
+ * the same either way: for an object the session handed out as a function, its own properties are
+ * asked instead, half the cost of the ~300 asks of a check (every property of Function.prototype and
+ * Object.prototype described, each time). Other objects (a bound function's arguments, whose values
+ * the SDK reads) are asked as the SDK asks. And `util.promisify`, which the SDK applies to `post` on
+ * every call, gets its promise form ready-made.
+ * @param {inspector.Session} session
+ */
+function postAsTheSdkReads(session) {
+  /** @type {(this: inspector.Session, method: string, params: any, callback?: (error: Error | null, result?: any) => void) => void} */
+  const post = /** @type {any} */ (session.post);
+  /** Object ids of the functions Runtime.evaluate returned (the SDK evaluates only its functions). */
+  const functionIds = new Set();
+  /**
+   * @this {inspector.Session}
+   * @param {string} method
+   * @param {any} params
+   * @param {(error: Error | null, result?: any) => void} [callback]
+   */
+  function sdkPost(method, params, callback) {
+    if (method === "Runtime.getProperties" && params?.ownProperties === false && functionIds.has(params.objectId)) {
+      params = { ...params, ownProperties: true };
+    } else if (method === "Runtime.evaluate" && typeof callback === "function") {
+      const answer = callback;
+      callback = (error, result) => {
+        const remote = result?.result;
+        if (!error && remote?.objectId !== undefined && (remote.type === "function" || remote.className === "AsyncGeneratorFunction")) {
+          functionIds.add(remote.objectId);
+        }
+        answer(error, result);
+      };
+    }
+    return post.call(this, method, params, callback);
+  }
+  /**
+   * @this {inspector.Session}
+   * @param {string} method
+   * @param {any} [params]
+   */
+  const promised = function (method, params) {
+    return new Promise((resolve, reject) => sdkPost.call(this, method, params, (error, result) => (error ? reject(error) : resolve(result))));
+  };
+  Object.defineProperty(sdkPost, promisify.custom, { value: promised });
+  session.post = /** @type {any} */ (sdkPost);
+}
+
 /** @returns {HooksSession} */
 function openSession() {
   const session = new inspector.Session();
   session.connect();
+  postAsTheSdkReads(session);
   // A function compiled now lives in the newest script: every script parsed before has a lower id.
   /** @type {inspector.Runtime.EvaluateReturnType} */
   const marker = postNow(session, "Runtime.evaluate", { expression: "(function () {})" });

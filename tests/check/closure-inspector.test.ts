@@ -14,6 +14,12 @@ interface Serializations {
   /** Serializing a function that captures a native function fails: the message names the function. */
   earlyError: string;
   lateError: string;
+  /** A bound function with bound arguments and an async generator function, which V8 describes apart. */
+  bound: string;
+  asyncGenerator: string;
+  /** Runtime.getProperties posts that ask for inherited properties too, and all of them. */
+  inheritedPropertyAsks: number;
+  propertyAsks: number;
   /** Debugger.enable posts: after the providers and the early failure, and at the end. */
   debuggerEnablesBeforeLate: number;
   debuggerEnablesAtEnd: number;
@@ -24,11 +30,15 @@ function serialize(deferred: boolean): Serializations {
   const script = `
     const inspector = require("node:inspector");
     const vm = require("node:vm");
-    let debuggerEnables = 0;
+    let debuggerEnables = 0, propertyAsks = 0, inheritedPropertyAsks = 0;
     const post = inspector.Session.prototype.post;
-    inspector.Session.prototype.post = function (method, ...rest) {
+    inspector.Session.prototype.post = function (method, params, ...rest) {
       if (method === "Debugger.enable") debuggerEnables++;
-      return post.call(this, method, ...rest);
+      if (method === "Runtime.getProperties") {
+        propertyAsks++;
+        if (params.ownProperties === false) inheritedPropertyAsks++;
+      }
+      return post.call(this, method, params, ...rest);
     };
     const pulumi = require("@pulumi/pulumi");
     if (${deferred}) {
@@ -49,6 +59,13 @@ function serialize(deferred: boolean): Serializations {
       for (const [name, provider] of Object.entries(providers)) {
         out.providers[name] = (await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })).text;
       }
+      const carats = (base, extra, factor) => (base + extra) * factor;
+      const bound = carats.bind(null, 2, 0.5);
+      out.bound = (await pulumi.runtime.serializeFunction(() => bound(3))).text;
+      async function* facets() { yield 58; }
+      out.asyncGenerator = (await pulumi.runtime.serializeFunction(() => facets)).text;
+      out.propertyAsks = propertyAsks;
+      out.inheritedPropertyAsks = inheritedPropertyAsks;
       out.earlyError = await failure(early);
       out.debuggerEnablesBeforeLate = debuggerEnables;
       out.lateError = await failure(handlerOf("/fixture/late.js"));
@@ -71,6 +88,22 @@ describe("the closure serializer's inspector session", () => {
   it("serializes the dynamic providers to the SDK's very text", () => {
     expect(Object.keys(check.providers)).toEqual(["rls", "bucket", "key"]);
     expect(check.providers).toEqual(sdk.providers);
+  });
+
+  it("serializes a bound function's arguments and an async generator function as the SDK does", () => {
+    expect(sdk.bound).toContain('__pulumi_bound_arg_0: 2, __pulumi_bound_arg_1: 0.5');
+    expect(check.bound).toBe(sdk.bound);
+    expect(sdk.asyncGenerator).toContain("async function* /*facets*/()");
+    expect(check.asyncGenerator).toBe(sdk.asyncGenerator);
+  });
+
+  it("asks V8 for a function's own properties only, and for a bound function's arguments as the SDK does", () => {
+    // One more: the session's own ask, on opening, for where the newest script is.
+    expect(check.propertyAsks).toBe(sdk.propertyAsks + 1);
+    expect(sdk.inheritedPropertyAsks).toBe(sdk.propertyAsks);
+    expect(sdk.propertyAsks).toBeGreaterThan(100);
+    // The only ask left with inherited properties: the bound function's [[BoundArgs]], whose values the SDK reads.
+    expect(check.inheritedPropertyAsks).toBe(1);
   });
 
   it("words a failure as the SDK does: no file for a script parsed before the session, the file for one parsed after", () => {

@@ -146,8 +146,13 @@ export async function configureCheckSession({ analyzer: client, packStartMs, sto
           const started = Date.now();
           const input = builder.input(run);
           const policyErrors: PolicyError[] = [];
-          const resourceDiagnostics = await collect(calls, policyErrors);
+          // Sent now, behind the Analyze calls the pack has still to answer, which it answers first (one
+          // connection, requests taken in order): the request is built, sent and decoded while the pack
+          // works through them, instead of after. The engine sends it once they are all answered; the
+          // pack's answers do not depend on the order (its policies keep no state between calls), and
+          // the errors are collected in the engine's order below.
           const stackCall = settled(client.analyzeStack(input.stackResources));
+          const resourceDiagnostics = await collect(calls, policyErrors);
           // While the pack judges the stack: what only the offline check sees (its module, which loads
           // the pack's library, is loaded only now, off the program's path).
           const findings = await settled(import("./offline-findings").then((m) => m.offlineFindings(run.resources, stackConfig.environment)));

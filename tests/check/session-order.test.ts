@@ -3,7 +3,7 @@
 // were analyzed, as the engine files them, whatever order the answers came in.
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Analyzer, AnalyzerInfo, AnalyzerResource, Diagnostic } from "../../check/analyzer-client";
+import { AnalyzerCallError, type Analyzer, type AnalyzerInfo, type AnalyzerResource, type Diagnostic } from "../../check/analyzer-client";
 import { configureCheckSession } from "../../check/check-session";
 import type { CapturedResource, ProgramRun } from "../../check/run-program";
 import { readStackConfig } from "../../check/stack-config";
@@ -79,5 +79,25 @@ describe("a check session's report", () => {
     expect(analyzer.answered).toEqual([...names].reverse());
     expect(report.violations.map((v) => v.message)).toEqual([...names.map((n) => `judged ${n}`), "judged the stack"]);
     expect(report.violations.map((v) => v.urn)).toEqual([...names.map((n) => component(n).urn), undefined]);
+  });
+
+  it("asks for the stack's analysis once the program has run, without waiting for the resources' answers, and files errors in the engine's order", async () => {
+    const names = ["first", "second", "third"];
+    const analyzer = answeringBackwards(names.length);
+    const answeredWhenStackAsked: string[][] = [];
+    const failing: Analyzer = {
+      ...analyzer,
+      analyze: (r) => (r.name === "second" ? analyzer.analyze(r).then(() => Promise.reject(new AnalyzerCallError("Analyze", r.urn, "a rule threw"))) : analyzer.analyze(r)),
+      analyzeStack: async () => {
+        answeredWhenStackAsked.push([...analyzer.answered]);
+        throw new AnalyzerCallError("AnalyzeStack", undefined, "a stack rule threw");
+      },
+    };
+    const session = await configureCheckSession({ analyzer: failing, packStartMs: Promise.resolve(0), stop: async () => undefined }, stackConfig, {});
+    const report = await session.analyze({ project, stack, resources: names.map(component) }, stackConfig, { programMs: 0, startedAt: Date.now() });
+
+    // Sent behind the three Analyze calls, before the pack had answered any of them.
+    expect(answeredWhenStackAsked).toEqual([[]]);
+    expect(report.policyErrors.map((e) => `${e.method}: ${e.message}`)).toEqual(["Analyze: a rule threw", "AnalyzeStack: a stack rule threw"]);
   });
 });

@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { readArrayFormsDirectly, readStruct, type StructArray, type StructPrototype } from "./wire-struct";
 
 
-interface BinaryReader {
+export interface BinaryReader {
   getBuffer(): Uint8Array;
   getCursor(): number;
   nextField(): boolean;
@@ -53,6 +53,31 @@ function serverModules(): { service: Record<string, MethodDefinition>; Struct: S
   return { service: AnalyzerService, Struct, jspb };
 }
 
+/** jspb's decoder under a reader: the one object among the reader's (minified) fields with the decoder's exported methods. */
+interface BinaryDecoder {
+  getEnd(): number;
+  getCursor(): number;
+}
+const isDecoder = (value: unknown): value is BinaryDecoder =>
+  typeof value === "object" && value !== null && typeof (value as BinaryDecoder).getEnd === "function" && typeof (value as BinaryDecoder).getCursor === "function";
+let decoderField: string | undefined;
+
+/**
+ * Where the Struct the reader stands at the start of ends. jspb reads a message field by setting its
+ * decoder's end to the field's end before it hands the reader over (and its cursor there after), so
+ * that end is the Struct's; a reader laid out otherwise is walked field by field to the end, as before.
+ */
+export function structEnd(reader: BinaryReader): number {
+  decoderField ??= Object.keys(reader).find((key) => isDecoder((reader as unknown as Record<string, unknown>)[key])) ?? "";
+  const decoder = (reader as unknown as Record<string, unknown>)[decoderField];
+  if (isDecoder(decoder) && decoder.getCursor() === reader.getCursor()) return decoder.getEnd();
+  while (reader.nextField()) {
+    if (reader.isEndGroup()) throw new Error("a group inside a Struct");
+    reader.skipField();
+  }
+  return reader.getCursor();
+}
+
 /** Makes the pack's server read the Structs of its Analyze and AnalyzeStack requests directly (call before the pack serves). */
 export function decodeRequestStructsDirectly(): void {
   if (installed) return;
@@ -64,11 +89,7 @@ export function decodeRequestStructsDirectly(): void {
   // Called by the request's generated decoder for each Struct field, the reader at the Struct's first byte.
   const readDirectly = (struct: StructPrototype, reader: BinaryReader): StructPrototype => {
     const start = reader.getCursor();
-    while (reader.nextField()) {
-      if (reader.isEndGroup()) throw new Error("a group inside a Struct");
-      reader.skipField();
-    }
-    const array = readStruct(reader.getBuffer(), start, reader.getCursor());
+    const array = readStruct(reader.getBuffer(), start, structEnd(reader));
     jspb.Message.initialize(struct, array, 0, -1, null, null);
     asRead.set(struct, array);
     return struct;

@@ -11,7 +11,7 @@ import type { JsonObject } from "../../check/json";
 import { unknownValue, wrapSecret } from "../../check/property-values";
 import { fromSdk } from "../../check/sdk";
 import { readStackConfig } from "../../check/stack-config";
-import { decodeRequestStructsDirectly } from "../../policies/lib/request-decoding";
+import { decodeRequestStructsDirectly, structEnd, type BinaryReader } from "../../policies/lib/request-decoding";
 import { NOT_READ, readStruct } from "../../policies/lib/wire-struct";
 import { productionRun, ROOT } from "../program/production-run";
 
@@ -197,6 +197,43 @@ describe("the pack's decoding of its requests", () => {
     const first = struct.toJavaScript();
     (first.env as string[]).push("changed by a reader");
     expect(struct.toJavaScript()).toEqual({ env: ["A=1"] });
+  });
+
+  it("finds a Struct's end where jspb's reader has set it, without walking its fields; a reader laid out otherwise is walked", () => {
+    const jspb = fromSdk<{ BinaryReader: new (bytes: Uint8Array) => BinaryReader & { getFieldNumber(): number; readMessage(message: object, read: (m: object, r: BinaryReader) => void): void } }>("google-protobuf");
+    const request = new (fromSdk<typeof analyzerPb>("@pulumi/pulumi/proto/analyzer_pb").AnalyzeRequest)();
+    request.setType("jewel:index:Tray");
+    request.setProperties(Struct.fromJavaScript({ rings: [1, 2, { carats: 3 }], name: "tray" }));
+    request.setUrn("urn:pulumi:production::jewelry-shop::jewel:index:Tray::tray");
+    const bytes = request.serializeBinary();
+    const structBytes = request.getProperties()!.serializeBinary().length;
+
+    const reader = new jspb.BinaryReader(bytes);
+    const seen: { start: number; end: number; walkedEnd: number }[] = [];
+    while (reader.nextField()) {
+      if (reader.getFieldNumber() !== 2) {
+        reader.skipField();
+        continue;
+      }
+      reader.readMessage({}, (_message, inner) => {
+        const start = inner.getCursor();
+        const nextField = inner.nextField;
+        let walked = 0;
+        inner.nextField = function (this: BinaryReader) {
+          walked++;
+          return nextField.call(this);
+        };
+        const end = structEnd(inner);
+        inner.nextField = nextField;
+        expect(walked).toBe(0);
+        // The walk, for comparison: a reader laid out otherwise (no decoder among its fields) is walked.
+        const walkedEnd = structEnd({ getBuffer: () => inner.getBuffer(), getCursor: () => inner.getCursor(), nextField: () => inner.nextField(), isEndGroup: () => inner.isEndGroup(), skipField: () => inner.skipField() });
+        seen.push({ start, end, walkedEnd });
+      });
+    }
+    expect(seen).toHaveLength(1);
+    expect(seen[0].end - seen[0].start).toBe(structBytes);
+    expect(seen[0].walkedEnd).toBe(seen[0].end);
   });
 });
 

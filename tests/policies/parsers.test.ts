@@ -1,6 +1,7 @@
 import { unknownCheckingProxy } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import { containerEnv, envValue, parseImageRef } from "../../policies/lib/containers";
+import { crc32, tableCrc32 } from "../../policies/lib/docker/provider-sets";
 import { knownElements } from "../../policies/lib/unknowns";
 import { UNKNOWN } from "./harness";
 
@@ -25,5 +26,16 @@ describe("container env", () => {
   it("knownElements splits a proxied array", () => {
     const { known, unknown } = knownElements(unknownCheckingProxy({ a: ["x", UNKNOWN, "y"] }).a as string[]);
     expect([known, unknown.length]).toEqual([["x", "y"], 1]);
+  });
+});
+
+describe("crc32 of a docker set element (the provider's order)", () => {
+  it("is Go's crc32.ChecksumIEEE of the UTF-8 bytes, native or byte by byte", () => {
+    // Go: crc32.ChecksumIEEE([]byte(s)).
+    const go: Array<[string, number]> = [["", 0], ["hello", 907060870], ["The quick brown fox jumps over the lazy dog", 0x414fa339], ["é", 235179326], ["123456789", 0xcbf43926]];
+    for (const [text, sum] of go) {
+      expect(tableCrc32(text)).toBe(sum);
+      expect(crc32(text)).toBe(sum);
+    }
   });
 });

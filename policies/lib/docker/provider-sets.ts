@@ -7,6 +7,8 @@
 // So the Config.Env and HostConfig.SecurityOpt Docker receives are in that order, and where Docker
 // keeps the last of two entries (env, no-new-privileges) the hash order decides which one wins.
 
+import * as zlib from "node:zlib";
+
 const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
@@ -17,12 +19,19 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
-/** crc32 IEEE of the UTF-8 bytes, as Go's hash/crc32.ChecksumIEEE computes it. */
-export function crc32(text: string): number {
+/** crc32 IEEE of the UTF-8 bytes, as Go's hash/crc32.ChecksumIEEE computes it, byte by byte. */
+export function tableCrc32(text: string): number {
   let crc = 0xffffffff;
-  for (const byte of Buffer.from(text, "utf8")) crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  const bytes = Buffer.from(text, "utf8");
+  for (let i = 0; i < bytes.length; i++) crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
+
+// The same checksum, native, in Node 20.15 and later (a string is hashed as its UTF-8 bytes).
+const nativeCrc32 = (zlib as { crc32?: (data: string) => number }).crc32;
+
+/** crc32 IEEE of the UTF-8 bytes, as Go's hash/crc32.ChecksumIEEE computes it. */
+export const crc32: (text: string) => number = nativeCrc32 ?? tableCrc32;
 
 /** The elements of a string set in the order the provider hands them to Docker. */
 export function providerSetOrder(values: readonly string[]): string[] {

@@ -46,12 +46,20 @@ const CLASSES = {
 } as const;
 export const DEFAULT_SPECIAL = "!@#$%&*()-_=+[]{}<>:?";
 
+/** Each alphabet's entropy once: a stack policy asks for every password's strength per secret it traces. */
+const drawBitsOf = new Map<string, number>();
+
 /** Shannon entropy of one uniform draw from `chars` (repeated characters weigh more). */
 function drawBits(chars: string): number {
-  if (chars.length === 0) return 0;
+  let bits = drawBitsOf.get(chars);
+  if (bits !== undefined) return bits;
   const counts = new Map<string, number>();
   for (const c of chars) counts.set(c, (counts.get(c) ?? 0) + 1);
-  return [...counts.values()].reduce((h, n) => h - (n / chars.length) * Math.log2(n / chars.length), 0);
+  bits = chars.length === 0 ? 0 : [...counts.values()].reduce((h, n) => h - (n / chars.length) * Math.log2(n / chars.length), 0);
+  // Alphabets are a few short strings per stack (the classes, the special sets configured); a stack
+  // of generated special sets would fill this, so it keeps the first thousand only.
+  if (drawBitsOf.size < 1_000) drawBitsOf.set(chars, bits);
+  return bits;
 }
 
 /** RandomPassword/RandomString: undefined when an input that decides it is unknown. */

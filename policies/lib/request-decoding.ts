@@ -10,10 +10,10 @@
 // is as decoded (no map taken from it, its array not replaced), turns that array form into the same
 // value directly. A request whose bytes lib/wire-struct.ts leaves to jspb is decoded by jspb alone,
 // as before (tests/check/request-decoding.test.ts compares both on every Analyze request of the
-// production stack, on edge values and on malformed bytes).
+// production stack, on edge values and on malformed bytes). Each Struct's end is where jspb's reader
+// has set it (structEnd), so its bytes are read once.
 import * as path from "node:path";
 import { readArrayFormsDirectly, readStruct, type StructArray, type StructPrototype } from "./wire-struct";
-
 
 export interface BinaryReader {
   getBuffer(): Uint8Array;

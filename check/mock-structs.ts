@@ -11,7 +11,7 @@
 // function, a "__proto__" key) is left to jspb, errors included.
 // tests/check/mock-structs.test.ts compares both on every Struct of the production stack's run and on
 // edge values.
-import { readArrayFormsDirectly, type StructArray, type StructPrototype, type ValueArray } from "../policies/lib/wire-struct";
+import { byKey, readArrayFormsDirectly, type StructArray, type StructPrototype, type ValueArray } from "../policies/lib/wire-struct";
 import { fromSdk } from "./sdk";
 
 interface StructClass {
@@ -70,7 +70,7 @@ function structArray(object: Record<string, unknown>): StructArray {
     if (entries.length > 0 && !(entries[entries.length - 1][0] < key)) sorted = false;
     entries.push([key, valueArray(object[key])]);
   }
-  if (!sorted) entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  if (!sorted) entries.sort(byKey);
   return [entries];
 }
 

@@ -124,7 +124,7 @@ function readStructAt(end: number): StructArray {
     entries.push([key, readValue(valueEnd)]);
   }
   if (!sorted) {
-    entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    entries.sort(byKey);
     for (let i = 1; i < entries.length; i++) if (entries[i - 1][0] === entries[i][0]) throw NOT_READ;
   }
   return [entries];
@@ -156,7 +156,10 @@ function valueToJavaScript(value: ValueArray): unknown {
   return list;
 }
 
-/** What jspb's `Struct.toJavaScript()` returns for a Struct of this array form (made by readStruct). */
+/** jspb's map order (its keys sorted as strings), which a Struct's array form keeps its entries in. */
+export const byKey = (a: readonly [string, unknown], b: readonly [string, unknown]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+
+/** What jspb's `Struct.toJavaScript()` returns for a Struct of this array form (its entries in key order, byKey). */
 export function structToJavaScript([entries]: StructArray): Record<string, unknown> {
   const object: Record<string, unknown> = {};
   for (const [key, value] of entries) object[key] = valueToJavaScript(value);

@@ -14,6 +14,7 @@ import { readStackConfig } from "../../check/stack-config";
 import { decodeRequestStructsDirectly, structEnd, type BinaryReader } from "../../policies/lib/request-decoding";
 import { NOT_READ, readStruct } from "../../policies/lib/wire-struct";
 import { productionRun, ROOT } from "../program/production-run";
+import { exact, readable } from "./struct-reading";
 
 interface MethodDefinition {
   requestDeserialize(buffer: Buffer): analyzerPb.AnalyzeRequest & analyzerPb.AnalyzeStackRequest;
@@ -27,22 +28,6 @@ const jspbAnalyzeStack = AnalyzerService.analyzeStack.requestDeserialize;
 decodeRequestStructsDirectly();
 const packAnalyze = AnalyzerService.analyze.requestDeserialize;
 const packAnalyzeStack = AnalyzerService.analyzeStack.requestDeserialize;
-
-/** A value as text that keeps its key order, -0, NaN and the infinities apart. */
-const exact = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) => (typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? `\u0000${Object.is(v, -0) ? "-0" : String(v)}` : v));
-
-/** What a consumer can read of a Struct: its value (or toJavaScript's failure), its object form and its bytes. */
-function readable(struct: structPb.Struct | undefined): string {
-  if (struct === undefined) return "none";
-  let value: string;
-  try {
-    value = exact(struct.toJavaScript());
-  } catch (err) {
-    value = `throws ${(err as Error).message}`;
-  }
-  return `${value} | ${exact(struct.toObject())} | ${Buffer.from(struct.serializeBinary()).toString("hex")}`;
-}
 
 /** What a consumer can read of a decoded Analyze request, or the decoder's failure. */
 function analyzeRequestAsRead(decode: MethodDefinition["requestDeserialize"], bytes: Uint8Array): string {

@@ -38,6 +38,7 @@ export async function runCheck(options: CheckOptions): Promise<Report> {
   const channel = startChannelCheckSession(thread, stackConfig, { organization, policyPackConfig });
   const sessionStarting = channel.session;
   const { runProgram } = await import("./run-program");
+  const { collectAsRegistrationsComplete } = await import("./program-memory");
   // Each resource is analyzed as soon as it registers and the session is up, as the engine does.
   // Under mocks the program runs in microtasks, so this thread's event loop does not turn until it
   // ends: each registration polls the pack thread instead, which moves the session's set-up on, and
@@ -50,8 +51,10 @@ export async function runCheck(options: CheckOptions): Promise<Report> {
     return analysis;
   });
   analysisStarting.catch(() => undefined); // reported below, after the program's own failure if any
+  const collectGarbage = collectAsRegistrationsComplete();
   const onResource = (r: CapturedResource) => {
     channel.poll();
+    collectGarbage();
     if (analysis) analysis.add(r);
     else registered.push(r);
   };

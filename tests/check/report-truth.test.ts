@@ -97,3 +97,22 @@ describe("machine-readable output through npm", () => {
     for (const line of redirected) expect(line).toMatch(/npm run -s check/);
   });
 });
+
+describe("npm's own requests", () => {
+  it("npm run asks the registry nothing: the project's .npmrc turns npm's daily update check off", async () => {
+    // npm records its update check in its cache folder: a fresh one shows whether it ran.
+    const cache = fs.mkdtempSync(path.join(tmp, "npm-cache-"));
+    const r = await runCommand("npm", ["run", "-s", "env", "--", "true"], { npm_config_cache: cache });
+    expect(r.code, r.stderr).toBe(0);
+    expect(fs.existsSync(path.join(cache, "_update-notifier-last-checked"))).toBe(false);
+    // The same run with the check turned back on records it: the test can tell (its request goes to a
+    // closed local port, not to the registry).
+    const on = await runCommand("npm", ["run", "-s", "env", "--", "true"], {
+      npm_config_cache: cache,
+      npm_config_update_notifier: "true",
+      npm_config_registry: "http://127.0.0.1:9/",
+    });
+    expect(on.code, on.stderr).toBe(0);
+    expect(fs.existsSync(path.join(cache, "_update-notifier-last-checked"))).toBe(true);
+  });
+});

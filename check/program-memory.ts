@@ -12,7 +12,8 @@
 // rather than collect what they freed, until its limit. So once a large heap has grown 16 MB past
 // where it stood, the check collects once (a collection V8 would have made itself near the program's
 // end: no time measured lost) and the registrations reuse the space. The 10x peak 565 → 526 MB
-// (medians of 4, interleaved, with the pack thread's young generation below), the wall clock unchanged.
+// (medians of 4, interleaved, with the pack thread's young generation held small: check/pack-thread.ts),
+// the wall clock unchanged.
 //
 // `npm run check` sets V8's --expose-gc for this (check/start.cjs); elsewhere (a test's worker) this
 // does nothing. A small stack's heap is left alone: its collection would cost more than it frees.
@@ -22,10 +23,18 @@ import * as vm from "node:vm";
 /** Below this much heap a collection is not worth its time. */
 const LARGE_HEAP_BYTES = 256 * 2 ** 20;
 
-/** V8's gc(), which --expose-gc gives a context made after the flag was set; undefined without it. */
+let lookedUp: { readonly gc: (() => void) | undefined } | undefined;
+
+/**
+ * V8's gc(), which --expose-gc gives a context made after the flag was set; undefined without it.
+ * Looked up once, when a heap is first large enough to collect: a new context costs 1–2 ms.
+ */
 function collector(): (() => void) | undefined {
-  const gc: unknown = vm.runInNewContext("typeof gc === 'function' ? gc : undefined");
-  return typeof gc === "function" ? (gc as () => void) : undefined;
+  if (!lookedUp) {
+    const gc: unknown = vm.runInNewContext("typeof gc === 'function' ? gc : undefined");
+    lookedUp = { gc: typeof gc === "function" ? (gc as () => void) : undefined };
+  }
+  return lookedUp.gc;
 }
 
 /** Collects this process's garbage when its heap is large; whether it did. */
@@ -54,11 +63,10 @@ export interface HeapWatch {
 
 /**
  * What the check calls on every registration while the program runs: collects once a large heap has
- * grown GROWTH_BEFORE_COLLECTING past where it stood (first seen large, or last collected); a call
- * that does nothing when the process has no gc().
+ * grown GROWTH_BEFORE_COLLECTING past where it stood (first seen large, or last collected). Without
+ * gc() in the process a collection does nothing.
  */
-export function collectAsRegistrationsComplete(watch: HeapWatch | undefined = heapWatch()): () => void {
-  if (!watch) return () => undefined;
+export function collectAsRegistrationsComplete(watch: HeapWatch = processHeap): () => void {
   let registrations = 0;
   let stoodAt: number | undefined;
   return () => {
@@ -73,7 +81,7 @@ export function collectAsRegistrationsComplete(watch: HeapWatch | undefined = he
   };
 }
 
-function heapWatch(): HeapWatch | undefined {
-  const gc = collector();
-  return gc && { heapBytes: () => v8.getHeapStatistics().total_heap_size, collect: gc };
-}
+const processHeap: HeapWatch = {
+  heapBytes: () => v8.getHeapStatistics().total_heap_size,
+  collect: () => collector()?.(),
+};

@@ -62,7 +62,7 @@ interface Sample {
 }
 
 interface ProcessRss {
-  /** "pack" for a policy pack's process, else the program's name (the process itself: "check"). */
+  /** "pack" for a policy pack's process, "check" for a check's, else the program's name. */
   readonly name: string;
   readonly mb: number;
 }
@@ -92,7 +92,7 @@ function treeRss(pid: number): ProcessRss[] {
   const pending = [pid];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const kb = rss.get(next);
-    if (kb !== undefined) tree.push({ name: next === pid ? "check" : processName(next), mb: kb / 1024 });
+    if (kb !== undefined) tree.push({ name: processName(next), mb: kb / 1024 });
     pending.push(...(children.get(next) ?? []));
   }
   return tree;
@@ -102,6 +102,7 @@ function processName(pid: number): string {
   try {
     const commandLine = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
     if (commandLine.includes("run-policy-pack")) return "pack";
+    if (/check-once\.ts|check\/start\.cjs/.test(commandLine)) return "check";
     return fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim();
   } catch {
     return "gone";

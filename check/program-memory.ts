@@ -37,9 +37,15 @@ function collector(): (() => void) | undefined {
   return lookedUp.gc;
 }
 
+/** This process's heap, as both collections read it. */
+const processHeap: HeapWatch = {
+  heapBytes: () => v8.getHeapStatistics().total_heap_size,
+  collect: () => collector()?.(),
+};
+
 /** Collects this process's garbage when its heap is large; whether it did. */
 export function releaseProgramGarbage(): boolean {
-  if (process.memoryUsage().heapTotal < LARGE_HEAP_BYTES) return false;
+  if (processHeap.heapBytes() < LARGE_HEAP_BYTES) return false;
   const gc = collector();
   if (!gc) return false;
   // The first collection frees the garbage; the second, sizing the heap on what is left, gives most of
@@ -80,8 +86,3 @@ export function collectAsRegistrationsComplete(watch: HeapWatch = processHeap): 
     }
   };
 }
-
-const processHeap: HeapWatch = {
-  heapBytes: () => v8.getHeapStatistics().total_heap_size,
-  collect: () => collector()?.(),
-};

@@ -8,6 +8,13 @@ import { collectAsRegistrationsComplete } from "../../check/program-memory";
 
 const repoRoot = path.resolve(__dirname, "../..");
 
+/** Runs `script` in a process started as `npm run check` starts the check (V8's gc() exposed); its last line, parsed. */
+function inCheckProcess<T>(script: string): T {
+  const r = spawnSync(process.execPath, ["-r", "./check/start.cjs", "-e", script], { cwd: repoRoot, encoding: "utf8", timeout: 120_000 });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as T;
+}
+
 describe("the program's garbage in the check's process", () => {
   it("is collected when the heap is large, and a small heap is left alone", () => {
     const script = `
@@ -21,9 +28,7 @@ describe("the program's garbage in the check's process", () => {
       out.large = releaseProgramGarbage();
       out.usedAfter = process.memoryUsage().heapUsed;
       console.log(JSON.stringify(out));`;
-    const r = spawnSync(process.execPath, ["-r", "./check/start.cjs", "-e", script], { cwd: repoRoot, encoding: "utf8", timeout: 120_000 });
-    expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, number | boolean>;
+    const out = inCheckProcess<Record<string, number | boolean>>(script);
     expect(out.small).toBe(false);
     expect(out.heapTotalBefore as number).toBeGreaterThan(256 * 2 ** 20);
     expect(out.large).toBe(true);
@@ -106,9 +111,7 @@ describe("the check's collection while the program's resources register", () => 
       const usedBefore = process.memoryUsage().heapUsed;
       for (let i = 0; i < 32; i++) hook();
       console.log(JSON.stringify({ live: live.length, usedBefore, usedAfter: process.memoryUsage().heapUsed }));`;
-    const r = spawnSync(process.execPath, ["-r", "./check/start.cjs", "-e", script], { cwd: repoRoot, encoding: "utf8", timeout: 120_000 });
-    expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as { usedBefore: number; usedAfter: number };
+    const out = inCheckProcess<{ usedBefore: number; usedAfter: number }>(script);
     expect(out.usedAfter).toBeLessThan(out.usedBefore * 0.8);
   }, 120_000);
 });

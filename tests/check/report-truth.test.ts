@@ -100,14 +100,21 @@ describe("machine-readable output through npm", () => {
 
 describe("npm's own requests", () => {
   it("npm run asks the registry nothing: the project's .npmrc turns npm's daily update check off", async () => {
-    // npm records its update check in its cache folder: a fresh one shows whether it ran.
+    // npm records its update check in its cache folder: a fresh one shows whether it ran. Two other
+    // things can skip the check and would hide the project's setting: a user or global npmrc (this
+    // machine's ~/.npmrc turns it off), made empty here, and npm's own CI detection (ci-info reads CI,
+    // BUILD_ID and vendors' variables), which CI=false turns off. Both runs measure the .npmrc alone.
     const cache = fs.mkdtempSync(path.join(tmp, "npm-cache-"));
-    const r = await runCommand("npm", ["run", "-s", "env", "--", "true"], { npm_config_cache: cache });
+    const [userNpmrc, globalNpmrc] = ["user-npmrc", "global-npmrc"].map((name) => path.join(cache, name));
+    for (const file of [userNpmrc, globalNpmrc]) fs.writeFileSync(file, "");
+    const onlyTheProjectNpmrc = { CI: "false", npm_config_userconfig: userNpmrc, npm_config_globalconfig: globalNpmrc };
+    const r = await runCommand("npm", ["run", "-s", "env", "--", "true"], { ...onlyTheProjectNpmrc, npm_config_cache: cache });
     expect(r.code, r.stderr).toBe(0);
     expect(fs.existsSync(path.join(cache, "_update-notifier-last-checked"))).toBe(false);
     // The same run with the check turned back on records it: the test can tell (its request goes to a
     // closed local port, not to the registry).
     const on = await runCommand("npm", ["run", "-s", "env", "--", "true"], {
+      ...onlyTheProjectNpmrc,
       npm_config_cache: cache,
       npm_config_update_notifier: "true",
       npm_config_registry: "http://127.0.0.1:9/",

@@ -15,27 +15,13 @@
 // (medians of 4, interleaved, with the pack thread's young generation held small: check/pack-thread.ts),
 // the wall clock unchanged.
 //
-// `npm run check` sets V8's --expose-gc for this (check/start.cjs); elsewhere (a test's worker) this
+// `npm run check` sets V8's --expose-gc for this (policies/v8-flags.js); elsewhere (a test's worker) this
 // does nothing. A small stack's heap is left alone: its collection would cost more than it frees.
 import * as v8 from "node:v8";
-import * as vm from "node:vm";
+import { collector } from "../policies/heap-watch";
 
 /** Below this much heap a collection is not worth its time. */
 const LARGE_HEAP_BYTES = 256 * 2 ** 20;
-
-let lookedUp: { readonly gc: (() => void) | undefined } | undefined;
-
-/**
- * V8's gc(), which --expose-gc gives a context made after the flag was set; undefined without it.
- * Looked up once, when a heap is first large enough to collect: a new context costs 1–2 ms.
- */
-function collector(): (() => void) | undefined {
-  if (!lookedUp) {
-    const gc: unknown = vm.runInNewContext("typeof gc === 'function' ? gc : undefined");
-    lookedUp = { gc: typeof gc === "function" ? (gc as () => void) : undefined };
-  }
-  return lookedUp.gc;
-}
 
 /** This process's heap, as both collections read it. */
 const processHeap: HeapWatch = {
@@ -53,6 +39,42 @@ export function releaseProgramGarbage(): boolean {
   gc();
   gc();
   return true;
+}
+
+/** A resource as the SDK links it into the stack's tree (resource.js): its parent, and a parent its children. */
+interface LinkedResource {
+  __parentResource?: LinkedResource;
+  __childResources?: Set<LinkedResource>;
+}
+
+/** @pulumi/pulumi/runtime/state, where the SDK keeps the stack's root resource (and on globalThis). */
+export interface SdkStackState {
+  getStore(): { readonly stackResource?: unknown };
+  setStackResource(resource: undefined): void;
+}
+
+/**
+ * Lets go of a finished program's resources, which the SDK keeps for the life of the process: its
+ * state holds the root Stack resource, the root its children, each of them its own and its parent,
+ * so any one resource the process still reaches (an export of the program's module in require's
+ * cache, a dynamic provider's function the closure serializer's inspector session keeps) holds the
+ * whole tree: at 10x ~35,000 Outputs with their promises, ~70 MB that the check held while the pack
+ * judged the stack. Once the program has run and its registrations are captured nothing reads the
+ * links, so the tree is taken apart; the collection after the program frees it. The count let go of.
+ */
+export function forgetProgramResources(state: SdkStackState): number {
+  const root = state.getStore().stackResource as LinkedResource | undefined;
+  state.setStackResource(undefined);
+  const unlinked: LinkedResource[] = root ? [root] : [];
+  let forgotten = 0;
+  for (let resource = unlinked.pop(); resource; resource = unlinked.pop()) {
+    const children = resource.__childResources;
+    resource.__childResources = undefined;
+    resource.__parentResource = undefined;
+    forgotten++;
+    if (children) for (const child of children) unlinked.push(child);
+  }
+  return forgotten;
 }
 
 /** How far a large heap may grow during the program before the check collects it. */

@@ -18,6 +18,7 @@ import { trackPromisesWithoutDecorations } from "./promise-tracking";
 import { cacheSdkClosureParses } from "./closure-parse-cache";
 import { deferDebuggerUntilNeeded } from "./closure-inspector.cjs";
 import { convertMockStructsDirectly } from "./mock-structs";
+import { forgetProgramResources, type SdkStackState } from "./program-memory";
 import type { AnalyzerResourceOptions } from "./analyzer-client";
 import type { StackConfig } from "./stack-config";
 
@@ -310,6 +311,8 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
     resourceClass.callsites = callsites;
   }
   if (failures.length > 0) throw programFailure(failures[0], pulumi);
+  // What the report needs is captured: the program's own objects may go (check/program-memory.ts).
+  forgetProgramResources(require("@pulumi/pulumi/runtime/state") as SdkStackState);
 
   const stackResource = resources.find((r) => r.type === rootStackType);
   return {

@@ -36,10 +36,6 @@ if (isMainThread) {
     process.exit(2);
   }
   setV8Flags();
-  // The check collects its program's garbage while the pack judges a large stack (check/program-memory.ts).
-  // Set with the other flags, before any code is compiled through the code cache: V8 accepts cached code
-  // only under the flags it was made with.
-  require("node:v8").setFlagsFromString("--expose-gc");
   installCodeCache({ kind: "check" });
   // For the SDK the check and the program load, and the zod of the program's config schema.
   deferUnusedSdkModules(__dirname);

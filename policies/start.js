@@ -14,6 +14,7 @@ const { installCodeCache } = require("./code-cache");
 const { cacheDirFor, mapStackTraces, registerCompileCache } = require("./compile-cache");
 const { deferUnusedSdkModules } = require("./deferred-sdk-modules");
 const { setV8Flags } = require("./v8-flags");
+const { watchPackHeap } = require("./heap-watch");
 
 // Both set before anything here loads (`npm run check` sets them before run-policy-pack loads).
 setV8Flags();
@@ -48,3 +49,5 @@ const { compiled } = registerCompileCache({
 mapStackTraces(compiled);
 
 require(path.join(__dirname, "index.ts"));
+// Collects when the old generation grows while the pack judges a large stack's resources (heap-watch.js).
+watchPackHeap();

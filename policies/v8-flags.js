@@ -18,6 +18,10 @@
 // processes. Set here first, it changes nothing for the SDK, but the flags stay the same from start
 // to exit: V8 accepts a module's cached code (code-cache.js, written at exit) only under the flags
 // it was made with.
+//
+// `--expose-gc` gives a context made after it V8's gc(), for the collections of policies/heap-watch.js
+// (the pack's, check/program-memory.ts the check's); the main context gets no `gc` global. One set of
+// flags for both processes and both ways the pack starts, so the code cache stays valid across them.
 "use strict";
 
 const INTERRUPT_BUDGET = 500_000;
@@ -27,6 +31,7 @@ function setV8Flags() {
   const v8 = require("node:v8");
   v8.setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
   v8.setFlagsFromString("--allow-natives-syntax");
+  v8.setFlagsFromString("--expose-gc");
 }
 
 module.exports = { INTERRUPT_BUDGET, setV8Flags };

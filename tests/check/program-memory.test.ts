@@ -115,3 +115,27 @@ describe("the check's collection while the program's resources register", () => 
     expect(out.usedAfter).toBeLessThan(out.usedBefore * 0.8);
   }, 120_000);
 });
+
+describe("a finished program's resources", () => {
+  it("are let go once the program has run: only what its module still exports stays reachable", () => {
+    // The fixture keeps exporting one resource's Output, and leaves weak references to a component,
+    // that resource and its sibling. Without the check letting go, the SDK's root Stack resource holds
+    // all three (verified: every reference stays alive then).
+    const script = `
+      const path = require("node:path");
+      const { runProgram } = require("./check/run-program.ts");
+      const { collector } = require("./policies/heap-watch.js");
+      const dir = path.resolve("tests/check/fixtures/forgotten-program");
+      const stackConfig = { project: "forgotten", stack: "test", rootDir: dir, main: dir, stackFile: path.join(dir, "Pulumi.test.yaml"),
+        config: {}, secretKeys: [], undecryptableKeys: [], environment: "test" };
+      runProgram({ stackConfig }).then(async (run) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        collector()();
+        const alive = Object.fromEntries(Object.entries(globalThis.forgottenProgram).map(([name, ref]) => [name, ref.deref() !== undefined]));
+        console.log(JSON.stringify({ registered: run.resources.map((r) => r.name), alive }));
+      });`;
+    const out = inCheckProcess<{ registered: string[]; alive: Record<string, boolean> }>(script);
+    expect(out.registered).toEqual(["forgotten-test", "box", "exported", "sibling"]);
+    expect(out.alive).toEqual({ box: false, exported: true, sibling: false });
+  }, 120_000);
+});

@@ -21,7 +21,9 @@ const { deferTypeScriptRegistration } = require("./deferred-typescript.cjs");
 const { cacheDirFor } = require("../policies/compile-cache");
 
 setV8Flags();
-installCodeCache({ kind: "pack" });
+// Its own entries: V8 accepts cached code only under the flags it was made with, and this pack starts
+// with another young generation than the pack the CLI starts (check/policy-pack-process.ts).
+installCodeCache({ kind: "check-pack" });
 // run-policy-pack (the script this process runs) requires the hooks of its own SDK; an SDK laid out
 // otherwise keeps its own session (slower, the same answers).
 const sdkDir = path.resolve(path.dirname(process.argv[1]), "../..");

@@ -7,6 +7,8 @@ import { trackPromisesWithoutDecorations } from "../../check/promise-tracking";
 interface Debuggable {
   debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T>;
   readonly debugPromiseLeaks: boolean;
+  /** What the SDK's exit check reports: the candidates and its message. */
+  leakedPromises(): [Set<Promise<unknown>>, string];
 }
 const debuggable = require("@pulumi/pulumi/runtime/debuggable") as Debuggable;
 const state = require("@pulumi/pulumi/runtime/state") as { getStore(): { leakCandidates: Set<Promise<unknown>> } };
@@ -42,26 +44,54 @@ describe("promise tracking while the check runs a program", () => {
     }
   });
 
-  it("keeps a promise a leak candidate until it settles, marks a rejection with its promise, and defines no debug properties", async () => {
+  it("counts a promise as a leak candidate until it settles, marks a rejection with its promise, and defines no debug properties", async () => {
     const restore = trackPromisesWithoutDecorations(debuggable, state);
+    const candidates = () => state.getStore().leakCandidates.size;
     try {
-      debuggable.debuggablePromise(Promise.resolve(0), "the first call is the SDK's");
+      await debuggable.debuggablePromise(Promise.resolve(0), "the first call is the SDK's");
+      const before = candidates();
       let resolve: (value: string) => void = () => undefined;
       const pending = new Promise<string>((r) => (resolve = r));
       const tracked = debuggable.debuggablePromise(pending, "pending");
-      expect(state.getStore().leakCandidates.has(pending)).toBe(true);
+      expect(candidates()).toBe(before + 1);
       expect(Object.getOwnPropertyNames(pending)).toEqual([]);
       resolve("done");
       await expect(tracked).resolves.toBe("done");
-      expect(state.getStore().leakCandidates.has(pending)).toBe(false);
+      expect(candidates()).toBe(before);
 
       const failing = Promise.reject(new Error("boom"));
       const error = await debuggable.debuggablePromise(failing, "failing").catch((err: Error & { promise?: unknown }) => err);
       expect(error.promise).toBe(failing);
-      expect(state.getStore().leakCandidates.has(failing)).toBe(false);
+      expect(candidates()).toBe(before);
     } finally {
       restore();
     }
     expect(debuggable.debuggablePromise).toBe(sdkDebuggablePromise);
+  });
+});
+
+describe("the SDK's leak check at exit after the check ran a program", () => {
+  it("reports a promise the program left pending, as the SDK reports it, and none once it settled", async () => {
+    const restore = trackPromisesWithoutDecorations(debuggable, state);
+    let resolve: (value: number) => void = () => undefined;
+    try {
+      await debuggable.debuggablePromise(Promise.resolve(0), "the first call is the SDK's");
+      void debuggable.debuggablePromise(new Promise<number>((r) => (resolve = r)), "left pending");
+    } finally {
+      restore();
+    }
+    const [leaked, message] = debuggable.leakedPromises();
+    expect(leaked.size).toBe(1);
+    expect(message).toContain("The Pulumi runtime detected that 1 promise was still active");
+    // The check again, after the promise settled: its store starts afresh, as the SDK's does.
+    const restoreAgain = trackPromisesWithoutDecorations(debuggable, state);
+    try {
+      const settling = debuggable.debuggablePromise(new Promise<number>((r) => (resolve = r)), "settles");
+      resolve(1);
+      await settling;
+    } finally {
+      restoreAgain();
+    }
+    expect(debuggable.leakedPromises()[1]).toBe("");
   });
 });

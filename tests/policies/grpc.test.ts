@@ -1,5 +1,6 @@
 // One start of the real pack under run-policy-pack (as the CLI does), driven over gRPC with the
 // check's analyzer client: metadata, levels, a violation, an unknown, and exemption reporting.
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AnalyzerClient, type AnalyzerResource } from "../../check/analyzer-client";
@@ -37,6 +38,10 @@ afterAll(async () => {
 });
 
 describe("the pack over gRPC", () => {
+  it("runs, as the check starts it, with a young generation of 16 MB (semi-spaces of 8 MB: check/policy-pack-process.ts)", () => {
+    expect(fs.readFileSync(`/proc/${pack.pid}/cmdline`, "utf8").split("\0")).toContain("--max-semi-space-size=8");
+  });
+
   it("describes every policy with severity, remediation and checklist framework", async () => {
     const info = await client.getAnalyzerInfo();
     expect(info.name).toBe("jewelry-shop-production-checklist");

@@ -58,9 +58,10 @@ export interface SdkStackState {
  * state holds the root Stack resource, the root its children, each of them its own and its parent,
  * so any one resource the process still reaches (an export of the program's module in require's
  * cache, a dynamic provider's function the closure serializer's inspector session keeps) holds the
- * whole tree: at 10x ~35,000 Outputs with their promises, ~70 MB that the check held while the pack
- * judged the stack. Once the program has run and its registrations are captured nothing reads the
- * links, so the tree is taken apart; the collection after the program frees it. The count let go of.
+ * whole tree: at 10x ~35,000 Outputs with their promises, which the check held while the pack judged
+ * the stack. Once the program has run and its registrations are captured nothing reads the links, so
+ * the tree is taken apart; the collection after the program frees it (10x: live 73 → 36 MB, and the
+ * pages it held: RSS during AnalyzeStack 273–281 → 184–201 MB). The count let go of.
  */
 export function forgetProgramResources(state: SdkStackState): number {
   const root = state.getStore().stackResource as LinkedResource | undefined;

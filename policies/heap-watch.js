@@ -7,9 +7,9 @@
 // takes fresh space for it rather than collect: at ten times the production stack the pack grew from
 // ~85 to ~145 MB while the program ran, for ~25 MB live. It peaks with the check's process there (the
 // program's end), so once the old generation has grown 16 MB past where it stood, the pack collects:
-// at 10x a few collections of ~25 MB live, a few milliseconds each; the production stack's pack
-// grows less than that and is never collected. Looked at on a timer, between calls: AnalyzeStack,
-// which the pack answers in one turn, is not interrupted.
+// at 10x one or two collections of ~25 MB live during the Analyze calls and one once AnalyzeStack is
+// answered; the production stack's pack grows less than that and is never collected. Looked at on a
+// timer, between calls: AnalyzeStack, which the pack answers in one turn, is not interrupted.
 "use strict";
 
 const v8 = require("node:v8");

@@ -20,8 +20,8 @@
 // it was made with.
 //
 // `--expose-gc` gives a context made after it V8's gc(), for the collections of policies/heap-watch.js
-// (the pack's, check/program-memory.ts the check's); the main context gets no `gc` global. One set of
-// flags for both processes and both ways the pack starts, so the code cache stays valid across them.
+// (the pack's, check/program-memory.ts the check's); the main context gets no `gc` global. Set here,
+// with the others, for both processes and both ways the pack starts.
 "use strict";
 
 const INTERRUPT_BUDGET = 500_000;

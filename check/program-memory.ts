@@ -18,20 +18,20 @@
 // `npm run check` sets V8's --expose-gc for this (policies/v8-flags.js); elsewhere (a test's worker) this
 // does nothing. A small stack's heap is left alone: its collection would cost more than it frees.
 import * as v8 from "node:v8";
-import { collector } from "../policies/heap-watch";
+import { collectOnceGrown, collector, type GrowthWatch } from "../policies/heap-watch";
 
 /** Below this much heap a collection is not worth its time. */
 const LARGE_HEAP_BYTES = 256 * 2 ** 20;
 
-/** This process's heap, as both collections read it. */
-const processHeap: HeapWatch = {
-  heapBytes: () => v8.getHeapStatistics().total_heap_size,
+/** This process's heap, as both collections read it: V8's total_heap_size. */
+const processHeap: GrowthWatch = {
+  bytes: () => v8.getHeapStatistics().total_heap_size,
   collect: () => collector()?.(),
 };
 
 /** Collects this process's garbage when its heap is large; whether it did. */
 export function releaseProgramGarbage(): boolean {
-  if (processHeap.heapBytes() < LARGE_HEAP_BYTES) return false;
+  if (processHeap.bytes() < LARGE_HEAP_BYTES) return false;
   const gc = collector();
   if (!gc) return false;
   // The first collection frees the garbage; the second, sizing the heap on what is left, gives most of
@@ -61,21 +61,18 @@ export interface SdkStackState {
  * whole tree: at 10x ~35,000 Outputs with their promises, which the check held while the pack judged
  * the stack. Once the program has run and its registrations are captured nothing reads the links, so
  * the tree is taken apart; the collection after the program frees it (10x: live 73 → 36 MB, and the
- * pages it held: RSS during AnalyzeStack 273–281 → 184–201 MB). The count let go of.
+ * pages it held: RSS during AnalyzeStack 273–281 → 184–201 MB).
  */
-export function forgetProgramResources(state: SdkStackState): number {
+export function forgetProgramResources(state: SdkStackState): void {
   const root = state.getStore().stackResource as LinkedResource | undefined;
   state.setStackResource(undefined);
   const unlinked: LinkedResource[] = root ? [root] : [];
-  let forgotten = 0;
   for (let resource = unlinked.pop(); resource; resource = unlinked.pop()) {
     const children = resource.__childResources;
     resource.__childResources = undefined;
     resource.__parentResource = undefined;
-    forgotten++;
     if (children) for (const child of children) unlinked.push(child);
   }
-  return forgotten;
 }
 
 /** How far a large heap may grow during the program before the check collects it. */
@@ -83,29 +80,17 @@ const GROWTH_BEFORE_COLLECTING = 16 * 2 ** 20;
 /** How many registrations apart the heap is looked at (a look costs a few microseconds). */
 const REGISTRATIONS_BETWEEN_LOOKS = 32;
 
-export interface HeapWatch {
-  /** The heap's size in bytes (V8's total_heap_size). */
-  readonly heapBytes: () => number;
-  /** Collects the garbage (V8's gc()). */
-  readonly collect: () => void;
-}
-
 /**
  * What the check calls on every registration while the program runs: collects once a large heap has
- * grown GROWTH_BEFORE_COLLECTING past where it stood (first seen large, or last collected). Without
- * gc() in the process a collection does nothing.
+ * grown GROWTH_BEFORE_COLLECTING past where it stood (first seen large, or last collected:
+ * collectOnceGrown, the pack's look too). Without gc() in the process a collection does nothing.
  */
-export function collectAsRegistrationsComplete(watch: HeapWatch = processHeap): () => void {
+export function collectAsRegistrationsComplete(watch: GrowthWatch = processHeap): () => void {
   let registrations = 0;
-  let stoodAt: number | undefined;
+  const look = collectOnceGrown(watch, GROWTH_BEFORE_COLLECTING);
   return () => {
     if (++registrations % REGISTRATIONS_BETWEEN_LOOKS !== 0) return;
-    const size = watch.heapBytes();
-    if (size < LARGE_HEAP_BYTES) return;
-    if (stoodAt === undefined) stoodAt = size;
-    else if (size >= stoodAt + GROWTH_BEFORE_COLLECTING) {
-      watch.collect();
-      stoodAt = watch.heapBytes();
-    }
+    const size = watch.bytes();
+    if (size >= LARGE_HEAP_BYTES) look(size);
   };
 }

@@ -46,42 +46,42 @@ const OLD_GENERATION_GROWTH = 16 * 2 ** 20;
 const LOOK_EVERY_MS = 50;
 
 /**
- * @typedef {object} OldGenerationWatch
- * @property {() => number} usedBytes the old generation's bytes in use
+ * What a collection watches, the check's (check/program-memory.ts) and the pack's.
+ * @typedef {object} GrowthWatch
+ * @property {() => number} bytes what grows, in bytes (the check: V8's heap; the pack: its old generation in use)
  * @property {() => void} collect a full collection
  */
 
 /**
- * The look itself: collects once the old generation has grown OLD_GENERATION_GROWTH past where it
- * stood (first looked at, or last collected). Returns the function to call on each look.
- * @param {OldGenerationWatch} watch
- * @returns {() => boolean} whether this look collected
+ * The look both use: collects once what `watch` reads has grown `growth` bytes past where it stood
+ * (first read, last collected, or lower since: V8 collected by itself). The look takes the reading
+ * when its caller has just made one; it returns whether it collected.
+ * @param {GrowthWatch} watch
+ * @param {number} growth
+ * @returns {(now?: number) => boolean}
  */
-function collectAsOldGenerationGrows(watch) {
+function collectOnceGrown(watch, growth) {
   /** @type {number | undefined} */
   let stoodAt;
-  return () => {
-    const used = watch.usedBytes();
-    if (stoodAt === undefined || used < stoodAt) {
-      stoodAt = used;
+  return (now = watch.bytes()) => {
+    if (stoodAt === undefined || now < stoodAt) {
+      stoodAt = now;
       return false;
     }
-    if (used < stoodAt + OLD_GENERATION_GROWTH) return false;
+    if (now < stoodAt + growth) return false;
     watch.collect();
-    stoodAt = watch.usedBytes();
+    stoodAt = watch.bytes();
     return true;
   };
 }
 
 /**
- * Watches this process's old generation on a timer that does not keep it alive; nothing without V8's
- * gc() (the flag unset).
+ * Watches this process's old generation on a timer that does not keep it alive. V8's gc() is looked
+ * up at the first collection, not on the pack's start; without it (the flag unset) nothing is collected.
  */
 function watchPackHeap() {
-  const gc = collector();
-  if (!gc) return;
-  const look = collectAsOldGenerationGrows({ usedBytes: oldGenerationUsed, collect: gc });
+  const look = collectOnceGrown({ bytes: oldGenerationUsed, collect: () => collector()?.() }, OLD_GENERATION_GROWTH);
   setInterval(look, LOOK_EVERY_MS).unref();
 }
 
-module.exports = { LOOK_EVERY_MS, OLD_GENERATION_GROWTH, collectAsOldGenerationGrows, collector, watchPackHeap };
+module.exports = { LOOK_EVERY_MS, OLD_GENERATION_GROWTH, collectOnceGrown, collector, watchPackHeap };

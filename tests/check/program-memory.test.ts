@@ -42,7 +42,7 @@ const MB = 2 ** 20;
 function fakeHeap(sizeMb: number) {
   const heap = { sizeMb, collections: [] as number[], afterCollectionMb: undefined as number | undefined };
   const watch = {
-    heapBytes: () => heap.sizeMb * MB,
+    bytes: () => heap.sizeMb * MB,
     collect: () => {
       heap.collections.push(heap.sizeMb);
       if (heap.afterCollectionMb !== undefined) heap.sizeMb = heap.afterCollectionMb;
@@ -89,7 +89,7 @@ describe("the check's collection while the program's resources register", () => 
   it("looks at the heap only every 32 registrations", () => {
     const { heap, watch } = fakeHeap(300);
     let looks = 0;
-    const hook = collectAsRegistrationsComplete({ ...watch, heapBytes: () => (looks++, watch.heapBytes()) });
+    const hook = collectAsRegistrationsComplete({ ...watch, bytes: () => (looks++, watch.bytes()) });
     register(hook, 31);
     expect(looks).toBe(0);
     register(hook, 1);

@@ -4,20 +4,20 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { collectAsOldGenerationGrows, OLD_GENERATION_GROWTH } = require("../../policies/heap-watch") as typeof import("../../policies/heap-watch");
+const { collectOnceGrown, OLD_GENERATION_GROWTH } = require("../../policies/heap-watch") as typeof import("../../policies/heap-watch");
 
 const MB = 2 ** 20;
 
 /** An old generation whose use the test sets, and the collections asked of it. */
 function fakeOldGeneration(usedMb: number) {
   const old = { usedMb, afterCollectionMb: undefined as number | undefined, collections: [] as number[] };
-  const look = collectAsOldGenerationGrows({
-    usedBytes: () => old.usedMb * MB,
+  const look = collectOnceGrown({
+    bytes: () => old.usedMb * MB,
     collect: () => {
       old.collections.push(old.usedMb);
       if (old.afterCollectionMb !== undefined) old.usedMb = old.afterCollectionMb;
     },
-  });
+  }, OLD_GENERATION_GROWTH);
   return { old, look };
 }
 

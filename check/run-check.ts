@@ -59,12 +59,16 @@ export async function runCheck(options: CheckOptions): Promise<Report> {
     else registered.push(r);
   };
   const programStarted = Date.now();
-  const run = await runProgram({ stackConfig, invokes: options.invokes, organization, duplicateUrns: options.duplicateUrns, onResource }).catch(
-    async (err) => {
+  // While the program runs the pack's thread does not keep this process alive: an event loop with
+  // nothing of the program's left in it tells that the program can never finish (check/run-program.ts).
+  const keepAlive = (on: boolean) => [thread.worker, thread.port].forEach((handle) => (on ? handle.ref() : handle.unref()));
+  keepAlive(false);
+  const run = await runProgram({ stackConfig, invokes: options.invokes, organization, duplicateUrns: options.duplicateUrns, onResource })
+    .finally(() => keepAlive(true))
+    .catch(async (err) => {
       await sessionStarting.then((session) => session.stop(), () => undefined);
       throw err;
-    },
-  );
+    });
   const programMs = Date.now() - programStarted;
   const session = await sessionStarting;
   try {

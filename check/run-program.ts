@@ -165,7 +165,22 @@ function applySecretOutputs(req: RegisterResourceRequest, response: RegisterReso
   response.setObject(Struct.fromJavaScript(state as never));
 }
 
+/** The promises the SDK counts as not settled yet (its leak candidates, as its exit check reads them). */
+function pendingPromises(): number {
+  const state = require("@pulumi/pulumi/runtime/state") as { getStore(): { leakCandidates: { readonly size: number } } };
+  return state.getStore().leakCandidates.size;
+}
+
+function stalledProgramMessage(pending: number): string {
+  return (
+    `the program cannot finish: it waits on ${pending === 1 ? "1 promise" : `${pending} promises`} that nothing left running can settle ` +
+    "(a cyclic dependency between resources, or a promise the program never resolves); " +
+    "the Pulumi CLI fails such a run with \"promises were still active\""
+  );
+}
+
 function programFailure(err: unknown, pulumi: typeof pulumiModule): UserInputError {
+  if (err instanceof UserInputError) return err;
   if (!(err instanceof Error)) return new UserInputError(`the program failed: ${String(err)}`);
   const { name, message } = err;
   // RunError and ResourceError carry a message meant for the user; their stack is noise.
@@ -234,6 +249,19 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
     options.organization,
   );
 
+  // The language host fails a run on any uncaught error, including ones inside `apply`. The
+  // handlers stay for the life of the process: the SDK re-raises a program error through
+  // several promise chains, some of them after the run has settled.
+  const failures: unknown[] = [];
+  // Like the language host, the run ends at the first failure: resources that wait for what failed
+  // would otherwise wait forever.
+  let failed: () => void = () => undefined;
+  const firstFailure = new Promise<void>((resolve) => (failed = resolve));
+  const onFailure = (err: unknown) => {
+    failures.push(err);
+    failed();
+  };
+
   const monitor = settings.getMonitor() as MockMonitorInternals;
   const resources: CapturedResource[] = [];
   const outputsByUrn = new Map<string, JsonObject>();
@@ -246,13 +274,21 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
     const copies = seen.get(urn) ?? 0;
     seen.set(urn, copies + 1);
     if (copies > 0 && options.duplicateUrns !== "suffix") {
-      callback(new UserInputError(`the program registers ${urn} twice: resource names must be unique per type`));
+      // The engine ends the deployment at a duplicate URN. The SDK alone would not: a component's
+      // refused registration leaves its children's outputs pending, and the run waited forever.
+      const refused = new UserInputError(
+        `the program registers ${urn} twice: give each resource of type ${req.getType()} a name of its own (the Pulumi engine refuses a duplicate URN)`,
+      );
+      onFailure(refused);
+      callback(refused);
       return Promise.resolve();
     }
     if (copies > 0) req.setName(`${req.getName()}-copy${copies}`);
     // Only an update's newResource reads it: a preview captures each request once, below.
     if (options.update) registering = capture(req, urn);
     return registerResource(req, (err, response) => {
+      // A registration the engine refuses ends its deployment, whoever waits on the resource.
+      if (err) onFailure(new Error(`failed to register new resource ${req.getName()} [${req.getType()}]: ${err instanceof Error ? err.message : String(err)}`));
       if (!err && response) {
         applySecretOutputs(req, response);
         const captured = capture(req, response.getUrn());
@@ -270,20 +306,13 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
     registerResourceOutputs(req, callback);
   };
 
-  // The language host fails a run on any uncaught error, including ones inside `apply`. The
-  // handlers stay for the life of the process: the SDK re-raises a program error through
-  // several promise chains, some of them after the run has settled.
-  const failures: unknown[] = [];
-  // Like the language host, the run ends at the first failure: resources that wait for what failed
-  // would otherwise wait forever.
-  let failed: () => void = () => undefined;
-  const firstFailure = new Promise<void>((resolve) => (failed = resolve));
-  const onFailure = (err: unknown) => {
-    failures.push(err);
-    failed();
-  };
   process.on("unhandledRejection", onFailure);
   process.on("uncaughtException", onFailure);
+  // The language host's event loop empties while the program waits on a promise nothing can settle
+  // any more (a cyclic dependency between resources, a promise never resolved): it exits, and the SDK
+  // fails the run at exit. Here the run fails when the loop empties, before the check goes on.
+  const stalled = () => onFailure(new UserInputError(stalledProgramMessage(pendingPromises())));
+  process.on("beforeExit", stalled);
   const entry = resolveEntry(stackConfig.main);
   const restoreSerializer = keepSecretMarkersOnUnknowns(pulumi, require("@pulumi/pulumi/runtime/rpc"));
   const restorePromiseTracking = trackPromisesWithoutDecorations(require("@pulumi/pulumi/runtime/debuggable"), require("@pulumi/pulumi/runtime/state"));
@@ -295,14 +324,15 @@ async function runProgramWithMocks(options: RunProgramOptions): Promise<ProgramR
   const { callsites } = resourceClass;
   resourceClass.callsites = () => [];
   try {
-    await pulumi.runtime
-      .runInPulumiStack(async () => {
-        const exported: unknown = require(entry);
-        return exported instanceof Function ? await exported() : exported;
-      })
-      .catch(onFailure);
+    // The stack's exports may wait on what failed, as its resources may.
+    const stackRun = pulumi.runtime.runInPulumiStack(async () => {
+      const exported: unknown = require(entry);
+      return exported instanceof Function ? await exported() : exported;
+    });
+    await Promise.race([stackRun.then(() => undefined, onFailure), firstFailure]);
     await Promise.race([settings.waitForRPCs().catch(onFailure), firstFailure]);
   } finally {
+    process.off("beforeExit", stalled);
     restoreSerializer();
     restorePromiseTracking();
     restoreClosureParses();

@@ -6,12 +6,13 @@
 import { PolicyPack } from "@pulumi/policy";
 import { buildPolicies } from "./lib/pack";
 import { decodeRequestStructsDirectly } from "./lib/request-decoding";
-import { shareDeserializedProperties } from "./lib/shared-properties";
+import { shareDeserializedProperties, sharePropertyDependencies } from "./lib/shared-properties";
 import { readStackContext } from "./lib/stack-context";
 import { checklistRules } from "./rules";
 
 const stack = readStackContext();
 shareDeserializedProperties();
+sharePropertyDependencies();
 decodeRequestStructsDirectly();
 
 new PolicyPack("jewelry-shop-production-checklist", {

@@ -1,6 +1,7 @@
 // The pack converts each request's resource properties once (lib/shared-properties.ts): every policy
 // @pulumi/policy's server runs on a request reads the same deserialized value, behind its own proxy,
 // with the same values and unknowns as a conversion of its own; another request is converted anew.
+// Each resource's property-dependency map is walked once per request alike.
 import type { PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import type * as analyzerPb from "@pulumi/pulumi/proto/analyzer_pb";
 import type * as structPb from "google-protobuf/google/protobuf/struct_pb";
@@ -8,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { fromSdk } from "../../check/sdk";
 import { snapshotOf, snapshotText } from "../../policies/lib/docker/snapshot";
 import { proxyTarget } from "../../policies/lib/props-view";
-import { shareDeserializedProperties } from "../../policies/lib/shared-properties";
+import { shareDeserializedProperties, sharePropertyDependencies } from "../../policies/lib/shared-properties";
 import { UNKNOWN } from "./harness";
 
 const pb = fromSdk<typeof analyzerPb>("@pulumi/pulumi/proto/analyzer_pb");
@@ -81,5 +82,54 @@ describe("the properties the pack's server hands its policies", () => {
     const [[other]] = await analyzeStack(stackRequest(), 1);
     expect(snapshotOf(other.props)).not.toBe(snapshot);
     expect(snapshotText(snapshotOf(other.props))).toBe(snapshotText(snapshot));
+  });
+});
+
+const NETWORK_URN = "urn:pulumi:production::jewelry-shop::docker:index/network:Network::backend";
+const CONTAINER_URN = "urn:pulumi:production::jewelry-shop::docker:index/container:Container::web";
+
+/** A network, and a container whose `networksAdvanced` and `labels` depend on it. */
+function dependentRequest(): analyzerPb.AnalyzeStackRequest {
+  const options = () => new pb.AnalyzerResourceOptions().setCustomtimeouts(new pb.AnalyzerResourceOptions.CustomTimeouts());
+  const network = new pb.AnalyzerResource().setType("docker:index/network:Network").setName("backend").setUrn(NETWORK_URN)
+    .setProperties(Struct.fromJavaScript({ name: "backend" })).setOptions(options());
+  const container = new pb.AnalyzerResource().setType("docker:index/container:Container").setName("web").setUrn(CONTAINER_URN)
+    .setProperties(Struct.fromJavaScript(properties as never)).setOptions(options()).setDependenciesList([NETWORK_URN]);
+  for (const key of ["networksAdvanced", "labels"]) container.getPropertydependenciesMap().set(key, new pb.AnalyzerPropertyDependencies().setUrnsList([NETWORK_URN]));
+  return new pb.AnalyzeStackRequest().setResourcesList([network, container]);
+}
+
+describe("the property dependencies the pack's server hands its policies", () => {
+  sharePropertyDependencies();
+  // A second call must not wrap the reading twice.
+  sharePropertyDependencies();
+
+  it("are read from each resource's map once per request, and every policy gets them alike", async () => {
+    // protobuf's map walk, counted from before the request is built.
+    const mapPrototype = Object.getPrototypeOf(new pb.AnalyzerResource().getPropertydependenciesMap()) as { entries(): unknown };
+    const walk = mapPrototype.entries;
+    let walks = 0;
+    mapPrototype.entries = function (this: unknown) {
+      walks++;
+      return walk.call(this);
+    };
+    try {
+      const request = dependentRequest();
+      const seen = await analyzeStack(request, 3);
+      for (const resources of seen) {
+        const [network, container] = resources;
+        expect(Object.keys(container.propertyDependencies).sort()).toEqual(["labels", "networksAdvanced"]);
+        expect(container.propertyDependencies.networksAdvanced).toEqual([network]);
+        expect(container.propertyDependencies.labels).toEqual([network]);
+        expect(network.propertyDependencies).toEqual({});
+        expect(container.dependencies).toEqual([network]);
+      }
+      // Once for each of the two resources, not once per resource and policy.
+      expect(walks).toBe(2);
+      // The request itself is unchanged: its map still serializes as it was built.
+      expect(pb.AnalyzeStackRequest.deserializeBinary(request.serializeBinary()).toObject()).toEqual(dependentRequest().toObject());
+    } finally {
+      mapPrototype.entries = walk;
+    }
   });
 });

@@ -16,11 +16,16 @@ async function crash(info: StandUpInfo, name: string, command: RegExp): Promise<
   return before;
 }
 
+// Docker waits before each restart by policy, twice as long as before for a container that ran under
+// 10 s (from 100 ms up to a minute): a worker that left its broker several times while Redis came back
+// under load may wait its full minute, and then start.
+const RESTART_WAIT_MS = 150_000;
+
 async function restartedByPolicy(info: StandUpInfo, name: string, restartsBefore: number): Promise<void> {
   await eventually(`${name} restarted by its restart policy`, async () => {
     const { RestartCount, State } = await docker.getContainer(declaredContainer(info, name).id).inspect();
     return RestartCount > restartsBefore && State.Running ? true : undefined;
-  }, 60_000);
+  }, RESTART_WAIT_MS);
 }
 
 async function appRecovers(info: StandUpInfo): Promise<void> {

@@ -179,6 +179,11 @@ describe.skipIf(standUpSkipped())("verify catches each fault injected into the s
       }
       await workerReady(info, stoppedAt);
       await eventually("the app's /health/ answering 200 again", async () => ((await http.request({ scheme: "https", host: domain, port: 443, path: "/health/" })).status === 200 ? true : undefined), 120_000);
+      // Docker reports the restarted worker "starting" until its first probe, one interval on, so verify
+      // runs the declared healthcheck itself: the restore waits until that passes (a loaded machine
+      // took longer than its 20 s timeout while the worker was not yet answering).
+      await eventually("jewelry-worker's declared healthcheck passing after the restart",
+        async () => ((await runDeclaredHealthcheck(docker, await worker.inspect())).exitCode === 0 ? true : undefined), 120_000);
     };
     try {
       await restart();

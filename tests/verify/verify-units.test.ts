@@ -195,6 +195,25 @@ describe("a container's running state (P.1)", () => {
     expect(state).toEqual({ ok: false, evidence: expect.stringMatching(/run now exited 2: no response$/) });
   });
 
+  it("asks a verdict Docker has not reached as many times as Docker would before it calls the container unhealthy", async () => {
+    // Failing once, then passing: healthy, as Docker would judge it (3 failures in a row by default).
+    let runs = 0;
+    const flaky = () => Promise.resolve({ exitCode: ++runs === 1 ? -1 : 0, stdout: "", stderr: "", output: "" });
+    expect(await runningState(service, running({ Status: "starting" }), flaky)).toEqual({ ok: true, evidence: expect.stringMatching(/run now exited 0$/) });
+    expect(runs).toBe(2);
+    // The container's own retries: one failure is enough with retries 1, five are asked with 5.
+    asked = 0;
+    expect((await runningState(service, running({ Status: "starting" }), healthcheck(1), 1)).ok).toBe(false);
+    expect(asked).toBe(1);
+    asked = 0;
+    expect((await runningState(service, running({ Status: "starting" }), healthcheck(1), 5)).ok).toBe(false);
+    expect(asked).toBe(5);
+    // Docker already saw an unhealthy verdict's failures in a row: asked once more, not again and again.
+    asked = 0;
+    expect((await runningState(service, running({ Status: "unhealthy", FailingStreak: 3, Log: timedOut }), healthcheck(1))).ok).toBe(false);
+    expect(asked).toBe(1);
+  });
+
   it("fails a paused container, whatever its last health verdict, without running anything in it", async () => {
     asked = 0;
     expect(await runningState(service, running({ Status: "healthy" }, { Status: "paused", Paused: true }), healthcheck(0))).toEqual({ ok: false, evidence: "paused: its processes are frozen" });
@@ -202,7 +221,10 @@ describe("a container's running state (P.1)", () => {
   });
 
   it("asks a verdict Docker has not reached (starting) of the declared healthcheck, and fails a stopped container or a failed job", async () => {
-    expect((await runningState(service, running({ Status: "starting" }), healthcheck(1))).ok).toBe(false);
+    asked = 0;
+    const failing = await runningState(service, running({ Status: "starting" }), healthcheck(1, "no pong\n"));
+    expect(failing).toEqual({ ok: false, evidence: expect.stringMatching(/run now 3 times in a row, as Docker would before it reports unhealthy, exited 1: no pong$/) });
+    expect(asked).toBe(3);
     expect((await runningState(service, running({ Status: "starting" }), healthcheck(0))).ok).toBe(true);
     expect(await runningState(service, running(undefined, { Status: "exited", Running: false, ExitCode: 137 }), healthcheck(0))).toEqual({ ok: false, evidence: "exited (exit 137)" });
     expect((await runningState({ oneShot: true }, running(undefined, { Status: "exited", Running: false, ExitCode: 1 }), healthcheck(0))).ok).toBe(false);

@@ -3,54 +3,46 @@
 // and a program waiting on a promise nothing can settle, which the language host ends when its event
 // loop empties. Both once kept `npm run check` waiting forever: a refused component leaves its
 // child's outputs, and the stack's exports, pending; the pack's thread kept the loop from emptying.
-import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { fixturePack, repoRoot } from "./run-cli";
+import { fixturePack, runCli } from "./run-cli";
 
 const project = path.join(__dirname, "fixtures/failing-program");
 
 /** `npm run check` on the stack of one mistake; killed if it has not ended in a minute (its pack ends with it). */
-function check(mistake: string) {
-  return spawnSync(process.execPath, ["check/start.cjs", "--root", project, "--stack", mistake, "--policy-pack", fixturePack], {
-    cwd: repoRoot,
-    encoding: "utf8",
-    timeout: 60_000,
-    killSignal: "SIGKILL",
-  });
-}
+const check = (mistake: string) => runCli(["--root", project, "--stack", mistake, "--policy-pack", fixturePack], {}, 60_000);
 
 describe("a program the Pulumi CLI could not run to the end", () => {
-  it("ends at a component registered twice, whose child and the stack's exports wait on it, naming the URN and the fix", () => {
-    const run = check("duplicate-component");
+  it("ends at a component registered twice, whose child and the stack's exports wait on it, naming the URN and the fix", async () => {
+    const run = await check("duplicate-component");
     expect(run.signal, "the check did not end").toBeNull();
     expect(run.stderr.trim()).toBe(
       "error: the program registers urn:pulumi:duplicate-component::failing-program::test:index:Vault::same twice: " +
         "give each resource of type test:index:Vault a name of its own (the Pulumi engine refuses a duplicate URN)",
     );
-    expect(run.status).toBe(2);
+    expect(run.code).toBe(2);
   }, 90_000);
 
-  it("ends at a custom resource registered twice alike", () => {
-    const run = check("duplicate-custom");
+  it("ends at a custom resource registered twice alike", async () => {
+    const run = await check("duplicate-custom");
     expect(run.signal, "the check did not end").toBeNull();
     expect(run.stderr).toContain("the program registers urn:pulumi:duplicate-custom::failing-program::test:index:Secret::same twice");
-    expect(run.status).toBe(2);
+    expect(run.code).toBe(2);
   }, 90_000);
 
-  it("ends when two resources wait on each other, saying the program cannot finish and why", () => {
-    const run = check("cycle");
+  it("ends when two resources wait on each other, saying the program cannot finish and why", async () => {
+    const run = await check("cycle");
     expect(run.signal, "the check did not end").toBeNull();
     expect(run.stderr.trim()).toMatch(
       /^error: the program cannot finish: it waits on \d+ promises that nothing left running can settle \(a cyclic dependency between resources, or a promise the program never resolves\)/,
     );
-    expect(run.status).toBe(2);
+    expect(run.code).toBe(2);
   }, 90_000);
 
-  it("judges the same resources once they are named apart and the cycle is gone", () => {
-    const run = check("none");
+  it("judges the same resources once they are named apart and the cycle is gone", async () => {
+    const run = await check("none");
     expect(run.stderr).toBe("");
-    expect(run.status).toBe(0);
+    expect(run.code).toBe(0);
     expect(run.stdout).toContain("7 resources");
   }, 90_000);
 });

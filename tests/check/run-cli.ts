@@ -11,25 +11,27 @@ export const fixturePack = path.join(fixtureRoot, "policies");
 
 export interface CliResult {
   readonly code: number | null;
+  /** The signal that ended the command: SIGKILL when it outlived `timeoutMs`. */
+  readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
 }
 
-/** Runs a command in the repository and captures exit code and output. */
-export function runCommand(command: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliResult> {
+/** Runs a command in the repository and captures exit code and output; killed after `timeoutMs` if given. */
+export function runCommand(command: string, args: readonly string[], env: Readonly<Record<string, string>> = {}, timeoutMs?: number): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, [...args], { cwd: repoRoot, env: { ...process.env, ...env } });
+    const child = spawn(command, [...args], { cwd: repoRoot, env: { ...process.env, ...env }, timeout: timeoutMs, killSignal: "SIGKILL" });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
+    child.once("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
 
-export const runCli = (args: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<CliResult> =>
-  runCommand(process.execPath, ["check/start.cjs", ...args], env);
+export const runCli = (args: readonly string[], env: Readonly<Record<string, string>> = {}, timeoutMs?: number): Promise<CliResult> =>
+  runCommand(process.execPath, ["check/start.cjs", ...args], env, timeoutMs);
 
 /** A validator of check/report-schema.json, the JSON format's schema. */
 export function reportSchemaValidator(): ValidateFunction {

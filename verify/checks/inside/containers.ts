@@ -97,7 +97,7 @@ export interface RunningState {
 
 const firstLine = (text: string) => text.trim().split("\n")[0]?.slice(0, 200) ?? "";
 
-/** Docker's own count of failed probes in a row that makes a container unhealthy, when none is declared. */
+/** Docker's own count of failed probes in a row that makes a container unhealthy, when none (or 0) is declared. */
 const DOCKER_DEFAULT_RETRIES = 3;
 
 /**
@@ -107,7 +107,7 @@ const DOCKER_DEFAULT_RETRIES = 3;
  * is asked up to as many times: one slow probe on a loaded host is not a failure Docker would report.
  */
 export async function runningState(
-  d: Pick<DeclaredContainer, "oneShot">, state: Inspect["State"], healthcheckNow: () => Promise<ExecResult>, retries = DOCKER_DEFAULT_RETRIES,
+  d: Pick<DeclaredContainer, "oneShot">, state: Inspect["State"], healthcheckNow: () => Promise<ExecResult>, retries?: number,
 ): Promise<RunningState> {
   if (d.oneShot) return { ok: !state.Running && state.ExitCode === 0, evidence: state.Running ? "still running (a one-shot job)" : `exited ${state.ExitCode} (a one-shot job)` };
   if (!state.Running) return { ok: false, evidence: `${state.Status}${state.ExitCode ? ` (exit ${state.ExitCode})` : ""}` };
@@ -119,7 +119,7 @@ export async function runningState(
   const dockerVerdict = health === "starting"
     ? "health not reported yet (starting)"
     : `Docker reports ${health} (its last probe: ${firstLine((state.Health?.Log ?? []).slice(-1)[0]?.Output ?? "") || "no output"})`;
-  const attempts = health === "starting" ? Math.max(1, retries) : 1;
+  const attempts = health === "starting" ? retries || DOCKER_DEFAULT_RETRIES : 1;
   let run = await healthcheckNow();
   let runs = 1;
   for (; run.exitCode !== 0 && runs < attempts; runs++) run = await healthcheckNow();
@@ -158,7 +158,7 @@ export const containers: Check = {
         results.push(result("containers", ["P.1"], d.name, "fail", "no such container on the Docker host", "created and running"));
         continue;
       }
-      const state = await runningState(d, actual.State, () => runDeclaredHealthcheck(host.docker, actual), actual.Config.Healthcheck?.Retries || undefined);
+      const state = await runningState(d, actual.State, () => runDeclaredHealthcheck(host.docker, actual), actual.Config.Healthcheck?.Retries);
       results.push(result("containers", ["P.1"], d.name, state.ok ? "pass" : "fail", state.evidence, d.oneShot ? "exited 0" : "running, healthy"));
     }
     for (const aspect of ASPECTS) {

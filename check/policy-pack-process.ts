@@ -69,6 +69,21 @@ export function checkPackDir(packDir: string): void {
   }
 }
 
+/**
+ * run-policy-pack resolved from the pack's folder, as the CLI resolves it: the pack's own SDK when it
+ * has one, else one in a folder above it (this repository's for `policies/`). A pack with neither has
+ * not had its dependencies installed: a message saying so, not the resolver's stack trace.
+ */
+function runPolicyPackOf(packDir: string): string {
+  try {
+    return require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });
+  } catch {
+    throw new UserInputError(
+      `${packDir}: the policy pack's dependencies are not installed (@pulumi/pulumi cannot be resolved from it): run \`npm install\` in ${packDir}`,
+    );
+  }
+}
+
 function endGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   try {
     if (child.pid !== undefined) process.kill(-child.pid, signal);
@@ -84,8 +99,7 @@ function endGroup(child: ChildProcess, signal: NodeJS.Signals): void {
  */
 export function startPolicyPack(packDir: string, env: PolicyPackEnv, preload: "check" | "cli" = "check"): Promise<PolicyPackProcess> {
   checkPackDir(packDir);
-  // Resolved from the pack's folder, as the CLI resolves it: the pack's own SDK when it has one.
-  const runPolicyPack = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [packDir] });
+  const runPolicyPack = runPolicyPackOf(packDir);
   const started = Date.now();
   // Its own process group (the group is ended as a whole), tied to this process by its stdin: the
   // lifeline ends the pack when this process is gone, however it ended (check/pack-lifeline.cjs).

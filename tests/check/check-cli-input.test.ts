@@ -37,6 +37,23 @@ describe.concurrent("check CLI input errors", () => {
     expect(r.stderr).toBe(`error: ${file}: "all": "loud" is not an enforcement level (advisory, mandatory, remediate, disabled)\n`);
   });
 
+  it("refuses a --policy-pack folder that is no pack, naming the missing file", async () => {
+    const r = await runCli(["--root", fixtureRoot, "--policy-pack", tmp]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`error: ${tmp} is not a policy pack: it has no PulumiPolicy.yaml\n`);
+  });
+
+  it("refuses a pack whose dependencies are not installed, saying where to run npm install, not the resolver's stack trace", async () => {
+    // The fixture pack copied out of the repository: nothing above it resolves @pulumi/pulumi.
+    const pack = path.join(tmp, "uninstalled-pack");
+    fs.cpSync(fixturePack, pack, { recursive: true });
+    const r = await runCli(["--root", fixtureRoot, "--policy-pack", pack]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `error: ${pack}: the policy pack's dependencies are not installed (@pulumi/pulumi cannot be resolved from it): run \`npm install\` in ${pack}\n`,
+    );
+  });
+
   it("prints the usage for --help and exits 0", async () => {
     const r = await runCli(["--help"]);
     expect(r.code).toBe(0);

@@ -3,11 +3,11 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
-import { runCommand } from "../check/run-cli";
+import { afterAll, describe, expect, it } from "vitest";
+import { repoRoot, runCommand } from "../check/run-cli";
 
 /** As `npm run verify` starts it (package.json): check/start.cjs's compile cache, then verify/cli.ts. */
-const verify = (args: readonly string[]) => runCommand(process.execPath, ["-r", "./check/start.cjs", "verify/cli.ts", ...args]);
+const verify = (args: readonly string[], timeoutMs?: number) => runCommand(process.execPath, ["-r", "./check/start.cjs", "verify/cli.ts", ...args], {}, timeoutMs);
 
 describe("verify CLI input errors", () => {
   it.each([
@@ -36,4 +36,30 @@ describe("verify CLI input errors", () => {
     expect(JSON.parse(fs.readFileSync(json, "utf8"))).toMatchObject({ exitCode: 2, error: expect.stringMatching(/postgres.password/) });
     fs.rmSync(dir, { recursive: true, force: true });
   }, 60_000);
+});
+
+describe("verify on a program that is not a deployable jewelry-shop", () => {
+  // The check's fixture of programs the CLI could not run, with a policy pack: a folder inside the
+  // repository (its node_modules resolve the SDK), the pack linked as <root>/policies as the joined
+  // report reads it.
+  fs.mkdirSync(path.join(repoRoot, ".check-out"), { recursive: true });
+  const root = fs.mkdtempSync(path.join(repoRoot, ".check-out", "verify-program-"));
+  const fixture = path.join(repoRoot, "tests/check/fixtures/failing-program");
+  for (const file of fs.readdirSync(fixture)) fs.copyFileSync(path.join(fixture, file), path.join(root, file));
+  fs.symlinkSync(path.join(repoRoot, "tests/fixtures/check-demo/policies"), path.join(root, "policies"));
+  afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it("the joined report ends a program that can never finish, saying so, its pack not yet started", async () => {
+    const result = await verify(["--root", root, "--stack", "cycle", "--format", "markdown"], 60_000);
+    expect(result.signal, "verify did not end").toBeNull();
+    expect(result.stderr.trim()).toMatch(/^error: the program cannot finish: it waits on \d+ promises that nothing left running can settle/);
+    expect(result.code).toBe(2);
+  }, 90_000);
+
+  it("names a stack with no TLS edge to verify as the program's mistake, not an internal error", async () => {
+    const result = await verify(["--root", root, "--stack", "none"], 60_000);
+    expect(result.stderr.trim()).toMatch(/^error: the program declares no nginx container with a published TLS server that serves a name: there is no edge to verify/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(result.code).toBe(2);
+  }, 90_000);
 });

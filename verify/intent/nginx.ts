@@ -9,6 +9,7 @@ import { CIPHER_SUITES } from "../../policies/lib/nginx/openssl-ciphers";
 import { addedHeaders, errorPageChain, respond, type Outcome } from "../../policies/lib/nginx/request";
 import { servedNames } from "../../policies/lib/nginx/sites";
 import { handshake } from "../../policies/lib/nginx/tls";
+import { UserInputError } from "../../check/errors";
 
 export interface DeclaredHeader {
   readonly name: string;
@@ -151,5 +152,6 @@ export function declaredEdge(resources: readonly PolicyResource[]): DeclaredEdge
       publishedPorts: (ports ?? []).map((p) => p.external ?? p.internal ?? 0).filter((p) => p > 0),
     };
   }
-  throw new Error(`the program declares no nginx container with a published TLS server that serves a name: there is no edge to verify${problems.length > 0 ? ` (${problems.join(" ")})` : ""}`);
+  // The program is the user's input: a stack with no edge is a mistake to name, not an internal error.
+  throw new UserInputError(`the program declares no nginx container with a published TLS server that serves a name: there is no edge to verify${problems.length > 0 ? ` (${problems.join(" ")})` : ""}`);
 }

@@ -8,6 +8,7 @@ import { containerEnv, containerService, DATA_TIER, isUnder, type ServiceKind } 
 import { isDjangoApp } from "./lib/app/django-app";
 import { imagePinProblem } from "./lib/docker/images";
 import { isWebPort, publicSockets } from "./lib/docker/published";
+import { socketProxyAccess } from "./lib/docker/socket-proxy";
 import { containerRuntime, need, type ContainerRuntime, type Mount } from "./lib/docker/runtime";
 import { isUnknownInput, rec, snapshotOf, str, type Snapshot } from "./lib/docker/snapshot";
 import { checklistFramework, resourcePolicy, stackPolicy } from "./lib/framework";
@@ -114,11 +115,12 @@ export const healthcheckConfigured = resourcePolicy({
   name: "healthcheck-configured",
   description:
     "Every long-running container has a healthcheck that can fail: a test of its own service (not NONE, not exit 0/true/`|| true`, not " +
-    `another container), that marks a hung service unhealthy within ${HEALTHCHECK_MAX_DETECTION_SECONDS / 60} minutes.`,
+    "another container, not an HTTP probe whose curl lacks --fail and so passes on a 500/503 answer), that marks a hung service unhealthy " +
+    `within ${HEALTHCHECK_MAX_DETECTION_SECONDS / 60} minutes.`,
   severity: "medium",
   remediationSteps:
     "Give each container a `healthcheck: { tests: [\"CMD\", …] }` that probes the service on 127.0.0.1 or its socket and fails when it does " +
-    `not answer, with (interval + timeout) × retries and startPeriod at most ${HEALTHCHECK_MAX_DETECTION_SECONDS} s (Docker's defaults: 30 s, 30 s, 3, 0).`,
+    `not answer or answers with an error (curl -f, wget), with (interval + timeout) × retries and startPeriod at most ${HEALTHCHECK_MAX_DETECTION_SECONDS} s (Docker's defaults: 30 s, 30 s, 3, 0).`,
   framework: checklistFramework("11.4"),
   resourceTypes: [CONTAINER],
   validateResource: (args, report) => {
@@ -130,6 +132,7 @@ export const healthcheckConfigured = resourcePolicy({
     // A one-shot job is judged by its exit code, which the deployment waits for.
     if (runtime.oneShot) return;
     if (health.alwaysPasses) report(`the healthcheck always passes: ${health.alwaysPasses}.`);
+    if (health.ignoresHttpStatus) report(`the healthcheck ignores the HTTP status: ${health.ignoresHttpStatus}; the service stays healthy while its health endpoint reports it broken.`);
     if (health.otherHosts.length > 0) report(`the healthcheck probes ${health.otherHosts.join(", ")}, not this container: it stays healthy while this service hangs.`);
     const detection = (health.intervalSeconds + health.timeoutSeconds) * health.retries;
     if (detection > HEALTHCHECK_MAX_DETECTION_SECONDS) report(`a hung service is marked unhealthy only after ${detection} s ((interval ${health.intervalSeconds} s + timeout ${health.timeoutSeconds} s) × ${health.retries} retries); keep it within ${HEALTHCHECK_MAX_DETECTION_SECONDS} s.`);
@@ -155,21 +158,33 @@ export const resourceLimits = resourcePolicy({
   },
 });
 
+/**
+ * Docker decides every restart, at a container's exit and when the daemon starts again after a stop (a host
+ * reboot, a Docker upgrade), with one rule (moby restartmanager.ShouldRestart, called from
+ * daemon.restore through Container.ShouldRestart): always restarts, unless-stopped unless stopped by
+ * hand, on-failure only when the last exit code is not 0. A daemon that stops cleanly stops each
+ * container with its stop signal, and every server here exits 0 on SIGTERM (postgres, redis,
+ * pgbouncer, gunicorn, celery, nginx, the Go exporters): on-failure leaves them down after a reboot.
+ * (Only a crash of the host brings them back: restore records exit 255 for a container that was
+ * running, moby issue 47846.)
+ */
 export const restartPolicy = resourcePolicy({
   name: "restart-policy",
   description:
-    "Every long-running container restarts automatically without giving up (unless-stopped, always, or on-failure without a retry limit); " +
-    "one-shot jobs the deployment attaches to are exempt.",
+    "Every long-running container restarts automatically without giving up, after a crash and after the Docker daemon restarts (a host " +
+    "reboot): unless-stopped or always. on-failure does not start a container that exited 0, as a server stopped by a clean daemon " +
+    "shutdown does, and with a retry limit gives up; one-shot jobs the deployment attaches to are exempt.",
   severity: "medium",
-  remediationSteps: "Set `restart: \"unless-stopped\"` on the container (docker's default is \"no\"); do not set maxRetryCount.",
+  remediationSteps: "Set `restart: \"unless-stopped\"` on the container (docker's default is \"no\"; on-failure leaves it down after a reboot); do not set maxRetryCount.",
   framework: checklistFramework("11.6"),
   resourceTypes: [CONTAINER],
   validateResource: (args, report) => {
     const runtime = containerRuntime(args);
     if (runtime.oneShot) return;
     const { policy, maxRetries } = need(runtime.restart);
-    if (!["unless-stopped", "always", "on-failure"].includes(policy)) report(`restart is "${policy}": the service stays down after a crash or a reboot.`);
-    else if (policy === "on-failure" && maxRetries > 0) report(`restart is "on-failure" with maxRetryCount ${maxRetries}: Docker gives up after ${maxRetries} crashes and the service stays down.`);
+    if (policy === "on-failure" && maxRetries > 0) report(`restart is "on-failure" with maxRetryCount ${maxRetries}: Docker gives up after ${maxRetries} crashes and the service stays down.`);
+    else if (policy === "on-failure") report("restart is \"on-failure\": a host reboot stops the service cleanly (exit 0), and Docker starts again only containers whose last exit failed, so it stays down.");
+    else if (!["unless-stopped", "always"].includes(policy)) report(`restart is "${policy}": the service stays down after a crash or a reboot.`);
   },
 });
 
@@ -261,6 +276,18 @@ const DOCKER_SOCKET = /(^|\/)docker\.sock$/;
 /** Images whose purpose is to hold the Docker socket and expose a filtered, read-only API. */
 const SOCKET_PROXY_IMAGES = /(^|\/)(docker-socket-proxy|socket-proxy)$/;
 
+/**
+ * A socket proxy is read-only only while it refuses every request but GET (POST off): a read-only
+ * mount does not restrict the API, the proxy's env does (lib/docker/socket-proxy.ts).
+ */
+function proxyWriteProblem(runtime: ContainerRuntime): string | undefined {
+  if (runtime.env.unknown.length > 0) throw runtime.env.unknown[0]!.error;
+  const access = socketProxyAccess(runtime.env.values);
+  if (!access.writes) return undefined;
+  const opened = access.sections.length > 0 ? access.sections.join(", ") : "no section beyond the defaults";
+  return `the socket proxy passes write requests (POST=${runtime.env.values.get("POST")}) to the Docker API sections it opens (${opened}): whoever reaches it can create a privileged container, which is root on the host`;
+}
+
 function mountProblems(runtime: ContainerRuntime): string[] {
   const problems: string[] = [];
   for (const m of need(runtime.mounts).filter((x) => x.kind === "bind" && x.source)) {
@@ -268,6 +295,10 @@ function mountProblems(runtime: ContainerRuntime): string[] {
     if (DOCKER_SOCKET.test(source)) {
       const proxy = SOCKET_PROXY_IMAGES.test(runtime.image.repository);
       if (!m.readOnly || !proxy) problems.push(`mounts the Docker socket ${source}${m.readOnly ? " (read-only does not restrict the API)" : " read-write"} at ${m.target}: that is root on the host`);
+      else {
+        const writes = proxyWriteProblem(runtime);
+        if (writes) problems.push(writes);
+      }
     } else if (!m.readOnly && SENSITIVE_HOST_PATHS.includes(source)) {
       problems.push(`mounts the host's ${source} read-write at ${m.target} (${m.via})`);
     }
@@ -289,12 +320,13 @@ export const containerHardening = resourcePolicy({
   description:
     "Every container runs unprivileged: no privileged mode, effective capabilities limited to CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID, " +
     "NET_BIND_SERVICE and KILL (Docker's defaults dropped), no-new-privileges in force, seccomp/AppArmor confinement kept, no host " +
-    "devices or host PID/IPC/user namespaces, no Docker socket or writable system path of the host mounted, and rotated logs.",
+    "devices or host PID/IPC/user namespaces, no Docker socket or writable system path of the host mounted (but in a socket proxy that " +
+    "refuses every request but GET), and rotated logs.",
   severity: "high",
   remediationSteps:
     "Set privileged false, securityOpts [\"no-new-privileges:true\"] (no later no-new-privileges:false), capabilities { drops: [\"ALL\"], adds: " +
     "[only what the entrypoint needs] } (never adds ALL), no seccomp/apparmor unconfined, no devices, pidMode/ipcMode/usernsMode unset; " +
-    "reach Docker through a read-only socket proxy; logOpts { max-size, max-file } for the json-file driver (or the local driver).",
+    "reach Docker through a read-only socket proxy (POST=0, its default; only the GET sections it needs, e.g. CONTAINERS=1); logOpts { max-size, max-file } for the json-file driver (or the local driver).",
   framework: checklistFramework("11.2", "11.3"),
   resourceTypes: [CONTAINER],
   validateResource: (args, report: ReportViolation) => {

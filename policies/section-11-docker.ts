@@ -4,7 +4,7 @@
 // its defaults and set ordering, from every input that carries an option (user, entrypoint wrappers,
 // security options, capabilities, mounts of each kind, ports, network mode, log options …).
 import type { PolicyResource, ReportViolation } from "@pulumi/policy";
-import { containerEnv, containerService, DATA_TIER, isUnder, type ServiceKind } from "./lib/containers";
+import { containerEnv, containerService, DATA_TIER, isUnder, uploadsOf, type ServiceKind } from "./lib/containers";
 import { isDjangoApp } from "./lib/app/django-app";
 import { imagePinProblem } from "./lib/docker/images";
 import { isWebPort, publicSockets } from "./lib/docker/published";
@@ -226,11 +226,52 @@ export const persistentVolumes = resourcePolicy({
   },
 });
 
+/** Whether a container mounts the Docker socket into a socket proxy image (it serves the API on its networks). */
+const isSocketProxy = (runtime: ContainerRuntime): boolean =>
+  SOCKET_PROXY_IMAGES.test(runtime.image.repository) &&
+  need(runtime.mounts).some((m) => m.kind === "bind" && m.source !== undefined && DOCKER_SOCKET.test(m.source.replace(/\/+$/, "")));
+
+/** The text a container is configured by: env values, entrypoint and command words, uploaded files. */
+function configurationText(c: PolicyResource, runtime: ContainerRuntime): string {
+  const uploads = uploadsOf(c).map((u) => (typeof u.content === "string" ? u.content : ""));
+  return [...runtime.env.values.values(), ...(runtime.entrypoint ?? []), ...(runtime.command ?? []), ...uploads].join("\n");
+}
+
+/** Whether `text` names one of `hosts` as a host (tcp://docker-socket-proxy:2375, DOCKER_HOST=…). */
+const namesHost = (text: string, hosts: ReadonlySet<string>): boolean =>
+  [...hosts].some((h) => new RegExp(`(^|[^A-Za-z0-9.-])${h.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}([^A-Za-z0-9.-]|$)`, "i").test(text));
+
+/**
+ * Who reaches a socket proxy reaches what it passes: even read-only, a proxy with CONTAINERS=1 answers
+ * GET /containers/{id}/json (every container's env) and GET /containers/{id}/archive (any file of any
+ * container, /run/secrets included), both GET requests its haproxy.cfg allows. So its networks may
+ * hold only the containers configured to use it (their env, command or config files name it).
+ */
+function socketProxyNeighbours(all: ReadonlyArray<{ c: PolicyResource; runtime: ContainerRuntime }>): Array<{ c: PolicyResource; message: string }> {
+  const found: Array<{ c: PolicyResource; message: string }> = [];
+  for (const proxy of all.filter((x) => isSocketProxy(x.runtime))) {
+    const proxyNetworks = new Set(need(proxy.runtime.networks).map((n) => n.name));
+    for (const other of all.filter((x) => x !== proxy)) {
+      const shared = need(other.runtime.networks).map((n) => n.name).filter((n) => proxyNetworks.has(n));
+      if (shared.length === 0 || namesHost(configurationText(other.c, other.runtime), proxy.runtime.ownNames)) continue;
+      found.push({
+        c: other.c,
+        message: `"${other.c.name}" shares ${shared.join(", ")} with the Docker socket proxy "${proxy.runtime.name}" without being configured to use it: through the proxy it can read every container's env and files (GET /containers/{id}/json and /archive); give the proxy a network of its own with only its clients.`,
+      });
+    }
+  }
+  return found;
+}
+
 export const networkIsolation = stackPolicy({
   name: "network-isolation",
-  description: "PostgreSQL, PgBouncer and Redis containers join only internal docker networks declared in the stack, through every attachment (networksAdvanced and networkMode), never the default bridge or the host network.",
+  description:
+    "PostgreSQL, PgBouncer and Redis containers join only internal docker networks declared in the stack, through every attachment (networksAdvanced and networkMode), never the default bridge or the host network; " +
+    "a Docker socket proxy shares its networks only with the containers configured to use it.",
   severity: "high",
-  remediationSteps: "Attach data-tier containers only to docker.Networks with `internal: true` through networksAdvanced, leave networkMode at its default; reach them from the app over those networks.",
+  remediationSteps:
+    "Attach data-tier containers only to docker.Networks with `internal: true` through networksAdvanced, leave networkMode at its default; reach them from the app over those networks. " +
+    "Put the Docker socket proxy on an internal network of its own, joined only by the containers whose config names it (promtail's docker_sd host).",
   framework: checklistFramework("11.8"),
   validateStack: (args, report) => {
     const internal = new Map(ofType(args.resources, NETWORK).map((n) => [asString(n.props.name) ?? n.name, asBoolean(n.props.internal) === true]));
@@ -247,6 +288,8 @@ export const networkIsolation = stackPolicy({
         if (internal.get(network.name) !== true) report(`${service} container "${c.name}" joins "${network.name}" (${network.via}), which is not an internal network of this stack.`, c.urn);
       }
     }
+    const all = containers(args.resources).map((c) => ({ c, runtime: containerRuntime(c) }));
+    for (const { c, message } of socketProxyNeighbours(all)) report(message, c.urn);
   },
 });
 

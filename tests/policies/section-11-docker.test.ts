@@ -183,6 +183,26 @@ describe("network-isolation", () => {
   it("passes with data services on internal networks only", async () => {
     expect(await findingsOf("network-isolation", compliant, ctx)).toEqual([]);
   });
+  it("fails when a container not configured to use the Docker socket proxy shares its network", async () => {
+    const proxy = {
+      type: "docker:index/container:Container", name: "docker-socket-proxy",
+      props: {
+        name: "jewelry-docker-socket-proxy", image: "tecnativa/docker-socket-proxy:0.3.0", envs: ["CONTAINERS=1", "POST=0"],
+        mounts: [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }],
+        networksAdvanced: [{ name: "jewelry-docker-api", aliases: ["docker-socket-proxy"] }],
+      },
+    };
+    const client = {
+      type: "docker:index/container:Container", name: "log-shipper",
+      props: { name: "jewelry-log-shipper", image: "grafana/promtail:3.3.1", envs: ["DOCKER_HOST=tcp://docker-socket-proxy:2375"], networksAdvanced: [{ name: "jewelry-docker-api" }] },
+    };
+    const stack = withResource(withResource(compliant, proxy), client);
+    expect(await findingsOf("network-isolation", stack, ctx)).toEqual([]);
+    const crowded = mutate(stack, "app-web", (p) => { p.networksAdvanced.push({ name: "jewelry-docker-api" }); });
+    expect(await messagesOf("network-isolation", crowded, ctx)).toEqual([
+      expect.stringMatching(/^"app-web" shares jewelry-docker-api with the Docker socket proxy "jewelry-docker-socket-proxy" without being configured to use it/),
+    ]);
+  });
   it("fails when Redis joins the edge network", async () => {
     const exposed = mutate(compliant, "redis-container", (p) => { p.networksAdvanced.push({ name: "jewelry-edge" }); });
     expect(await messagesOf("network-isolation", exposed, ctx)).toEqual([expect.stringMatching(/joins "jewelry-edge" \(networksAdvanced\), which is not an internal network/)]);

@@ -17,7 +17,8 @@ import { nginxInputOf } from "./lib/nginx/container-input";
 import { CONTAINER, NETWORK, REMOTE_IMAGE } from "./lib/resource-types";
 import { redisModelOf } from "./lib/redis";
 import { containers, ofType } from "./lib/stack-resources";
-import { asBoolean, asString, type PropRecord } from "./lib/values";
+import { configValue, type StackContext } from "./lib/stack-context";
+import { asBoolean, asNumber, asRecord, asString, type PropRecord } from "./lib/values";
 
 export { imagePinProblem };
 
@@ -140,19 +141,39 @@ export const healthcheckConfigured = resourcePolicy({
   },
 });
 
+/** The host the stack runs on (config jewelry-shop:hostSize), when the stack declares it. */
+function hostSize(stack: StackContext): { memoryMb?: number; cpus?: number } {
+  const host = asRecord(configValue(stack, "hostSize"));
+  return { memoryMb: asNumber(host?.memoryMb), cpus: asNumber(host?.cpus) };
+}
+
+const MIB = 1024 * 1024;
+
 export const resourceLimits = resourcePolicy({
   name: "resource-limits",
-  description: "Every container has a memory limit with bounded swap, a CPU limit (cpus, else cpuQuota/cpuPeriod or cpuSet) and a process limit (nproc ulimit).",
+  description:
+    "Every container has a memory limit with bounded swap, a CPU limit (cpus, else cpuQuota/cpuPeriod or cpuSet) and a process limit (nproc ulimit), " +
+    "each below what the host has (jewelry-shop:hostSize): a cgroup limit at or above the host's memory or CPUs never binds.",
   severity: "medium",
   remediationSteps:
-    "Set `memory` (MiB, above 0) with `memorySwap` equal to it (never -1, which lifts the swap limit), `cpus` above 0 (cpuShares is only " +
-    "a weight), and ulimits [{ name: \"nproc\", soft, hard }] above 0 (config key jewelry-shop:sizes).",
+    "Set `memory` (MiB, above 0 and below the host's memory: the provider multiplies it by 1 MiB, it is not bytes) with `memorySwap` equal to it " +
+    "(never -1, which lifts the swap limit), `cpus` above 0 and below the host's CPUs (cpuShares is only a weight), and ulimits " +
+    "[{ name: \"nproc\", soft, hard }] above 0 (config key jewelry-shop:sizes).",
   framework: checklistFramework("11.5"),
   resourceTypes: [CONTAINER],
-  validateResource: (args, report) => {
+  validateResource: (args, report, stack) => {
     const limits = need(containerRuntime(args).limits);
+    const host = hostSize(stack);
     if (limits.memoryBytes === undefined) report("no memory limit: one container can exhaust the host.");
     else if (limits.memorySwap === "unlimited") report("memorySwap -1: swap is unlimited, so the memory limit no longer bounds what the container takes from the host.");
+    // The provider sends memory × 1 MiB as HostConfig.Memory; Docker sets no upper bound, and a cgroup
+    // limit above the host's RAM never binds: the host's OOM killer picks among all containers instead.
+    else if (host.memoryMb !== undefined && limits.memoryBytes >= host.memoryMb * MIB) {
+      report(`memory ${limits.memoryBytes / MIB} MiB is not below the host's ${host.memoryMb} MiB (jewelry-shop:hostSize): the limit never binds (memory is in MiB, not bytes).`);
+    }
+    if (limits.cpus !== undefined && host.cpus !== undefined && limits.cpus >= host.cpus) {
+      report(`the CPU limit (${limits.cpuLimitSource}: ${limits.cpus} CPUs) is not below the host's ${host.cpus} CPUs: it never binds.`);
+    }
     if (limits.cpus === undefined) report(`no cpus limit: one container can starve the others${limits.cpuShares ? ` (cpuShares ${limits.cpuShares} is a relative weight, not a limit)` : ""}.`);
     if (!limits.nproc || limits.nproc.soft <= 0 || limits.nproc.hard <= 0) report("no process limit (nproc ulimit): a fork bomb in the container reaches the host's process table.");
   },

@@ -135,6 +135,16 @@ describe("resource-limits", () => {
     expect(await findingsOf("resource-limits", mutate(compliant, "app-web", (p) => { delete p.cpus; p.cpuQuota = 50000; p.cpuPeriod = 100000; }), ctx)).toEqual([]);
     expect(await findingsOf("resource-limits", mutate(compliant, "app-web", (p) => { delete p.cpus; p.cpuSet = "0"; }), ctx)).toEqual([]);
   });
+  it("fails when a limit is not below the host's size (jewelry-shop:hostSize): it never binds", async () => {
+    const host = stackContext({}, { "jewelry-shop:hostSize": JSON.stringify({ memoryMb: 32768, cpus: 8 }) });
+    expect(await findingsOf("resource-limits", compliant, host)).toEqual([]);
+    const bytes = mutate(compliant, "redis-container", (p) => { p.memory = 512 * 1024 * 1024; p.memorySwap = 512 * 1024 * 1024; });
+    expect(await messagesOf("resource-limits", bytes, host)).toEqual([expect.stringMatching(/^memory 536870912 MiB is not below the host's 32768 MiB .* \(memory is in MiB, not bytes\)/)]);
+    const quota = mutate(compliant, "redis-container", (p) => { delete p.cpus; p.cpuQuota = 1_000_000; });
+    expect(await messagesOf("resource-limits", quota, host)).toEqual([expect.stringMatching(/^the CPU limit \(cpuQuota 1000000\/cpuPeriod 100000: 10 CPUs\) is not below the host's 8 CPUs/)]);
+    // Without a declared host size nothing is compared.
+    expect(await findingsOf("resource-limits", bytes, ctx)).toEqual([]);
+  });
   it("fails without a process limit", async () => {
     expect(await messagesOf("resource-limits", mutate(compliant, "app-web", (p) => { delete p.ulimits; }), ctx)).toEqual([expect.stringMatching(/^no process limit/)]);
   });

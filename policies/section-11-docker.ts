@@ -367,6 +367,12 @@ function mountProblems(runtime: ContainerRuntime): string[] {
       problems.push(`mounts the host's ${source} read-write at ${m.target} (${m.via})`);
     }
   }
+  // volumes[].fromContainer becomes HostConfig.VolumesFrom (kreuzwerker volumeSetToDockerVolumes):
+  // Docker gives the container every mount of the other one, its host binds and a Docker socket
+  // included, in their modes. One container's inputs do not show those mounts, so none is accepted.
+  for (const m of need(runtime.mounts).filter((x) => x.kind === "volumes-from")) {
+    problems.push(`takes every mount of container ${m.source} (volumes fromContainer), its host binds and any Docker socket included, which cannot be judged from this container; mount the named volumes it needs instead`);
+  }
   return problems;
 }
 
@@ -385,12 +391,12 @@ export const containerHardening = resourcePolicy({
     "Every container runs unprivileged: no privileged mode, effective capabilities limited to CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID, " +
     "NET_BIND_SERVICE and KILL (Docker's defaults dropped), no-new-privileges in force, seccomp/AppArmor confinement kept, no host " +
     "devices or host PID/IPC/user namespaces, no Docker socket or writable system path of the host mounted (but in a socket proxy that " +
-    "refuses every request but GET), and rotated logs.",
+    "refuses every request but GET), directly or through another container's mounts (volumes fromContainer), and rotated logs.",
   severity: "high",
   remediationSteps:
     "Set privileged false, securityOpts [\"no-new-privileges:true\"] (no later no-new-privileges:false), capabilities { drops: [\"ALL\"], adds: " +
     "[only what the entrypoint needs] } (never adds ALL), no seccomp/apparmor unconfined, no devices, pidMode/ipcMode/usernsMode unset; " +
-    "reach Docker through a read-only socket proxy (POST=0, its default; only the GET sections it needs, e.g. CONTAINERS=1); logOpts { max-size, max-file } for the json-file driver (or the local driver).",
+    "no volumes fromContainer (mount named volumes); reach Docker through a read-only socket proxy (POST=0, its default; only the GET sections it needs, e.g. CONTAINERS=1); logOpts { max-size, max-file } for the json-file driver (or the local driver).",
   framework: checklistFramework("11.2", "11.3"),
   resourceTypes: [CONTAINER],
   validateResource: (args, report: ReportViolation) => {

@@ -271,6 +271,7 @@ describe("container-hardening", () => {
     ["a host device", (p: MutableProps) => { p.devices = [{ hostPath: "/dev/kmsg" }]; }, [/host devices: \/dev\/kmsg/]],
     ["the host's PID namespace", (p: MutableProps) => { p.pidMode = "host"; }, [/pidMode is host/]],
     ["the Docker socket", (p: MutableProps) => { p.mounts = [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock" }]; }, [/Docker socket \/var\/run\/docker.sock read-write/]],
+    ["another container's mounts taken (volumes-from)", (p: MutableProps) => { p.volumes = [{ fromContainer: "jewelry-docker-socket-proxy" }]; }, [/takes every mount of container jewelry-docker-socket-proxy \(volumes fromContainer\)/]],
     ["the host's /etc writable", (p: MutableProps) => { p.volumes = [{ hostPath: "/etc", containerPath: "/host-etc" }]; }, [/host's \/etc read-write/]],
     ["unrotated logs", (p: MutableProps) => { delete p.logOpts; delete p.logDriver; }, [/no max-size/]],
     ["logs without max-size (max-file only)", (p: MutableProps) => { p.logOpts = { "max-file": "5" }; }, [/no max-size/]],

@@ -153,11 +153,11 @@ export const resourceLimits = resourcePolicy({
   name: "resource-limits",
   description:
     "Every container has a memory limit with bounded swap, a CPU limit (cpus, else cpuQuota/cpuPeriod or cpuSet) and a process limit (nproc ulimit), " +
-    "each below what the host has (jewelry-shop:hostSize): a cgroup limit at or above the host's memory or CPUs never binds.",
+    "within what the host has (jewelry-shop:hostSize): a cgroup limit at or above the host's memory, or above its CPUs, never binds.",
   severity: "medium",
   remediationSteps:
     "Set `memory` (MiB, above 0 and below the host's memory: the provider multiplies it by 1 MiB, it is not bytes) with `memorySwap` equal to it " +
-    "(never -1, which lifts the swap limit), `cpus` above 0 and below the host's CPUs (cpuShares is only a weight), and ulimits " +
+    "(never -1, which lifts the swap limit), `cpus` above 0 and at most the host's CPUs (cpuShares is only a weight), and ulimits " +
     "[{ name: \"nproc\", soft, hard }] above 0 (config key jewelry-shop:sizes).",
   framework: checklistFramework("11.5"),
   resourceTypes: [CONTAINER],
@@ -171,8 +171,10 @@ export const resourceLimits = resourcePolicy({
     else if (host.memoryMb !== undefined && limits.memoryBytes >= host.memoryMb * MIB) {
       report(`memory ${limits.memoryBytes / MIB} MiB is not below the host's ${host.memoryMb} MiB (jewelry-shop:hostSize): the limit never binds (memory is in MiB, not bytes).`);
     }
-    if (limits.cpus !== undefined && host.cpus !== undefined && limits.cpus >= host.cpus) {
-      report(`the CPU limit (${limits.cpuLimitSource}: ${limits.cpus} CPUs) is not below the host's ${host.cpus} CPUs: it never binds.`);
+    // Docker refuses cpus above the host's CPUs but not a cpuQuota/cpuPeriod or cpuSet that says more;
+    // equal is what the program's own config rule (components/config) still accepts on a small host.
+    if (limits.cpus !== undefined && host.cpus !== undefined && limits.cpus > host.cpus) {
+      report(`the CPU limit (${limits.cpuLimitSource}: ${limits.cpus} CPUs) is above the host's ${host.cpus} CPUs: it never binds.`);
     }
     if (limits.cpus === undefined) report(`no cpus limit: one container can starve the others${limits.cpuShares ? ` (cpuShares ${limits.cpuShares} is a relative weight, not a limit)` : ""}.`);
     if (!limits.nproc || limits.nproc.soft <= 0 || limits.nproc.hard <= 0) report("no process limit (nproc ulimit): a fork bomb in the container reaches the host's process table.");

@@ -141,7 +141,9 @@ describe("resource-limits", () => {
     const bytes = mutate(compliant, "redis-container", (p) => { p.memory = 512 * 1024 * 1024; p.memorySwap = 512 * 1024 * 1024; });
     expect(await messagesOf("resource-limits", bytes, host)).toEqual([expect.stringMatching(/^memory 536870912 MiB is not below the host's 32768 MiB .* \(memory is in MiB, not bytes\)/)]);
     const quota = mutate(compliant, "redis-container", (p) => { delete p.cpus; p.cpuQuota = 1_000_000; });
-    expect(await messagesOf("resource-limits", quota, host)).toEqual([expect.stringMatching(/^the CPU limit \(cpuQuota 1000000\/cpuPeriod 100000: 10 CPUs\) is not below the host's 8 CPUs/)]);
+    expect(await messagesOf("resource-limits", quota, host)).toEqual([expect.stringMatching(/^the CPU limit \(cpuQuota 1000000\/cpuPeriod 100000: 10 CPUs\) is above the host's 8 CPUs/)]);
+    const allCpus = mutate(compliant, "redis-container", (p) => { p.cpus = "8"; });
+    expect(await findingsOf("resource-limits", allCpus, host)).toEqual([]);
     // Without a declared host size nothing is compared.
     expect(await findingsOf("resource-limits", bytes, ctx)).toEqual([]);
   });

@@ -4,10 +4,11 @@
 // its defaults and set ordering, from every input that carries an option (user, entrypoint wrappers,
 // security options, capabilities, mounts of each kind, ports, network mode, log options …).
 import type { PolicyResource, ReportViolation } from "@pulumi/policy";
-import { containerEnv, containerService, DATA_TIER, isUnder, type ServiceKind } from "./lib/containers";
+import { containerEnv, containerService, DATA_TIER, isUnder, uploadsOf, type ServiceKind } from "./lib/containers";
 import { isDjangoApp } from "./lib/app/django-app";
 import { imagePinProblem } from "./lib/docker/images";
 import { isWebPort, publicSockets } from "./lib/docker/published";
+import { socketProxyAccess } from "./lib/docker/socket-proxy";
 import { containerRuntime, need, type ContainerRuntime, type Mount } from "./lib/docker/runtime";
 import { isUnknownInput, rec, snapshotOf, str, type Snapshot } from "./lib/docker/snapshot";
 import { checklistFramework, resourcePolicy, stackPolicy } from "./lib/framework";
@@ -16,7 +17,8 @@ import { nginxInputOf } from "./lib/nginx/container-input";
 import { CONTAINER, NETWORK, REMOTE_IMAGE } from "./lib/resource-types";
 import { redisModelOf } from "./lib/redis";
 import { containers, ofType } from "./lib/stack-resources";
-import { asBoolean, asString, type PropRecord } from "./lib/values";
+import { configValue, type StackContext } from "./lib/stack-context";
+import { asBoolean, asNumber, asRecord, asString, type PropRecord } from "./lib/values";
 
 export { imagePinProblem };
 
@@ -114,11 +116,12 @@ export const healthcheckConfigured = resourcePolicy({
   name: "healthcheck-configured",
   description:
     "Every long-running container has a healthcheck that can fail: a test of its own service (not NONE, not exit 0/true/`|| true`, not " +
-    `another container), that marks a hung service unhealthy within ${HEALTHCHECK_MAX_DETECTION_SECONDS / 60} minutes.`,
+    "another container, not an HTTP probe whose curl lacks --fail and so passes on a 500/503 answer), that marks a hung service unhealthy " +
+    `within ${HEALTHCHECK_MAX_DETECTION_SECONDS / 60} minutes.`,
   severity: "medium",
   remediationSteps:
     "Give each container a `healthcheck: { tests: [\"CMD\", …] }` that probes the service on 127.0.0.1 or its socket and fails when it does " +
-    `not answer, with (interval + timeout) × retries and startPeriod at most ${HEALTHCHECK_MAX_DETECTION_SECONDS} s (Docker's defaults: 30 s, 30 s, 3, 0).`,
+    `not answer or answers with an error (curl -f, wget), with (interval + timeout) × retries and startPeriod at most ${HEALTHCHECK_MAX_DETECTION_SECONDS} s (Docker's defaults: 30 s, 30 s, 3, 0).`,
   framework: checklistFramework("11.4"),
   resourceTypes: [CONTAINER],
   validateResource: (args, report) => {
@@ -130,6 +133,7 @@ export const healthcheckConfigured = resourcePolicy({
     // A one-shot job is judged by its exit code, which the deployment waits for.
     if (runtime.oneShot) return;
     if (health.alwaysPasses) report(`the healthcheck always passes: ${health.alwaysPasses}.`);
+    if (health.ignoresHttpStatus) report(`the healthcheck ignores the HTTP status: ${health.ignoresHttpStatus}; the service stays healthy while its health endpoint reports it broken.`);
     if (health.otherHosts.length > 0) report(`the healthcheck probes ${health.otherHosts.join(", ")}, not this container: it stays healthy while this service hangs.`);
     const detection = (health.intervalSeconds + health.timeoutSeconds) * health.retries;
     if (detection > HEALTHCHECK_MAX_DETECTION_SECONDS) report(`a hung service is marked unhealthy only after ${detection} s ((interval ${health.intervalSeconds} s + timeout ${health.timeoutSeconds} s) × ${health.retries} retries); keep it within ${HEALTHCHECK_MAX_DETECTION_SECONDS} s.`);
@@ -137,39 +141,73 @@ export const healthcheckConfigured = resourcePolicy({
   },
 });
 
+/** The host the stack runs on (config jewelry-shop:hostSize), when the stack declares it. */
+function hostSize(stack: StackContext): { memoryMb?: number; cpus?: number } {
+  const host = asRecord(configValue(stack, "hostSize"));
+  return { memoryMb: asNumber(host?.memoryMb), cpus: asNumber(host?.cpus) };
+}
+
+const MIB = 1024 * 1024;
+
 export const resourceLimits = resourcePolicy({
   name: "resource-limits",
-  description: "Every container has a memory limit with bounded swap, a CPU limit (cpus, else cpuQuota/cpuPeriod or cpuSet) and a process limit (nproc ulimit).",
+  description:
+    "Every container has a memory limit with bounded swap, a CPU limit (cpus, else cpuQuota/cpuPeriod or cpuSet) and a process limit (nproc ulimit), " +
+    "within what the host has (jewelry-shop:hostSize): a cgroup limit at or above the host's memory, or above its CPUs, never binds.",
   severity: "medium",
   remediationSteps:
-    "Set `memory` (MiB, above 0) with `memorySwap` equal to it (never -1, which lifts the swap limit), `cpus` above 0 (cpuShares is only " +
-    "a weight), and ulimits [{ name: \"nproc\", soft, hard }] above 0 (config key jewelry-shop:sizes).",
+    "Set `memory` (MiB, above 0 and below the host's memory: the provider multiplies it by 1 MiB, it is not bytes) with `memorySwap` equal to it " +
+    "(never -1, which lifts the swap limit), `cpus` above 0 and at most the host's CPUs (cpuShares is only a weight), and ulimits " +
+    "[{ name: \"nproc\", soft, hard }] above 0 (config key jewelry-shop:sizes).",
   framework: checklistFramework("11.5"),
   resourceTypes: [CONTAINER],
-  validateResource: (args, report) => {
+  validateResource: (args, report, stack) => {
     const limits = need(containerRuntime(args).limits);
+    const host = hostSize(stack);
     if (limits.memoryBytes === undefined) report("no memory limit: one container can exhaust the host.");
     else if (limits.memorySwap === "unlimited") report("memorySwap -1: swap is unlimited, so the memory limit no longer bounds what the container takes from the host.");
+    // The provider sends memory × 1 MiB as HostConfig.Memory; Docker sets no upper bound, and a cgroup
+    // limit above the host's RAM never binds: the host's OOM killer picks among all containers instead.
+    else if (host.memoryMb !== undefined && limits.memoryBytes >= host.memoryMb * MIB) {
+      report(`memory ${limits.memoryBytes / MIB} MiB is not below the host's ${host.memoryMb} MiB (jewelry-shop:hostSize): the limit never binds (memory is in MiB, not bytes).`);
+    }
+    // Docker refuses cpus above the host's CPUs but not a cpuQuota/cpuPeriod or cpuSet that says more;
+    // equal is what the program's own config rule (components/config) still accepts on a small host.
+    if (limits.cpus !== undefined && host.cpus !== undefined && limits.cpus > host.cpus) {
+      report(`the CPU limit (${limits.cpuLimitSource}: ${limits.cpus} CPUs) is above the host's ${host.cpus} CPUs: it never binds.`);
+    }
     if (limits.cpus === undefined) report(`no cpus limit: one container can starve the others${limits.cpuShares ? ` (cpuShares ${limits.cpuShares} is a relative weight, not a limit)` : ""}.`);
     if (!limits.nproc || limits.nproc.soft <= 0 || limits.nproc.hard <= 0) report("no process limit (nproc ulimit): a fork bomb in the container reaches the host's process table.");
   },
 });
 
+/**
+ * Docker decides every restart, at a container's exit and when the daemon starts again after a stop (a host
+ * reboot, a Docker upgrade), with one rule (moby restartmanager.ShouldRestart, called from
+ * daemon.restore through Container.ShouldRestart): always restarts, unless-stopped unless stopped by
+ * hand, on-failure only when the last exit code is not 0. A daemon that stops cleanly stops each
+ * container with its stop signal, and every server here exits 0 on SIGTERM (postgres, redis,
+ * pgbouncer, gunicorn, celery, nginx, the Go exporters): on-failure leaves them down after a reboot.
+ * (Only a crash of the host brings them back: restore records exit 255 for a container that was
+ * running, moby issue 47846.)
+ */
 export const restartPolicy = resourcePolicy({
   name: "restart-policy",
   description:
-    "Every long-running container restarts automatically without giving up (unless-stopped, always, or on-failure without a retry limit); " +
-    "one-shot jobs the deployment attaches to are exempt.",
+    "Every long-running container restarts automatically without giving up, after a crash and after the Docker daemon restarts (a host " +
+    "reboot): unless-stopped or always. on-failure does not start a container that exited 0, as a server stopped by a clean daemon " +
+    "shutdown does, and with a retry limit gives up; one-shot jobs the deployment attaches to are exempt.",
   severity: "medium",
-  remediationSteps: "Set `restart: \"unless-stopped\"` on the container (docker's default is \"no\"); do not set maxRetryCount.",
+  remediationSteps: "Set `restart: \"unless-stopped\"` on the container (docker's default is \"no\"; on-failure leaves it down after a reboot); do not set maxRetryCount.",
   framework: checklistFramework("11.6"),
   resourceTypes: [CONTAINER],
   validateResource: (args, report) => {
     const runtime = containerRuntime(args);
     if (runtime.oneShot) return;
     const { policy, maxRetries } = need(runtime.restart);
-    if (!["unless-stopped", "always", "on-failure"].includes(policy)) report(`restart is "${policy}": the service stays down after a crash or a reboot.`);
-    else if (policy === "on-failure" && maxRetries > 0) report(`restart is "on-failure" with maxRetryCount ${maxRetries}: Docker gives up after ${maxRetries} crashes and the service stays down.`);
+    if (policy === "on-failure" && maxRetries > 0) report(`restart is "on-failure" with maxRetryCount ${maxRetries}: Docker gives up after ${maxRetries} crashes and the service stays down.`);
+    else if (policy === "on-failure") report("restart is \"on-failure\": a host reboot stops the service cleanly (exit 0), and Docker starts again only containers whose last exit failed, so it stays down.");
+    else if (!["unless-stopped", "always"].includes(policy)) report(`restart is "${policy}": the service stays down after a crash or a reboot.`);
   },
 });
 
@@ -211,11 +249,52 @@ export const persistentVolumes = resourcePolicy({
   },
 });
 
+/** Whether a container mounts the Docker socket into a socket proxy image (it serves the API on its networks). */
+const isSocketProxy = (runtime: ContainerRuntime): boolean =>
+  SOCKET_PROXY_IMAGES.test(runtime.image.repository) &&
+  need(runtime.mounts).some((m) => m.kind === "bind" && m.source !== undefined && DOCKER_SOCKET.test(m.source.replace(/\/+$/, "")));
+
+/** The text a container is configured by: env values, entrypoint and command words, uploaded files. */
+function configurationText(c: PolicyResource, runtime: ContainerRuntime): string {
+  const uploads = uploadsOf(c).map((u) => (typeof u.content === "string" ? u.content : ""));
+  return [...runtime.env.values.values(), ...(runtime.entrypoint ?? []), ...(runtime.command ?? []), ...uploads].join("\n");
+}
+
+/** Whether `text` names one of `hosts` as a host (tcp://docker-socket-proxy:2375, DOCKER_HOST=…). */
+const namesHost = (text: string, hosts: ReadonlySet<string>): boolean =>
+  [...hosts].some((h) => new RegExp(`(^|[^A-Za-z0-9.-])${h.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}([^A-Za-z0-9.-]|$)`, "i").test(text));
+
+/**
+ * Who reaches a socket proxy reaches what it passes: even read-only, a proxy with CONTAINERS=1 answers
+ * GET /containers/{id}/json (every container's env) and GET /containers/{id}/archive (any file of any
+ * container, /run/secrets included), both GET requests its haproxy.cfg allows. So its networks may
+ * hold only the containers configured to use it (their env, command or config files name it).
+ */
+function socketProxyNeighbours(all: ReadonlyArray<{ c: PolicyResource; runtime: ContainerRuntime }>): Array<{ c: PolicyResource; message: string }> {
+  const found: Array<{ c: PolicyResource; message: string }> = [];
+  for (const proxy of all.filter((x) => isSocketProxy(x.runtime))) {
+    const proxyNetworks = new Set(need(proxy.runtime.networks).map((n) => n.name));
+    for (const other of all.filter((x) => x !== proxy)) {
+      const shared = need(other.runtime.networks).map((n) => n.name).filter((n) => proxyNetworks.has(n));
+      if (shared.length === 0 || namesHost(configurationText(other.c, other.runtime), proxy.runtime.ownNames)) continue;
+      found.push({
+        c: other.c,
+        message: `"${other.c.name}" shares ${shared.join(", ")} with the Docker socket proxy "${proxy.runtime.name}" without being configured to use it: through the proxy it can read every container's env and files (GET /containers/{id}/json and /archive); give the proxy a network of its own with only its clients.`,
+      });
+    }
+  }
+  return found;
+}
+
 export const networkIsolation = stackPolicy({
   name: "network-isolation",
-  description: "PostgreSQL, PgBouncer and Redis containers join only internal docker networks declared in the stack, through every attachment (networksAdvanced and networkMode), never the default bridge or the host network.",
+  description:
+    "PostgreSQL, PgBouncer and Redis containers join only internal docker networks declared in the stack, through every attachment (networksAdvanced and networkMode), never the default bridge or the host network; " +
+    "a Docker socket proxy shares its networks only with the containers configured to use it.",
   severity: "high",
-  remediationSteps: "Attach data-tier containers only to docker.Networks with `internal: true` through networksAdvanced, leave networkMode at its default; reach them from the app over those networks.",
+  remediationSteps:
+    "Attach data-tier containers only to docker.Networks with `internal: true` through networksAdvanced, leave networkMode at its default; reach them from the app over those networks. " +
+    "Put the Docker socket proxy on an internal network of its own, joined only by the containers whose config names it (promtail's docker_sd host).",
   framework: checklistFramework("11.8"),
   validateStack: (args, report) => {
     const internal = new Map(ofType(args.resources, NETWORK).map((n) => [asString(n.props.name) ?? n.name, asBoolean(n.props.internal) === true]));
@@ -232,6 +311,8 @@ export const networkIsolation = stackPolicy({
         if (internal.get(network.name) !== true) report(`${service} container "${c.name}" joins "${network.name}" (${network.via}), which is not an internal network of this stack.`, c.urn);
       }
     }
+    const all = containers(args.resources).map((c) => ({ c, runtime: containerRuntime(c) }));
+    for (const { c, message } of socketProxyNeighbours(all)) report(message, c.urn);
   },
 });
 
@@ -261,6 +342,18 @@ const DOCKER_SOCKET = /(^|\/)docker\.sock$/;
 /** Images whose purpose is to hold the Docker socket and expose a filtered, read-only API. */
 const SOCKET_PROXY_IMAGES = /(^|\/)(docker-socket-proxy|socket-proxy)$/;
 
+/**
+ * A socket proxy is read-only only while it refuses every request but GET (POST off): a read-only
+ * mount does not restrict the API, the proxy's env does (lib/docker/socket-proxy.ts).
+ */
+function proxyWriteProblem(runtime: ContainerRuntime): string | undefined {
+  if (runtime.env.unknown.length > 0) throw runtime.env.unknown[0]!.error;
+  const access = socketProxyAccess(runtime.env.values);
+  if (!access.writes) return undefined;
+  const opened = access.sections.length > 0 ? access.sections.join(", ") : "no section beyond the defaults";
+  return `the socket proxy passes write requests (POST=${runtime.env.values.get("POST")}) to the Docker API sections it opens (${opened}): whoever reaches it can create a privileged container, which is root on the host`;
+}
+
 function mountProblems(runtime: ContainerRuntime): string[] {
   const problems: string[] = [];
   for (const m of need(runtime.mounts).filter((x) => x.kind === "bind" && x.source)) {
@@ -268,9 +361,19 @@ function mountProblems(runtime: ContainerRuntime): string[] {
     if (DOCKER_SOCKET.test(source)) {
       const proxy = SOCKET_PROXY_IMAGES.test(runtime.image.repository);
       if (!m.readOnly || !proxy) problems.push(`mounts the Docker socket ${source}${m.readOnly ? " (read-only does not restrict the API)" : " read-write"} at ${m.target}: that is root on the host`);
+      else {
+        const writes = proxyWriteProblem(runtime);
+        if (writes) problems.push(writes);
+      }
     } else if (!m.readOnly && SENSITIVE_HOST_PATHS.includes(source)) {
       problems.push(`mounts the host's ${source} read-write at ${m.target} (${m.via})`);
     }
+  }
+  // volumes[].fromContainer becomes HostConfig.VolumesFrom (kreuzwerker volumeSetToDockerVolumes):
+  // Docker gives the container every mount of the other one, its host binds and a Docker socket
+  // included, in their modes. One container's inputs do not show those mounts, so none is accepted.
+  for (const m of need(runtime.mounts).filter((x) => x.kind === "volumes-from")) {
+    problems.push(`takes every mount of container ${m.source} (volumes fromContainer), its host binds and any Docker socket included, which cannot be judged from this container; mount the named volumes it needs instead`);
   }
   return problems;
 }
@@ -289,12 +392,13 @@ export const containerHardening = resourcePolicy({
   description:
     "Every container runs unprivileged: no privileged mode, effective capabilities limited to CHOWN, DAC_OVERRIDE, FOWNER, SETUID, SETGID, " +
     "NET_BIND_SERVICE and KILL (Docker's defaults dropped), no-new-privileges in force, seccomp/AppArmor confinement kept, no host " +
-    "devices or host PID/IPC/user namespaces, no Docker socket or writable system path of the host mounted, and rotated logs.",
+    "devices or host PID/IPC/user namespaces, no Docker socket or writable system path of the host mounted (but in a socket proxy that " +
+    "refuses every request but GET), directly or through another container's mounts (volumes fromContainer), and rotated logs.",
   severity: "high",
   remediationSteps:
     "Set privileged false, securityOpts [\"no-new-privileges:true\"] (no later no-new-privileges:false), capabilities { drops: [\"ALL\"], adds: " +
     "[only what the entrypoint needs] } (never adds ALL), no seccomp/apparmor unconfined, no devices, pidMode/ipcMode/usernsMode unset; " +
-    "reach Docker through a read-only socket proxy; logOpts { max-size, max-file } for the json-file driver (or the local driver).",
+    "no volumes fromContainer (mount named volumes); reach Docker through a read-only socket proxy (POST=0, its default; only the GET sections it needs, e.g. CONTAINERS=1); logOpts { max-size, max-file } for the json-file driver (or the local driver).",
   framework: checklistFramework("11.2", "11.3"),
   resourceTypes: [CONTAINER],
   validateResource: (args, report: ReportViolation) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { baseline, mutate, stackContext, withResource, type MutableProps } from "./baseline";
 import { findingsOf, messagesOf } from "./harness";
+import { haproxyEnvBool } from "../../policies/lib/docker/socket-proxy";
 
 const ctx = stackContext();
 const staging = stackContext({ environment: "staging", stack: "staging" });
@@ -90,6 +91,23 @@ describe("healthcheck-configured", () => {
     const own = mutate(compliant, "app-web", (p) => { p.healthcheck.tests = ["CMD", "curl", "-f", "http://web:8000/health/"]; });
     expect(await findingsOf("healthcheck-configured", own, ctx)).toEqual([]);
   });
+  it.each([
+    ["a shell test", ["CMD-SHELL", "curl -s -o /dev/null http://127.0.0.1:8000/health/ || exit 1"]],
+    ["an exec test", ["CMD", "curl", "-sS", "http://127.0.0.1:8000/health/"]],
+    ["-f as the value of -o in a cluster", ["CMD", "curl", "-sof", "http://127.0.0.1:8000/health/"]],
+    ["--no-fail after -f", ["CMD", "curl", "-f", "--no-fail", "http://127.0.0.1:8000/health/"]],
+  ])("fails when curl decides the verdict without --fail (%s): it exits 0 on a 503", async (_what, tests) => {
+    const lenient = mutate(compliant, "app-web", (p) => { p.healthcheck.tests = tests; });
+    expect(await messagesOf("healthcheck-configured", lenient, ctx)).toEqual([expect.stringMatching(/ignores the HTTP status: .* has no -f\/--fail, so curl exits 0 on a 500 or 503 answer/)]);
+  });
+  it.each([
+    ["-fsS", ["CMD-SHELL", "curl -fsS -o /dev/null http://127.0.0.1:8000/health/ || exit 1"]],
+    ["--fail-with-body", ["CMD", "curl", "-s", "--fail-with-body", "http://127.0.0.1:8000/health/"]],
+    ["-f before -o's value in a cluster", ["CMD", "curl", "-sfo", "/dev/null", "http://127.0.0.1:8000/health/"]],
+    ["its output read by grep", ["CMD-SHELL", "curl -s http://127.0.0.1:8000/health/ | grep -q ok"]],
+  ])("accepts curl whose HTTP errors fail the test (%s)", async (_what, tests) => {
+    expect(await findingsOf("healthcheck-configured", mutate(compliant, "app-web", (p) => { p.healthcheck.tests = tests; }), ctx)).toEqual([]);
+  });
   it("fails when timing makes a hang invisible for more than 30 minutes", async () => {
     const slow = mutate(compliant, "redis-container", (p) => { p.healthcheck.interval = "1h"; });
     expect(await messagesOf("healthcheck-configured", slow, ctx)).toEqual([expect.stringMatching(/only after 10815 s/)]);
@@ -117,6 +135,18 @@ describe("resource-limits", () => {
     expect(await findingsOf("resource-limits", mutate(compliant, "app-web", (p) => { delete p.cpus; p.cpuQuota = 50000; p.cpuPeriod = 100000; }), ctx)).toEqual([]);
     expect(await findingsOf("resource-limits", mutate(compliant, "app-web", (p) => { delete p.cpus; p.cpuSet = "0"; }), ctx)).toEqual([]);
   });
+  it("fails when a limit is not below the host's size (jewelry-shop:hostSize): it never binds", async () => {
+    const host = stackContext({}, { "jewelry-shop:hostSize": JSON.stringify({ memoryMb: 32768, cpus: 8 }) });
+    expect(await findingsOf("resource-limits", compliant, host)).toEqual([]);
+    const bytes = mutate(compliant, "redis-container", (p) => { p.memory = 512 * 1024 * 1024; p.memorySwap = 512 * 1024 * 1024; });
+    expect(await messagesOf("resource-limits", bytes, host)).toEqual([expect.stringMatching(/^memory 536870912 MiB is not below the host's 32768 MiB .* \(memory is in MiB, not bytes\)/)]);
+    const quota = mutate(compliant, "redis-container", (p) => { delete p.cpus; p.cpuQuota = 1_000_000; });
+    expect(await messagesOf("resource-limits", quota, host)).toEqual([expect.stringMatching(/^the CPU limit \(cpuQuota 1000000\/cpuPeriod 100000: 10 CPUs\) is above the host's 8 CPUs/)]);
+    const allCpus = mutate(compliant, "redis-container", (p) => { p.cpus = "8"; });
+    expect(await findingsOf("resource-limits", allCpus, host)).toEqual([]);
+    // Without a declared host size nothing is compared.
+    expect(await findingsOf("resource-limits", bytes, ctx)).toEqual([]);
+  });
   it("fails without a process limit", async () => {
     expect(await messagesOf("resource-limits", mutate(compliant, "app-web", (p) => { delete p.ulimits; }), ctx)).toEqual([expect.stringMatching(/^no process limit/)]);
   });
@@ -129,9 +159,14 @@ describe("restart-policy", () => {
   it("fails when restart is unset (docker's default is no)", async () => {
     expect(await messagesOf("restart-policy", mutate(compliant, "redis-container", (p) => { delete p.restart; }), ctx)).toEqual([expect.stringMatching(/^restart is "no"/)]);
   });
-  it("fails when on-failure gives up after a few retries, not when it retries forever", async () => {
+  it("fails when on-failure gives up after a few retries", async () => {
     expect(await messagesOf("restart-policy", mutate(compliant, "redis-container", (p) => { p.restart = "on-failure"; p.maxRetryCount = 3; }), ctx)).toEqual([expect.stringMatching(/gives up after 3 crashes/)]);
-    expect(await findingsOf("restart-policy", mutate(compliant, "redis-container", (p) => { p.restart = "on-failure"; }), ctx)).toEqual([]);
+  });
+  it("fails on on-failure without a limit too: a server stopped cleanly by a reboot exits 0 and is not started again", async () => {
+    expect(await messagesOf("restart-policy", mutate(compliant, "redis-container", (p) => { p.restart = "on-failure"; }), ctx)).toEqual([expect.stringMatching(/^restart is "on-failure": a host reboot stops the service cleanly \(exit 0\)/)]);
+  });
+  it("accepts always", async () => {
+    expect(await findingsOf("restart-policy", mutate(compliant, "redis-container", (p) => { p.restart = "always"; }), ctx)).toEqual([]);
   });
 });
 
@@ -159,6 +194,26 @@ describe("persistent-volumes", () => {
 describe("network-isolation", () => {
   it("passes with data services on internal networks only", async () => {
     expect(await findingsOf("network-isolation", compliant, ctx)).toEqual([]);
+  });
+  it("fails when a container not configured to use the Docker socket proxy shares its network", async () => {
+    const proxy = {
+      type: "docker:index/container:Container", name: "docker-socket-proxy",
+      props: {
+        name: "jewelry-docker-socket-proxy", image: "tecnativa/docker-socket-proxy:0.3.0", envs: ["CONTAINERS=1", "POST=0"],
+        mounts: [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }],
+        networksAdvanced: [{ name: "jewelry-docker-api", aliases: ["docker-socket-proxy"] }],
+      },
+    };
+    const client = {
+      type: "docker:index/container:Container", name: "log-shipper",
+      props: { name: "jewelry-log-shipper", image: "grafana/promtail:3.3.1", envs: ["DOCKER_HOST=tcp://docker-socket-proxy:2375"], networksAdvanced: [{ name: "jewelry-docker-api" }] },
+    };
+    const stack = withResource(withResource(compliant, proxy), client);
+    expect(await findingsOf("network-isolation", stack, ctx)).toEqual([]);
+    const crowded = mutate(stack, "app-web", (p) => { p.networksAdvanced.push({ name: "jewelry-docker-api" }); });
+    expect(await messagesOf("network-isolation", crowded, ctx)).toEqual([
+      expect.stringMatching(/^"app-web" shares jewelry-docker-api with the Docker socket proxy "jewelry-docker-socket-proxy" without being configured to use it/),
+    ]);
   });
   it("fails when Redis joins the edge network", async () => {
     const exposed = mutate(compliant, "redis-container", (p) => { p.networksAdvanced.push({ name: "jewelry-edge" }); });
@@ -218,6 +273,7 @@ describe("container-hardening", () => {
     ["a host device", (p: MutableProps) => { p.devices = [{ hostPath: "/dev/kmsg" }]; }, [/host devices: \/dev\/kmsg/]],
     ["the host's PID namespace", (p: MutableProps) => { p.pidMode = "host"; }, [/pidMode is host/]],
     ["the Docker socket", (p: MutableProps) => { p.mounts = [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock" }]; }, [/Docker socket \/var\/run\/docker.sock read-write/]],
+    ["another container's mounts taken (volumes-from)", (p: MutableProps) => { p.volumes = [{ fromContainer: "jewelry-docker-socket-proxy" }]; }, [/takes every mount of container jewelry-docker-socket-proxy \(volumes fromContainer\)/]],
     ["the host's /etc writable", (p: MutableProps) => { p.volumes = [{ hostPath: "/etc", containerPath: "/host-etc" }]; }, [/host's \/etc read-write/]],
     ["unrotated logs", (p: MutableProps) => { delete p.logOpts; delete p.logDriver; }, [/no max-size/]],
     ["logs without max-size (max-file only)", (p: MutableProps) => { p.logOpts = { "max-file": "5" }; }, [/no max-size/]],
@@ -229,5 +285,21 @@ describe("container-hardening", () => {
     expect(await findingsOf("container-hardening", mutate(compliant, "app-web", (p) => { p.logDriver = "local"; delete p.logOpts; }), ctx)).toEqual([]);
     const proxy = mutate(compliant, "app-web", (p) => { p.image = "tecnativa/docker-socket-proxy:0.3.0"; p.mounts = [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }]; });
     expect(await findingsOf("container-hardening", proxy, ctx)).toEqual([]);
+  });
+  it("fails when the socket proxy passes write requests (POST true as HAProxy reads it: a non-zero integer)", async () => {
+    const proxyWith = (...envs: string[]) => mutate(compliant, "app-web", (p) => {
+      p.image = "tecnativa/docker-socket-proxy:0.3.0";
+      p.envs = ["CONTAINERS=1", ...envs];
+      p.mounts = [{ type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock", readOnly: true }];
+    });
+    for (const post of ["1", "01", "2"]) {
+      expect(await messagesOf("container-hardening", proxyWith(`POST=${post}`), ctx)).toEqual([expect.stringMatching(new RegExp(`passes write requests \\(POST=${post}\\) to the Docker API sections it opens \\(CONTAINERS, EVENTS, PING, VERSION\\)`))]);
+    }
+    // HAProxy reads "true" as the integer 0: the proxy stays read-only.
+    for (const post of ["0", "true", ""]) expect(await findingsOf("container-hardening", proxyWith(`POST=${post}`), ctx)).toEqual([]);
+  });
+  it("reads the proxy's env as HAProxy's `-m bool` does (proved against haproxy 2.6)", () => {
+    expect(["1", "2", "01", "1x", "-1", "+1"].map(haproxyEnvBool)).toEqual([true, true, true, true, true, true]);
+    expect(["0", "true", "false", "yes", "", " 1", "0x1", undefined].map(haproxyEnvBool)).toEqual([false, false, false, false, false, false, false, false]);
   });
 });

@@ -2,7 +2,8 @@
 // ["CMD-SHELL", script] through /bin/sh -c) every interval; "NONE" disables the image's check; a
 // missing test inherits the image's (none for the images this stack runs). A zero interval or
 // timeout means 30 s and zero retries means 3 (Docker's defaults). A test whose exit status cannot
-// fail (exit 0, true, `… || true`), or that only asks another service, says nothing about this one.
+// fail (exit 0, true, `… || true`), or that only asks another service, says nothing about this one;
+// one whose curl ignores the HTTP status (no --fail) cannot see the service report itself broken.
 import { parseShell, type SimpleCommand } from "../shell-words";
 import { secretsLoaderDir } from "./launch";
 
@@ -25,6 +26,8 @@ export interface HealthcheckEffect {
   readonly alwaysPasses?: string;
   /** Hosts the test contacts that are not this container. */
   readonly otherHosts: readonly string[];
+  /** Why the test's verdict ignores the HTTP status its service answers with, if it does. */
+  readonly ignoresHttpStatus?: string;
 }
 
 /** Go's time.ParseDuration for the units Docker accepts; undefined when malformed. */
@@ -79,6 +82,42 @@ function contactedHosts(words: readonly string[]): string[] {
   return hosts;
 }
 
+// curl's short options that take a value: in a cluster (-so FILE) the letters after one are that value
+// (curl 7.88 tool_getparam.c; proved with Debian's curl against nginx answering 503: `-sof x` writes to
+// the file "f" and exits 0, `-sfo x` exits 22).
+const CURL_VALUE_LETTERS = new Set("AbcCdDeEFHKmoPQrtTuUwxXyYz");
+
+/** Whether curl's words turn --fail on: -f in a short cluster, --fail, --fail-with-body; the last of those and --no-fail wins. */
+function curlFails(args: readonly string[]): boolean {
+  let fail = false;
+  for (const arg of args) {
+    if (arg === "--fail" || arg === "--fail-with-body") fail = true;
+    else if (arg === "--no-fail") fail = false;
+    else if (/^-[A-Za-z0-9#:]+$/.test(arg)) {
+      for (const letter of arg.slice(1)) {
+        if (letter === "f") { fail = true; break; }
+        if (CURL_VALUE_LETTERS.has(letter)) break;
+      }
+    }
+  }
+  return fail;
+}
+
+/**
+ * A curl whose exit status is the test's verdict (not piped into a command that reads its output)
+ * without --fail exits 0 for any HTTP answer, 500 and 503 included (curl(1): -f makes server errors
+ * exit 22): the service's own health endpoint saying it is broken never reaches Docker.
+ */
+function httpStatusIgnored(commands: readonly SimpleCommand[]): string | undefined {
+  for (const command of commands) {
+    const words = command.words.map((w) => w.text);
+    const at = words.findIndex((w, i) => /(^|\/)curl$/.test(w) && words.slice(0, i).every((x) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(x) || x === "exec"));
+    if (at < 0 || command.next === "|" || command.next === "&") continue;
+    if (!curlFails(words.slice(at + 1))) return `"${words.join(" ")}" has no -f/--fail, so curl exits 0 on a 500 or 503 answer`;
+  }
+  return undefined;
+}
+
 const SHELL = /(^|\/)(ba|da)?sh$/;
 
 /** The commands an argv runs: through `sh -c` scripts and the secrets loader (whose "$@" is the rest). */
@@ -112,5 +151,6 @@ export function healthcheckEffect(input: HealthcheckInput | undefined, ownNames:
   else return { kind: "invalid", ...timing, otherHosts: [] };
   const words = commands.flatMap((c) => c.words.map((w) => w.text));
   const otherHosts = [...new Set(contactedHosts(words).filter((h) => h !== "" && !isSelf(h, ownNames)))];
-  return { kind: "test", ...timing, alwaysPasses: scriptAlwaysPasses(commands), otherHosts };
+  const ignoresHttpStatus = httpStatusIgnored(commands);
+  return { kind: "test", ...timing, alwaysPasses: scriptAlwaysPasses(commands), otherHosts, ...(ignoresHttpStatus ? { ignoresHttpStatus } : {}) };
 }

@@ -10,7 +10,7 @@ import { memoized } from "../model-cache";
 import { containerLaunch, type Launch } from "../process-launch";
 import { promDurationSeconds } from "../prometheus/model";
 import { undecidable } from "../unknowns";
-import { asBoolean, asRecord, asString, type PropRecord } from "../values";
+import { asArray, asBoolean, asRecord, asString, type PropRecord } from "../values";
 
 export interface LokiModel {
   readonly configFile: string;
@@ -19,6 +19,8 @@ export interface LokiModel {
   readonly retentionSeconds?: number;
   /** Why nothing is deleted, when that is so. */
   readonly noRetentionBecause?: string;
+  /** The shortest limits_config.retention_stream period, when shorter than retentionSeconds: those streams are deleted sooner. */
+  readonly shortestStream?: { readonly selector: string; readonly seconds: number };
 }
 
 const IMAGE = { entrypoint: ["/usr/bin/loki"], command: ["-config.file=/etc/loki/local-config.yaml"] };
@@ -71,7 +73,18 @@ export function buildLokiModel(launch: Launch, files: ReadonlyMap<string, string
   const source = files.has(configFile) ? configFile : `the image's ${IMAGE_CONFIG}`;
   if (!enabled) return { configFile, noRetentionBecause: `compactor retention is not enabled (${enabledFlag !== undefined ? "-compactor.retention-enabled on the command line" : source})` };
   if (period === 0) return { configFile, noRetentionBecause: `retention_period is 0 (${flags.has("store.retention") ? "-store.retention on the command line" : source})` };
-  return { configFile, retentionSeconds: period };
+  // Per-stream retention (docs "Log retention", pkg/compactor/retention/expiration.go): a stream
+  // matching a retention_stream selector is kept for that entry's period (the highest priority
+  // wins), whatever retention_period says; only the others fall back to retention_period.
+  let shortestStream: { selector: string; seconds: number } | undefined;
+  for (const raw of asArray(asRecord(doc.limits_config)?.retention_stream)) {
+    const entry = asRecord(raw) ?? {};
+    const selector = asString(entry.selector) ?? "";
+    const seconds = promDurationSeconds(String(entry.period ?? ""));
+    if (seconds === undefined) return { configFile, startupError: `invalid retention_stream period "${String(entry.period)}" for ${selector}` };
+    if (seconds > 0 && seconds < period && (shortestStream === undefined || seconds < shortestStream.seconds)) shortestStream = { selector, seconds };
+  }
+  return { configFile, retentionSeconds: period, ...(shortestStream ? { shortestStream } : {}) };
 }
 
 const isLoki = (word: string) => /(^|\/)loki$/.test(word);

@@ -343,12 +343,12 @@ export const logAggregation = stackPolicy({
   name: "log-aggregation",
   description:
     `Loki runs with retention in force (compactor retention enabled, at least ${MIN_LOG_RETENTION_DAYS} days for every stream, retention_stream entries included), and promtail ships the logs of every ` +
-    "long-running container of the stack to it (discovered, kept by its relabelling, and not on the `none` log driver).",
+    "long-running container of the stack to it (on the scheme and port Loki listens on; discovered, kept by its relabelling, and not on the `none` log driver).",
   severity: "medium",
   remediationSteps:
     `Run grafana/loki with limits_config.retention_period (and every retention_stream period) of at least ${MIN_LOG_RETENTION_DAYS * 24}h, compactor.retention_enabled: true and delete_request_store ` +
     "(no -compactor.retention-enabled=false on the command line), and grafana/promtail with docker_sd_configs and no relabel_configs dropping services, " +
-    "its client URL http://<loki container>:3100/loki/api/v1/push; keep every service on the json-file log driver.",
+    "its client URL <scheme>://<loki container>:<port>/loki/api/v1/push with the scheme and port Loki's server block serves (http on 3100 by default); keep every service on the json-file log driver.",
   framework: checklistFramework("8.7"),
   validateStack: (args, report) => {
     const lokis = containersOf(args.resources, /^grafana\/loki$/);
@@ -364,15 +364,23 @@ export const logAggregation = stackPolicy({
         report(`Loki ${name} keeps the logs of streams matching ${model.shortestStream.selector} only ${model.shortestStream.seconds / 3600}h (limits_config.retention_stream); keep every stream at least ${MIN_LOG_RETENTION_DAYS * 24}h.`, loki.urn);
       }
     }
-    const lokiHosts = new Set(lokis.flatMap((l) => [...containerHostNames(l.props)]));
+    // Each Loki's names on the network and where its HTTP API listens (scheme and port).
+    const lokiApis = lokis.map((l) => ({ hosts: containerHostNames(l.props), http: lokiModelOf(l).http }));
+    const reachesLoki = (url: string) => {
+      const match = /^(https?):\/\/([^/:]+)(?::(\d+))?\/loki\/api\/v1\/push$/.exec(url);
+      if (!match) return false;
+      const port = match[3] ? Number(match[3]) : match[1] === "https" ? 443 : 80;
+      return lokiApis.some((api) => api.hosts.has(match[2]!) && api.http !== undefined && api.http.port === port && api.http.tls === (match[1] === "https"));
+    };
+    const lokiListens = [...new Set(lokiApis.flatMap((api) => (api.http ? [`${api.http.tls ? "https" : "http"} on port ${api.http.port}`] : [])))].join(", ");
     const shippers = containersOf(args.resources, /^grafana\/promtail$/).flatMap((p) => {
       const model = promtailModelOf(p);
       if (model.startupError) {
         report(`promtail ${containerName(p)} would not start: ${model.startupError}.`, p.urn);
         return [];
       }
-      const toLoki = model.pushUrls.some((url) => /\/loki\/api\/v1\/push$/.test(url) && lokiHosts.has(hostOf(url)));
-      if (!toLoki) report(`promtail ${containerName(p)} pushes to ${model.pushUrls.join(", ") || "nothing"}, no Loki container's /loki/api/v1/push.`, p.urn);
+      const toLoki = model.pushUrls.some(reachesLoki);
+      if (!toLoki) report(`promtail ${containerName(p)} pushes to ${model.pushUrls.join(", ") || "nothing"}, no Loki container's /loki/api/v1/push${lokiListens ? ` (Loki serves ${lokiListens})` : ""}.`, p.urn);
       return toLoki ? [model] : [];
     });
     if (shippers.length === 0) {

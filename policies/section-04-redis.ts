@@ -107,11 +107,11 @@ const MAX_SNAPSHOT_INTERVAL_SECONDS = 3600;
 export const redisPersistence = resourcePolicy({
   name: "redis-persistence",
   description:
-    "Redis persists with AOF (appendonly yes, appendfsync everysec or always) and RDB snapshots at least hourly, written to a directory on a volume, " +
+    "Redis persists with AOF (appendonly yes, appendfsync everysec or always) and RDB snapshots at least hourly, written to a directory on a writable volume, " +
     "counting included files and command-line overrides.",
   severity: "high",
   remediationSteps:
-    `Set \`appendonly yes\`, \`appendfsync everysec\` and a \`save\` rule of at most ${MAX_SNAPSHOT_INTERVAL_SECONDS} seconds in redis.conf, with \`dir\` on the data volume; ` +
+    `Set \`appendonly yes\`, \`appendfsync everysec\` and a \`save\` rule of at most ${MAX_SNAPSHOT_INTERVAL_SECONDS} seconds in redis.conf, with \`dir\` on the data volume, mounted writable; ` +
     "do not override them with `--appendonly no`, `--save \"\"` or `--dir` on the command line.",
   framework: checklistFramework("4.3"),
   resourceTypes: [CONTAINER],
@@ -131,6 +131,8 @@ export const redisPersistence = resourcePolicy({
     decided(model, "dir");
     const onVolume = model.inputs.mountPoints.some((m) => model.dataDir === m.replace(/\/+$/, "") || model.dataDir.startsWith(`${m.replace(/\/+$/, "")}/`));
     if (!onVolume) report(`Redis writes its AOF and dump.rdb to ${model.dataDir}, which is on no volume: a new container starts empty.`);
+    // With appendonly yes Redis would not start (4.1); without AOF it starts, and every BGSAVE fails.
+    else if (model.readOnlyDataMount !== undefined) report(`Redis writes dump.rdb to ${model.dataDir}, on the read-only mount ${model.readOnlyDataMount}: every snapshot fails.`);
   }),
 });
 

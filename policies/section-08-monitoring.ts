@@ -4,7 +4,7 @@
 // pager through the route tree, Grafana's provisioned dashboards and settings, Loki's retention in
 // force and every service's logs shipped. 8.1 (the Sentry project exists) is an account outside the stack.
 import type { PolicyResource } from "@pulumi/policy";
-import { alertmanagerModelOf, inhibits, PAGING_INTEGRATIONS, type AlertmanagerModel } from "./lib/alertmanager";
+import { alertmanagerModelOf, inhibits, PAGING_INTEGRATIONS, silentWhen, type AlertmanagerModel } from "./lib/alertmanager";
 import { effectiveSettings } from "./lib/app/effective-settings";
 import { appSetting, readableValue, SECRETS_DIR } from "./lib/app-settings";
 import { containerHostNames, containerName, isOneShot, runsImage, uploadPaths } from "./lib/containers";
@@ -90,22 +90,28 @@ function runningPrometheus(server: PolicyResource, report: (m: string, urn?: str
 }
 
 const hostOf = (address: string) => address.replace(/^[a-z]+:\/\//, "").replace(/[:/].*$/, "");
+/** The port of an Alertmanager target: Prometheus adds 80 (443 for https) to an address without one (notifier's alertmanagerFromGroup). */
+const portOf = (address: string) => {
+  const explicit = /^(?:[a-z]+:\/\/)?[^:/]+:(\d+)/.exec(address);
+  return explicit ? Number(explicit[1]) : /^https:/.test(address) ? 443 : 80;
+};
 
 export const prometheusConfigured = stackPolicy({
   name: "prometheus-configured",
   description:
     "A Prometheus container keeps scrape targets for the app, PostgreSQL, Redis, nginx and the host after relabelling, loads at least one rule file " +
-    `through its rule_files, sends alerts to an Alertmanager of the stack, and keeps at least ${MIN_PROMETHEUS_RETENTION_DAYS} days of data.`,
+    `through its rule_files, sends alerts to an Alertmanager of the stack on the port its API listens on, and keeps at least ${MIN_PROMETHEUS_RETENTION_DAYS} days of data.`,
   severity: "high",
   remediationSteps:
     "Run prom/prometheus with a prometheus.yml whose scrape_configs cover django/web, postgres-exporter, redis-exporter, nginx-exporter and node-exporter " +
     "(no relabel_configs dropping them), rule_files patterns that match the uploaded rule files (relative paths resolve against prometheus.yml's folder), " +
-    `alerting.alertmanagers pointing at the Alertmanager container, and --storage.tsdb.retention.time of at least ${MIN_PROMETHEUS_RETENTION_DAYS}d.`,
+    `alerting.alertmanagers pointing at the Alertmanager container and the port its --web.listen-address binds (9093 by default), and --storage.tsdb.retention.time of at least ${MIN_PROMETHEUS_RETENTION_DAYS}d.`,
   framework: checklistFramework("8.4"),
   validateStack: (args, report) => {
     const servers = containersOf(args.resources, PROMETHEUS_IMAGE);
     if (servers.length === 0) reportMissingService(args.resources, report, "No Prometheus container (image prom/prometheus) is in the stack.");
-    const alertmanagerHosts = new Set(containersOf(args.resources, ALERTMANAGER_IMAGE).flatMap((c) => [...containerHostNames(c.props)]));
+    // Where each Alertmanager container's API listens: its names on the network and --web.listen-address's port.
+    const alertmanagerApis = containersOf(args.resources, ALERTMANAGER_IMAGE).map((c) => ({ hosts: containerHostNames(c.props), port: alertmanagerModelOf(c).listenPort }));
     for (const server of servers) {
       const model = runningPrometheus(server, report);
       if (!model) continue;
@@ -118,8 +124,11 @@ export const prometheusConfigured = stackPolicy({
       for (const p of model.ruleFilePatterns.filter((p) => p.files.length === 0)) report(`Prometheus in ${name}: rule_files entry ${p.pattern} matches no file the container has, so it loads nothing.`, server.urn);
       if (model.alertRules.length === 0) report(`Prometheus in ${name} loads no alerting rule.`, server.urn);
       if (model.alertmanagers.length === 0) report(`Prometheus in ${name} sends alerts to no Alertmanager.`, server.urn);
-      else if (!model.alertmanagers.some((a) => alertmanagerHosts.has(hostOf(a)))) {
+      else if (!model.alertmanagers.some((a) => alertmanagerApis.some((api) => api.hosts.has(hostOf(a))))) {
         report(`Prometheus in ${name} sends alerts to ${model.alertmanagers.join(", ")}, none of them an Alertmanager container of the stack.`, server.urn);
+      } else if (!model.alertmanagers.some((a) => alertmanagerApis.some((api) => api.hosts.has(hostOf(a)) && api.port === portOf(a)))) {
+        const ports = [...new Set(alertmanagerApis.map((api) => api.port ?? "none"))].join(", ");
+        report(`Prometheus in ${name} sends alerts to ${model.alertmanagers.join(", ")}, but the Alertmanager API listens on port ${ports} (--web.listen-address): no alert arrives.`, server.urn);
       }
       const days = model.retention.seconds === undefined ? undefined : model.retention.seconds / 86400;
       if (days !== undefined && days < MIN_PROMETHEUS_RETENTION_DAYS) {
@@ -211,9 +220,28 @@ function backupThresholdWithin26h(expr: string): boolean {
 
 const PAGING_PROBE: Labels = { alertname: "PagingProbe", severity: "critical" };
 
-/** The receivers an alert reaches in one Alertmanager, and whether one of them pages. */
-function pagesIn(am: AlertmanagerModel, labels: Labels): boolean {
-  return am.routesFor(labels).some((route) => (am.receivers.get(route.receiver)?.integrations ?? []).some((i) => PAGING_INTEGRATIONS.has(i)));
+/** Longest a paging route may hold a new alert group's first notification (group_wait; dispatch.go's aggregation group waits that long before it first flushes). */
+const MAX_PAGE_GROUP_WAIT_SECONDS = 5 * MINUTE;
+
+const minutes = (seconds: number) => (seconds % MINUTE === 0 ? `${seconds / MINUTE}m` : `${seconds}s`);
+
+/**
+ * Why an alert with these labels does not page promptly at any hour in one Alertmanager, undefined when
+ * one paging route it reaches does: a route whose time intervals silence it (some of the time) or whose
+ * group_wait (its own or inherited) holds the first notification too long does not count.
+ */
+function pagingProblem(am: AlertmanagerModel, labels: Labels): string | undefined {
+  const paging = am.routesFor(labels).filter((route) => (am.receivers.get(route.receiver)?.integrations ?? []).some((i) => PAGING_INTEGRATIONS.has(i)));
+  if (paging.length === 0) return "reaches no paging receiver";
+  const problems = paging.map((route) => {
+    const silent = silentWhen(route, am.timeIntervals);
+    if (silent !== undefined) return `pages through ${route.path} (receiver ${route.receiver}), which is silent ${silent}`;
+    if (route.groupWaitSeconds > MAX_PAGE_GROUP_WAIT_SECONDS) {
+      return `pages through ${route.path} (receiver ${route.receiver}) only after group_wait ${minutes(route.groupWaitSeconds)}; at most ${minutes(MAX_PAGE_GROUP_WAIT_SECONDS)}`;
+    }
+    return undefined;
+  });
+  return problems.some((p) => p === undefined) ? undefined : problems[0];
 }
 
 /** An inhibit rule that lets a non-critical alert of the loaded rules mute `target`. */
@@ -226,12 +254,14 @@ export const alertRulesPresent = stackPolicy({
   description:
     "Prometheus loads alerts for target down, 5xx ratio, latency, PostgreSQL down and connections, WAL archiving, Redis memory, backups older than 26 hours, " +
     "disk space, certificate expiry and Celery backlog that can fire and fire in time; the paging ones (5xx, PostgreSQL down, WAL, backups, disk) reach a " +
-    "paging receiver through every Alertmanager's route tree, and no inhibit rule lets a warning mute them.",
+    "paging receiver through every Alertmanager's route tree at any hour (no active/mute time intervals silencing the paging route) within " +
+    `a group_wait of at most ${MAX_PAGE_GROUP_WAIT_SECONDS / MINUTE}m, and no inhibit rule lets a warning mute them.`,
   severity: "high",
   remediationSteps:
     "Upload a rules file that rule_files loads, with those alerts (see components/monitoring/alert-rules.ts): `for:` at most 15m for down and 5xx alerts and 1h for the others, " +
     `groups evaluated at least every ${MAX_EVALUATION_SECONDS / MINUTE}m, down alerts on \`up == 0\`/\`pg_up == 0\`, severity="critical" on the paging ones; in alertmanager.yml route ` +
-    'severity="critical" (before any catch-all route) to a receiver with pagerduty_configs, opsgenie_configs, slack_configs or a webhook, and inhibit only warnings by criticals.',
+    'severity="critical" (before any catch-all route) to a receiver with pagerduty_configs, opsgenie_configs, slack_configs or a webhook, without active_time_intervals or ' +
+    `mute_time_intervals on that route and with group_wait (its own or inherited from the root) of at most ${MAX_PAGE_GROUP_WAIT_SECONDS / MINUTE}m, and inhibit only warnings by criticals.`,
   framework: checklistFramework("8.6"),
   validateStack: (args, report) => {
     const prometheuses = containersOf(args.resources, PROMETHEUS_IMAGE).flatMap((server) => {
@@ -248,7 +278,8 @@ export const alertRulesPresent = stackPolicy({
         report(`Alertmanager ${containerName(am)} would not start: ${model.startupError}.`, am.urn);
         return [];
       }
-      if (!pagesIn(model, PAGING_PROBE)) report(`Alertmanager ${containerName(am)} does not route severity="critical" to a paging receiver.`, am.urn);
+      const probe = pagingProblem(model, PAGING_PROBE);
+      if (probe !== undefined) report(`Alertmanager ${containerName(am)} does not page severity="critical" alerts promptly at any hour: a critical alert ${probe}.`, am.urn);
       for (const ref of model.missingFiles) {
         report(`Alertmanager ${containerName(am)} reads ${ref.key} from ${ref.path}, which the container does not have: those notifications fail when sent.`, am.urn);
       }
@@ -276,7 +307,7 @@ export const alertRulesPresent = stackPolicy({
       if (!required.pages) continue;
       const paging = timely.filter(({ rule, prometheus }) => {
         const labels = sent(prometheus, rule);
-        return labels !== undefined && ams.every(({ model }) => pagesIn(model, labels) && mutedBy(model, labels, sources) === undefined);
+        return labels !== undefined && ams.every(({ model }) => pagingProblem(model, labels) === undefined && mutedBy(model, labels, sources) === undefined);
       });
       if (paging.length === 0) {
         const { rule, prometheus } = timely[0]!;
@@ -286,7 +317,7 @@ export const alertRulesPresent = stackPolicy({
           ? `${kind} (${rule.name}) is dropped by alert_relabel_configs`
           : muted !== undefined
             ? `${kind} (${rule.name}) can be muted by a warning through inhibit_rules[${muted}]`
-            : `${kind} (${rule.name}, severity="${labels.severity ?? ""}") reaches no paging receiver`);
+            : `${kind} (${rule.name}, severity="${labels.severity ?? ""}") ${ams.map(({ model }) => pagingProblem(model, labels)).find((p) => p !== undefined) ?? "reaches no paging receiver"}`);
       }
     }
     if (problems.length > 0) report(`Alerting falls short: ${problems.join("; ")}.`);
@@ -311,13 +342,13 @@ function dockerFacts(c: PolicyResource) {
 export const logAggregation = stackPolicy({
   name: "log-aggregation",
   description:
-    `Loki runs with retention in force (compactor retention enabled, at least ${MIN_LOG_RETENTION_DAYS} days), and promtail ships the logs of every ` +
-    "long-running container of the stack to it (discovered, kept by its relabelling, and not on the `none` log driver).",
+    `Loki runs with retention in force (compactor retention enabled, at least ${MIN_LOG_RETENTION_DAYS} days for every stream, retention_stream entries included), and promtail ships the logs of every ` +
+    "long-running container of the stack to it (on the scheme and port Loki listens on; discovered, kept by its relabelling, and not on the `none` log driver).",
   severity: "medium",
   remediationSteps:
-    `Run grafana/loki with limits_config.retention_period of at least ${MIN_LOG_RETENTION_DAYS * 24}h, compactor.retention_enabled: true and delete_request_store ` +
+    `Run grafana/loki with limits_config.retention_period (and every retention_stream period) of at least ${MIN_LOG_RETENTION_DAYS * 24}h, compactor.retention_enabled: true and delete_request_store ` +
     "(no -compactor.retention-enabled=false on the command line), and grafana/promtail with docker_sd_configs and no relabel_configs dropping services, " +
-    "its client URL http://<loki container>:3100/loki/api/v1/push; keep every service on the json-file log driver.",
+    "its client URL <scheme>://<loki container>:<port>/loki/api/v1/push with the scheme and port Loki's server block serves (http on 3100 by default); keep every service on the json-file log driver.",
   framework: checklistFramework("8.7"),
   validateStack: (args, report) => {
     const lokis = containersOf(args.resources, /^grafana\/loki$/);
@@ -329,17 +360,27 @@ export const logAggregation = stackPolicy({
       else if (model.noRetentionBecause) report(`Loki ${name} keeps logs forever: ${model.noRetentionBecause}.`, loki.urn);
       else if (model.retentionSeconds! < MIN_LOG_RETENTION_DAYS * 86400) {
         report(`Loki ${name} keeps logs ${model.retentionSeconds! / 3600}h; keep at least ${MIN_LOG_RETENTION_DAYS * 24}h.`, loki.urn);
+      } else if (model.shortestStream && model.shortestStream.seconds < MIN_LOG_RETENTION_DAYS * 86400) {
+        report(`Loki ${name} keeps the logs of streams matching ${model.shortestStream.selector} only ${model.shortestStream.seconds / 3600}h (limits_config.retention_stream); keep every stream at least ${MIN_LOG_RETENTION_DAYS * 24}h.`, loki.urn);
       }
     }
-    const lokiHosts = new Set(lokis.flatMap((l) => [...containerHostNames(l.props)]));
+    // Each Loki's names on the network and where its HTTP API listens (scheme and port).
+    const lokiApis = lokis.map((l) => ({ hosts: containerHostNames(l.props), http: lokiModelOf(l).http }));
+    const reachesLoki = (url: string) => {
+      const match = /^(https?):\/\/([^/:]+)(?::(\d+))?\/loki\/api\/v1\/push$/.exec(url);
+      if (!match) return false;
+      const port = match[3] ? Number(match[3]) : match[1] === "https" ? 443 : 80;
+      return lokiApis.some((api) => api.hosts.has(match[2]!) && api.http !== undefined && api.http.port === port && api.http.tls === (match[1] === "https"));
+    };
+    const lokiListens = [...new Set(lokiApis.flatMap((api) => (api.http ? [`${api.http.tls ? "https" : "http"} on port ${api.http.port}`] : [])))].join(", ");
     const shippers = containersOf(args.resources, /^grafana\/promtail$/).flatMap((p) => {
       const model = promtailModelOf(p);
       if (model.startupError) {
         report(`promtail ${containerName(p)} would not start: ${model.startupError}.`, p.urn);
         return [];
       }
-      const toLoki = model.pushUrls.some((url) => /\/loki\/api\/v1\/push$/.test(url) && lokiHosts.has(hostOf(url)));
-      if (!toLoki) report(`promtail ${containerName(p)} pushes to ${model.pushUrls.join(", ") || "nothing"}, no Loki container's /loki/api/v1/push.`, p.urn);
+      const toLoki = model.pushUrls.some(reachesLoki);
+      if (!toLoki) report(`promtail ${containerName(p)} pushes to ${model.pushUrls.join(", ") || "nothing"}, no Loki container's /loki/api/v1/push${lokiListens ? ` (Loki serves ${lokiListens})` : ""}.`, p.urn);
       return toLoki ? [model] : [];
     });
     if (shippers.length === 0) {

@@ -22,6 +22,8 @@ export interface ContainerInputs {
   readonly unknownUploads: number;
   /** Container paths where volumes or mounts are attached (persistent or host storage). */
   readonly mountPoints: readonly string[];
+  /** Those of mountPoints attached read-only (`readOnly: true`): the process cannot write under them. */
+  readonly readOnlyMountPoints: readonly string[];
   readonly workingDir?: string;
   /** Memory limit in MiB (the docker provider's `memory`); undefined when not set. */
   readonly memoryMb?: number;
@@ -73,12 +75,14 @@ export function containerInputs(container: HasProps): ContainerInputs {
       files.set(file, base64 === UNKNOWN ? undefined : typeof base64 === "string" ? Buffer.from(base64, "base64").toString("utf8") : "");
     }
   }
-  const mountPoints = ["volumes", "mounts"].flatMap((key) =>
+  const mounts = ["volumes", "mounts"].flatMap((key) =>
     readKnownElements(() => props[key] as unknown[] | undefined).values.flatMap((v) => {
       const record = asRecord(v) ?? {};
       const path = knownString(() => record.containerPath ?? record.target);
-      return path ? [path] : [];
+      return path ? [{ path, readOnly: known(() => record.readOnly) === true }] : [];
     }));
+  const mountPoints = mounts.map((m) => m.path);
+  const readOnlyMountPoints = mounts.filter((m) => m.readOnly).map((m) => m.path);
   const memory = known(() => props.memory);
   return {
     image: knownString(() => props.image) ?? "",
@@ -90,6 +94,7 @@ export function containerInputs(container: HasProps): ContainerInputs {
     files,
     unknownUploads,
     mountPoints,
+    readOnlyMountPoints,
     ...(knownString(() => props.workingDir) ? { workingDir: knownString(() => props.workingDir) } : {}),
     ...(memory !== UNKNOWN && asNumber(memory) ? { memoryMb: asNumber(memory) } : {}),
     ...(knownString(() => props.logDriver) ? { logDriver: knownString(() => props.logDriver) } : {}),

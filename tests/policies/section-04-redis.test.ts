@@ -4,7 +4,8 @@ import { findingsOf, messagesOf } from "./harness";
 
 const ctx = stackContext();
 const compliant = baseline();
-type RedisProps = { image: string; command: string[]; uploads: { file: string; content: string }[] };
+type RedisProps = { image: string; command: string[]; uploads: { file: string; content: string }[]; volumes: { containerPath: string; readOnly?: boolean }[] };
+const readOnlyData = (p: RedisProps) => { p.volumes = p.volumes.map((v) => ({ ...v, readOnly: true })); };
 const onRedis = (change: (p: RedisProps) => void) => mutate(compliant, "redis-container", (p) => change(p as RedisProps));
 const withArgs = (...args: string[]) => onRedis((p) => { p.command = [...p.command, ...args]; });
 const editConf = (edit: (conf: string) => string) => onRedis((p) => { p.uploads[0].content = edit(p.uploads[0].content); });
@@ -28,6 +29,9 @@ describe("redis-version-7-plus", () => {
   });
   it("fails on a directive Redis does not know", async () => {
     expect(await messagesOf("redis-version-7-plus", editConf((c) => `${c}apendonly yes\n`), ctx)).toEqual([expect.stringMatching(/Bad directive/)]);
+  });
+  it("fails when the data volume is mounted read-only: with appendonly yes redis-server cannot create appendonlydir and exits", async () => {
+    expect(await messagesOf("redis-version-7-plus", onRedis(readOnlyData), ctx)).toEqual([expect.stringMatching(/would exit at start-up: Can't open or create append-only dir appendonlydir: Read-only file system \(\/data is on the read-only mount \/data\)/)]);
   });
 });
 
@@ -110,6 +114,10 @@ describe("redis-persistence", () => {
   });
   it("fails when a second save line after the include replaces the hourly rules by a daily one", async () => {
     expect(await messagesOf("redis-persistence", editConf((c) => `${c}save 86400 1\n`), ctx)).toEqual([expect.stringMatching(/waits 86400 s/)]);
+  });
+  it("fails when dir is on a read-only mount and AOF is off: Redis starts, every snapshot fails", async () => {
+    const found = await messagesOf("redis-persistence", onRedis((p) => { readOnlyData(p); p.command = [...p.command, "--appendonly", "no"]; }), ctx);
+    expect(found).toEqual([expect.stringMatching(/^appendonly is no/), "Redis writes dump.rdb to /data, on the read-only mount /data: every snapshot fails."]);
   });
   it("takes the last appendonly in the file", async () => {
     expect(await messagesOf("redis-persistence", editConf((c) => `${c}appendonly no\n`), ctx)).toHaveLength(1);

@@ -68,6 +68,16 @@ describe("prometheus-configured", () => {
   });
 });
 
+describe("prometheus-configured: where alerts go", () => {
+  it("refuses alerts sent to a port the Alertmanager does not listen on, by either end", async () => {
+    const clusterPort = mutate("prometheus", (p) => editUpload(p, "/etc/prometheus/prometheus.yml", (t) => t.replace(/(alertmanagers:[\s\S]*?)alertmanager:9093/, "$1alertmanager:9094")));
+    const moved = mutate("alertmanager", (p) => { p.command = ["--config.file=/etc/alertmanager/alertmanager.yml", "--web.listen-address=:9095"]; });
+    for (const stack of [clusterPort, moved]) {
+      expect((await findings(stack, "prometheus-configured")).map((f) => f.message.split("\n").pop())).toEqual([expect.stringMatching(/sends alerts to alertmanager:909\d, but the Alertmanager API listens on port 909\d \(--web.listen-address\): no alert arrives/)]);
+    }
+  });
+});
+
 describe("grafana-dashboards", () => {
   it("accepts provisioned dashboards and a password file", async () => {
     expect(await findings(baselineLater(), "grafana-dashboards")).toEqual([]);
@@ -116,6 +126,30 @@ describe("alert-rules-present", () => {
     const moved = mutate("alertmanager", (p) => editUpload(p, "/etc/alertmanager/alertmanager.yml", (t) => t.replace("/etc/alertmanager/secrets/pagerduty", "/run/secrets/pagerduty")));
     expect((await findings(moved, "alert-rules-present"))[0]!.message).toMatch(/reads receivers\[1\].pagerduty_configs\[0\].routing_key_file from \/run\/secrets\/pagerduty, which the container does not have/);
   });
+  const pagerRoute = (extra: string, top = "") => mutate("alertmanager", (p) => editUpload(p, "/etc/alertmanager/alertmanager.yml", (t) =>
+    `${t.replace("      receiver: pager\n", `      receiver: pager\n${extra}`)}${top}`));
+  const weekdays = "time_intervals:\n  - name: office\n    time_intervals:\n      - weekdays: ['monday:friday']\n";
+  it("refuses a paging route silenced by mute_time_intervals or limited by active_time_intervals", async () => {
+    const muted = await findings(pagerRoute("      mute_time_intervals: [office]\n", weekdays), "alert-rules-present");
+    expect(muted.map((f) => f.message)).toEqual([
+      expect.stringMatching(/does not page severity="critical" alerts promptly at any hour: a critical alert pages through route.routes\[0\] \(receiver pager\), which is silent during its mute_time_intervals \(office\), e.g. monday 01-01 00:00/),
+      expect.stringMatching(/PostgreSQL down \(PostgresDown, severity="critical"\) pages through route.routes\[0\] .* silent during its mute_time_intervals/),
+    ]);
+    const active = await findings(pagerRoute("      active_time_intervals: [office]\n", weekdays), "alert-rules-present");
+    expect(active[0]!.message).toMatch(/silent outside its active_time_intervals \(office\), e.g. saturday 01-06 00:00/);
+  });
+  it("accepts time intervals that leave the pager on at every hour: active ones whose entries together cover the week, a mute one that never holds", async () => {
+    const allWeek = "time_intervals:\n  - name: office\n    time_intervals:\n      - weekdays: ['monday:friday']\n      - weekdays: ['saturday', 'sunday']\n  - name: never\n    time_intervals:\n      - months: ['february']\n        days_of_month: ['30:31']\n";
+    expect(await findings(pagerRoute("      active_time_intervals: [office]\n      mute_time_intervals: [never]\n", allWeek), "alert-rules-present")).toEqual([]);
+  });
+  it("refuses an Alertmanager config naming a time interval it does not define: it would not start", async () => {
+    expect((await findings(pagerRoute("      mute_time_intervals: [nights]\n"), "alert-rules-present"))[0]!.message).toMatch(/would not start: .*undefined time interval "nights" used in route/);
+  });
+  it("refuses a group_wait above 5m on the paging route, inherited from the root route too", async () => {
+    const inherited = mutate("alertmanager", (p) => editUpload(p, "/etc/alertmanager/alertmanager.yml", (t) => t.replace("  receiver: email\n  routes:", "  receiver: email\n  group_wait: 1h\n  routes:")));
+    expect((await findings(inherited, "alert-rules-present"))[0]!.message).toMatch(/pages through route.routes\[0\] \(receiver pager\) only after group_wait 60m; at most 5m/);
+    expect(await findings(pagerRoute("      group_wait: 2m\n"), "alert-rules-present")).toEqual([]);
+  });
   it("refuses an Alertmanager that only emails critical alerts", async () => {
     const found = await findings(mutate("alertmanager", (p) => editUpload(p, "/etc/alertmanager/alertmanager.yml", () => alertmanagerYml.replace("receiver: pager", "receiver: email"))), "alert-rules-present");
     expect(found[0].message).toMatch(/paging receiver/);
@@ -138,6 +172,25 @@ describe("log-aggregation", () => {
   it("refuses a Loki whose command line switches retention off", async () => {
     const off = mutate("loki", (p) => { p.command = [...p.command, "-compactor.retention-enabled=false"]; });
     expect((await findings(off, "log-aggregation"))[0]!.message).toMatch(/-compactor.retention-enabled on the command line/);
+  });
+  it("refuses a retention_stream that keeps some streams under 7 days, accepts a longer one", async () => {
+    const stream = (period: string) => mutate("loki", (p) => editUpload(p, "/etc/loki/config.yaml", (t) =>
+      t.replace("limits_config:\n", `limits_config:\n  retention_stream:\n    - selector: '{container="jewelry-nginx"}'\n      priority: 1\n      period: ${period}\n`)));
+    expect((await findings(stream("24h"), "log-aggregation")).map((f) => f.message.split("\n").pop())).toEqual([
+      expect.stringMatching(/keeps the logs of streams matching \{container="jewelry-nginx"\} only 24h \(limits_config.retention_stream\)/),
+    ]);
+    expect(await findings(stream("2160h"), "log-aggregation")).toEqual([]);
+  });
+  it("refuses a promtail pushing with another scheme or port than Loki's server block serves, by either end", async () => {
+    const https = mutate("promtail", (p) => editUpload(p, "/etc/promtail/config.yaml", (t) => t.replace("http://loki:3100/", "https://loki:3100/")));
+    const grpcPort = mutate("promtail", (p) => editUpload(p, "/etc/promtail/config.yaml", (t) => t.replace("http://loki:3100/", "http://loki:9096/")));
+    const moved = mutate("loki", (p) => { p.command = [...p.command, "-server.http-listen-port=3101"]; });
+    for (const stack of [https, grpcPort, moved]) {
+      expect((await findings(stack, "log-aggregation")).map((f) => f.message.split("\n").pop())).toEqual([
+        expect.stringMatching(/^promtail \S+ pushes to https?:\/\/loki:\d+\/loki\/api\/v1\/push, no Loki container's \/loki\/api\/v1\/push \(Loki serves http on port 310\d\)\.$/),
+        expect.stringMatching(/No log shipper/),
+      ]);
+    }
   });
   it("refuses a stack without a log shipper", async () => {
     const found = await findings(baselineLater().filter((r) => r.name !== "promtail"), "log-aggregation");

@@ -179,6 +179,25 @@ const AM_VARIANTS: readonly AmVariant[] = [
   { name: "slack without an API URL", config: `route:\n  receiver: chat\nreceivers:\n  - name: chat\n    slack_configs: [{ channel: "#ops" }]\n`, refusal: /no global Slack API URL set/ },
   { name: "a root route without receiver", config: `route:\n  group_wait: 30s\n${RECEIVERS}`, refusal: /root route must specify a default receiver/ },
   { name: "an unknown field", config: `route:\n  receiver: email\n  matcher: ['severity="critical"']\n${RECEIVERS}`, refusal: /field matcher not found/ },
+  {
+    name: "active and mute time intervals on the pager route (time_intervals and the older top-level mute_time_intervals)",
+    config: `route:\n  receiver: email\n  routes:\n    - matchers: ['severity="critical"']\n      receiver: pager\n      active_time_intervals: [office]\n      mute_time_intervals: [holidays]\n${RECEIVERS}` +
+      `time_intervals:\n  - name: office\n    time_intervals:\n      - weekdays: ["monday:friday", "saturday"]\n        times: [{ start_time: "08:00", end_time: "24:00" }]\n` +
+      `        days_of_month: ["1:5", "-3:-1"]\n        months: ["1:3", "december"]\n        years: ["2020:2030"]\n` +
+      `mute_time_intervals:\n  - name: holidays\n    time_intervals: [{ months: [december], days_of_month: ["24:26"] }]\n`,
+  },
+  { name: "a route naming an undefined time interval", config: `route:\n  receiver: email\n  routes:\n    - matchers: ['severity="critical"']\n      receiver: pager\n      mute_time_intervals: [nights]\n${RECEIVERS}`, refusal: /undefined time interval "nights" used in route/ },
+  {
+    name: "active time intervals on the root route",
+    config: `route:\n  receiver: email\n  active_time_intervals: [office]\n${RECEIVERS}time_intervals:\n  - name: office\n    time_intervals: [{ weekdays: ["monday:friday"] }]\n`,
+    refusal: /root route must not have any active time intervals/,
+  },
+  {
+    name: "a time range that ends before it starts",
+    config: `route:\n  receiver: email\n  routes:\n    - matchers: ['severity="critical"']\n      receiver: pager\n      active_time_intervals: [nights]\n${RECEIVERS}` +
+      `time_intervals:\n  - name: nights\n    time_intervals: [{ times: [{ start_time: "18:00", end_time: "08:00" }] }]\n`,
+    refusal: /start time cannot be equal or greater than end time/,
+  },
 ];
 
 const LABEL_SETS: ReadonlyArray<Record<string, string>> = [

@@ -32,6 +32,8 @@ interface Variant {
   readonly passwords?: Readonly<Record<string, string>>;
   /** A phrase of redis-server's output when it must refuse to start. */
   readonly refusal?: RegExp;
+  /** A folder (in the variant's folder) redis-server may not write, given to the model as a read-only mount. */
+  readonly readOnlyDir?: string;
 }
 
 const listen = "bind 127.0.0.1\nport @PORT@\ndir @DIR@\n";
@@ -70,6 +72,8 @@ const VARIANTS: readonly Variant[] = [
   { name: "an include that does not exist", files: { "redis.conf": `${listen}include @DIR@/missing.conf\n` }, args: ["@DIR@/redis.conf"], refusal: /can't open config file/ },
   { name: "a comment in the ACL file", files: { "redis.conf": `${listen}aclfile @DIR@/users.acl\n`, "users.acl": "# users\nuser default off\n" }, args: ["@DIR@/redis.conf"], refusal: /should start with user keyword/ },
   { name: "unbalanced quotes", files: { "redis.conf": `${listen}requirepass "abc\n` }, args: ["@DIR@/redis.conf"], refusal: /Unbalanced quotes/ },
+  // The container mounts its volume read-only; here a root-owned 0555 folder: mkdir fails all the same.
+  { name: "appendonly yes with dir on a read-only mount", files: { "redis.conf": `bind 127.0.0.1\nport @PORT@\ndir @DIR@/data\nappendonly yes\n` }, args: ["@DIR@/redis.conf"], readOnlyDir: "data", refusal: /Can't open or create append-only dir appendonlydir/ },
 ];
 
 /** [command, subcommand or first argument, the call a client makes, its keys]. */
@@ -143,7 +147,9 @@ async function prepare(variant: Variant): Promise<Prepared> {
   }
   for (const [path, text] of files) writeOwned(path, text, "redis", 0o600);
   const args = variant.args.map(fill);
-  const model = buildRedisModel({ launch: { kind: "server", args, unresolved: [] }, files, workingDir: dir, image: DEBIAN_REDIS });
+  const mounts = variant.readOnlyDir === undefined ? [] : [{ path: join(dir, variant.readOnlyDir), readOnly: true }];
+  for (const { path } of mounts) mkdirSync(path, { recursive: true, mode: 0o555 });
+  const model = buildRedisModel({ launch: { kind: "server", args, unresolved: [] }, files, workingDir: dir, image: DEBIAN_REDIS, mounts });
   return { variant, dir, port, args, model };
 }
 

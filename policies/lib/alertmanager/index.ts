@@ -26,5 +26,5 @@ export function alertmanagerModelOf(container: { readonly props: PropRecord }): 
   ));
 }
 
-export { inhibits, matchesAll, PAGING_INTEGRATIONS } from "./model";
-export type { AlertmanagerModel, InhibitRule, Receiver, Route } from "./model";
+export { inhibits, matchesAll, PAGING_INTEGRATIONS, silentWhen } from "./model";
+export type { AlertmanagerModel, InhibitRule, Receiver, Route, TimeRange } from "./model";

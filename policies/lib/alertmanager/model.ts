@@ -41,8 +41,26 @@ export interface InhibitRule {
   readonly index: number;
 }
 
+/** One entry of a named time interval (config/timeinterval): every field it sets must hold; unset fields hold always. */
+export interface TimeRange {
+  /** [start, end) minutes of the day. */
+  readonly times?: ReadonlyArray<readonly [number, number]>;
+  /** Inclusive ranges, Sunday = 0. */
+  readonly weekdays?: ReadonlyArray<readonly [number, number]>;
+  /** Inclusive ranges; negative counts from the month's end (-1 = last day). */
+  readonly daysOfMonth?: ReadonlyArray<readonly [number, number]>;
+  /** Inclusive ranges, January = 1. */
+  readonly months?: ReadonlyArray<readonly [number, number]>;
+  /** Inclusive year ranges: an entry that sets them ends. */
+  readonly years?: ReadonlyArray<readonly [number, number]>;
+}
+
 export interface AlertmanagerModel {
   readonly configFile: string;
+  /** The port --web.listen-address binds (9093 by default): where Prometheus must send alerts. */
+  readonly listenPort?: number;
+  /** Named time intervals (time_intervals and the older top-level mute_time_intervals). */
+  readonly timeIntervals: ReadonlyMap<string, readonly TimeRange[]>;
   readonly startupError?: string;
   /** The config file's content is unknown at preview. */
   readonly unknown?: boolean;
@@ -173,11 +191,93 @@ function validateReceiver(raw: PropRecord, global: PropRecord): Receiver {
   return { name, integrations };
 }
 
+const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+const MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+
+/** "a:b" or "a" as an inclusive range, each end a name of `names` (case-insensitive) or an integer. */
+function rangeOf(text: string, what: string, names?: readonly string[], offset = 0): [number, number] {
+  const end = (word: string) => {
+    const named = names?.indexOf(word.trim().toLowerCase()) ?? -1;
+    if (named >= 0) return named + offset;
+    if (/^-?\d+$/.test(word.trim())) return Number(word.trim());
+    throw new Error(`${what}: invalid value "${text}"`);
+  };
+  const [a, b = a] = text.split(":");
+  return [end(a!), end(b!)];
+}
+
+const minutesOf = (hhmm: unknown, what: string): number => {
+  const m = /^(\d\d):(\d\d)$/.exec(String(hhmm ?? ""));
+  if (!m || Number(m[1]) > 24 || Number(m[2]) > 59 || (Number(m[1]) === 24 && m[2] !== "00")) throw new Error(`${what}: couldn't parse timestamp ${String(hhmm)}, invalid format`);
+  return Number(m[1]) * 60 + Number(m[2]);
+};
+
+function readTimeRange(raw: PropRecord, what: string): TimeRange {
+  const list = (key: string) => asArray(raw[key]).map(String);
+  return {
+    ...(raw.times !== undefined ? { times: asArray(raw.times).map((t): [number, number] => {
+      const r = asRecord(t) ?? {};
+      const range: [number, number] = [minutesOf(r.start_time, `${what}.times`), minutesOf(r.end_time, `${what}.times`)];
+      if (range[0] >= range[1]) throw new Error(`${what}.times: start time cannot be equal or greater than end time`);
+      return range;
+    }) } : {}),
+    ...(raw.weekdays !== undefined ? { weekdays: list("weekdays").map((w) => rangeOf(w, `${what}.weekdays`, WEEKDAYS)) } : {}),
+    ...(raw.days_of_month !== undefined ? { daysOfMonth: list("days_of_month").map((d) => rangeOf(d, `${what}.days_of_month`)) } : {}),
+    ...(raw.months !== undefined ? { months: list("months").map((m) => rangeOf(m, `${what}.months`, MONTHS, 1)) } : {}),
+    ...(raw.years !== undefined ? { years: list("years").map((y) => rangeOf(y, `${what}.years`)) } : {}),
+  };
+}
+
+/** TimeInterval.ContainsTime for a UTC day and minute of day, years aside (the caller judges them). */
+function containsTime(range: TimeRange, day: Date, minute: number): boolean {
+  // An empty or unset field matches any value (docs: "If a field is left empty, any value will match").
+  const within = (ranges: ReadonlyArray<readonly [number, number]> | undefined, value: number) => !ranges?.length || ranges.some(([a, b]) => value >= a && value <= b);
+  if (range.times?.length && !range.times.some(([a, b]) => minute >= a && minute < b)) return false;
+  if (!within(range.weekdays, day.getUTCDay())) return false;
+  if (!within(range.months, day.getUTCMonth() + 1)) return false;
+  if (range.daysOfMonth?.length) {
+    const daysInMonth = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth() + 1, 0)).getUTCDate();
+    const dom = day.getUTCDate();
+    const toDay = (d: number) => (d < 0 ? daysInMonth + d + 1 : d);
+    if (!range.daysOfMonth.some(([a, b]) => dom >= toDay(a) && dom <= toDay(b))) return false;
+  }
+  return true;
+}
+
+/**
+ * When a route's time intervals keep it from notifying (dispatch: a route whose active_time_intervals
+ * do not hold now, or whose mute_time_intervals do, sends nothing): "always" never, "never" at any
+ * time, else a sample moment it is silent. Sampled at every boundary minute the intervals name over a
+ * leap year (every weekday, day of month and month); an entry with years runs out, so it cannot keep
+ * a route active for good.
+ */
+export function silentWhen(route: Route, intervals: ReadonlyMap<string, readonly TimeRange[]>): string | undefined {
+  const active = route.activeTimeIntervals.flatMap((name) => intervals.get(name) ?? []);
+  const mute = route.muteTimeIntervals.flatMap((name) => intervals.get(name) ?? []);
+  if (route.activeTimeIntervals.length === 0 && mute.length === 0) return undefined;
+  const boundaries = [...new Set([0, ...[...active, ...mute].flatMap((r) => (r.times ?? []).flat())])].filter((m) => m < 1440).sort((a, b) => a - b);
+  const expiring = active.find((r) => r.years?.length);
+  for (let d = 0; d < 366; d++) {
+    const day = new Date(Date.UTC(2024, 0, 1 + d));
+    for (const minute of boundaries) {
+      const at = () => `${WEEKDAYS[day.getUTCDay()]} ${day.toISOString().slice(5, 10)} ${String(Math.floor(minute / 60)).padStart(2, "0")}:${String(minute % 60).padStart(2, "0")}`;
+      if (route.activeTimeIntervals.length > 0 && !active.some((r) => containsTime(r, day, minute))) return `outside its active_time_intervals (${route.activeTimeIntervals.join(", ")}), e.g. ${at()}`;
+      if (mute.some((r) => containsTime(r, day, minute))) return `during its mute_time_intervals (${route.muteTimeIntervals.join(", ")}), e.g. ${at()}`;
+    }
+  }
+  return expiring ? `once the years of its active_time_intervals (${route.activeTimeIntervals.join(", ")}) are over` : undefined;
+}
+
 export function buildAlertmanagerModel(launch: Launch, files: ReadonlyMap<string, string | undefined>, workingDir: string): AlertmanagerModel {
   const flags = kingpinFlags(launch.kind === "server" ? launch.args : []);
   const flag = flags.get("config.file") ?? "alertmanager.yml";
   const configFile = flag.startsWith("/") ? flag : `${workingDir.replace(/\/$/, "")}/${flag}`;
-  const empty = { configFile, receivers: new Map<string, Receiver>(), inhibitRules: [], routesFor: () => [], missingFiles: [] };
+  // --web.listen-address (default ":9093"): host:port, the port after the last colon.
+  const listen = /:(\d+)$/.exec(flags.get("web.listen-address") ?? ":9093");
+  const empty = {
+    configFile, ...(listen ? { listenPort: Number(listen[1]) } : {}),
+    receivers: new Map<string, Receiver>(), timeIntervals: new Map<string, readonly TimeRange[]>(), inhibitRules: [], routesFor: () => [], missingFiles: [],
+  };
   if (launch.kind !== "server") return { ...empty, startupError: `the container does not start alertmanager (it runs ${launch.argv.join(" ") || "nothing"})` };
   if (flags.repeated) return { ...empty, startupError: `Error parsing commandline arguments: flag '${flags.repeated}' cannot be repeated` };
   if (!files.has(configFile)) return { ...empty, startupError: `Loading configuration file failed: open ${configFile}: no such file or directory` };
@@ -198,9 +298,24 @@ export function buildAlertmanagerModel(launch: Launch, files: ReadonlyMap<string
     if (!rawRoute) throw new Error("no routes provided");
     if (!asString(rawRoute.receiver)) throw new Error("root route must specify a default receiver");
     if (rawRoute.match !== undefined || rawRoute.match_re !== undefined || rawRoute.matchers !== undefined) throw new Error("root route must not have any matchers");
+    // config.Load: time_intervals and the older top-level mute_time_intervals share one namespace.
+    const timeIntervals = new Map<string, readonly TimeRange[]>();
+    for (const key of ["mute_time_intervals", "time_intervals"]) {
+      asArray(doc[key]).forEach((raw, i) => {
+        const named = asRecord(raw) ?? {};
+        const name = asString(named.name) ?? "";
+        if (name === "") throw new Error(`missing name in ${key}`);
+        if (timeIntervals.has(name)) throw new Error(`time interval "${name}" is not unique`);
+        timeIntervals.set(name, asArray(named.time_intervals).map((r, j) => readTimeRange(asRecord(r) ?? {}, `${key}[${i}].time_intervals[${j}]`)));
+      });
+    }
     const root = readRoute(rawRoute, undefined, "route");
+    if (root.muteTimeIntervals.length > 0) throw new Error("root route must not have any mute time intervals");
+    if (root.activeTimeIntervals.length > 0) throw new Error("root route must not have any active time intervals");
     const check = (route: Route) => {
       if (!receivers.has(route.receiver)) throw new Error(`undefined receiver "${route.receiver}" used in route`);
+      const undefinedInterval = [...route.muteTimeIntervals, ...route.activeTimeIntervals].find((name) => !timeIntervals.has(name));
+      if (undefinedInterval !== undefined) throw new Error(`undefined time interval "${undefinedInterval}" used in route`);
       route.routes.forEach(check);
     };
     check(root);
@@ -214,7 +329,7 @@ export function buildAlertmanagerModel(launch: Launch, files: ReadonlyMap<string
       };
     });
     const missingFiles = fileReferences(doc, "").filter((ref) => !files.has(ref.path));
-    return { configFile, root, receivers, inhibitRules, routesFor: (labels) => match(root, labels), missingFiles };
+    return { ...empty, root, receivers, timeIntervals, inhibitRules, routesFor: (labels) => match(root, labels), missingFiles };
   } catch (err) {
     return { ...empty, startupError: `Loading configuration file failed: ${(err as Error).message}` };
   }

@@ -10,7 +10,7 @@ import { memoized } from "../model-cache";
 import { containerLaunch, type Launch } from "../process-launch";
 import { promDurationSeconds } from "../prometheus/model";
 import { undecidable } from "../unknowns";
-import { asBoolean, asRecord, asString, type PropRecord } from "../values";
+import { asArray, asBoolean, asRecord, asString, type PropRecord } from "../values";
 
 export interface LokiModel {
   readonly configFile: string;
@@ -19,6 +19,10 @@ export interface LokiModel {
   readonly retentionSeconds?: number;
   /** Why nothing is deleted, when that is so. */
   readonly noRetentionBecause?: string;
+  /** Where Loki's HTTP API (the push endpoint) listens: server.http_listen_port or -server.http-listen-port (3100 by default), TLS when a server certificate is set. */
+  readonly http?: { readonly port: number; readonly tls: boolean };
+  /** The shortest limits_config.retention_stream period, when shorter than retentionSeconds: those streams are deleted sooner. */
+  readonly shortestStream?: { readonly selector: string; readonly seconds: number };
 }
 
 const IMAGE = { entrypoint: ["/usr/bin/loki"], command: ["-config.file=/etc/loki/local-config.yaml"] };
@@ -59,19 +63,36 @@ export function buildLokiModel(launch: Launch, files: ReadonlyMap<string, string
   } else if (configFile !== IMAGE_CONFIG) {
     return { configFile, startupError: `failed parsing config: open ${configFile}: no such file or directory` };
   }
+  // Loki's server block (dskit server.Config): flags after the file, as for every other setting.
+  const server = asRecord(doc.server) ?? {};
+  const portText = flags.get("server.http-listen-port") ?? String(server.http_listen_port ?? 3100);
+  if (!/^\d+$/.test(portText)) return { configFile, startupError: `invalid server.http_listen_port "${portText}"` };
+  const tls = Boolean(flags.get("server.http-tls-cert-path") ?? asString(asRecord(server.http_tls_config)?.cert_file));
+  const http = { port: Number(portText), tls };
   const compactor = asRecord(doc.compactor) ?? {};
   const enabledFlag = flags.get("compactor.retention-enabled");
   const enabled = enabledFlag !== undefined ? enabledFlag === "true" : asBoolean(compactor.retention_enabled) === true;
   const periodText = flags.get("store.retention") ?? asString(asRecord(doc.limits_config)?.retention_period) ?? "0s";
   const period = promDurationSeconds(periodText);
-  if (period === undefined) return { configFile, startupError: `invalid retention_period "${periodText}"` };
+  if (period === undefined) return { configFile, http, startupError: `invalid retention_period "${periodText}"` };
   if (enabled && !asString(compactor.delete_request_store)) {
-    return { configFile, startupError: "compactor.delete-request-store should be configured when retention is enabled" };
+    return { configFile, http, startupError: "compactor.delete-request-store should be configured when retention is enabled" };
   }
   const source = files.has(configFile) ? configFile : `the image's ${IMAGE_CONFIG}`;
-  if (!enabled) return { configFile, noRetentionBecause: `compactor retention is not enabled (${enabledFlag !== undefined ? "-compactor.retention-enabled on the command line" : source})` };
-  if (period === 0) return { configFile, noRetentionBecause: `retention_period is 0 (${flags.has("store.retention") ? "-store.retention on the command line" : source})` };
-  return { configFile, retentionSeconds: period };
+  if (!enabled) return { configFile, http, noRetentionBecause: `compactor retention is not enabled (${enabledFlag !== undefined ? "-compactor.retention-enabled on the command line" : source})` };
+  if (period === 0) return { configFile, http, noRetentionBecause: `retention_period is 0 (${flags.has("store.retention") ? "-store.retention on the command line" : source})` };
+  // Per-stream retention (docs "Log retention", pkg/compactor/retention/expiration.go): a stream
+  // matching a retention_stream selector is kept for that entry's period (the highest priority
+  // wins), whatever retention_period says; only the others fall back to retention_period.
+  let shortestStream: { selector: string; seconds: number } | undefined;
+  for (const raw of asArray(asRecord(doc.limits_config)?.retention_stream)) {
+    const entry = asRecord(raw) ?? {};
+    const selector = asString(entry.selector) ?? "";
+    const seconds = promDurationSeconds(String(entry.period ?? ""));
+    if (seconds === undefined) return { configFile, http, startupError: `invalid retention_stream period "${String(entry.period)}" for ${selector}` };
+    if (seconds > 0 && seconds < period && (shortestStream === undefined || seconds < shortestStream.seconds)) shortestStream = { selector, seconds };
+  }
+  return { configFile, http, retentionSeconds: period, ...(shortestStream ? { shortestStream } : {}) };
 }
 
 const isLoki = (word: string) => /(^|\/)loki$/.test(word);

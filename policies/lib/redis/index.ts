@@ -28,7 +28,8 @@ export function redisModelOf(container: { readonly props: PropRecord }): RedisCo
   const model = memoized("redis", inputsKey(inputs), (): RedisContainerModel => {
     const image = imageDefaults(inputs.image);
     const launch = redisLaunch(inputs.entrypoints, inputs.command, image, inputs.env);
-    return { ...buildRedisModel({ launch, files: inputs.files, workingDir: inputs.workingDir ?? image.workingDir, image }), inputs };
+    const mounts = inputs.mountPoints.map((path) => ({ path, readOnly: inputs.readOnlyMountPoints.includes(path) }));
+    return { ...buildRedisModel({ launch, files: inputs.files, workingDir: inputs.workingDir ?? image.workingDir, image, mounts }), inputs };
   });
   if (model.startupError && inputs.unknownUploads > 0 && /can't open|opening file/.test(model.startupError)) undecidable("uploads");
   return model;

@@ -17,6 +17,8 @@ export interface RedisInput {
   readonly files: ReadonlyMap<string, string | undefined>;
   readonly workingDir: string;
   readonly image: ImageDefaults;
+  /** Container paths where volumes or mounts are attached, and whether read-only. */
+  readonly mounts?: ReadonlyArray<{ readonly path: string; readonly readOnly: boolean }>;
 }
 
 /** Redis's built-in snapshot rules when no `save` line is given (7.0 and 7.4). */
@@ -60,6 +62,17 @@ export interface RedisModel {
   canRun(user: RedisUser, command: string, sub?: string, keys?: readonly string[]): boolean;
   /** The working directory after loading: where `dir` points. */
   readonly dataDir: string;
+  /** The read-only mount `dataDir` lies on (the innermost mount holding it), if it is one: nothing can be written there. */
+  readonly readOnlyDataMount?: string;
+}
+
+/** The innermost mount holding `dir`, as the kernel resolves the path; undefined when none does. */
+function mountOf(dir: string, mounts: NonNullable<RedisInput["mounts"]>): { path: string; readOnly: boolean } | undefined {
+  const holds = (m: string) => dir === m || dir.startsWith(`${m}/`) || m === "/";
+  return mounts
+    .map((m) => ({ path: m.path.replace(/(.)\/+$/, "$1"), readOnly: m.readOnly }))
+    .filter((m) => holds(m.path))
+    .sort((a, b) => b.path.length - a.path.length)[0];
 }
 
 const DEBUG_LIKE: Readonly<Record<string, string>> = { debug: "enable-debug-command", module: "enable-module-command" };
@@ -159,6 +172,15 @@ export function buildRedisModel(input: RedisInput): RedisModel {
     }
   }
 
+  // aofOpenIfNeededOnServerStart (aof.c, 7.0 and 7.4): with appendonly yes, redis-server creates
+  // <dir>/<appenddirname> at start and exits when it cannot ("Can't open or create append-only dir";
+  // seen with redis-server 7.0.15 on a directory it may not write).
+  const dataMount = mountOf(loaded.cwd, input.mounts ?? []);
+  const readOnlyDataMount = dataMount?.readOnly ? dataMount.path : undefined;
+  if (readOnlyDataMount !== undefined && setting("appendonly").value === "yes") {
+    error ??= `Can't open or create append-only dir ${setting("appenddirname").value ?? "appendonlydir"}: Read-only file system (${loaded.cwd} is on the read-only mount ${readOnlyDataMount})`;
+  }
+
   const removedCommands = new Set([...loaded.renamed].filter(([, to]) => to === "").map(([from]) => from));
   const canRun = (user: RedisUser, command: string, sub?: string, keys: readonly string[] = []): boolean => {
     const name = command.toLowerCase();
@@ -185,5 +207,6 @@ export function buildRedisModel(input: RedisInput): RedisModel {
     renamedCommands: loaded.renamed,
     canRun,
     dataDir: loaded.cwd,
+    ...(readOnlyDataMount !== undefined ? { readOnlyDataMount } : {}),
   };
 }

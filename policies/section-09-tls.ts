@@ -177,6 +177,8 @@ function challengeProblem(site: NginxSite, sockets: readonly ListenSocket[], hos
   const uri = `${ACME_PREFIX}probe-token`;
   for (const socket of sockets) {
     for (const outcome of respond({ socket, host, uri })) {
+      // certbot has written the challenge file before Let's Encrypt asks: try_files finds it, so its fallback never answers.
+      if (outcome.filesAbsent) continue;
       const action = outcome.action;
       if (action.kind === "static") {
         const file = staticFilePath(outcome, uri) ?? "";

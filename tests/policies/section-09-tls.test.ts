@@ -54,6 +54,11 @@ describe("hsts-header", () => {
     expect(found).toHaveLength(1);
     expect(found[0].message).toMatch(/no Strict-Transport-Security header, at server .* location \^~ \/media\/ .* on 200\/404 responses/);
   });
+  it("refuses a named location reached by try_files whose own add_header drops HSTS", async () => {
+    const found = await findings(editNginx((t) => t.replace(/location \/ \{\n(\s+)proxy_pass http:\/\/django;/,
+      "location / {\n$1try_files $uri @django;\n}\nlocation @django {\n$1add_header X-Upstream $upstream_addr always;\n$1proxy_pass http://django;")), "hsts-header");
+    expect(found.map((f) => f.message)).toEqual([expect.stringMatching(/no Strict-Transport-Security header, at server .* location @django .* on 200\/502 responses/)]);
+  });
 });
 
 describe("certbot-renewal", () => {

@@ -10,7 +10,7 @@ import { known, UNKNOWN } from "./lib/unknowns";
 import { dnsRecords } from "./lib/dns-records";
 import { addressProblems, CAA_ISSUER, caaProblems } from "./lib/dns-host-records";
 import { configText, configValue } from "./lib/stack-context";
-import { acmeDirectory, certbotRuns, certificateCovers, LETS_ENCRYPT_DIRECTORY, requestedNames } from "./lib/certbot";
+import { acmeDirectory, certbotRuns, certificateCovers, LETS_ENCRYPT_DIRECTORY, longestSleep, requestedNames } from "./lib/certbot";
 import { parseHsts } from "./lib/http-headers";
 import { containerMounts, shellWords } from "./lib/nginx/container-input";
 import { NginxFindings } from "./lib/nginx/findings";
@@ -159,6 +159,11 @@ export const hstsHeader = stackPolicy({
 });
 
 const RESTARTING = new Set(["always", "unless-stopped", "on-failure"]);
+/**
+ * Let's Encrypt's integration guide: check for renewal at least daily. Its certificates last 90 days and
+ * certbot renews in the last 30 (renew_before_expiry), so a daily loop has 30 tries for outages and limits.
+ */
+const MAX_RENEWAL_INTERVAL_SECONDS = 86_400;
 const CERTBOT_IMAGE = /(^|\/)certbot(\/[a-z-]+)?$|^certbot\/dns-[a-z]+$/;
 
 /** The volume and folder in it where certbot's HTTP-01 webroot (-w/--webroot-path) puts challenge files. */
@@ -212,7 +217,8 @@ export const certbotRenewal = stackPolicy({
     "Run certbot/certbot with restart unless-stopped and a command that runs `certbot certonly --webroot -w <webroot> …` once and then " +
     "`certbot renew` in a loop (e.g. every 12 hours), sharing /etc/letsencrypt with nginx; mount the webroot's volume in nginx and serve " +
     "`location ^~ /.well-known/acme-challenge/ { root <that mount>; }` on port 80 for every name (^~ so no regex location takes it). " +
-    "Name every HTTPS name nginx serves with -d, and leave out --dry-run, --staging/--test-cert and any --server but Let's Encrypt's production directory.",
+    "Name every HTTPS name nginx serves with -d, leave out --dry-run, --staging/--test-cert and any --server but Let's Encrypt's production directory, " +
+    "and let the loop sleep at most a day between renewal tries.",
   framework: checklistFramework("9.2", "9.6"),
   validateStack: (args, report) => {
     const certbots = containers(args.resources).filter((c) => runsImage(c, CERTBOT_IMAGE));
@@ -223,6 +229,13 @@ export const certbotRenewal = stackPolicy({
       if (!/\bcertonly\b|\bcertbot\s+run\b/.test(script)) report(`Certbot ${name} never requests a certificate (no certbot certonly).`, certbot.urn);
       if (!/\brenew\b/.test(script)) report(`Certbot ${name} never runs certbot renew.`, certbot.urn);
       else if (!/\bwhile\b|\bsleep\b|\bcron|--loop/.test(script)) report(`Certbot ${name} runs renew once instead of in a loop.`, certbot.urn);
+      else {
+        const pause = longestSleep(argvOf(certbot));
+        if (pause !== undefined && pause > MAX_RENEWAL_INTERVAL_SECONDS) {
+          report(`Certbot ${name}'s renewal loop sleeps ${pause === Infinity ? "forever" : `${+(pause / 86_400).toFixed(2)} days`} between tries: certbot renews only in a certificate's last 30 days, ` +
+            `so tries less often than daily (Let's Encrypt's advice) leave too few before it expires.`, certbot.urn);
+        }
+      }
       const restart = known(() => certbot.props.restart as string | undefined);
       // Docker's default restart policy is "no": a crashed renewal loop would stay down.
       if (restart !== UNKNOWN && !RESTARTING.has(restart ?? "no")) report(`Certbot ${name} has restart "${restart ?? "no"}": a stopped renewal loop is not restarted.`, certbot.urn);

@@ -82,3 +82,30 @@ export function certificateCovers(names: readonly string[], host: string): boole
   const h = host.toLowerCase();
   return names.some((n) => n === h || (n.startsWith("*.") && h.endsWith(n.slice(1)) && !h.slice(0, -n.length + 1).includes(".")));
 }
+
+const SLEEP_UNITS: Readonly<Record<string, number>> = { "": 1, s: 1, m: 60, h: 3600, d: 86_400 };
+
+/**
+ * The longest pause a `sleep` in the container's scripts makes, in seconds (undefined when none can be
+ * read): GNU and BusyBox sleep (the certbot image is Alpine's) add up their arguments, each a number
+ * with an optional s/m/h/d suffix; "infinity" never ends. In a renewal loop it bounds the interval
+ * between renewal tries from below.
+ */
+export function longestSleep(argv: readonly string[]): number | undefined {
+  let longest: number | undefined;
+  for (const script of argv.filter((a) => /\s/.test(a))) {
+    for (const command of parseShell(script)) {
+      const words = command.words.map((w) => w.text);
+      const at = words.findIndex((w) => w === "sleep" || w.endsWith("/sleep"));
+      if (at < 0 || (at > 0 && !["do", "then", "else", "exec"].includes(words[at - 1]!))) continue;
+      let total = 0;
+      for (const arg of words.slice(at + 1)) {
+        if (arg === "infinity") total = Infinity;
+        const m = /^(\d+(?:\.\d+)?)([smhd]?)$/.exec(arg);
+        if (m) total += Number(m[1]) * SLEEP_UNITS[m[2]!]!;
+      }
+      if (total > 0) longest = Math.max(longest ?? 0, total);
+    }
+  }
+  return longest;
+}

@@ -86,6 +86,11 @@ describe("certbot-renewal", () => {
     expect(found.map((f) => f.message)).toEqual([expect.stringMatching(/serves www\.jewelry-shop\.com over HTTPS, but Certbot jewelry-certbot requests its certificate for jewelry-shop\.com /)]);
     expect(await findings(editCertbot((s) => s.replace(/ -d [^ ]+ -d [^ ]+/, " --domains=jewelry-shop.com,WWW.jewelry-shop.com")), "certbot-renewal")).toEqual([]);
   });
+  it("refuses a renewal loop that tries less often than daily", async () => {
+    const found = await findings(editCertbot((s) => s.replace("sleep 12h", "sleep 30d 12h")), "certbot-renewal");
+    expect(found.map((f) => f.message)).toEqual([expect.stringMatching(/renewal loop sleeps 30\.5 days between tries/)]);
+    expect(await findings(editCertbot((s) => s.replace("sleep 12h", "sleep 86400")), "certbot-renewal")).toEqual([]);
+  });
   it("refuses a one-off renew", async () => {
     const found = await findings(mutate("edge-certbot", (p) => { p.command = ["certbot certonly --webroot -w /var/www/acme -d x && certbot renew"]; }), "certbot-renewal");
     expect(found[0].message).toMatch(/once instead of in a loop/);

@@ -10,6 +10,7 @@ import { known, UNKNOWN } from "./lib/unknowns";
 import { dnsRecords } from "./lib/dns-records";
 import { addressProblems, CAA_ISSUER, caaProblems } from "./lib/dns-host-records";
 import { configText, configValue } from "./lib/stack-context";
+import { acmeDirectory, certbotRuns, certificateCovers, LETS_ENCRYPT_DIRECTORY, longestSleep, requestedNames } from "./lib/certbot";
 import { parseHsts } from "./lib/http-headers";
 import { containerMounts, shellWords } from "./lib/nginx/container-input";
 import { NginxFindings } from "./lib/nginx/findings";
@@ -158,6 +159,11 @@ export const hstsHeader = stackPolicy({
 });
 
 const RESTARTING = new Set(["always", "unless-stopped", "on-failure"]);
+/**
+ * Let's Encrypt's integration guide: check for renewal at least daily. Its certificates last 90 days and
+ * certbot renews in the last 30 (renew_before_expiry), so a daily loop has 30 tries for outages and limits.
+ */
+const MAX_RENEWAL_INTERVAL_SECONDS = 86_400;
 const CERTBOT_IMAGE = /(^|\/)certbot(\/[a-z-]+)?$|^certbot\/dns-[a-z]+$/;
 
 /** The volume and folder in it where certbot's HTTP-01 webroot (-w/--webroot-path) puts challenge files. */
@@ -176,6 +182,8 @@ function challengeProblem(site: NginxSite, sockets: readonly ListenSocket[], hos
   const uri = `${ACME_PREFIX}probe-token`;
   for (const socket of sockets) {
     for (const outcome of respond({ socket, host, uri })) {
+      // certbot has written the challenge file before Let's Encrypt asks: try_files finds it, so its fallback never answers.
+      if (outcome.filesAbsent) continue;
       const action = outcome.action;
       if (action.kind === "static") {
         const file = staticFilePath(outcome, uri) ?? "";
@@ -201,13 +209,16 @@ function challengeProblem(site: NginxSite, sockets: readonly ListenSocket[], hos
 export const certbotRenewal = stackPolicy({
   name: "certbot-renewal",
   description:
-    "A Certbot container obtains the site's Let's Encrypt certificate and keeps running a renewal loop, restarted by Docker if it stops, " +
+    "A Certbot container obtains the site's Let's Encrypt certificate, from the production CA and for every name nginx serves over HTTPS, " +
+    "and keeps running a renewal loop that saves what it renews, restarted by Docker if it stops, " +
     "and nginx serves its HTTP-01 challenge files from certbot's webroot for every served name on port 80.",
   severity: "high",
   remediationSteps:
     "Run certbot/certbot with restart unless-stopped and a command that runs `certbot certonly --webroot -w <webroot> …` once and then " +
     "`certbot renew` in a loop (e.g. every 12 hours), sharing /etc/letsencrypt with nginx; mount the webroot's volume in nginx and serve " +
-    "`location ^~ /.well-known/acme-challenge/ { root <that mount>; }` on port 80 for every name (^~ so no regex location takes it).",
+    "`location ^~ /.well-known/acme-challenge/ { root <that mount>; }` on port 80 for every name (^~ so no regex location takes it). " +
+    "Name every HTTPS name nginx serves with -d, leave out --dry-run, --staging/--test-cert and any --server but Let's Encrypt's production directory, " +
+    "and let the loop sleep at most a day between renewal tries.",
   framework: checklistFramework("9.2", "9.6"),
   validateStack: (args, report) => {
     const certbots = containers(args.resources).filter((c) => runsImage(c, CERTBOT_IMAGE));
@@ -218,13 +229,37 @@ export const certbotRenewal = stackPolicy({
       if (!/\bcertonly\b|\bcertbot\s+run\b/.test(script)) report(`Certbot ${name} never requests a certificate (no certbot certonly).`, certbot.urn);
       if (!/\brenew\b/.test(script)) report(`Certbot ${name} never runs certbot renew.`, certbot.urn);
       else if (!/\bwhile\b|\bsleep\b|\bcron|--loop/.test(script)) report(`Certbot ${name} runs renew once instead of in a loop.`, certbot.urn);
+      else {
+        const pause = longestSleep(argvOf(certbot));
+        if (pause !== undefined && pause > MAX_RENEWAL_INTERVAL_SECONDS) {
+          report(`Certbot ${name}'s renewal loop sleeps ${pause === Infinity ? "forever" : `${+(pause / 86_400).toFixed(2)} days`} between tries: certbot renews only in a certificate's last 30 days, ` +
+            `so tries less often than daily (Let's Encrypt's advice) leave too few before it expires.`, certbot.urn);
+        }
+      }
       const restart = known(() => certbot.props.restart as string | undefined);
       // Docker's default restart policy is "no": a crashed renewal loop would stay down.
       if (restart !== UNKNOWN && !RESTARTING.has(restart ?? "no")) report(`Certbot ${name} has restart "${restart ?? "no"}": a stopped renewal loop is not restarted.`, certbot.urn);
+      // What each run really does: --dry-run saves nothing, --staging/--server fetch from a CA browsers do not trust.
+      const runs = certbotRuns(argvOf(certbot)).filter((run) => run.verb === "certonly" || run.verb === "run" || run.verb === "renew");
+      for (const run of runs) {
+        if (run.flags.has("dry-run")) {
+          report(`Certbot ${name} runs \`certbot ${run.verb} --dry-run\`, which only tests against the staging CA and saves nothing: ${run.verb === "renew" ? "no certificate is ever renewed" : "no certificate is obtained"}.`, certbot.urn);
+        }
+        const directory = acmeDirectory(run);
+        if (directory !== LETS_ENCRYPT_DIRECTORY) {
+          report(`Certbot ${name} runs \`certbot ${run.verb}\` against ${directory}, not Let's Encrypt's production CA (${LETS_ENCRYPT_DIRECTORY}): browsers do not trust what it issues.`, certbot.urn);
+        }
+      }
+      const requested = runs.filter((run) => run.verb !== "renew").flatMap(requestedNames);
       const webroot = certbotWebroot(certbot);
-      if (!webroot) continue;
       // Other nginx rules report missing or unjudgeable nginx configurations.
       for (const site of requireNginx(args.resources, () => undefined)) {
+        // renew keeps each certificate's names; only certonly/run choose them.
+        const uncovered = servedNames(site.model, site.sockets).filter((host) => !certificateCovers(requested, host));
+        if (runs.some((run) => run.verb !== "renew") && uncovered.length > 0) {
+          report(`nginx ${site.name} serves ${uncovered.join(", ")} over HTTPS, but Certbot ${name} requests its certificate for ${requested.join(", ") || "no name"} (-d): browsers reject the certificate there.`, site.container.urn);
+        }
+        if (!webroot) continue;
         const port80 = site.sockets.filter((s) => !s.ssl && s.port === site.containerPortOf(80));
         if (port80.length === 0) {
           report(`nginx ${site.name} serves no plain HTTP on the host's port 80, where Let's Encrypt sends certbot's HTTP-01 challenges.`, site.container.urn);

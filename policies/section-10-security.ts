@@ -12,6 +12,7 @@ import { parseIni } from "./lib/ini";
 import { frameOptionsProtect, judgeCsp, nosniff, PRIVATE_REFERRER_POLICIES, referrerPolicy, type HeaderField } from "./lib/http-headers";
 import { NginxFindings } from "./lib/nginx/findings";
 import { inForce, valueOf, type RateZone } from "./lib/nginx/model";
+import { clientAddressSource, limitReqChain, PUBLIC_CLIENT, PUBLIC_CLIENT_V6 } from "./lib/nginx/request";
 import { requestUrl, responseProblems, siteRequests } from "./lib/nginx/sites";
 import { requireNginx } from "./lib/nginx/stack";
 
@@ -159,12 +160,13 @@ export const rateLimiting = stackPolicy({
   name: "rate-limiting",
   description:
     "Every request that reaches the app on a login, admin or API path, on every public socket and name, passes a limit_req zone keyed " +
-    "on the client address, within the stated rate and burst, enforced (not dry-run) and answered with 429.",
+    "on the client address (one no client can choose through set_real_ip_from), within the stated rate and burst, enforced (not dry-run) and answered with 429.",
   severity: "high",
   remediationSteps:
     "Define limit_req_zone $binary_remote_addr zones and apply them with limit_req in every location that can answer these paths " +
     `(regex and nested locations included): ${RATE_LIMITED_PATHS.map((p) => `${p.what} (${p.prefixes.join(", ")}) at most ${p.maxPerMinute}r/m with burst at most ${p.maxBurst}`).join("; ")}. ` +
-    "Set limit_req_status 429, and no limit_req_dry_run on. A location with its own limit_req drops the inherited ones.",
+    "Set limit_req_status 429, and no limit_req_dry_run on. A location with its own limit_req drops the inherited ones. " +
+    "set_real_ip_from must name only the proxies in front of nginx (Cloudflare's ranges), never 0.0.0.0/0 or ::/0: a client it trusts sets its own address in real_ip_header.",
   framework: checklistFramework("10.5", "10.6"),
   validateStack: (args, report) => {
     for (const site of requireNginx(args.resources, report)) {
@@ -178,10 +180,18 @@ export const rateLimiting = stackPolicy({
           // Only requests that reach the app can guess passwords or load the API.
           if (outcome.action.kind !== "proxy") continue;
           const add = (problem: string) => findings.add(outcome.server, outcome.location, example, problem);
-          const limits = inForce(outcome.chain, "limit_req").map((d) => ({
+          // The location whose limits the request met (try_files may hand it to another location afterwards).
+          const limitChain = limitReqChain(outcome);
+          const limits = inForce(limitChain, "limit_req").map((d) => ({
             zone: site.model.zones.get(d.args.find((a) => a.startsWith("zone="))?.slice(5) ?? ""),
             burst: Number(d.args.find((a) => a.startsWith("burst="))?.slice(6) ?? 0),
           }));
+          // A client set_real_ip_from trusts writes its own address into the header nginx reads, so a key on it is the client's choice.
+          const forged = clientAddressSource(outcome, request.socket.address.startsWith("[") ? PUBLIC_CLIENT_V6 : PUBLIC_CLIENT);
+          if (forged && forged.header !== "proxy_protocol" && limits.some((l) => l.zone && PER_CLIENT.test(l.zone.key))) {
+            add(`${path.what} requests are not rate limited per client (set_real_ip_from ${forged.trusted.args[0]} trusts any client, which then picks its address, and so its bucket, in the ${forged.header} header)`);
+            continue;
+          }
           const perClient = limits.filter((l) => l.zone && keyProblem(l.zone) === undefined);
           if (perClient.length === 0) {
             const why = limits.map((l) => (l.zone ? keyProblem(l.zone) : undefined)).find((w) => w !== undefined);
@@ -192,8 +202,8 @@ export const rateLimiting = stackPolicy({
           const perMinute = strictest.zone!.ratePerSecond * 60;
           if (perMinute > path.maxPerMinute) add(`${path.what} requests are limited to ${strictest.zone!.rateText} (zone ${strictest.zone!.name}), above ${path.maxPerMinute}r/m`);
           if (strictest.burst > path.maxBurst) add(`${path.what} requests get burst=${strictest.burst}, above ${path.maxBurst}`);
-          if (valueOf(outcome.chain, "limit_req_dry_run", "off") === "on") add("limit_req_dry_run is on, so limits are only logged");
-          if (valueOf(outcome.chain, "limit_req_status", "503") !== "429") add(`limit_req_status is ${valueOf(outcome.chain, "limit_req_status", "503")} (nginx's default 503), not 429`);
+          if (valueOf(limitChain, "limit_req_dry_run", "off") === "on") add("limit_req_dry_run is on, so limits are only logged");
+          if (valueOf(limitChain, "limit_req_status", "503") !== "429") add(`limit_req_status is ${valueOf(limitChain, "limit_req_status", "503")} (nginx's default 503), not 429`);
         }
       }
       findings.report(report, site.name, site.container.urn);

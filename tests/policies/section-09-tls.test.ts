@@ -54,6 +54,11 @@ describe("hsts-header", () => {
     expect(found).toHaveLength(1);
     expect(found[0].message).toMatch(/no Strict-Transport-Security header, at server .* location \^~ \/media\/ .* on 200\/404 responses/);
   });
+  it("refuses a named location reached by try_files whose own add_header drops HSTS", async () => {
+    const found = await findings(editNginx((t) => t.replace(/location \/ \{\n(\s+)proxy_pass http:\/\/django;/,
+      "location / {\n$1try_files $uri @django;\n}\nlocation @django {\n$1add_header X-Upstream $upstream_addr always;\n$1proxy_pass http://django;")), "hsts-header");
+    expect(found.map((f) => f.message)).toEqual([expect.stringMatching(/no Strict-Transport-Security header, at server .* location @django .* on 200\/502 responses/)]);
+  });
 });
 
 describe("certbot-renewal", () => {
@@ -64,6 +69,27 @@ describe("certbot-renewal", () => {
     const found = await findings(mutate("edge-certbot", (p) => { delete p.restart; }), "certbot-renewal");
     expect(found).toHaveLength(1);
     expect(found[0].message).toMatch(/restart "no"/);
+  });
+  const editCertbot = (edit: (script: string) => string) => mutate("edge-certbot", (p) => { p.command = (p.command as string[]).map(edit); });
+  it("refuses a renewal loop that only dry-runs", async () => {
+    const found = await findings(editCertbot((s) => s.replace("certbot renew --webroot", "certbot renew --dry-run --webroot")), "certbot-renewal");
+    expect(found.map((f) => f.message)).toEqual([expect.stringMatching(/certbot renew --dry-run`, .*no certificate is ever renewed/)]);
+  });
+  it("refuses a certificate from the staging CA, by --test-cert or by --server", async () => {
+    const staging = await findings(editCertbot((s) => s.replace("certbot certonly --webroot", "certbot certonly --test-cert --webroot")), "certbot-renewal");
+    expect(staging.map((f) => f.message)).toEqual([expect.stringMatching(/certbot certonly` against https:\/\/acme-staging-v02\.api\.letsencrypt\.org\/directory/)]);
+    const server = await findings(editCertbot((s) => s.replace("certbot renew ", "certbot renew --server=https://acme-staging-v02.api.letsencrypt.org/directory ")), "certbot-renewal");
+    expect(server.map((f) => f.message)).toEqual([expect.stringMatching(/certbot renew` against https:\/\/acme-staging-v02/)]);
+  });
+  it("refuses a certificate that leaves out a name nginx serves; one comma-separated -d naming both covers them", async () => {
+    const found = await findings(editCertbot((s) => s.replace(/ -d www\.[^ ]+/, "")), "certbot-renewal");
+    expect(found.map((f) => f.message)).toEqual([expect.stringMatching(/serves www\.jewelry-shop\.com over HTTPS, but Certbot jewelry-certbot requests its certificate for jewelry-shop\.com /)]);
+    expect(await findings(editCertbot((s) => s.replace(/ -d [^ ]+ -d [^ ]+/, " --domains=jewelry-shop.com,WWW.jewelry-shop.com")), "certbot-renewal")).toEqual([]);
+  });
+  it("refuses a renewal loop that tries less often than daily", async () => {
+    const found = await findings(editCertbot((s) => s.replace("sleep 12h", "sleep 30d 12h")), "certbot-renewal");
+    expect(found.map((f) => f.message)).toEqual([expect.stringMatching(/renewal loop sleeps 30\.5 days between tries/)]);
+    expect(await findings(editCertbot((s) => s.replace("sleep 12h", "sleep 86400")), "certbot-renewal")).toEqual([]);
   });
   it("refuses a one-off renew", async () => {
     const found = await findings(mutate("edge-certbot", (p) => { p.command = ["certbot certonly --webroot -w /var/www/acme -d x && certbot renew"]; }), "certbot-renewal");

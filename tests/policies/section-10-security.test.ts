@@ -58,6 +58,18 @@ describe("rate-limiting", () => {
     expect(found).toHaveLength(1);
     expect(found[0].message).toMatch(/not 429/);
   });
+  it("refuses limits on an address any client can set through set_real_ip_from", async () => {
+    const found = await findings(editNginx((t) => t.replace("real_ip_header CF-Connecting-IP;", "set_real_ip_from 0.0.0.0/0;\n    real_ip_header CF-Connecting-IP;")), "rate-limiting");
+    expect(found.map((f) => f.message.split("\n").pop()!.split(", at ")[0])).toEqual(["login", "admin", "API"].map((what) =>
+      `nginx jewelry-nginx: ${what} requests are not rate limited per client (set_real_ip_from 0.0.0.0/0 trusts any client, which then picks its address, and so its bucket, in the CF-Connecting-IP header)`));
+  });
+  it("judges try_files by the location whose limits the request met: the one it left, if that has any", async () => {
+    const named = (t: string) => t.replace(/\n(\s*)location \/ \{\n(\s*)proxy_pass http:\/\/django;/, "\n$1location @django {\n$2proxy_pass http://django;\n$1}\n$1location / {\n$2proxy_pass http://django;");
+    const kept = await findings(editNginx((t) => named(t).replace(/(limit_req zone=api[^;]*;\n\s*)proxy_pass http:\/\/django;/, "$1try_files $uri @django;")), "rate-limiting");
+    expect(kept).toEqual([]);
+    const dropped = await findings(editNginx((t) => named(t).replace(/location \^~ \/api\/ \{\n\s*limit_req zone=api[^;]*;\n\s*proxy_pass http:\/\/django;/, "location ^~ /api/ {\n        try_files $uri @django;")), "rate-limiting");
+    expect(dropped.map((f) => f.message)).toEqual([expect.stringMatching(/API requests are not rate limited per client, at server .* location @django .*\(e\.g\. https:\/\/jewelry-shop\.com\/api\/\)/)]);
+  });
   it("refuses an unlimited API", async () => {
     const found = await findings(editNginx((t) => t.replace(/limit_req zone=api[^;]*;/, "")), "rate-limiting");
     expect(found).toHaveLength(1);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderNginxConf } from "../../components/nginx/nginx-conf";
 import { inForce, valueOf } from "../../policies/lib/nginx/model";
 import {
-  addedHeaders, errorPageChain, gzipCompresses, outcomeStatus, respond, staticFilePath, type Outcome,
+  addedHeaders, clientAddressSource, errorPageChain, gzipCompresses, limitReqChain, outcomeStatus, respond, staticFilePath, type Outcome,
 } from "../../policies/lib/nginx/request";
 import { handshake } from "../../policies/lib/nginx/tls";
 import { NGINX_VERSION, runVariant, stopUpstream, type Probe, type RunningVariant, type Variant } from "./nginx-differential";
@@ -47,7 +47,12 @@ interface Seen {
 /** What the model says nginx answers to `probe` (the request must decide every condition). */
 function predict(v: RunningVariant, probe: Probe): Seen {
   const [uri = "/", args] = probe.path.split("?");
-  const outcomes = respond({ socket: v.socket(probe.port, probe.address), host: probe.host, uri, args, client: probe.from ?? "127.0.0.1" });
+  const all = respond({ socket: v.socket(probe.port, probe.address), host: probe.host, uri, args, client: probe.from ?? "127.0.0.1" });
+  // try_files tests files on disk, which the request does not decide but this fixture does.
+  const found = all.find((o) => !o.filesAbsent);
+  const outcomes = all.length === 2 && all.some((o) => o.filesAbsent) && found
+    ? all.filter((o) => (found.action.kind === "static" && existsSync(staticFilePath(found, uri)!)) === !o.filesAbsent)
+    : all;
   expect(outcomes, `${probe.path} decides every condition`).toHaveLength(1);
   const outcome = outcomes[0]!;
   if (outcome.action.kind === "close") return { status: "closed" };
@@ -341,6 +346,10 @@ http {
       "include missing/file.conf;",
       "server {\n        listen 127.0.0.1:{{P1}};\n        ssl_protocols TLSv1.2;\n        location / {\n            ssl_ciphers HIGH;\n        }\n    }",
       "limit_req_status 429;\n    limit_req_status 503;",
+      // ngx_atoi takes digits only, and a rate must be positive, per second or per minute.
+      "limit_req_zone $binary_remote_addr zone=z:1m rate=0.2r/s;",
+      "limit_req_zone $binary_remote_addr zone=z:1m rate=0r/m;",
+      "limit_req_zone $binary_remote_addr zone=z:1m rate=10r/h;",
     ];
     for (const body of refusedByBoth) {
       const v = await runVariant({ name: "refused", files: { "nginx.conf": `events {}\nhttp {\n    ${body}\n}\n` } }, { start: false });
@@ -716,6 +725,127 @@ http {
         expect(statuses, path).toEqual(Array.from({ length: 5 }, (_, i) => (i < allowed ? 200 : limitedStatus)));
         const other = await v.request({ port, host: "l.test", path, from: "127.0.0.2" });
         expect(other === "closed" ? 0 : other.status, `${path} from a second client`).toBe(dryRun || !shared ? 200 : limitedStatus);
+      }
+    });
+  });
+
+  it("real client address: a client set_real_ip_from trusts (server level, or a location's when the server's does not) picks its rate-limit bucket with real_ip_header", async () => {
+    await withVariant({
+      name: "realip",
+      files: {
+        "nginx.conf": `events {}
+http {
+    limit_req_zone $binary_remote_addr zone=perip:1m rate=1r/m;
+    limit_req_status 429;
+    limit_req zone=perip nodelay;
+    server {
+        listen 127.0.0.1:{{P1}};
+        set_real_ip_from 127.0.0.0/8;
+        real_ip_header X-Forwarded-For;
+        location / {
+            proxy_pass http://127.0.0.1:{{UP}};
+        }
+    }
+    server {
+        listen 127.0.0.1:{{P2}};
+        set_real_ip_from 10.0.0.0/8;
+        real_ip_header CF-Connecting-IP;
+        location / {
+            proxy_pass http://127.0.0.1:{{UP}};
+        }
+        location /loc/ {
+            set_real_ip_from ::/0;
+            set_real_ip_from 0.0.0.0/0;
+            real_ip_header X-Real-IP;
+            proxy_pass http://127.0.0.1:{{UP}};
+        }
+    }
+}
+`,
+      },
+    }, async (v) => {
+      const cases = [
+        { port: v.ports[0]!, path: "/", header: "X-Forwarded-For" },
+        { port: v.ports[1]!, path: "/", header: undefined },
+        { port: v.ports[1]!, path: "/loc/", header: "X-Real-IP" },
+      ];
+      for (const [i, c] of cases.entries()) {
+        const [outcome] = respond({ socket: v.socket(c.port), host: "r.test", uri: c.path, client: "127.0.0.1" });
+        expect(clientAddressSource(outcome!, "127.0.0.1")?.header, c.path).toBe(c.header);
+        // Every header the client could use: a trusted one gives each request a fresh address, hence a fresh bucket.
+        const forged = { "x-forwarded-for": `198.51.100.${i}`, "x-real-ip": `198.51.100.${i}`, "cf-connecting-ip": `198.51.100.${i}` };
+        const statuses: number[] = [];
+        for (let n = 0; n < 3; n++) {
+          const value = `198.51.100.${10 * i + n + 1}`;
+          const reply = await v.request({ port: c.port, host: "r.test", path: c.path, from: "127.0.0.1", headers: Object.fromEntries(Object.keys(forged).map((k) => [k, value])) });
+          statuses.push(reply === "closed" ? 0 : reply.status);
+        }
+        expect(statuses, `${c.port}${c.path}`).toEqual(c.header ? [200, 200, 200] : [200, 429, 429]);
+      }
+    });
+  });
+
+  it("try_files: with no file, a named location or another URI answers with its own headers; the limits met are the first location's that has any", async () => {
+    await withVariant({
+      name: "try-files",
+      files: {
+        "nginx.conf": `events {}
+http {
+    limit_req_zone $binary_remote_addr zone=first:1m rate=1r/m;
+    limit_req_zone $binary_remote_addr zone=second:1m rate=1r/m;
+    limit_req_status 429;
+    add_header X-Server-Level "s" always;
+    server {
+        listen 127.0.0.1:{{P1}};
+        root {{DIR}}/no-such-root;
+        location /a/ {
+            limit_req zone=first burst=2 nodelay;
+            try_files $uri $uri/ @app;
+        }
+        location /b/ {
+            try_files $uri @app;
+        }
+        location /c/ {
+            try_files $uri /d/landing?from=c;
+        }
+        location /d/ {
+            internal;
+            add_header X-D "d" always;
+            proxy_pass http://127.0.0.1:{{UP}};
+        }
+        location /e/ {
+            try_files $uri =418;
+        }
+        location @app {
+            limit_req zone=second nodelay;
+            add_header X-Named "n" always;
+            proxy_pass http://127.0.0.1:{{UP}};
+        }
+    }
+}
+`,
+      },
+    }, async (v) => {
+      const port = v.ports[0]!;
+      for (const [i, path] of ["/a/x", "/b/x", "/c/x", "/e/x", "/d/landing"].entries()) {
+        const from = `127.0.0.${20 + i}`;
+        const outcomes = respond({ socket: v.socket(port), host: "t.test", uri: path, client: from });
+        // No file exists under the root: the outcome that assumed none does.
+        const outcome = outcomes.find((o) => o.assumptions.some((a) => a.startsWith("none of"))) ?? outcomes[0]!;
+        expect(outcomes.length, path).toBe(path.startsWith("/d/") ? 1 : 2);
+        const status = outcomeStatus(outcome)!;
+        const names = ["x-server-level", "x-named", "x-d"];
+        const added = addedHeaders(outcome.chain, status).map((h) => h.name.toLowerCase());
+        const limits = inForce(limitReqChain(outcome), "limit_req").map((d) => Number(d.args.find((a) => a.startsWith("burst="))?.slice(6) ?? 0));
+        const allowed = limits.length === 0 ? 4 : Math.min(...limits) + 1;
+        const statuses: number[] = [];
+        for (let n = 0; n < 4; n++) {
+          const reply = await v.request({ port, host: "t.test", path, from });
+          if (reply === "closed") throw new Error(`${path}: closed`);
+          statuses.push(reply.status);
+          if (n === 0) expect(Object.fromEntries(names.map((h) => [h, reply.headers[h] !== undefined])), path).toEqual(Object.fromEntries(names.map((h) => [h, added.includes(h)])));
+        }
+        expect(statuses, path).toEqual(Array.from({ length: 4 }, (_, n) => (n < allowed ? status : 429)));
       }
     });
   });

@@ -151,7 +151,12 @@ export interface NginxModel {
   readonly errors: readonly ConfigProblem[];
 }
 
-const RATE = /^rate=(\d+(?:\.\d+)?)r\/([sm])$/;
+/**
+ * ngx_http_limit_req_zone: an optional r/s or r/m suffix (none means per second), and ngx_atoi of the
+ * rest, which takes digits only and must be positive: "rate=0.5r/s", "rate=0r/m" or "rate=10r/h" make
+ * nginx refuse to start ("invalid rate", proven with nginx 1.22 -t), "rate=10" is 10r/s.
+ */
+const RATE = /^rate=(\d+)(r\/[sm])?$/;
 
 function rateZones(http: Level, errors: ConfigProblem[]): Map<string, RateZone> {
   const zones = new Map<string, RateZone>();
@@ -160,7 +165,7 @@ function rateZones(http: Level, errors: ConfigProblem[]): Map<string, RateZone> 
     const name = zoneArg.split(":")[0] ?? "";
     const rateArg = d.args.find((a) => a.startsWith("rate=")) ?? "";
     const rate = RATE.exec(rateArg);
-    if (!name || !rate || !/:\d+[km]?$/i.test(zoneArg)) {
+    if (!name || !rate || Number(rate[1]) <= 0 || !/:\d+[km]?$/i.test(zoneArg)) {
       errors.push({ message: `invalid limit_req_zone "${d.args.join(" ")}"`, file: d.file, line: d.line });
       continue;
     }
@@ -169,7 +174,7 @@ function rateZones(http: Level, errors: ConfigProblem[]): Map<string, RateZone> 
       continue;
     }
     const perUnit = Number(rate[1]);
-    zones.set(name, { name, key: d.args[0] ?? "", ratePerSecond: rate[2] === "m" ? perUnit / 60 : perUnit, rateText: rateArg.slice(5), directive: d });
+    zones.set(name, { name, key: d.args[0] ?? "", ratePerSecond: rate[2] === "r/m" ? perUnit / 60 : perUnit, rateText: rateArg.slice(5), directive: d });
   }
   return zones;
 }

@@ -39,6 +39,22 @@ export interface Outcome {
   readonly action: Action;
   /** Conditions this outcome assumed (empty when the request decides everything). */
   readonly assumptions: readonly string[];
+  /**
+   * Levels in force at the locations the request passed through before an internal redirect (try_files
+   * to a URI or @name) after their preaccess phase ran, first one first; absent when there were none.
+   */
+  readonly earlier?: readonly (readonly Level[])[];
+  /** The outcome assumed that no file a try_files line names exists (its fallback answered). */
+  readonly filesAbsent?: boolean;
+}
+
+/**
+ * The levels whose limit_req (with its limit_req_status and dry run) the request met: ngx_http_limit_req
+ * checks only the first location with limits (it declines once r->main->limit_req_status is set), so
+ * a location left by try_files keeps its limits over those of the location it hands the request to.
+ */
+export function limitReqChain(outcome: Outcome): readonly Level[] {
+  return [...(outcome.earlier ?? []), outcome.chain].find((chain) => inForce(chain, "limit_req").length > 0) ?? outcome.chain;
 }
 
 /** A value computed from variables the request does not fix ($cookie_x, $remote_addr …). */
@@ -55,6 +71,8 @@ interface State {
   readonly assumptions: readonly string[];
   /** The `if` block whose configuration is in force (the last true one, as in nginx). */
   readonly ifBlock?: Level;
+  /** A try_files line found none of its files. */
+  readonly filesAbsent?: boolean;
 }
 
 /** The request's variables as nginx would set them on this server. */
@@ -206,14 +224,50 @@ function contentAction(location: NginxLocation, ifBlock: Level | undefined, chai
 
 /** A client on the internet, for the access phase (allow/deny): an address no rule names specifically. */
 export const PUBLIC_CLIENT = "203.0.113.50";
+/** The same for IPv6 sockets. */
+export const PUBLIC_CLIENT_V6 = "2001:db8::50";
 
-function ipv4InCidr(address: string, cidr: string): boolean | undefined {
+/** The 4 or 16 bytes of an IPv4 or IPv6 address (brackets allowed), undefined for anything else (a hostname, unix:). */
+function addressBytes(text: string): number[] | undefined {
+  const address = text.replace(/^\[(.*)\]$/, "$1");
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(address)) {
+    const octets = address.split(".").map(Number);
+    return octets.every((o) => o <= 255) ? octets : undefined;
+  }
+  if (!address.includes(":") || !/^[0-9a-f:.]+$/i.test(address)) return undefined;
+  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two groups.
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(address)?.[1];
+  const tail = v4 ? addressBytes(v4) : undefined;
+  if (v4 && !tail) return undefined;
+  const body = v4 ? `${address.slice(0, -v4.length)}${((tail![0]! << 8) | tail![1]!).toString(16)}:${((tail![2]! << 8) | tail![3]!).toString(16)}` : address;
+  const halves = body.split("::");
+  if (halves.length > 2) return undefined;
+  const groups = (h: string) => (h === "" ? [] : h.split(":"));
+  const head = groups(halves[0]!);
+  const rest = halves.length === 2 ? groups(halves[1]!) : [];
+  const fill = halves.length === 2 ? 8 - head.length - rest.length : 0;
+  const all = [...head, ...Array<string>(Math.max(fill, 0)).fill("0"), ...rest];
+  if (all.length !== 8 || all.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return undefined;
+  return all.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff]);
+}
+
+/**
+ * Whether `address` is in `cidr` (an address alone is a full-length prefix), as ngx_cidr_match compares
+ * them: addresses of another family never match; undefined when `cidr` is no address (a hostname).
+ */
+export function addressInCidr(address: string, cidr: string): boolean | undefined {
   const [net = "", bitsText] = cidr.split("/");
-  const toInt = (ip: string) => ip.split(".").reduce((n, o) => (n << 8) + Number(o), 0) >>> 0;
-  if (!/^\d+\.\d+\.\d+\.\d+$/.test(net)) return net.includes(":") ? false : undefined;
-  const bits = bitsText === undefined ? 32 : Number(bitsText);
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return (toInt(address) & mask) === (toInt(net) & mask);
+  const client = addressBytes(address);
+  const network = addressBytes(net);
+  if (!network) return net.startsWith("unix:") ? false : undefined;
+  if (!client || client.length !== network.length) return false;
+  const bits = bitsText === undefined ? network.length * 8 : Number(bitsText);
+  for (let i = 0; i < network.length; i++) {
+    const keep = Math.max(0, Math.min(8, bits - i * 8));
+    const mask = (0xff << (8 - keep)) & 0xff;
+    if ((client[i]! & mask) !== (network[i]! & mask)) return false;
+  }
+  return true;
 }
 
 /** ngx_http_access_module: the first allow/deny rule matching the client decides; no rule allows. */
@@ -221,11 +275,34 @@ export function accessAllows(chain: readonly Level[], client: string): boolean |
   const levels = [...chain].reverse().find((level) => level.some((d) => (d.name === "allow" || d.name === "deny") && !d.block));
   for (const rule of levels?.filter((d) => d.name === "allow" || d.name === "deny") ?? []) {
     const target = rule.args[0] ?? "";
-    const matches = target === "all" ? true : ipv4InCidr(client, target);
+    const matches = target === "all" ? true : addressInCidr(client, target);
     if (matches === undefined) return undefined;
     if (matches) return rule.name === "allow";
   }
   return true;
+}
+
+/** Where a request's client address ($remote_addr, $binary_remote_addr) really comes from. */
+export interface ClientAddressSource {
+  /** The request header (or proxy_protocol) nginx takes the address from. */
+  readonly header: string;
+  /** The set_real_ip_from line that trusts the connecting client. */
+  readonly trusted: NginxDirective;
+}
+
+/**
+ * ngx_http_realip_module replaces the client address with real_ip_header's value when the connecting
+ * address is in set_real_ip_from: first in the post-read phase with the server's configuration, then,
+ * if that did not replace it, in the preaccess phase (before limit_req) with the location's. Undefined
+ * when neither trusts `client`, so the address stays the TCP peer's. Proven with nginx 1.22
+ * (tests/servers/nginx-model.test.ts, "real client address").
+ */
+export function clientAddressSource(outcome: Outcome, client: string): ClientAddressSource | undefined {
+  for (const chain of [outcome.server.chain, ...(outcome.earlier ?? []), outcome.chain]) {
+    const trusted = inForce(chain, "set_real_ip_from").find((d) => addressInCidr(client, d.args[0] ?? "") === true);
+    if (trusted) return { header: valueOf(chain, "real_ip_header", "X-Real-IP")!, trusted };
+  }
+  return undefined;
 }
 
 /** The path on disk a static outcome reads for its request URI. */
@@ -249,23 +326,59 @@ export function respond(req: HttpRequest): Outcome[] {
   const outcomes: Outcome[] = [];
   const emit = (o: Omit<Outcome, "request" | "server">) => outcomes.length < MAX_OUTCOMES && outcomes.push({ request: req, server, ...o });
 
-  const inLocation = (state: State, cycle: number) => {
-    const location = locationFor(server, state.uri);
+  /**
+   * The location phases for `state.uri` (or for `given`, a named location): rewrite, access, then
+   * try_files (precontent) and the content handler. `earlier`: chains of the locations the request
+   * left by an internal redirect after their preaccess phase ran; `internal`: reached that way.
+   */
+  const inLocation = (state: State, cycle: number, given?: NginxLocation, earlier: readonly (readonly Level[])[] = [], internal = false) => {
+    const location = given ?? locationFor(server, state.uri);
+    const emitHere = (o: Omit<Outcome, "request" | "server">) => emit({ ...o, ...(earlier.length > 0 ? { earlier } : {}), ...(state.filesAbsent ? { filesAbsent: true } : {}) });
     if (!location) {
-      emit({ chain: server.chain, action: { kind: "return", status: 404 }, assumptions: state.assumptions });
+      emitHere({ chain: server.chain, action: { kind: "return", status: 404 }, assumptions: state.assumptions });
       return;
     }
-    for (const { step, state: s } of rewritePhase(location.chain[location.chain.length - 1]!, req, server, { ...state, ifBlock: undefined })) {
+    const own = location.chain[location.chain.length - 1]!;
+    for (const { step, state: s } of rewritePhase(own, req, server, { ...state, ifBlock: undefined })) {
       const chain = s.ifBlock ? [...location.chain, s.ifBlock] : location.chain;
-      if (step.kind === "answer") emit({ location, chain, action: step.action, assumptions: s.assumptions });
+      if (step.kind === "answer") emitHere({ location, chain, action: step.action, assumptions: s.assumptions });
       else if (step.kind === "restart") {
-        if (cycle < MAX_CYCLES) inLocation(s, cycle + 1);
-        else emit({ location, chain, action: { kind: "return", status: 500 }, assumptions: s.assumptions });
-      } else if (location.chain[location.chain.length - 1]!.some((d) => d.name === "internal")) {
-        emit({ location, chain, action: { kind: "return", status: 404 }, assumptions: s.assumptions });
+        if (cycle < MAX_CYCLES) inLocation(s, cycle + 1, undefined, earlier, internal);
+        else emitHere({ location, chain, action: { kind: "return", status: 500 }, assumptions: s.assumptions });
+      } else if (!internal && own.some((d) => d.name === "internal")) {
+        emitHere({ location, chain, action: { kind: "return", status: 404 }, assumptions: s.assumptions });
       } else if (accessAllows(chain, req.client ?? PUBLIC_CLIENT) === false) {
-        emit({ location, chain, action: { kind: "return", status: 403 }, assumptions: s.assumptions });
-      } else emit({ location, chain, action: contentAction(location, s.ifBlock, chain), assumptions: s.assumptions });
+        emitHere({ location, chain, action: { kind: "return", status: 403 }, assumptions: s.assumptions });
+      } else {
+        const tryFiles = own.find((d) => d.name === "try_files" && !d.block);
+        if (!tryFiles || tryFiles.args.length < 2) {
+          emitHere({ location, chain, action: contentAction(location, s.ifBlock, chain), assumptions: s.assumptions });
+          continue;
+        }
+        // ngx_http_try_files_module: the first file that exists is served by this location's content
+        // handler; when none does (the request cannot tell), the last argument: =code, @name, or a URI
+        // (an internal redirect, query from that URI only). Either way after this location's preaccess.
+        const files = tryFiles.args.slice(0, -1).join(" ");
+        const fallback = tryFiles.args[tryFiles.args.length - 1]!;
+        emitHere({ location, chain, action: contentAction(location, s.ifBlock, chain), assumptions: [...s.assumptions, `one of ${files} exists`] });
+        const none: State = { ...s, assumptions: [...s.assumptions, `none of ${files} exists`], filesAbsent: true };
+        const passed = [...earlier, chain];
+        const code = /^=(\d{3})$/.exec(fallback);
+        if (code) emitHere({ location, chain, action: Number(code[1]) === 444 ? { kind: "close" } : { kind: "return", status: Number(code[1]) }, assumptions: none.assumptions, filesAbsent: true });
+        else if (cycle >= MAX_CYCLES) emitHere({ location, chain, action: { kind: "return", status: 500 }, assumptions: none.assumptions, filesAbsent: true });
+        else if (fallback.startsWith("@")) {
+          const named = namedLocation(server, fallback);
+          if (named) inLocation(none, cycle + 1, named, passed, true);
+          else emitHere({ location, chain, action: { kind: "return", status: 500 }, assumptions: none.assumptions, filesAbsent: true });
+        } else {
+          const target = interpolate(fallback, (name) => variable(name, req, server, s));
+          if (target === UNDECIDED) emitHere({ location, chain, action: { kind: "return", status: 500 }, assumptions: [...none.assumptions, `fallback ${fallback} undecided`], filesAbsent: true });
+          else {
+            const [uri = target, args = ""] = target.split("?");
+            inLocation({ ...none, uri, args }, cycle + 1, undefined, passed, true);
+          }
+        }
+      }
     }
   };
 

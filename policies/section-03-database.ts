@@ -37,8 +37,24 @@ export const postgresVersion15Plus = resourcePolicy({
   },
 });
 
-/** Password methods weaker than SCRAM, or none at all. */
-export const WEAK_HBA_METHODS: ReadonlySet<string> = new Set(["trust", "password", "md5"]);
+/**
+ * The only pg_hba.conf methods that may answer a client: a SCRAM password check, a client
+ * certificate, or a refusal (client-authentication.html). Every other method is weaker: trust asks
+ * nothing; password, md5, ldap, radius and pam take a password in clear or as an MD5 hash; peer
+ * takes the connecting OS user's name (a socket folder shared through a volume lets another
+ * container's process with the postgres uid in as the superuser), and ident believes whatever name
+ * the client host's identd reports. Proven against PostgreSQL 15: a `local all postgres peer` or a
+ * `host … ident` record (a stand-in identd on the client's port 113) let the superuser in with no password.
+ */
+export const STRONG_HBA_METHODS: ReadonlySet<string> = new Set(["scram-sha-256", "cert", "reject"]);
+/** Why a less obvious method is weak, for the message. */
+const WEAK_METHOD_REASONS: Readonly<Record<string, string>> = {
+  peer: "the connecting OS user's name, no password",
+  ident: "the user name the client host's identd claims, no password",
+  ldap: "a clear-text password checked elsewhere",
+  radius: "a clear-text password checked elsewhere",
+  pam: "a clear-text password checked elsewhere",
+};
 /** TLS versions by rank, for ssl_min_protocol_version. */
 const TLS_RANK: Readonly<Record<string, number>> = { TLSv1: 0, "TLSv1.1": 1, "TLSv1.2": 2, "TLSv1.3": 3 };
 
@@ -65,7 +81,8 @@ export const postgresConfigHardened = stackPolicy({
     "Every PostgreSQL server starts with its configuration as PostgreSQL resolves it (every included file, postgresql.auto.conf, " +
     "command-line options and the image's initdb/entrypoint settings) giving password_encryption scram-sha-256, ssl on with " +
     "ssl_min_protocol_version TLSv1.2 or later, and a pg_hba.conf (with its includes, first match wins) in which no client — unix " +
-    "socket, TLS or plain TCP from any address, any role, any database — is answered by trust, password or md5, and no plain TCP client is accepted.",
+    "socket, TLS or plain TCP from any address, any role, any database — is answered by a method other than scram-sha-256 or cert " +
+    "(trust, password, md5, peer, ident, ldap …), and no plain TCP client is accepted.",
   severity: "critical",
   remediationSteps:
     "Thresholds: password_encryption = scram-sha-256; ssl = on; ssl_min_protocol_version >= 'TLSv1.2'; in pg_hba.conf only scram-sha-256, " +
@@ -98,9 +115,10 @@ export const postgresConfigHardened = stackPolicy({
       for (const { client, record } of answers) {
         if (!record) continue;
         const at = `${record.file} line ${record.line}`;
-        if (WEAK_HBA_METHODS.has(record.method) && !reported.has(`${at}|weak`)) {
+        if (!STRONG_HBA_METHODS.has(record.method) && !reported.has(`${at}|weak`)) {
           reported.add(`${at}|weak`);
-          report(`PostgreSQL ${name}: pg_hba.conf (${at}) answers ${client.label} with ${record.method}; only scram-sha-256, cert or reject may.`, urn);
+          const why = WEAK_METHOD_REASONS[record.method];
+          report(`PostgreSQL ${name}: pg_hba.conf (${at}) answers ${client.label} with ${record.method}${why ? ` (${why})` : ""}; only scram-sha-256, cert or reject may.`, urn);
         }
         if (client.connection.transport === "tcp" && !client.connection.tls && record.method !== "reject" && !reported.has(`${at}|plain`)) {
           reported.add(`${at}|plain`);

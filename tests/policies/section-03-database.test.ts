@@ -51,6 +51,14 @@ describe("postgres-config-hardened", () => {
     const trust = onPostgres((p) => { p.uploads[1].content = p.uploads[1].content.replace(/^local(\s+all\s+all\s+)scram-sha-256/m, "local$1trust"); });
     expect(await messagesOf("postgres-config-hardened", trust, ctx)).toEqual([expect.stringMatching(/line 3\) answers unix socket as .* with trust; only scram-sha-256, cert or reject may\./)]);
   });
+  it("fails on peer over the unix socket and ident over TLS: the OS or the client's identd names the role, no password", async () => {
+    const peer = onPostgres((p) => { p.uploads[1].content = p.uploads[1].content.replace(/^(local\s+all\s+all\s+scram-sha-256)$/m, "local all postgres peer\n$1"); });
+    expect(await messagesOf("postgres-config-hardened", peer, ctx)).toEqual([
+      "PostgreSQL jewelry-postgres: pg_hba.conf (/etc/postgresql/pg_hba.conf line 3) answers unix socket as postgres to jewelry_shop with peer (the connecting OS user's name, no password); only scram-sha-256, cert or reject may.",
+    ]);
+    const ident = onPostgres((p) => { p.uploads[1].content = p.uploads[1].content.replace(/^(hostssl\s+all\s+all\s+\S+\s+)scram-sha-256$/m, "$1ident"); });
+    expect(await messagesOf("postgres-config-hardened", ident, ctx)).toEqual([expect.stringMatching(/line 5\) answers TLS TCP from 172\.30\.2\.\d+ as .* with ident \(the user name the client host's identd claims, no password\); only scram-sha-256, cert or reject may\.$/)]);
+  });
   it("passes when a weak record can never answer (every client it matches is rejected first)", async () => {
     const shadowed = onPostgres((p) => { p.uploads[1].content += "host all all 172.30.2.0/24 md5\n"; });
     expect(await findingsOf("postgres-config-hardened", shadowed, ctx)).toEqual([]);

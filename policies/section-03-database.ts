@@ -16,6 +16,7 @@ import { postgresServer, type PostgresServerModel } from "./lib/postgres/server"
 import { CONTAINER, DYNAMIC_RESOURCE, PG_DATABASE } from "./lib/resource-types";
 import { configValue } from "./lib/stack-context";
 import { appContainers, ofType, serviceContainers } from "./lib/stack-resources";
+import { tablePrivilegeGrants } from "./lib/postgres/table-privileges";
 import { undecidable } from "./lib/unknowns";
 import { asArray, asRecord, asString } from "./lib/values";
 
@@ -180,15 +181,22 @@ export const appRoleLeastPrivilege = stackPolicy({
     "The database role every serving app container (web, worker, beat; not the migration job) really runs as — the role it names, or " +
     "the one its PgBouncer entry forces with user= — is declared, and neither it nor any role it reaches through memberships " +
     "(Role.roles, GrantRole) is superuser, creates databases or roles, bypasses row-level security, replicates, reads or writes " +
-    "server files, or owns the app database.",
+    "server files, or owns the app database; and no Grant or DefaultPrivileges gives it (or PUBLIC, or a role it reaches) TRUNCATE " +
+    "on a tenant table, which row-level security does not filter.",
   severity: "critical",
   remediationSteps:
     "Declare the app's login role with superuser, createDatabase, createRole, bypassRowLevelSecurity and replication false and no " +
     "membership in a role that has them (nor in pg_execute_server_program, pg_read_server_files, pg_write_server_files, nor the " +
-    "database owner); keep BYPASSRLS on the migration role only, used by the migrate job alone; no user= in PgBouncer's entry.",
+    "database owner); keep BYPASSRLS on the migration role only, used by the migrate job alone; no user= in PgBouncer's entry; " +
+    "grant the app SELECT, INSERT, UPDATE and DELETE on tenant tables, never TRUNCATE or ALL (Grant and DefaultPrivileges, nor to PUBLIC).",
   framework: checklistFramework("3.3"),
-  validateStack: (args, report) => {
+  validateStack: (args, report, stack) => {
     const roles = stackRoles(args.resources);
+    const database = configuredDatabaseName(stack);
+    const tenantTables = configuredTenantTables(stack) ?? [];
+    // The migration job creates the tables: only its role's default privileges reach them.
+    const migrationRoles = appContainers(args.resources).filter((a) => isMigrationJob(a.resource.props)).map((a) => appConnection(a).user);
+    const creators = migrationRoles.length > 0 && migrationRoles.every((r) => r !== undefined) ? new Set(migrationRoles as string[]) : undefined;
     const owners = new Set(ofType(args.resources, PG_DATABASE).map((d) => asString(d.props.owner)).filter((o): o is string => o !== undefined));
     const bouncers = bouncerModels(args.resources);
     const judged = new Map<string, { app: PolicyResource; forcedBy?: string }>();
@@ -217,6 +225,22 @@ export const appRoleLeastPrivilege = stackPolicy({
       for (const { attribute, via } of attributes.filter((a) => a.via !== roleName)) {
         report(`${label} is a member of "${via}", which has ${attribute}: one SET ROLE gives the app ${attribute}.`, urn);
       }
+      // TRUNCATE is not subject to row-level security (ddl-rowsecurity.html): proven against PostgreSQL
+      // 15, one tenant's `TRUNCATE` through a FORCE'd policy emptied every tenant's rows.
+      const holders = new Set([...roles.reachable(roleName), "public"]);
+      const truncating = new Map<string, { how: string; grantee: string; tables: string[] }>();
+      for (const t of tenantTables) {
+        for (const grant of tablePrivilegeGrants(args.resources, database, t, creators)) {
+          if (!holders.has(grant.grantee) || !grant.privileges.has("TRUNCATE")) continue;
+          const seen = truncating.get(grant.resource.urn) ?? { how: grant.how, grantee: grant.grantee, tables: [] };
+          seen.tables.push(`${t.schema}.${t.table}`);
+          truncating.set(grant.resource.urn, seen);
+        }
+      }
+      for (const [grantUrn, { how, grantee, tables }] of truncating) {
+        const to = grantee === roleName ? "" : grantee === "public" ? " (granted to PUBLIC)" : ` (granted to "${grantee}", a role it is a member of)`;
+        report(`${label} may TRUNCATE the tenant table(s) ${tables.join(", ")} through ${how}${to}: TRUNCATE is not subject to row-level security, so one tenant's session empties every tenant's rows.`, grantUrn);
+      }
       for (const via of roles.reachable(roleName)) {
         if (SERVER_ACCESS_ROLES.has(via)) report(`${label} is a member of ${via}, which reads or runs files on the database server.`, urn);
         if (owners.has(via)) {
@@ -244,6 +268,12 @@ function toTenantTable(value: unknown): TenantTable | undefined {
   return { schema: asString(t.schema) ?? "public", table, tenantColumn: asString(t.tenantColumn) ?? "tenant_id" };
 }
 
+/** The tenant tables of config jewelry-shop:postgres.tenantTables; undefined when none or one is malformed. */
+function configuredTenantTables(stack: Parameters<typeof configValue>[0]): TenantTable[] | undefined {
+  const configured = asArray(asRecord(configValue(stack, "postgres"))?.tenantTables).map(toTenantTable);
+  return configured.length === 0 || configured.some((t) => t === undefined) ? undefined : (configured as TenantTable[]);
+}
+
 /**
  * An RLS resource: a Node dynamic resource ("pulumi-nodejs:dynamic:Resource", or
  * "pulumi-nodejs:dynamic/<module>:<type>" when it names its type) whose inputs list tenant tables
@@ -260,8 +290,8 @@ export const rlsOnTenantTables = stackPolicy({
   remediationSteps: "List every tenant table in config jewelry-shop:postgres.tenantTables and declare the RLS resource (RowLevelSecurity) over exactly those tables.",
   framework: checklistFramework("3.4"),
   validateStack: (args, report, stack) => {
-    const configured = asArray(asRecord(configValue(stack, "postgres"))?.tenantTables).map(toTenantTable);
-    if (configured.length === 0 || configured.some((t) => t === undefined)) {
+    const configured = configuredTenantTables(stack);
+    if (configured === undefined) {
       report("config jewelry-shop:postgres.tenantTables must list the tenant tables ({ table, schema?, tenantColumn? }).");
       return;
     }
@@ -271,7 +301,7 @@ export const rlsOnTenantTables = stackPolicy({
         .filter((t): t is TenantTable => t !== undefined)
         .map(tableKey),
     );
-    const missing = (configured as TenantTable[]).filter((t) => !covered.has(tableKey(t))).map(tableKey);
+    const missing = configured.filter((t) => !covered.has(tableKey(t))).map(tableKey);
     if (missing.length > 0) report(`no row-level security declared for ${missing.join(", ")}.`);
   },
 });

@@ -134,6 +134,20 @@ describe("app-role-least-privilege", () => {
       'the role "jewelry_owner" (PgBouncer logs "app-web" in as it instead of "jewelry_app") owns the database: owners bypass row-level security unless it is forced, and can switch it off.',
     ]);
   });
+  it("fails when a Grant or DefaultPrivileges gives the app (or PUBLIC) TRUNCATE on tenant tables, which RLS does not filter", async () => {
+    const defaults = (privileges: string[], owner = "jewelry_owner", role = "jewelry_app") => ({
+      type: "postgresql:index/defaultPrivileges:DefaultPrivileges", name: "database-app-default-tables",
+      props: { database: "jewelry_shop", owner, role, schema: "public", objectType: "table", privileges },
+    });
+    expect(await messagesOf("app-role-least-privilege", [...compliant, defaults(["SELECT", "INSERT", "UPDATE", "DELETE"])], ctx)).toEqual([]);
+    expect(await messagesOf("app-role-least-privilege", [...compliant, defaults(["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"])], ctx)).toEqual([
+      'the app role "jewelry_app" may TRUNCATE the tenant table(s) public.inventory_item, public.sales_sale through DefaultPrivileges "database-app-default-tables" for the tables jewelry_owner creates: TRUNCATE is not subject to row-level security, so one tenant\'s session empties every tenant\'s rows.',
+    ]);
+    // Default privileges of a role that creates no tenant table never reach them.
+    expect(await messagesOf("app-role-least-privilege", [...compliant, defaults(["ALL"], "jewelry_monitor")], ctx)).toEqual([]);
+    const toPublic = [...compliant, { type: "postgresql:index/grant:Grant", name: "grant-public", props: { database: "jewelry_shop", role: "public", schema: "public", objectType: "table", objects: ["sales_sale"], privileges: ["ALL"] } }];
+    expect(await messagesOf("app-role-least-privilege", toPublic, ctx)).toEqual([expect.stringMatching(/may TRUNCATE the tenant table\(s\) public\.sales_sale through Grant "grant-public" on sales_sale \(granted to PUBLIC\)/)]);
+  });
   it("passes when only the migration job uses a BYPASSRLS role", async () => {
     const migrator = mutate([...compliant, { type: "postgresql:index/role:Role", name: "database-migrator", props: { name: "jewelry_migrator", login: true, bypassRowLevelSecurity: true } }],
       "app-migrate", (p) => setEnv(p, "DB_USER", "jewelry_migrator"));

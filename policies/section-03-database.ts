@@ -356,6 +356,11 @@ function judgeBouncer(model: PgbouncerServerModel, servers: ReadonlyArray<{ name
       if (entry.database.name !== "*") report(`${name} sends database "${entry.database.name}" to ${entry.host ?? "a unix socket"}, which is no PostgreSQL container of the stack.`, urn);
       continue;
     }
+    // PgBouncer dials the entry's port= (5432 when absent); PostgreSQL listens on its effective `port`.
+    const listening = target.model.settings.get("port").value;
+    if (typeof listening === "number" && entry.port !== listening) {
+      report(`${name} sends database "${entry.database.name}" to ${entry.host}:${entry.port}, but PostgreSQL ${containerName(target.model.container)} listens on port ${listening}: every server connection is refused.`, urn);
+    }
     const perPool = entry.poolSize + entry.reservePool;
     const onePool = entry.forceUser !== undefined;
     const wildcard = entry.database.name === "*";
@@ -380,13 +385,15 @@ export const pgbouncerInPath = stackPolicy({
   description:
     "A PgBouncer container pools every database entry (and every [users] override) in transaction mode, authenticates with " +
     "scram-sha-256, requires TLS from clients and verifies PostgreSQL's certificate, never opens more server connections than " +
-    "PostgreSQL accepts, and every serving app container (migration job excepted) connects to it on its listen port for a database it serves.",
+    "PostgreSQL accepts, sends each database entry to a PostgreSQL container's real port, and every serving app container (migration " +
+    "job excepted) connects to it on its listen port for a database it serves.",
   severity: "high",
   remediationSteps:
     "Thresholds: pool_mode = transaction globally, in every [databases] entry and [users] entry; auth_type = scram-sha-256; " +
     "client_tls_sslmode require or stricter; server_tls_sslmode verify-ca or verify-full; *_tls_protocols TLSv1.2+ only; for each " +
     "PostgreSQL server, the sum over [databases] entries of max_db_connections (or pool_size + reserve_pool when user= pins one pool) " +
-    "must not exceed max_connections - superuser_reserved_connections - reserved_connections. Point DB_HOST/DB_PORT (or DATABASE_URL) " +
+    "must not exceed max_connections - superuser_reserved_connections - reserved_connections; each entry's port= (5432 by default) is " +
+    "the port its PostgreSQL really listens on (postgresql.conf, includes, -p). Point DB_HOST/DB_PORT (or DATABASE_URL) " +
     "at PgBouncer's name and listen_port; only the migrate job connects to PostgreSQL directly.",
   framework: checklistFramework("3.6"),
   validateStack: (args, report) => {

@@ -204,6 +204,14 @@ describe("pgbouncer-in-path", () => {
       "PgBouncer jewelry-pgbouncer has server_tls_sslmode require: it does not verify PostgreSQL's certificate (verify-ca or verify-full needed).",
     ]);
   });
+  it("fails when a [databases] entry dials a port PostgreSQL does not listen on (its effective port, the command line included)", async () => {
+    const entryPort = mutate(compliant, "pgbouncer-container", (p) => { p.uploads[0].content = p.uploads[0].content.replace(/port=5432 dbname=jewelry_shop/, "port=5433 dbname=jewelry_shop"); });
+    expect(await messagesOf("pgbouncer-in-path", entryPort, ctx)).toEqual([
+      'PgBouncer jewelry-pgbouncer sends database "jewelry_shop" to jewelry-postgres:5433, but PostgreSQL jewelry-postgres listens on port 5432: every server connection is refused.',
+    ]);
+    const serverPort = onPostgres((p) => { p.command = [...p.command, "-p", "5433"]; });
+    expect(await messagesOf("pgbouncer-in-path", serverPort, ctx)).toEqual([expect.stringMatching(/to jewelry-postgres:5432, but PostgreSQL jewelry-postgres listens on port 5433/)]);
+  });
   it("fails when the app connects to PgBouncer's host on a port it does not listen on", async () => {
     const port = mutate(compliant, "app-web", (p) => setEnv(p, "DB_PORT", "5432"));
     expect(await messagesOf("pgbouncer-in-path", port, ctx)).toEqual(['"app-web" connects to jewelry-pgbouncer:5432, but PgBouncer listens on 6432.']);

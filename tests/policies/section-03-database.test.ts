@@ -59,6 +59,18 @@ describe("postgres-config-hardened", () => {
     const ident = onPostgres((p) => { p.uploads[1].content = p.uploads[1].content.replace(/^(hostssl\s+all\s+all\s+\S+\s+)scram-sha-256$/m, "$1ident"); });
     expect(await messagesOf("postgres-config-hardened", ident, ctx)).toEqual([expect.stringMatching(/line 5\) answers TLS TCP from 172\.30\.2\.\d+ as .* with ident \(the user name the client host's identd claims, no password\); only scram-sha-256, cert or reject may\.$/)]);
   });
+  it("fails when PostgreSQL cannot load its TLS key: group-readable while the server owns it, or root's and unreadable (ssl on makes it fatal)", async () => {
+    const keyUpload = (p: MutableProps) => p.uploads.find((u: { file: string }) => u.file === "/etc/postgresql/tls/server.key");
+    const groupReadable = onPostgres((p) => { keyUpload(p).permissions = "0640"; });
+    expect(await messagesOf("postgres-config-hardened", groupReadable, ctx)).toEqual([
+      'PostgreSQL jewelry-postgres would not start: private key file "/etc/postgresql/tls/server.key" has group or world access (mode 0640, owner 999): 0600 or less when owned by the database user, 0640 or less when owned by root.',
+    ]);
+    const rootOnly = onPostgres((p) => { delete keyUpload(p).owner; delete keyUpload(p).group; });
+    expect(await messagesOf("postgres-config-hardened", rootOnly, ctx)).toEqual([expect.stringMatching(/would not start: could not load private key file "\/etc\/postgresql\/tls\/server.key": Permission denied \(owner 0, group 0, mode 0600\)\.$/)]);
+    // Debian's convention, root:ssl-cert 0640, works when the group is the server's.
+    const rootGroup = onPostgres((p) => { Object.assign(keyUpload(p), { owner: "0", group: "999", permissions: "0640" }); });
+    expect(await findingsOf("postgres-config-hardened", rootGroup, ctx)).toEqual([]);
+  });
   it("passes when a weak record can never answer (every client it matches is rejected first)", async () => {
     const shadowed = onPostgres((p) => { p.uploads[1].content += "host all all 172.30.2.0/24 md5\n"; });
     expect(await findingsOf("postgres-config-hardened", shadowed, ctx)).toEqual([]);

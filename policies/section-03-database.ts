@@ -16,6 +16,7 @@ import { postgresServer, type PostgresServerModel } from "./lib/postgres/server"
 import { CONTAINER, DYNAMIC_RESOURCE, PG_DATABASE } from "./lib/resource-types";
 import { configValue } from "./lib/stack-context";
 import { appContainers, ofType, serviceContainers } from "./lib/stack-resources";
+import { tablePrivilegeGrants } from "./lib/postgres/table-privileges";
 import { undecidable } from "./lib/unknowns";
 import { asArray, asRecord, asString } from "./lib/values";
 
@@ -37,8 +38,24 @@ export const postgresVersion15Plus = resourcePolicy({
   },
 });
 
-/** Password methods weaker than SCRAM, or none at all. */
-export const WEAK_HBA_METHODS: ReadonlySet<string> = new Set(["trust", "password", "md5"]);
+/**
+ * The only pg_hba.conf methods that may answer a client: a SCRAM password check, a client
+ * certificate, or a refusal (client-authentication.html). Every other method is weaker: trust asks
+ * nothing; password, md5, ldap, radius and pam take a password in clear or as an MD5 hash; peer
+ * takes the connecting OS user's name (a socket folder shared through a volume lets another
+ * container's process with the postgres uid in as the superuser), and ident believes whatever name
+ * the client host's identd reports. Proven against PostgreSQL 15: a `local all postgres peer` or a
+ * `host … ident` record (a stand-in identd on the client's port 113) let the superuser in with no password.
+ */
+export const STRONG_HBA_METHODS: ReadonlySet<string> = new Set(["scram-sha-256", "cert", "reject"]);
+/** Why a less obvious method is weak, for the message. */
+const WEAK_METHOD_REASONS: Readonly<Record<string, string>> = {
+  peer: "the connecting OS user's name, no password",
+  ident: "the user name the client host's identd claims, no password",
+  ldap: "a clear-text password checked elsewhere",
+  radius: "a clear-text password checked elsewhere",
+  pam: "a clear-text password checked elsewhere",
+};
 /** TLS versions by rank, for ssl_min_protocol_version. */
 const TLS_RANK: Readonly<Record<string, number>> = { TLSv1: 0, "TLSv1.1": 1, "TLSv1.2": 2, "TLSv1.3": 3 };
 
@@ -65,7 +82,8 @@ export const postgresConfigHardened = stackPolicy({
     "Every PostgreSQL server starts with its configuration as PostgreSQL resolves it (every included file, postgresql.auto.conf, " +
     "command-line options and the image's initdb/entrypoint settings) giving password_encryption scram-sha-256, ssl on with " +
     "ssl_min_protocol_version TLSv1.2 or later, and a pg_hba.conf (with its includes, first match wins) in which no client — unix " +
-    "socket, TLS or plain TCP from any address, any role, any database — is answered by trust, password or md5, and no plain TCP client is accepted.",
+    "socket, TLS or plain TCP from any address, any role, any database — is answered by a method other than scram-sha-256 or cert " +
+    "(trust, password, md5, peer, ident, ldap …), and no plain TCP client is accepted.",
   severity: "critical",
   remediationSteps:
     "Thresholds: password_encryption = scram-sha-256; ssl = on; ssl_min_protocol_version >= 'TLSv1.2'; in pg_hba.conf only scram-sha-256, " +
@@ -98,9 +116,10 @@ export const postgresConfigHardened = stackPolicy({
       for (const { client, record } of answers) {
         if (!record) continue;
         const at = `${record.file} line ${record.line}`;
-        if (WEAK_HBA_METHODS.has(record.method) && !reported.has(`${at}|weak`)) {
+        if (!STRONG_HBA_METHODS.has(record.method) && !reported.has(`${at}|weak`)) {
           reported.add(`${at}|weak`);
-          report(`PostgreSQL ${name}: pg_hba.conf (${at}) answers ${client.label} with ${record.method}; only scram-sha-256, cert or reject may.`, urn);
+          const why = WEAK_METHOD_REASONS[record.method];
+          report(`PostgreSQL ${name}: pg_hba.conf (${at}) answers ${client.label} with ${record.method}${why ? ` (${why})` : ""}; only scram-sha-256, cert or reject may.`, urn);
         }
         if (client.connection.transport === "tcp" && !client.connection.tls && record.method !== "reject" && !reported.has(`${at}|plain`)) {
           reported.add(`${at}|plain`);
@@ -162,15 +181,22 @@ export const appRoleLeastPrivilege = stackPolicy({
     "The database role every serving app container (web, worker, beat; not the migration job) really runs as — the role it names, or " +
     "the one its PgBouncer entry forces with user= — is declared, and neither it nor any role it reaches through memberships " +
     "(Role.roles, GrantRole) is superuser, creates databases or roles, bypasses row-level security, replicates, reads or writes " +
-    "server files, or owns the app database.",
+    "server files, or owns the app database; and no Grant or DefaultPrivileges gives it (or PUBLIC, or a role it reaches) TRUNCATE " +
+    "on a tenant table, which row-level security does not filter.",
   severity: "critical",
   remediationSteps:
     "Declare the app's login role with superuser, createDatabase, createRole, bypassRowLevelSecurity and replication false and no " +
     "membership in a role that has them (nor in pg_execute_server_program, pg_read_server_files, pg_write_server_files, nor the " +
-    "database owner); keep BYPASSRLS on the migration role only, used by the migrate job alone; no user= in PgBouncer's entry.",
+    "database owner); keep BYPASSRLS on the migration role only, used by the migrate job alone; no user= in PgBouncer's entry; " +
+    "grant the app SELECT, INSERT, UPDATE and DELETE on tenant tables, never TRUNCATE or ALL (Grant and DefaultPrivileges, nor to PUBLIC).",
   framework: checklistFramework("3.3"),
-  validateStack: (args, report) => {
+  validateStack: (args, report, stack) => {
     const roles = stackRoles(args.resources);
+    const database = configuredDatabaseName(stack);
+    const tenantTables = configuredTenantTables(stack) ?? [];
+    // The migration job creates the tables: only its role's default privileges reach them.
+    const migrationRoles = appContainers(args.resources).filter((a) => isMigrationJob(a.resource.props)).map((a) => appConnection(a).user);
+    const creators = migrationRoles.length > 0 && migrationRoles.every((r) => r !== undefined) ? new Set(migrationRoles as string[]) : undefined;
     const owners = new Set(ofType(args.resources, PG_DATABASE).map((d) => asString(d.props.owner)).filter((o): o is string => o !== undefined));
     const bouncers = bouncerModels(args.resources);
     const judged = new Map<string, { app: PolicyResource; forcedBy?: string }>();
@@ -199,6 +225,22 @@ export const appRoleLeastPrivilege = stackPolicy({
       for (const { attribute, via } of attributes.filter((a) => a.via !== roleName)) {
         report(`${label} is a member of "${via}", which has ${attribute}: one SET ROLE gives the app ${attribute}.`, urn);
       }
+      // TRUNCATE is not subject to row-level security (ddl-rowsecurity.html): proven against PostgreSQL
+      // 15, one tenant's `TRUNCATE` through a FORCE'd policy emptied every tenant's rows.
+      const holders = new Set([...roles.reachable(roleName), "public"]);
+      const truncating = new Map<string, { how: string; grantee: string; tables: string[] }>();
+      for (const t of tenantTables) {
+        for (const grant of tablePrivilegeGrants(args.resources, database, t, creators)) {
+          if (!holders.has(grant.grantee) || !grant.privileges.has("TRUNCATE")) continue;
+          const seen = truncating.get(grant.resource.urn) ?? { how: grant.how, grantee: grant.grantee, tables: [] };
+          seen.tables.push(`${t.schema}.${t.table}`);
+          truncating.set(grant.resource.urn, seen);
+        }
+      }
+      for (const [grantUrn, { how, grantee, tables }] of truncating) {
+        const to = grantee === roleName ? "" : grantee === "public" ? " (granted to PUBLIC)" : ` (granted to "${grantee}", a role it is a member of)`;
+        report(`${label} may TRUNCATE the tenant table(s) ${tables.join(", ")} through ${how}${to}: TRUNCATE is not subject to row-level security, so one tenant's session empties every tenant's rows.`, grantUrn);
+      }
       for (const via of roles.reachable(roleName)) {
         if (SERVER_ACCESS_ROLES.has(via)) report(`${label} is a member of ${via}, which reads or runs files on the database server.`, urn);
         if (owners.has(via)) {
@@ -226,6 +268,12 @@ function toTenantTable(value: unknown): TenantTable | undefined {
   return { schema: asString(t.schema) ?? "public", table, tenantColumn: asString(t.tenantColumn) ?? "tenant_id" };
 }
 
+/** The tenant tables of config jewelry-shop:postgres.tenantTables; undefined when none or one is malformed. */
+function configuredTenantTables(stack: Parameters<typeof configValue>[0]): TenantTable[] | undefined {
+  const configured = asArray(asRecord(configValue(stack, "postgres"))?.tenantTables).map(toTenantTable);
+  return configured.length === 0 || configured.some((t) => t === undefined) ? undefined : (configured as TenantTable[]);
+}
+
 /**
  * An RLS resource: a Node dynamic resource ("pulumi-nodejs:dynamic:Resource", or
  * "pulumi-nodejs:dynamic/<module>:<type>" when it names its type) whose inputs list tenant tables
@@ -242,8 +290,8 @@ export const rlsOnTenantTables = stackPolicy({
   remediationSteps: "List every tenant table in config jewelry-shop:postgres.tenantTables and declare the RLS resource (RowLevelSecurity) over exactly those tables.",
   framework: checklistFramework("3.4"),
   validateStack: (args, report, stack) => {
-    const configured = asArray(asRecord(configValue(stack, "postgres"))?.tenantTables).map(toTenantTable);
-    if (configured.length === 0 || configured.some((t) => t === undefined)) {
+    const configured = configuredTenantTables(stack);
+    if (configured === undefined) {
       report("config jewelry-shop:postgres.tenantTables must list the tenant tables ({ table, schema?, tenantColumn? }).");
       return;
     }
@@ -253,7 +301,7 @@ export const rlsOnTenantTables = stackPolicy({
         .filter((t): t is TenantTable => t !== undefined)
         .map(tableKey),
     );
-    const missing = (configured as TenantTable[]).filter((t) => !covered.has(tableKey(t))).map(tableKey);
+    const missing = configured.filter((t) => !covered.has(tableKey(t))).map(tableKey);
     if (missing.length > 0) report(`no row-level security declared for ${missing.join(", ")}.`);
   },
 });
@@ -308,6 +356,11 @@ function judgeBouncer(model: PgbouncerServerModel, servers: ReadonlyArray<{ name
       if (entry.database.name !== "*") report(`${name} sends database "${entry.database.name}" to ${entry.host ?? "a unix socket"}, which is no PostgreSQL container of the stack.`, urn);
       continue;
     }
+    // PgBouncer dials the entry's port= (5432 when absent); PostgreSQL listens on its effective `port`.
+    const listening = target.model.settings.get("port").value;
+    if (typeof listening === "number" && entry.port !== listening) {
+      report(`${name} sends database "${entry.database.name}" to ${entry.host}:${entry.port}, but PostgreSQL ${containerName(target.model.container)} listens on port ${listening}: every server connection is refused.`, urn);
+    }
     const perPool = entry.poolSize + entry.reservePool;
     const onePool = entry.forceUser !== undefined;
     const wildcard = entry.database.name === "*";
@@ -332,13 +385,15 @@ export const pgbouncerInPath = stackPolicy({
   description:
     "A PgBouncer container pools every database entry (and every [users] override) in transaction mode, authenticates with " +
     "scram-sha-256, requires TLS from clients and verifies PostgreSQL's certificate, never opens more server connections than " +
-    "PostgreSQL accepts, and every serving app container (migration job excepted) connects to it on its listen port for a database it serves.",
+    "PostgreSQL accepts, sends each database entry to a PostgreSQL container's real port, and every serving app container (migration " +
+    "job excepted) connects to it on its listen port for a database it serves.",
   severity: "high",
   remediationSteps:
     "Thresholds: pool_mode = transaction globally, in every [databases] entry and [users] entry; auth_type = scram-sha-256; " +
     "client_tls_sslmode require or stricter; server_tls_sslmode verify-ca or verify-full; *_tls_protocols TLSv1.2+ only; for each " +
     "PostgreSQL server, the sum over [databases] entries of max_db_connections (or pool_size + reserve_pool when user= pins one pool) " +
-    "must not exceed max_connections - superuser_reserved_connections - reserved_connections. Point DB_HOST/DB_PORT (or DATABASE_URL) " +
+    "must not exceed max_connections - superuser_reserved_connections - reserved_connections; each entry's port= (5432 by default) is " +
+    "the port its PostgreSQL really listens on (postgresql.conf, includes, -p). Point DB_HOST/DB_PORT (or DATABASE_URL) " +
     "at PgBouncer's name and listen_port; only the migrate job connects to PostgreSQL directly.",
   framework: checklistFramework("3.6"),
   validateStack: (args, report) => {

@@ -248,12 +248,13 @@ function archiveCommandProblems(command: string): { problems: string[]; pgbackre
 export const walArchiving = stackPolicy({
   name: "wal-archiving",
   description:
-    "Every PostgreSQL server runs with archive_mode on, wal_level replica or logical, archive_timeout between 1 and 300 seconds, and an " +
-    "archive_command that really pushes each segment (pgbackrest archive-push %p for a stanza that exists) to every repository of the " +
+    "Every PostgreSQL server runs with archive_mode on, wal_level replica or logical, archive_timeout between 1 and 300 seconds, no " +
+    "archive_library (which replaces archive_command), and an archive_command that really pushes each segment (pgbackrest archive-push %p for a stanza that exists) to every repository of the " +
     "repository host, without masking failures.",
   severity: "critical",
   remediationSteps:
-    `Thresholds: archive_mode = on (or always); wal_level replica or logical; 1 <= archive_timeout <= ${MAX_ARCHIVE_TIMEOUT_S} s; archive_command = ` +
+    `Thresholds: archive_mode = on (or always); wal_level replica or logical; 1 <= archive_timeout <= ${MAX_ARCHIVE_TIMEOUT_S} s; archive_library = '' ` +
+    "(a library replaces archive_command, and PostgreSQL 16 refuses both); archive_command = " +
     "'pgbackrest --stanza=<stanza> archive-push %p' with nothing like `|| true` or `; exit 0` after it; the PostgreSQL host's " +
     "pgbackrest.conf must name every repository of the repository host (repoN-host for each N) and the stanza it serves.",
   framework: checklistFramework("13.6"),
@@ -266,7 +267,7 @@ export const walArchiving = stackPolicy({
       const name = containerName(container);
       const urn = container.urn;
       const setting = (key: string) => server.settings.get(key);
-      for (const key of ["archive_mode", "archive_command", "archive_timeout", "wal_level"]) if (setting(key).uncertain) undecidable(server.uncertain[0] ?? key);
+      for (const key of ["archive_mode", "archive_command", "archive_library", "archive_timeout", "wal_level"]) if (setting(key).uncertain) undecidable(server.uncertain[0] ?? key);
       const mode = setting("archive_mode").value;
       if (mode !== "on" && mode !== "always") report(`PostgreSQL ${name} has archive_mode ${setting("archive_mode").raw}${setting("archive_mode").source === "default" ? " (default)" : ""}.`, urn);
       if (setting("wal_level").value === "minimal") report(`PostgreSQL ${name} has wal_level minimal, which cannot be archived.`, urn);
@@ -274,8 +275,21 @@ export const walArchiving = stackPolicy({
       if (typeof timeout === "number" && (timeout <= 0 || timeout > MAX_ARCHIVE_TIMEOUT_S)) {
         report(`PostgreSQL ${name} has archive_timeout ${setting("archive_timeout").raw}: a quiet database ${timeout <= 0 ? "may never ship" : `ships`} its last WAL ${timeout <= 0 ? "" : `only every ${timeout} s`}; at most ${MAX_ARCHIVE_TIMEOUT_S} s is required.`.replace(/\s+;/, ";"), urn);
       }
-      if (String(setting("archive_library").value ?? "") !== "") continue;
       const command = String(setting("archive_command").value ?? "");
+      // A set archive_library replaces archive_command: PostgreSQL 15 ignores the command (proven: with
+      // archive_library = 'basic_archive' a copying archive_command archived nothing after
+      // pg_switch_wal()), and 16 refuses to archive with both set (pgarch.c, LoadArchiveLibrary: "both
+      // archive_command and archive_library set"). No library pushes to pgBackRest.
+      const library = String(setting("archive_library").value ?? "");
+      if (library !== "") {
+        const where = setting("archive_library").source === "configuration file" ? ` (${setting("archive_library").file} line ${setting("archive_library").line})` : ` (${setting("archive_library").source})`;
+        if (command !== "" && server.majorVersion >= 16) {
+          report(`PostgreSQL ${name} sets both archive_library '${library}'${where} and archive_command: PostgreSQL ${server.majorVersion}'s archiver refuses to run with both, so no WAL is archived.`, urn);
+        } else if (hosts.length > 0) {
+          report(`PostgreSQL ${name} archives WAL through archive_library '${library}'${where}, which replaces archive_command${command !== "" ? ` ("${command}" is ignored)` : ""}: no WAL reaches the pgBackRest repositories.`, urn);
+        }
+        continue;
+      }
       const { problems, pgbackrestArgs } = archiveCommandProblems(command);
       for (const problem of problems) report(`PostgreSQL ${name}'s archive_command "${command}" does not archive WAL reliably: ${problem}.`, urn);
       if (problems.length > 0) continue;

@@ -17,3 +17,5 @@ export const PG_DATABASE = "postgresql:index/database:Database";
 export const PG_GRANT_ROLE = "postgresql:index/grantRole:GrantRole";
 /** Every Node dynamic resource has this type; the RLS one is recognised by its inputs. */
 export const DYNAMIC_RESOURCE = "pulumi-nodejs:dynamic:Resource";
+export const PG_GRANT = "postgresql:index/grant:Grant";
+export const PG_DEFAULT_PRIVILEGES = "postgresql:index/defaultPrivileges:DefaultPrivileges";

@@ -187,7 +187,7 @@ export function baseline(options: { secretsKnown: boolean } = { secretsKnown: tr
         uploads: [
           { file: POSTGRES_CONF, content: postgresConf },
           { file: PG_HBA, content: pgHba },
-          { file: "/etc/postgresql/tls/server.key", content: UNKNOWN, permissions: "0600" },
+          { file: "/etc/postgresql/tls/server.key", content: UNKNOWN, owner: "999", group: "999", permissions: "0600" },
         ],
       },
     },

@@ -51,6 +51,26 @@ describe("postgres-config-hardened", () => {
     const trust = onPostgres((p) => { p.uploads[1].content = p.uploads[1].content.replace(/^local(\s+all\s+all\s+)scram-sha-256/m, "local$1trust"); });
     expect(await messagesOf("postgres-config-hardened", trust, ctx)).toEqual([expect.stringMatching(/line 3\) answers unix socket as .* with trust; only scram-sha-256, cert or reject may\./)]);
   });
+  it("fails on peer over the unix socket and ident over TLS: the OS or the client's identd names the role, no password", async () => {
+    const peer = onPostgres((p) => { p.uploads[1].content = p.uploads[1].content.replace(/^(local\s+all\s+all\s+scram-sha-256)$/m, "local all postgres peer\n$1"); });
+    expect(await messagesOf("postgres-config-hardened", peer, ctx)).toEqual([
+      "PostgreSQL jewelry-postgres: pg_hba.conf (/etc/postgresql/pg_hba.conf line 3) answers unix socket as postgres to jewelry_shop with peer (the connecting OS user's name, no password); only scram-sha-256, cert or reject may.",
+    ]);
+    const ident = onPostgres((p) => { p.uploads[1].content = p.uploads[1].content.replace(/^(hostssl\s+all\s+all\s+\S+\s+)scram-sha-256$/m, "$1ident"); });
+    expect(await messagesOf("postgres-config-hardened", ident, ctx)).toEqual([expect.stringMatching(/line 5\) answers TLS TCP from 172\.30\.2\.\d+ as .* with ident \(the user name the client host's identd claims, no password\); only scram-sha-256, cert or reject may\.$/)]);
+  });
+  it("fails when PostgreSQL cannot load its TLS key: group-readable while the server owns it, or root's and unreadable (ssl on makes it fatal)", async () => {
+    const keyUpload = (p: MutableProps) => p.uploads.find((u: { file: string }) => u.file === "/etc/postgresql/tls/server.key");
+    const groupReadable = onPostgres((p) => { keyUpload(p).permissions = "0640"; });
+    expect(await messagesOf("postgres-config-hardened", groupReadable, ctx)).toEqual([
+      'PostgreSQL jewelry-postgres would not start: private key file "/etc/postgresql/tls/server.key" has group or world access (mode 0640, owner 999): 0600 or less when owned by the database user, 0640 or less when owned by root.',
+    ]);
+    const rootOnly = onPostgres((p) => { delete keyUpload(p).owner; delete keyUpload(p).group; });
+    expect(await messagesOf("postgres-config-hardened", rootOnly, ctx)).toEqual([expect.stringMatching(/would not start: could not load private key file "\/etc\/postgresql\/tls\/server.key": Permission denied \(owner 0, group 0, mode 0600\)\.$/)]);
+    // Debian's convention, root:ssl-cert 0640, works when the group is the server's.
+    const rootGroup = onPostgres((p) => { Object.assign(keyUpload(p), { owner: "0", group: "999", permissions: "0640" }); });
+    expect(await findingsOf("postgres-config-hardened", rootGroup, ctx)).toEqual([]);
+  });
   it("passes when a weak record can never answer (every client it matches is rejected first)", async () => {
     const shadowed = onPostgres((p) => { p.uploads[1].content += "host all all 172.30.2.0/24 md5\n"; });
     expect(await findingsOf("postgres-config-hardened", shadowed, ctx)).toEqual([]);
@@ -126,6 +146,20 @@ describe("app-role-least-privilege", () => {
       'the role "jewelry_owner" (PgBouncer logs "app-web" in as it instead of "jewelry_app") owns the database: owners bypass row-level security unless it is forced, and can switch it off.',
     ]);
   });
+  it("fails when a Grant or DefaultPrivileges gives the app (or PUBLIC) TRUNCATE on tenant tables, which RLS does not filter", async () => {
+    const defaults = (privileges: string[], owner = "jewelry_owner", role = "jewelry_app") => ({
+      type: "postgresql:index/defaultPrivileges:DefaultPrivileges", name: "database-app-default-tables",
+      props: { database: "jewelry_shop", owner, role, schema: "public", objectType: "table", privileges },
+    });
+    expect(await messagesOf("app-role-least-privilege", [...compliant, defaults(["SELECT", "INSERT", "UPDATE", "DELETE"])], ctx)).toEqual([]);
+    expect(await messagesOf("app-role-least-privilege", [...compliant, defaults(["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE"])], ctx)).toEqual([
+      'the app role "jewelry_app" may TRUNCATE the tenant table(s) public.inventory_item, public.sales_sale through DefaultPrivileges "database-app-default-tables" for the tables jewelry_owner creates: TRUNCATE is not subject to row-level security, so one tenant\'s session empties every tenant\'s rows.',
+    ]);
+    // Default privileges of a role that creates no tenant table never reach them.
+    expect(await messagesOf("app-role-least-privilege", [...compliant, defaults(["ALL"], "jewelry_monitor")], ctx)).toEqual([]);
+    const toPublic = [...compliant, { type: "postgresql:index/grant:Grant", name: "grant-public", props: { database: "jewelry_shop", role: "public", schema: "public", objectType: "table", objects: ["sales_sale"], privileges: ["ALL"] } }];
+    expect(await messagesOf("app-role-least-privilege", toPublic, ctx)).toEqual([expect.stringMatching(/may TRUNCATE the tenant table\(s\) public\.sales_sale through Grant "grant-public" on sales_sale \(granted to PUBLIC\)/)]);
+  });
   it("passes when only the migration job uses a BYPASSRLS role", async () => {
     const migrator = mutate([...compliant, { type: "postgresql:index/role:Role", name: "database-migrator", props: { name: "jewelry_migrator", login: true, bypassRowLevelSecurity: true } }],
       "app-migrate", (p) => setEnv(p, "DB_USER", "jewelry_migrator"));
@@ -181,6 +215,14 @@ describe("pgbouncer-in-path", () => {
       "PgBouncer jewelry-pgbouncer has client_tls_sslmode prefer: clients may connect without TLS (require, verify-ca or verify-full needed).",
       "PgBouncer jewelry-pgbouncer has server_tls_sslmode require: it does not verify PostgreSQL's certificate (verify-ca or verify-full needed).",
     ]);
+  });
+  it("fails when a [databases] entry dials a port PostgreSQL does not listen on (its effective port, the command line included)", async () => {
+    const entryPort = mutate(compliant, "pgbouncer-container", (p) => { p.uploads[0].content = p.uploads[0].content.replace(/port=5432 dbname=jewelry_shop/, "port=5433 dbname=jewelry_shop"); });
+    expect(await messagesOf("pgbouncer-in-path", entryPort, ctx)).toEqual([
+      'PgBouncer jewelry-pgbouncer sends database "jewelry_shop" to jewelry-postgres:5433, but PostgreSQL jewelry-postgres listens on port 5432: every server connection is refused.',
+    ]);
+    const serverPort = onPostgres((p) => { p.command = [...p.command, "-p", "5433"]; });
+    expect(await messagesOf("pgbouncer-in-path", serverPort, ctx)).toEqual([expect.stringMatching(/to jewelry-postgres:5432, but PostgreSQL jewelry-postgres listens on port 5433/)]);
   });
   it("fails when the app connects to PgBouncer's host on a port it does not listen on", async () => {
     const port = mutate(compliant, "app-web", (p) => setEnv(p, "DB_PORT", "5432"));

@@ -137,6 +137,15 @@ describe("wal-archiving", () => {
     const found = await messages(mutate("postgres", (p) => editUpload(p, PGBACKREST, (t) => t.replace(/^# repo3:.*\n(?:repo3-.*\n)+/m, ""))), "wal-archiving");
     expect(found).toEqual([expect.stringMatching(/pushes WAL to repo1, repo2 of jewelry-backup only: repo3 get no WAL/)]);
   });
+  it("refuses an archive_library, which replaces archive_command (PostgreSQL 16 refuses both; 15 ignores the command)", async () => {
+    const both = await messages(mutate("postgres", (p) => editUpload(p, POSTGRESQL_CONF, (t) => t.replace(/^(archive_command = .*)$/m, "$1\narchive_library = 'basic_archive'"))), "wal-archiving");
+    expect(both).toEqual([expect.stringMatching(/^mandatory: PostgreSQL jewelry-postgres sets both archive_library 'basic_archive' \(\/etc\/postgresql\/postgresql.conf line \d+\) and archive_command: PostgreSQL 16's archiver refuses to run with both, so no WAL is archived\.$/)]);
+    const on15 = await messages(mutate("postgres", (p) => {
+      p.image = "postgres:15.10-bookworm";
+      p.command = [...(p.command as string[]), "-c", "archive_library=basic_archive"];
+    }), "wal-archiving");
+    expect(on15).toEqual([expect.stringMatching(/^mandatory: PostgreSQL jewelry-postgres archives WAL through archive_library 'basic_archive' \(command line\), which replaces archive_command \(".*archive-push %p" is ignored\): no WAL reaches the pgBackRest repositories\.$/)]);
+  });
   it("refuses WAL pushed for a stanza the repository host does not serve", async () => {
     const found = await messages(mutate("postgres", (p) => editUpload(p, POSTGRESQL_CONF, (t) => t.replace("--stanza=main", "--stanza=prod"))), "wal-archiving");
     expect(found).toEqual([expect.stringMatching(/stanza "prod", which jewelry-backup does not define/)]);

@@ -5,8 +5,8 @@ import type { PolicyResource } from "@pulumi/policy";
 import { containerEnv, containerImage, imageMajorVersion, uploadsOf } from "../containers";
 import { memoized } from "../model-cache";
 import { filesView } from "../server-files";
-import { readKnownElements, undecidable, UNKNOWN, type Maybe } from "../unknowns";
-import { asString } from "../values";
+import { known, readKnownElements, undecidable, UNKNOWN, type Maybe } from "../unknowns";
+import { asRecord, asString } from "../values";
 import { parseGucValue } from "./gucs";
 import { loadHba, type HbaFile } from "./hba";
 import { DEFAULT_PGDATA, imageLaunch, initdbOptions, initdbPgHbaConf, initdbPostgresqlConf, type ImageLaunch } from "./official-image";
@@ -33,7 +33,15 @@ interface PostgresInputs {
   readonly env: Record<string, string>;
   readonly unknownEnv: number;
   readonly files: Array<[string, string | null]>;
+  /** Each upload's owner, group and mode as the Docker provider writes them (root, root, 0644; 0744 when executable). */
+  readonly modes: Array<[string, FileMode]>;
   readonly image: string;
+}
+
+interface FileMode {
+  readonly owner: string;
+  readonly group: string;
+  readonly mode: number;
 }
 
 function readInputs(container: PolicyResource): PostgresInputs {
@@ -49,6 +57,14 @@ function readInputs(container: PolicyResource): PostgresInputs {
     env: Object.fromEntries(env.values),
     unknownEnv: env.unknown.length,
     files: uploadsOf(container).map((u) => [u.file, u.content === UNKNOWN ? null : u.content]),
+    modes: readKnownElements(() => container.props.uploads as unknown[] | undefined).values.flatMap((raw): Array<[string, FileMode]> => {
+      const u = asRecord(raw);
+      const text = (read: () => unknown) => asString(known(read));
+      const file = u && text(() => u.file);
+      if (!u || file === undefined) return [];
+      const permissions = text(() => u.permissions) ?? (known(() => u.executable) === true ? "0744" : "0644");
+      return [[file, { owner: text(() => u.owner) ?? "0", group: text(() => u.group) ?? "0", mode: parseInt(permissions, 8) }]];
+    }),
     image: asString(container.props.image) ?? "",
   };
 }
@@ -81,8 +97,36 @@ function buildModel(container: PolicyResource, inputs: PostgresInputs): Postgres
   uncertain.push(...settings.unknownFiles, ...hba.unknownFiles);
   const startupErrors = launch.serverArgv === undefined
     ? [`the container runs "${launch.description}", which does not start the PostgreSQL server`]
-    : [...settings.errors, ...hba.errors.map((e) => `could not load pg_hba.conf: ${e}`)];
+    : [...settings.errors, ...hba.errors.map((e) => `could not load pg_hba.conf: ${e}`), ...(ssl ? keyFileErrors(settings, new Map(inputs.modes)) : [])];
   return { container, majorVersion, launch, settings, hba, startupErrors, superuser, uncertain };
+}
+
+/** The server's uid and gid: the official image's entrypoint steps down to its `postgres` user (999:999). */
+const SERVER_IDS: ReadonlySet<string> = new Set(["999", "postgres"]);
+
+/**
+ * Why the postmaster cannot load ssl_key_file (relative paths are relative to the data directory),
+ * which with ssl on is FATAL at start: be-secure-common.c check_ssl_key_file wants it owned by the
+ * server's user with no group or world access (0600), or by root with at most group read (0640),
+ * and the server must be able to read it. Proven against PostgreSQL 15: 999-owned 0640 "has group or
+ * world access", root:root 0600 "could not load private key file … Permission denied", root:postgres
+ * 0640 and 999-owned 0600 start. Judged only for a key the stack uploads.
+ */
+function keyFileErrors(settings: PostgresSettings, modes: ReadonlyMap<string, FileMode>): string[] {
+  const raw = String(settings.get("ssl_key_file").value ?? "");
+  const file = raw.startsWith("/") ? raw : `${settings.dataDirectory}/${raw}`;
+  const key = modes.get(file);
+  if (!key) return [];
+  const mode = key.mode.toString(8).padStart(4, "0");
+  const byServer = SERVER_IDS.has(key.owner);
+  const byRoot = key.owner === "0" || key.owner === "root";
+  if (!byServer && !byRoot) return [`private key file "${file}" must be owned by the database user or root (its upload gives owner ${key.owner})`];
+  if ((byServer && (key.mode & 0o077) !== 0) || (byRoot && (key.mode & 0o037) !== 0)) {
+    return [`private key file "${file}" has group or world access (mode ${mode}, owner ${key.owner}): 0600 or less when owned by the database user, 0640 or less when owned by root`];
+  }
+  const readable = byServer ? (key.mode & 0o400) !== 0 : SERVER_IDS.has(key.group) && (key.mode & 0o040) !== 0;
+  if (!readable) return [`could not load private key file "${file}": Permission denied (owner ${key.owner}, group ${key.group}, mode ${mode})`];
+  return [];
 }
 
 /** The model of a PostgreSQL container (undecidable while its command is unknown at preview). */

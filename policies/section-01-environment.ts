@@ -169,12 +169,16 @@ interface EnvRequirement {
 
 const variable = (name: string): EnvRequirement => ({ label: name, satisfiedBy: (isSet) => isSet(name) });
 
-/** The app's env contract (names are exact). */
+/**
+ * The app's env contract (names are exact): besides the stack's own settings, every variable the
+ * production settings read with required(), which stops every app process at start-up when it is
+ * unset or empty (reference-app/config/settings/production.py: ENVIRONMENT, CELERY_BROKER_URL …).
+ */
 export const REQUIRED_APP_ENV: readonly EnvRequirement[] = [
-  ...["DJANGO_SETTINGS_MODULE", "DEBUG", "DJANGO_ALLOWED_HOSTS", "SITE_URL", "DJANGO_SECRET_KEY"].map(variable),
+  ...["DJANGO_SETTINGS_MODULE", "DEBUG", "DJANGO_ALLOWED_HOSTS", "SITE_URL", "ENVIRONMENT", "DJANGO_SECRET_KEY"].map(variable),
   { label: "DATABASE_URL or DB_HOST and DB_PORT", satisfiedBy: (isSet) => isSet("DATABASE_URL") || (isSet("DB_HOST") && isSet("DB_PORT")) },
   ...[
-    "REDIS_URL", "USE_PGBOUNCER", "EMAIL_PROVIDER", "DEFAULT_FROM_EMAIL", "SENTRY_DSN", "SENTRY_ENVIRONMENT",
+    "REDIS_URL", "CELERY_BROKER_URL", "USE_PGBOUNCER", "EMAIL_PROVIDER", "DEFAULT_FROM_EMAIL", "SENTRY_DSN", "SENTRY_ENVIRONMENT",
     "BACKUP_ENCRYPTION_KEY", "FIELD_ENCRYPTION_KEY",
     "STRIPE_PUBLISHABLE_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET",
     "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_PHONE_NUMBER",
@@ -183,7 +187,7 @@ export const REQUIRED_APP_ENV: readonly EnvRequirement[] = [
 
 export const requiredAppEnvVars = resourcePolicy({
   name: "required-app-env-vars",
-  description: "Django app containers set every variable of the app's environment contract (settings, secret key, database, Redis, email, Sentry, encryption keys, Stripe, Twilio), none of them empty.",
+  description: "Django app containers set every variable of the app's environment contract (settings, environment name, secret key, database, Redis cache and Celery broker, email, Sentry, encryption keys, Stripe, Twilio), none of them empty.",
   severity: "high",
   remediationSteps: "Add the missing settings to the app containers: plain ones as env entries, credentials as secret files /run/secrets/<NAME> (from `pulumi config set --secret` or generated resources).",
   framework: checklistFramework("1.3"),

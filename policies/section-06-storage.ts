@@ -4,6 +4,10 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
 import { known, readKnownElements, stringProp, undecidable, UNKNOWN } from "./lib/unknowns";
+import { appSettingValue, settingSources } from "./lib/app-settings";
+import { isDjangoApp } from "./lib/app/django-app";
+import { containerName } from "./lib/containers";
+import { containers } from "./lib/stack-resources";
 
 export const R2_BUCKET = "cloudflare:index/r2Bucket:R2Bucket";
 export const R2_CUSTOM_DOMAIN = "cloudflare:index/r2CustomDomain:R2CustomDomain";
@@ -72,15 +76,28 @@ function r2Scope(policy: Record<string, unknown>): string[] | "all" | undefined 
   return keys.some((k) => !k.startsWith(R2_BUCKET_RESOURCE)) ? "all" : buckets;
 }
 
+/** The R2 buckets a token's allow policies name (an account-wide grant names every bucket). */
+function r2TokenBuckets(token: PolicyResource): string[] {
+  const policies = readKnownElements(() => token.props.policies as Record<string, unknown>[] | undefined);
+  if (policies.unknown > 0) undecidable("policies");
+  // Resource keys read com.cloudflare.edge.r2.bucket.<account>_<jurisdiction>_<bucket>; bucket names have no "_".
+  return policies.values
+    .filter((p) => stringProp(token, () => p.effect) !== "deny")
+    .map(r2Scope)
+    .flatMap((scope) => (scope === undefined ? [] : scope === "all" ? ["every bucket of the account"] : scope.map((key) => key.slice(R2_BUCKET_RESOURCE.length).split("_").slice(2).join("_"))));
+}
+
 export const storageKeysScoped = stackPolicy({
   name: "storage-keys-scoped",
   description:
-    "Every R2 API token is scoped to exactly one bucket and grants object read/write only, and every Backblaze B2 application key is " +
+    "Every R2 API token is scoped to exactly one bucket and grants object read/write only, the token an app container's credentials " +
+    "come from grants the bucket its AWS_STORAGE_BUCKET_NAME names, and every Backblaze B2 application key is " +
     "restricted to one bucket without capabilities that manage keys, buckets, retention or sharing; the stack has at least one of each.",
   severity: "high",
   alwaysMandatory: true,
   remediationSteps:
     'Give each consumer its own token: cloudflare.ApiToken with one allow policy whose resources is {"com.cloudflare.edge.r2.bucket.<account>_default_<bucket>": "*"}, ' +
+    "give the app the credentials of the token scoped to its AWS_STORAGE_BUCKET_NAME (never the backup token's), " +
     "and B2 keys with bucketId set and capabilities limited to listBuckets, listFiles, readFiles, writeFiles, deleteFiles.",
   framework: checklistFramework("6.2", "6.4", "6.6"),
   validateStack: (args, report) => {
@@ -105,6 +122,20 @@ export const storageKeysScoped = stackPolicy({
       else if (buckets.size !== 1) report(`API token ${token.name} reaches ${buckets.size} R2 buckets; give each bucket's consumer its own token.`, token.urn);
     }
     if (r2Tokens === 0) report("No R2 API token is in the stack: the app and the backups need bucket-scoped R2 credentials.");
+
+    // Each token's one bucket must be the one its holder uses: django-storages sends the app's S3
+    // requests for AWS_STORAGE_BUCKET_NAME with the keys derived from the token its AWS_* credentials
+    // come from (R2's access key id is the token's id, its secret the SHA-256 of the token's value).
+    for (const app of containers(args.resources).filter(isDjangoApp)) {
+      const bucket = appSettingValue(app, "AWS_STORAGE_BUCKET_NAME")?.trim();
+      if (!bucket) continue;
+      for (const token of API_TOKEN_TYPES.flatMap((type) => settingSources(app, type))) {
+        const other = r2TokenBuckets(token).filter((b) => b !== bucket);
+        if (other.length > 0) {
+          report(`Container ${containerName(app)} stores media in R2 bucket ${bucket} with the credentials of API token ${token.name}, which grants ${other.join(", ")} instead: the app reaches a bucket that is not its own.`, app.urn);
+        }
+      }
+    }
 
     const keys = ofType(args.resources, B2_APPLICATION_KEY);
     if (keys.length === 0) report("No Backblaze B2 application key (pulumi-nodejs:dynamic/b2:ApplicationKey) is in the stack.");

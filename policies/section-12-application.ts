@@ -1,16 +1,41 @@
 // Section 12, Application: migrate, collectstatic and compilemessages run as one-shot containers the
-// deployment waits for, before the web container starts; each really runs (no --plan/--dry-run) and
-// its failure reaches the deployment (no `|| true`), read from its launch (lib/app/management-jobs.ts). 12.4 (superuser) and 12.5 (initial data)
-// are people's decisions made after deployment.
+// deployment waits for, before the web container starts; each really runs (no --plan/--dry-run), in
+// full (no app label after migrate), its failure reaches the deployment (no `|| true`), read from its
+// launch (lib/app/management-jobs.ts), and its output reaches the app services through a shared
+// volume. 12.4 (superuser) and 12.5 (initial data) are people's decisions made after deployment.
 import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
 import { containerName } from "./lib/containers";
 import { managementJob } from "./lib/app/management-jobs";
-import { containerRuntime } from "./lib/docker/runtime";
+import { containerRuntime, need } from "./lib/docker/runtime";
 import { appServices, containers } from "./lib/stack-resources";
 import { known, UNKNOWN } from "./lib/unknowns";
+import { mountHolding } from "./section-11-docker";
 
 export const DEPLOY_JOBS = ["migrate", "collectstatic", "compilemessages"] as const;
+
+/**
+ * Where the app's settings make collectstatic and compilemessages write, and the running app read:
+ * STATIC_ROOT (collectstatic's output, whose staticfiles.json every process rendering a template
+ * reads through ManifestStaticFilesStorage) and LOCALE_PATHS (the .mo files gettext loads), both
+ * fixed in the app's settings (reference-app/config/settings/base.py), not in its environment.
+ */
+export const JOB_OUTPUTS: Readonly<Record<"collectstatic" | "compilemessages", string>> = {
+  collectstatic: "/app/staticfiles",
+  compilemessages: "/app/locale",
+};
+
+/** Where a container path lives: `key` names a named volume or host folder and the path inside it; none for storage that goes with the container. */
+function storageOf(c: PolicyResource, path: string): { readonly key?: string; readonly text: string } {
+  const holder = mountHolding(need(containerRuntime(c).mounts), path);
+  if (!holder) return { text: "its own layer (the image's files)" };
+  if (holder.kind === "tmpfs") return { text: `a tmpfs at ${holder.target}` };
+  if (holder.kind === "anonymous") return { text: `an anonymous volume at ${holder.target}` };
+  const inside = path.slice(holder.target.replace(/\/+$/, "").length).replace(/^\/*/, "/");
+  const where = `${holder.kind === "volume" ? "volume" : holder.kind === "bind" ? "host folder" : "the volumes of container"} ${holder.source ?? "?"}`;
+  return { key: `${holder.kind}\u0000${holder.source ?? ""}\u0000${inside}`, text: inside === "/" ? where : `${where} (at ${inside} in it)` };
+}
+
 const WEB_SERVER = /\b(gunicorn|uvicorn|daphne|hypercorn|runserver|uwsgi)\b/;
 
 /** Every resource `resource` depends on (dependsOn, property dependencies, parents), transitively. */
@@ -32,11 +57,15 @@ export const deployJobsBeforeWeb = stackPolicy({
   description:
     "migrate, collectstatic and compilemessages each run as a one-shot container (restart no, attached so the deployment waits " +
     "for its exit code) that really runs the command (no --plan, --check, --fake or --dry-run) and whose failure is not swallowed by its " +
-    "script (no `|| true`, no trailing `exit 0`), and every web container depends on all three.",
+    "script (no `|| true`, no trailing `exit 0`); migrate migrates every app (no app label); collectstatic and compilemessages write " +
+    "STATIC_ROOT and LOCALE_PATHS into a volume that every web, worker and beat container mounts at the same path; and every web " +
+    "container depends on all three.",
   severity: "high",
   remediationSteps:
     'Declare one docker.Container per job with command ["python", "manage.py", "<job>", …] (no flag that skips the work, no shell ' +
-    "wrapper that ignores its exit code), restart \"no\", attach true, and add the three jobs to the web container's dependsOn.",
+    "wrapper that ignores its exit code, no app label after migrate), restart \"no\", attach true; mount one docker.Volume at " +
+    `${JOB_OUTPUTS.collectstatic} in collectstatic and every app service, another at ${JOB_OUTPUTS.compilemessages} in compilemessages and every ` +
+    "app service; and add the three jobs to the web container's dependsOn.",
   framework: checklistFramework("12.1", "12.2", "12.3"),
   validateStack: (args, report) => {
     const jobs = new Map<string, PolicyResource[]>();
@@ -46,6 +75,26 @@ export const deployJobsBeforeWeb = stackPolicy({
       jobs.set(job.command, [...(jobs.get(job.command) ?? []), c]);
       if (job.noop) report(`Job ${containerName(c)} runs ${job.noop}: the deployment goes on as if it had run.`, c.urn);
       if (job.masked) report(`Job ${containerName(c)} cannot fail: ${job.masked}, so a failed manage.py ${job.command} does not stop the deployment.`, c.urn);
+      if (job.partial) report(`Job ${containerName(c)} runs ${job.partial}: the deployment goes on with the other apps' migrations unapplied.`, c.urn);
+    }
+    // The jobs' output must reach every long-running app process through one volume: written
+    // anywhere else, it is lost with the job's container and the services keep the old files.
+    const services = appServices(args.resources);
+    for (const job of ["collectstatic", "compilemessages"] as const) {
+      const path = JOB_OUTPUTS[job];
+      for (const c of jobs.get(job) ?? []) {
+        const written = storageOf(c, path);
+        if (written.key === undefined) {
+          report(`Job ${containerName(c)} writes ${path} (manage.py ${job}'s output) into ${written.text}, which goes with the job's container: no app container ever reads it.`, c.urn);
+          continue;
+        }
+        for (const service of services) {
+          const read = storageOf(service, path);
+          if (read.key !== written.key) {
+            report(`Container ${containerName(service)} reads ${path} from ${read.text}, not from ${written.text}, where ${containerName(c)} writes manage.py ${job}'s output.`, service.urn);
+          }
+        }
+      }
     }
     for (const job of DEPLOY_JOBS) {
       const found = jobs.get(job) ?? [];

@@ -6,6 +6,7 @@
 // then undecidable at preview); those taking the resource (imageOf, argvOf, uploadsOf, containerName)
 // skip it, for rules whose verdict an unknown value cannot change.
 import type { PolicyResource, UnknownValueError } from "@pulumi/policy";
+import { manageIndex } from "./app/manage-words";
 import { providerSetOrder } from "./docker/provider-sets";
 import { proxyTarget } from "./props-view";
 import { known, knownElements, readKnownElements, undecidable, UNKNOWN, type KnownElements, type Maybe } from "./unknowns";
@@ -146,10 +147,10 @@ export function argvOf(container: PolicyResource): string[] {
   return [...entry, ...command].filter((s): s is string => typeof s === "string");
 }
 
-/** The `manage.py <command>` a container runs, if it is a one-shot management job. */
+/** The `manage.py <command>` (or django-admin, python -m django) a container runs, if it is a one-shot management job. */
 export function manageCommand(container: PolicyResource): string | undefined {
   const words = argvOf(container).flatMap((arg) => arg.split(/\s+/));
-  const at = words.findIndex((w) => /(^|\/)manage\.py$/.test(w) || w === "django-admin");
+  const at = manageIndex(words);
   return at >= 0 ? words[at + 1] : undefined;
 }
 

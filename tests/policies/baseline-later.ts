@@ -105,11 +105,18 @@ receivers:
     pagerduty_configs: [{ routing_key_file: /etc/alertmanager/secrets/pagerduty }]
 `;
 
+/** Where collectstatic and compilemessages write (STATIC_ROOT, LOCALE_PATHS) and the app services read. */
+const JOB_VOLUMES: Record<string, { volumeName: string; containerPath: string }> = {
+  collectstatic: { volumeName: "jewelry-static", containerPath: "/app/staticfiles" },
+  compilemessages: { volumeName: "jewelry-locale-1", containerPath: "/app/locale" },
+};
+
 const job = (id: string): TestResource => ({
   type: CONTAINER, name: `app-${id}`,
   props: {
     name: `jewelry-${id}`, image: "ghcr.io/jewelry/shop:1.0.0", entrypoints: secretsEntrypoint(), envs: appEnv, uploads: appSecretFiles(),
     command: ["python", "manage.py", id, "--noinput"], restart: "no", attach: true,
+    ...(JOB_VOLUMES[id] ? { volumes: [JOB_VOLUMES[id]] } : {}),
   },
 });
 
@@ -124,6 +131,7 @@ export function baselineLater(): TestResource[] {
       props: {
         name: "jewelry-web", image: "ghcr.io/jewelry/shop:1.0.0", entrypoints: secretsEntrypoint(), envs: appEnv, uploads: appSecretFiles(),
         command: ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000"], restart: "unless-stopped",
+        volumes: Object.values(JOB_VOLUMES).map((v) => ({ ...v, readOnly: true })),
       },
       // The engine lists dependsOn among a resource's dependencies; the harness models edges as property dependencies.
       propertyDependencies: { command: ["app-migrate", "app-collectstatic", "app-compilemessages"] },

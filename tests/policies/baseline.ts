@@ -109,6 +109,7 @@ export function appInputs(secretsKnown: boolean, database: { host: string; user:
       "DEBUG=False",
       "DJANGO_ALLOWED_HOSTS=shop.example.org,www.shop.example.org",
       "SITE_URL=https://shop.example.org",
+      "ENVIRONMENT=production",
       `DB_HOST=${database.host}`,
       `DB_PORT=${port}`,
       "DB_NAME=jewelry_shop",
@@ -130,6 +131,7 @@ export function appInputs(secretsKnown: boolean, database: { host: string; user:
       secret("DATABASE_URL", `postgres://${database.user}:${database.password}@${database.host}:${port}/jewelry_shop?sslmode=verify-full`),
       secret("REDIS_PASSWORD", GENERATED.redisPassword),
       secret("REDIS_URL", `redis://jewelry:${GENERATED.redisPassword}@jewelry-redis:6379/0`),
+      secret("CELERY_BROKER_URL", `redis://jewelry:${GENERATED.redisPassword}@jewelry-redis:6379/1`),
       // Config secrets are known at every preview.
       secretFile("SENTRY_DSN", CONFIG_SECRETS["jewelry-shop:sentryDsn"]),
       secretFile("STRIPE_SECRET_KEY", CONFIG_SECRETS["jewelry-shop:stripeSecretKey"]),

@@ -23,6 +23,11 @@ describe("required-app-env-vars", () => {
   it("fails when a variable of the contract is missing", async () => {
     expect(await messagesOf("required-app-env-vars", onWeb("TWILIO_PHONE_NUMBER", undefined), ctx)).toEqual(["missing or empty: TWILIO_PHONE_NUMBER."]);
   });
+  it("requires what the production settings require(): ENVIRONMENT and CELERY_BROKER_URL stop every app process when unset", async () => {
+    expect(await messagesOf("required-app-env-vars", onWeb("ENVIRONMENT", undefined), ctx)).toEqual(["missing or empty: ENVIRONMENT."]);
+    const noBroker = mutate(compliant, "app-web", (p) => setSecretFile(p, "CELERY_BROKER_URL", undefined));
+    expect(await messagesOf("required-app-env-vars", noBroker, ctx)).toEqual(["missing or empty: CELERY_BROKER_URL."]);
+  });
   it("fails when a variable is empty", async () => {
     expect(await messagesOf("required-app-env-vars", onWeb("SENTRY_ENVIRONMENT", ""), ctx)).toEqual(["missing or empty: SENTRY_ENVIRONMENT."]);
   });
@@ -127,6 +132,20 @@ describe("settings through every channel the app process sees", () => {
     const file = onWebProps((p) => setSecretFile(p, "DEBUG", "yes\n"));
     expect(await messagesOf("django-debug-off", file, ctx)).toEqual([expect.stringMatching(/^DEBUG is "yes" \(from \/run\/secrets\/DEBUG\)/)]);
   });
+  it("reads gunicorn's --env from GUNICORN_CMD_ARGS, unless the command line has an --env list of its own", async () => {
+    // Debian's gunicorn 20.1: GUNICORN_CMD_ARGS="--env DEBUG=True" served DEBUG=True over DEBUG=False in the env.
+    const gunicorn = ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000"];
+    const cmdArgs = onWebProps((p) => { p.command = gunicorn; setEnv(p, "GUNICORN_CMD_ARGS", "--workers 4 --env 'DEBUG=True'"); });
+    expect(await messagesOf("django-debug-off", cmdArgs, ctx)).toEqual(['DEBUG is "True" (from GUNICORN_CMD_ARGS --env): tracebacks and settings would be shown to visitors.']);
+    const asFile = onWebProps((p) => { p.command = gunicorn; setSecretFile(p, "GUNICORN_CMD_ARGS", "-e DEBUG=True\n"); });
+    expect(await messagesOf("django-debug-off", asFile, ctx)).toEqual(['DEBUG is "True" (from GUNICORN_CMD_ARGS --env): tracebacks and settings would be shown to visitors.']);
+    // A command-line --env replaces the variable's list (gunicorn's cfg.set): DEBUG stayed False there.
+    const replaced = onWebProps((p) => { p.command = [...gunicorn, "--env", "TZ=UTC"]; setEnv(p, "GUNICORN_CMD_ARGS", "--env DEBUG=True"); });
+    expect(await findingsOf("django-debug-off", replaced, ctx)).toEqual([]);
+    // Celery never reads it.
+    const celery = onWebProps((p) => { p.command = ["celery", "-A", "config", "worker"]; setEnv(p, "GUNICORN_CMD_ARGS", "--env DEBUG=True"); });
+    expect(await findingsOf("django-debug-off", celery, ctx)).toEqual([]);
+  });
   it("ignores a secret file when the entrypoint does not run the loader that exports it", async () => {
     const noLoader = onWebProps((p) => { setSecretFile(p, "DEBUG", "True"); p.entrypoints = ["gunicorn"]; p.command = ["config.wsgi:application"]; });
     expect(await findingsOf("django-debug-off", noLoader, ctx)).toEqual([]);
@@ -140,6 +159,8 @@ describe("settings through every channel the app process sees", () => {
   it("reads DJANGO_SETTINGS_MODULE from manage.py --settings and recognises a job without the env entry", async () => {
     const flag = mutate(compliant, "app-migrate", (p) => { p.command = [...p.command, "--settings=config.settings.dev"]; });
     expect(await messagesOf("django-settings-module-production", flag, ctx)).toEqual(['DJANGO_SETTINGS_MODULE is "config.settings.dev" (from manage.py --settings), not "config.settings.production".']);
+    const module = mutate(compliant, "app-migrate", (p) => { p.command = ["python", "-m", "django", "migrate", "--settings", "config.settings.dev"]; });
+    expect(await messagesOf("django-settings-module-production", module, ctx)).toEqual(['DJANGO_SETTINGS_MODULE is "config.settings.dev" (from python -m django --settings), not "config.settings.production".']);
     const unset = mutate(compliant, "app-migrate", (p) => setEnv(p, "DJANGO_SETTINGS_MODULE", undefined));
     expect(await messagesOf("django-settings-module-production", unset, ctx)).toEqual([expect.stringMatching(/^DJANGO_SETTINGS_MODULE is not set/)]);
   });

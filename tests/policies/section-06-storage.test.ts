@@ -27,6 +27,37 @@ describe("storage-keys-scoped", () => {
     expect(found).toHaveLength(1);
     expect(found[0].message).toMatch(/account-wide/);
   });
+  describe("the token an app container's credentials come from", () => {
+    /** web stores media in `bucket` with credentials computed from media-token, as the program delivers them. */
+    const holding = (bucket: string, tokenResources?: string) => baselineLater().map((r) => {
+      if (r.name === "app-web") {
+        const props = r.props as { envs: string[]; uploads: { file: string; content: string }[] };
+        return {
+          ...r,
+          props: { ...props, envs: [...props.envs, `AWS_STORAGE_BUCKET_NAME=${bucket}`], uploads: [...props.uploads, { file: "/run/secrets/AWS_ACCESS_KEY_ID", content: "token-id" }] },
+          propertyDependencies: { ...r.propertyDependencies, uploads: ["media-token"] },
+        };
+      }
+      if (r.name === "media-token" && tokenResources !== undefined) {
+        const props = r.props as { policies: Record<string, unknown>[] };
+        return { ...r, props: { ...props, policies: [{ ...props.policies[0], resources: tokenResources }] } };
+      }
+      return r;
+    });
+    const bucketKey = (bucket: string) => JSON.stringify({ [`com.cloudflare.edge.r2.bucket.0123456789abcdef0123456789abcdef_default_${bucket}`]: "*" });
+
+    it("accepts a token scoped to the bucket the app names", async () => {
+      expect(await findings(holding("jewelry-media"), "storage-keys-scoped")).toEqual([]);
+    });
+    it("refuses a token scoped to another bucket than AWS_STORAGE_BUCKET_NAME", async () => {
+      const found = await findings(holding("jewelry-media", bucketKey("jewelry-backups")), "storage-keys-scoped");
+      expect(found.map((f) => f.message.split("\n").pop())).toEqual([
+        "Container jewelry-web stores media in R2 bucket jewelry-media with the credentials of API token media-token, which grants jewelry-backups instead: the app reaches a bucket that is not its own.",
+      ]);
+      const named = await findings(holding("jewelry-backups"), "storage-keys-scoped");
+      expect(named[0].message).toMatch(/stores media in R2 bucket jewelry-backups with the credentials of API token media-token, which grants jewelry-media instead/);
+    });
+  });
   it("refuses a B2 key that can manage keys", async () => {
     const found = await findings(mutate("b2-backup-key", (p) => { p.capabilities = ["listFiles", "readFiles", "writeKeys"]; }), "storage-keys-scoped");
     expect(found[0].message).toMatch(/writeKeys/);

@@ -5,13 +5,14 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { containerRuntime, type ContainerResource } from "../docker/runtime";
 import { effectiveSettings } from "./effective-settings";
+import { manageIndex } from "./manage-words";
 
 const base = (word: string) => word.slice(word.lastIndexOf("/") + 1);
 
-/** Whether an argv (after wrappers) starts Django: manage.py, django-admin, gunicorn/uwsgi/daphne/uvicorn on a wsgi/asgi module, celery -A. */
+/** Whether an argv (after wrappers) starts Django: manage.py, django-admin, python -m django, gunicorn/uwsgi/daphne/uvicorn on a wsgi/asgi module, celery -A. */
 export function runsDjango(argv: readonly string[]): boolean {
   const words = argv.map(base);
-  if (words.some((w) => w === "manage.py" || w === "django-admin" || w === "django-admin.py")) return true;
+  if (manageIndex(argv) >= 0) return true;
   const server = ["gunicorn", "uwsgi", "daphne", "uvicorn"].includes(words[0] ?? "");
   if (server && argv.some((a) => /(^|[.:=])(wsgi|asgi)([.:]|$)/.test(a))) return true;
   return words[0] === "celery" && argv.some((a) => a === "-A" || a === "--app" || a.startsWith("--app=") || /^-A./.test(a));

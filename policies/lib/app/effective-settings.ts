@@ -5,10 +5,18 @@
 //     trailing newlines); without the loader those files are just files;
 //  3. the command line: `env K=V`, `K=V cmd` and `export K=V` in `sh -c` scripts, gunicorn's
 //     `-e/--env K=V` (set in os.environ by the arbiter before any worker loads Django) and
-//     manage.py/django-admin `--settings=X` (Django sets DJANGO_SETTINGS_MODULE from it before
-//     loading settings; the manage.py/wsgi.py `os.environ.setdefault` never overrides a set value).
+//     manage.py/django-admin/`python -m django` `--settings=X` (Django sets DJANGO_SETTINGS_MODULE
+//     from it before loading settings; the manage.py/wsgi.py `os.environ.setdefault` never
+//     overrides a set value);
+//  4. gunicorn's GUNICORN_CMD_ARGS, as the process receives it from 1–3: gunicorn shlex-splits it and
+//     takes it as options (app/base.py load_config), so its `--env K=V` lands in os.environ like a
+//     command-line one, unless the command line has --env of its own, whose list replaces it
+//     (proved with Debian's gunicorn 20.1: DEBUG=False in the env plus GUNICORN_CMD_ARGS="--env
+//     DEBUG=True" served DEBUG=True; with a command-line --env X=1 added, DEBUG stayed False).
 import type { UnknownValueError } from "@pulumi/policy";
 import { memoizedForInputs } from "../model-cache";
+import { parseShell } from "../shell-words";
+import { manageIndex } from "./manage-words";
 import { containerRuntime, type ContainerResource, type ContainerRuntime } from "../docker/runtime";
 import { isUnknownInput, list, rec, snapshotOf, snapshotText, str, type SnapshotRecord } from "../docker/snapshot";
 
@@ -38,24 +46,39 @@ export interface EffectiveSettings {
   readonly argv: readonly string[];
 }
 
-const isManage = (word: string) => /(^|\/)manage\.py$/.test(word) || /(^|\/)django-admin(\.py)?$/.test(word);
+/** gunicorn/uwsgi `-e/--env K=V` pairs among words. */
+function serverEnvPairs(words: readonly string[]): Array<[string, string]> {
+  const found: Array<[string, string]> = [];
+  for (let i = 0; i < words.length; i++) {
+    const m = /^(?:-e|--env)(?:=(.*))?$/.exec(words[i]!);
+    const pair = m ? (m[1] ?? words[i + 1] ?? "") : undefined;
+    const eq = pair?.indexOf("=") ?? -1;
+    if (pair !== undefined && eq > 0) found.push([pair.slice(0, eq), pair.slice(eq + 1)]);
+  }
+  return found;
+}
+
+/** The words of GUNICORN_CMD_ARGS as shlex.split gives them (quotes removed, nothing expanded). */
+const cmdArgsWords = (value: string): string[] => parseShell(value).flatMap((c) => c.words.map((w) => w.text));
 
 /** Values given on the command line of the final process: gunicorn/uwsgi --env, manage.py --settings. */
-function commandLineSettings(argv: readonly string[]): Array<[string, string, string]> {
+function commandLineSettings(argv: readonly string[], gunicornCmdArgs: string | undefined): Array<[string, string, string]> {
   const found: Array<[string, string, string]> = [];
   const program = (argv[0] ?? "").split("/").pop() ?? "";
-  const manage = argv.findIndex(isManage);
+  const manage = manageIndex(argv);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (manage >= 0 && i > manage) {
       const m = /^--settings(?:=(.*))?$/.exec(arg);
-      if (m) found.push(["DJANGO_SETTINGS_MODULE", m[1] ?? argv[i + 1] ?? "", `${argv[manage]!.split("/").pop()} --settings`]);
+      if (m) found.push(["DJANGO_SETTINGS_MODULE", m[1] ?? argv[i + 1] ?? "", `${["django", "-mdjango"].includes(argv[manage]!) ? "python -m django" : argv[manage]!.split("/").pop()} --settings`]);
     }
-    if (program === "gunicorn" || program === "uwsgi") {
-      const m = /^(?:-e|--env)(?:=(.*))?$/.exec(arg);
-      const pair = m ? (m[1] ?? argv[i + 1] ?? "") : undefined;
-      const eq = pair?.indexOf("=") ?? -1;
-      if (pair !== undefined && eq > 0) found.push([pair.slice(0, eq), pair.slice(eq + 1), `${program} --env`]);
+  }
+  if (program === "gunicorn" || program === "uwsgi") {
+    const onCommandLine = serverEnvPairs(argv);
+    for (const [name, value] of onCommandLine) found.push([name, value, `${program} --env`]);
+    // A command-line --env replaces GUNICORN_CMD_ARGS' list as a whole (cfg.set of raw_env).
+    if (program === "gunicorn" && onCommandLine.length === 0 && gunicornCmdArgs !== undefined) {
+      for (const [name, value] of serverEnvPairs(cmdArgsWords(gunicornCmdArgs))) found.push([name, value, "GUNICORN_CMD_ARGS --env"]);
     }
   }
   return found;
@@ -99,7 +122,8 @@ function build(runtime: ContainerRuntime, p: SnapshotRecord): EffectiveSettings 
     }
   }
   for (const [name, value] of runtime.launch.env) settings.set(name, { value, source: "command line", where: "the command's shell", candidates: [value] });
-  for (const [name, value, where] of commandLineSettings(runtime.launch.argv)) settings.set(name, { value, source: "command line", where, candidates: [value] });
+  const cmdArgs = settings.get("GUNICORN_CMD_ARGS")?.value;
+  for (const [name, value, where] of commandLineSettings(runtime.launch.argv, cmdArgs)) settings.set(name, { value, source: "command line", where, candidates: [value] });
   return { get: (name) => settings.get(name), names: () => [...settings.keys()], hidden, loaderDir: dir, argv: runtime.launch.argv };
 }
 

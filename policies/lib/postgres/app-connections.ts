@@ -9,6 +9,7 @@ import { appSettings, readableValue } from "../app-settings";
 import { undecidable } from "../unknowns";
 import { databasePooling, type DatabasePooling } from "../pgbouncer/config";
 import type { PgbouncerServerModel } from "../pgbouncer/server";
+import { manageIndex } from "../app/manage-words";
 
 export interface AppConnection {
   readonly name?: string;
@@ -48,10 +49,10 @@ export function connectionMayHide(app: AppContainer): void {
   if (url && readableValue(url) === undefined) undecidable("DATABASE_URL");
 }
 
-/** A Django migration job: its command runs `manage.py migrate` (it needs DDL rights and a direct connection). */
+/** A Django migration job: its command runs `manage.py migrate` or `python -m django migrate` (it needs DDL rights and a direct connection). */
 export const isMigrationJob = (props: Record<string, unknown>): boolean => {
   const argv = stringList(props.command);
-  return argv.some((a) => a.endsWith("manage.py")) && argv.includes("migrate");
+  return manageIndex(argv) >= 0 && argv.includes("migrate");
 };
 
 /** The serving app containers (web, worker, beat, other jobs): everything but the migration job. */

@@ -4,12 +4,12 @@
 // its defaults and set ordering, from every input that carries an option (user, entrypoint wrappers,
 // security options, capabilities, mounts of each kind, ports, network mode, log options …).
 import type { PolicyResource, ReportViolation } from "@pulumi/policy";
-import { containerEnv, containerService, DATA_TIER, isUnder, uploadsOf, type ServiceKind } from "./lib/containers";
+import { containerEnv, containerService, DATA_TIER, uploadsOf, type ServiceKind } from "./lib/containers";
 import { isDjangoApp } from "./lib/app/django-app";
 import { imagePinProblem } from "./lib/docker/images";
 import { isWebPort, publicSockets } from "./lib/docker/published";
 import { socketProxyAccess } from "./lib/docker/socket-proxy";
-import { containerRuntime, need, type ContainerRuntime, type Mount } from "./lib/docker/runtime";
+import { containerRuntime, mountHolding, need, type ContainerRuntime } from "./lib/docker/runtime";
 import { isUnknownInput, rec, snapshotOf, str, type Snapshot } from "./lib/docker/snapshot";
 import { checklistFramework, resourcePolicy, stackPolicy } from "./lib/framework";
 import { nginxModel } from "./lib/nginx";
@@ -226,10 +226,6 @@ function dataPath(props: PropRecord, service: ServiceKind | undefined, image: Co
       return undefined;
   }
 }
-
-/** The mount that holds `path`: the deepest one covering it (a deeper mount shadows a shallower one). */
-export const mountHolding = (mounts: readonly Mount[], path: string): Mount | undefined =>
-  mounts.filter((m) => m.target !== "" && isUnder(path, m.target)).sort((a, b) => b.target.length - a.target.length)[0];
 
 export const persistentVolumes = resourcePolicy({
   name: "persistent-volumes",

@@ -7,10 +7,9 @@ import type { PolicyResource } from "@pulumi/policy";
 import { checklistFramework, stackPolicy, type ChecklistPolicy } from "./lib/framework";
 import { containerName } from "./lib/containers";
 import { managementJob } from "./lib/app/management-jobs";
-import { containerRuntime, need } from "./lib/docker/runtime";
+import { containerRuntime, mountHolding, need } from "./lib/docker/runtime";
 import { appServices, containers } from "./lib/stack-resources";
 import { known, UNKNOWN } from "./lib/unknowns";
-import { mountHolding } from "./section-11-docker";
 
 export const DEPLOY_JOBS = ["migrate", "collectstatic", "compilemessages"] as const;
 

@@ -10,8 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JsonValue } from "../../check/json";
 import { publicSockets } from "../../policies/lib/docker/published";
-import { containerRuntime, need, type ContainerRuntime } from "../../policies/lib/docker/runtime";
-import { mountHolding } from "../../policies/section-11-docker";
+import { containerRuntime, mountHolding, need, type ContainerRuntime } from "../../policies/lib/docker/runtime";
 import { containers } from "../program/production-run";
 import { containerInputs, productionRunWithSecrets, revealed } from "../program/production-run-with-secrets";
 import {

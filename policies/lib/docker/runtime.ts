@@ -3,7 +3,7 @@
 // v4.5, which pulumi-docker 5 bridges), with the provider's defaults and set ordering, then what
 // Docker makes of it (capabilities, security options, env merge, networks, published ports).
 // Built once per container (keyed by its inputs) and shared by every rule.
-import { parseImageRef, type ImageRef } from "../containers";
+import { isUnder, parseImageRef, type ImageRef } from "../containers";
 import { memoizedForInputs } from "../model-cache";
 import { healthcheckEffect, type HealthcheckEffect } from "./healthcheck";
 import { imageFacts, type ImageFacts } from "./images";
@@ -371,3 +371,7 @@ export function need<T>(value: Known<T>): T {
   if (isUnknownInput(value)) throw value.error;
   return value;
 }
+
+/** The mount that holds `path`: the deepest one covering it (a deeper mount shadows a shallower one). */
+export const mountHolding = (mounts: readonly Mount[], path: string): Mount | undefined =>
+  mounts.filter((m) => m.target !== "" && isUnder(path, m.target)).sort((a, b) => b.target.length - a.target.length)[0];

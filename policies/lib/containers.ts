@@ -8,6 +8,7 @@
 import type { PolicyResource, UnknownValueError } from "@pulumi/policy";
 import { manageIndex } from "./app/manage-words";
 import { providerSetOrder } from "./docker/provider-sets";
+import { isUnderDir } from "./paths";
 import { proxyTarget } from "./props-view";
 import { known, knownElements, readKnownElements, undecidable, UNKNOWN, type KnownElements, type Maybe } from "./unknowns";
 import { asArray, asRecord, asString, type PropRecord } from "./values";
@@ -202,6 +203,14 @@ export interface UploadView {
   readonly file: string;
   /** UNKNOWN when the content holds a value unknown at preview. */
   readonly content: Maybe<string>;
+  /**
+   * The file's owner, group and permissions as the upload sets them; absent when unset or unknown at
+   * preview (the provider then writes root, root and 0644, or 0744 when `executable`).
+   */
+  readonly owner?: string;
+  readonly group?: string;
+  readonly permissions?: string;
+  readonly executable?: boolean;
 }
 
 // Every policy reads the same deserialized properties (lib/shared-properties.ts): each container's
@@ -223,17 +232,22 @@ export function uploadsOf(container: PolicyResource): readonly UploadView[] {
 }
 
 function readUploadViews(container: PolicyResource): UploadView[] {
-  const { values } = readKnownElements(() => container.props.uploads as { file: string; content?: string; contentBase64?: string }[] | undefined);
+  const { values } = readKnownElements(() => container.props.uploads as Record<string, unknown>[] | undefined);
   return values.flatMap((u): UploadView[] => {
     const file = known(() => u.file);
     if (typeof file !== "string") return [];
+    const text = (key: string) => {
+      const value = known(() => u[key]);
+      return typeof value === "string" ? { [key]: value } : {};
+    };
+    const attributes = { ...text("owner"), ...text("group"), ...text("permissions"), ...(known(() => u.executable) === true ? { executable: true } : {}) };
     // `content`, else `contentBase64` (decoded), as the provider writes the file.
     const content = known(() => u.content);
-    if (content === UNKNOWN) return [{ file, content: UNKNOWN }];
-    if (content !== undefined) return [{ file, content }];
+    if (content === UNKNOWN) return [{ file, content: UNKNOWN, ...attributes }];
+    if (content !== undefined) return [{ file, content: content as string, ...attributes }];
     const base64 = known(() => u.contentBase64);
-    if (base64 === UNKNOWN) return [{ file, content: UNKNOWN }];
-    return [{ file, content: base64 === undefined ? "" : Buffer.from(base64, "base64").toString("utf8") }];
+    if (base64 === UNKNOWN) return [{ file, content: UNKNOWN, ...attributes }];
+    return [{ file, content: base64 === undefined ? "" : Buffer.from(base64 as string, "base64").toString("utf8"), ...attributes }];
   });
 }
 
@@ -292,7 +306,4 @@ export function containerHostNames(props: PropRecord): Set<string> {
 }
 
 /** True when `path` equals `mount` or lies below it. */
-export const isUnder = (path: string, mount: string): boolean => {
-  const m = mount.replace(/\/+$/, "");
-  return path === m || path.startsWith(`${m}/`);
-};
+export const isUnder: (path: string, mount: string) => boolean = isUnderDir;

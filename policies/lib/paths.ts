@@ -21,6 +21,14 @@ export const isUnderDir = (path: string, dir: string): boolean => {
   return path === d || path.startsWith(`${d}/`);
 };
 
+/**
+ * The innermost of `mounts` whose mount point (`pointOf`) holds `path`: a deeper mount point shadows a
+ * shallower one, as the kernel resolves the path; undefined when none holds it.
+ */
+export function innermostMount<T>(mounts: readonly T[], pointOf: (mount: T) => string, path: string): T | undefined {
+  return mounts.filter((m) => pointOf(m) !== "" && isUnderDir(path, pointOf(m))).sort((a, b) => pointOf(b).length - pointOf(a).length)[0];
+}
+
 /** glob(3) without flags, as nginx and Redis call it (sorted, `*` and `?` do not match "/" nor a leading dot, `[…]` classes). */
 export function globToRegExp(pattern: string): RegExp {
   let out = "";

@@ -10,7 +10,7 @@ import { renderPostgresqlConf } from "../../components/postgres/postgresql-conf"
 import { filesView } from "../../policies/lib/server-files";
 import { answeringRecord, loadHba, type HbaConnection } from "../../policies/lib/postgres/hba";
 import { GUCS, settingText } from "../../policies/lib/postgres/gucs";
-import { formatIp } from "../../policies/lib/postgres/ip";
+import { formatIp } from "../../policies/lib/ip";
 import { resolvePostgresSettings } from "../../policies/lib/postgres/settings";
 import { createModelFixture, type ModelFixture, type ProbeOutcome, type StartedVariant, type Variant } from "./postgres-model-fixture";
 

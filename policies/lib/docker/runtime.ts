@@ -3,7 +3,8 @@
 // v4.5, which pulumi-docker 5 bridges), with the provider's defaults and set ordering, then what
 // Docker makes of it (capabilities, security options, env merge, networks, published ports).
 // Built once per container (keyed by its inputs) and shared by every rule.
-import { isUnder, parseImageRef, type ImageRef } from "../containers";
+import { parseImageRef, type ImageRef } from "../containers";
+import { innermostMount } from "../paths";
 import { memoizedForInputs } from "../model-cache";
 import { healthcheckEffect, type HealthcheckEffect } from "./healthcheck";
 import { imageFacts, type ImageFacts } from "./images";
@@ -373,5 +374,4 @@ export function need<T>(value: Known<T>): T {
 }
 
 /** The mount that holds `path`: the deepest one covering it (a deeper mount shadows a shallower one). */
-export const mountHolding = (mounts: readonly Mount[], path: string): Mount | undefined =>
-  mounts.filter((m) => m.target !== "" && isUnder(path, m.target)).sort((a, b) => b.target.length - a.target.length)[0];
+export const mountHolding = (mounts: readonly Mount[], path: string): Mount | undefined => innermostMount(mounts, (m) => m.target, path);

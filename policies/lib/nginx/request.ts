@@ -7,6 +7,7 @@ import {
   type Level, type ListenSocket, type NginxLocation, type NginxServer,
 } from "./model";
 import type { NginxDirective } from "./syntax";
+import { cidrContains, maskOf, parseIp, width } from "../ip";
 
 export interface HttpRequest {
   readonly socket: ListenSocket;
@@ -227,47 +228,20 @@ export const PUBLIC_CLIENT = "203.0.113.50";
 /** The same for IPv6 sockets. */
 export const PUBLIC_CLIENT_V6 = "2001:db8::50";
 
-/** The 4 or 16 bytes of an IPv4 or IPv6 address (brackets allowed), undefined for anything else (a hostname, unix:). */
-function addressBytes(text: string): number[] | undefined {
-  const address = text.replace(/^\[(.*)\]$/, "$1");
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(address)) {
-    const octets = address.split(".").map(Number);
-    return octets.every((o) => o <= 255) ? octets : undefined;
-  }
-  if (!address.includes(":") || !/^[0-9a-f:.]+$/i.test(address)) return undefined;
-  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two groups.
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(address)?.[1];
-  const tail = v4 ? addressBytes(v4) : undefined;
-  if (v4 && !tail) return undefined;
-  const body = v4 ? `${address.slice(0, -v4.length)}${((tail![0]! << 8) | tail![1]!).toString(16)}:${((tail![2]! << 8) | tail![3]!).toString(16)}` : address;
-  const halves = body.split("::");
-  if (halves.length > 2) return undefined;
-  const groups = (h: string) => (h === "" ? [] : h.split(":"));
-  const head = groups(halves[0]!);
-  const rest = halves.length === 2 ? groups(halves[1]!) : [];
-  const fill = halves.length === 2 ? 8 - head.length - rest.length : 0;
-  const all = [...head, ...Array<string>(Math.max(fill, 0)).fill("0"), ...rest];
-  if (all.length !== 8 || all.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return undefined;
-  return all.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff]);
-}
-
 /**
- * Whether `address` is in `cidr` (an address alone is a full-length prefix), as ngx_cidr_match compares
- * them: addresses of another family never match; undefined when `cidr` is no address (a hostname).
+ * Whether `address` (brackets allowed) is in `cidr` (an address alone is a full-length prefix), as
+ * ngx_cidr_match compares them: addresses of another family never match; undefined when `cidr` is no
+ * address (a hostname).
  */
 export function addressInCidr(address: string, cidr: string): boolean | undefined {
   const [net = "", bitsText] = cidr.split("/");
-  const client = addressBytes(address);
-  const network = addressBytes(net);
+  const network = parseIp(net.replace(/^\[(.*)\]$/, "$1"));
   if (!network) return net.startsWith("unix:") ? false : undefined;
-  if (!client || client.length !== network.length) return false;
-  const bits = bitsText === undefined ? network.length * 8 : Number(bitsText);
-  for (let i = 0; i < network.length; i++) {
-    const keep = Math.max(0, Math.min(8, bits - i * 8));
-    const mask = (0xff << (8 - keep)) & 0xff;
-    if ((client[i]! & mask) !== (network[i]! & mask)) return false;
-  }
-  return true;
+  const client = parseIp(address.replace(/^\[(.*)\]$/, "$1"));
+  if (!client) return false;
+  const full = width(network.family);
+  const bits = bitsText === undefined || !/^\d+$/.test(bitsText) ? full : Math.min(Number(bitsText), full);
+  return cidrContains({ family: network.family, base: network.value & maskOf(network.family, bits), bits }, client);
 }
 
 /** ngx_http_access_module: the first allow/deny rule matching the client decides; no rule allows. */
@@ -363,16 +337,18 @@ export function respond(req: HttpRequest): Outcome[] {
         emitHere({ location, chain, action: contentAction(location, s.ifBlock, chain), assumptions: [...s.assumptions, `one of ${files} exists`] });
         const none: State = { ...s, assumptions: [...s.assumptions, `none of ${files} exists`], filesAbsent: true };
         const passed = [...earlier, chain];
+        /** This location answers the fallback itself. */
+        const answerAbsent = (action: Action, assumptions = none.assumptions) => emitHere({ location, chain, action, assumptions, filesAbsent: true });
         const code = /^=(\d{3})$/.exec(fallback);
-        if (code) emitHere({ location, chain, action: Number(code[1]) === 444 ? { kind: "close" } : { kind: "return", status: Number(code[1]) }, assumptions: none.assumptions, filesAbsent: true });
-        else if (cycle >= MAX_CYCLES) emitHere({ location, chain, action: { kind: "return", status: 500 }, assumptions: none.assumptions, filesAbsent: true });
+        if (code) answerAbsent(Number(code[1]) === 444 ? { kind: "close" } : { kind: "return", status: Number(code[1]) });
+        else if (cycle >= MAX_CYCLES) answerAbsent({ kind: "return", status: 500 });
         else if (fallback.startsWith("@")) {
           const named = namedLocation(server, fallback);
           if (named) inLocation(none, cycle + 1, named, passed, true);
-          else emitHere({ location, chain, action: { kind: "return", status: 500 }, assumptions: none.assumptions, filesAbsent: true });
+          else answerAbsent({ kind: "return", status: 500 });
         } else {
           const target = interpolate(fallback, (name) => variable(name, req, server, s));
-          if (target === UNDECIDED) emitHere({ location, chain, action: { kind: "return", status: 500 }, assumptions: [...none.assumptions, `fallback ${fallback} undecided`], filesAbsent: true });
+          if (target === UNDECIDED) answerAbsent({ kind: "return", status: 500 }, [...none.assumptions, `fallback ${fallback} undecided`]);
           else {
             const [uri = target, args = ""] = target.split("?");
             inLocation({ ...none, uri, args }, cycle + 1, undefined, passed, true);

@@ -5,13 +5,13 @@
 // model per container inputs.
 import type { PolicyResource } from "@pulumi/policy";
 import * as path from "node:path";
-import { containerEnv } from "../containers";
+import { containerEnv, uploadsOf } from "../containers";
 import { cronModel, containerCommands, unwrapCommand, type CronModel, type CronUpload, type ScheduledJob } from "../cron/daemon";
 import { jobRuns } from "../cron/job-runs";
 import { memoizedForInputs } from "../model-cache";
 import { proxyTarget } from "../props-view";
 import { filesView } from "../server-files";
-import { known, readKnownElements, undecidable, UNKNOWN, type Maybe } from "../unknowns";
+import { known, readKnownElements, undecidable, UNKNOWN } from "../unknowns";
 import { asRecord } from "../values";
 import {
   isCommandWord, loadPgbackrestFiles, readPgbackrestArgv, resolvePgbackrestOptions, type PgbackrestFiles, type ResolvedOptions,
@@ -50,30 +50,15 @@ interface Inputs {
   readonly mounts: string[];
 }
 
+/** The uploads as cron reads them: content undefined while unknown at preview. */
 function readUploads(container: PolicyResource): CronUpload[] {
-  const { values } = readKnownElements(() => container.props.uploads as unknown[] | undefined);
-  return values.flatMap((raw): CronUpload[] => {
-    const u = asRecord(raw);
-    if (!u) return [];
-    const text = (read: () => unknown): Maybe<string | undefined> => {
-      const value = known(read);
-      return value === UNKNOWN ? UNKNOWN : typeof value === "string" ? value : undefined;
-    };
-    const file = text(() => u.file);
-    if (typeof file !== "string") return [];
-    const content = text(() => u.content);
-    const base64 = content === undefined ? text(() => u.contentBase64) : undefined;
-    const decoded = content !== undefined ? content : base64 === undefined ? "" : base64 === UNKNOWN ? UNKNOWN : Buffer.from(base64, "base64").toString("utf8");
-    const owner = text(() => u.owner);
-    const permissions = text(() => u.permissions);
-    return [{
-      file,
-      content: decoded === UNKNOWN ? undefined : decoded,
-      owner: typeof owner === "string" ? owner : undefined,
-      permissions: typeof permissions === "string" ? permissions : undefined,
-      executable: known(() => u.executable) === true,
-    }];
-  });
+  return uploadsOf(container).map((u) => ({
+    file: u.file,
+    content: u.content === UNKNOWN ? undefined : u.content,
+    owner: u.owner,
+    permissions: u.permissions,
+    executable: u.executable === true,
+  }));
 }
 
 function build(container: PolicyResource, inputs: Inputs): PgbackrestContainerModel {

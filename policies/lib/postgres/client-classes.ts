@@ -5,7 +5,7 @@
 // ordinary and replication connections. A rule asks "which method answers this client?" for all of
 // them instead of reading one line.
 import { answeringRecord, type HbaConnection, type HbaFile, type HbaRecord, type MembershipTest } from "./hba";
-import { formatIp, regionRepresentatives, type Cidr } from "./ip";
+import { formatIp, regionRepresentatives, type Cidr } from "../ip";
 
 export interface ClientClass {
   readonly connection: HbaConnection;

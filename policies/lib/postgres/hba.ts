@@ -8,7 +8,7 @@
 import * as path from "node:path";
 import { byteOrder, resolveFrom, type ServerFiles } from "../server-files";
 import { UNKNOWN } from "../unknowns";
-import { cidrContains, parseCidr, parseIp, parseMask, type Cidr } from "./ip";
+import { cidrContains, parseCidr, parseIp, parseMask, type Cidr } from "../ip";
 
 export type HbaType = "local" | "host" | "hostssl" | "hostnossl" | "hostgssenc" | "hostnogssenc";
 

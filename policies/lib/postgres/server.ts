@@ -5,8 +5,8 @@ import type { PolicyResource } from "@pulumi/policy";
 import { containerEnv, containerImage, imageMajorVersion, uploadsOf } from "../containers";
 import { memoized } from "../model-cache";
 import { filesView } from "../server-files";
-import { known, readKnownElements, undecidable, UNKNOWN, type Maybe } from "../unknowns";
-import { asRecord, asString } from "../values";
+import { readKnownElements, undecidable, UNKNOWN, type Maybe } from "../unknowns";
+import { asString } from "../values";
 import { parseGucValue } from "./gucs";
 import { loadHba, type HbaFile } from "./hba";
 import { DEFAULT_PGDATA, imageLaunch, initdbOptions, initdbPgHbaConf, initdbPostgresqlConf, type ImageLaunch } from "./official-image";
@@ -57,14 +57,10 @@ function readInputs(container: PolicyResource): PostgresInputs {
     env: Object.fromEntries(env.values),
     unknownEnv: env.unknown.length,
     files: uploadsOf(container).map((u) => [u.file, u.content === UNKNOWN ? null : u.content]),
-    modes: readKnownElements(() => container.props.uploads as unknown[] | undefined).values.flatMap((raw): Array<[string, FileMode]> => {
-      const u = asRecord(raw);
-      const text = (read: () => unknown) => asString(known(read));
-      const file = u && text(() => u.file);
-      if (!u || file === undefined) return [];
-      const permissions = text(() => u.permissions) ?? (known(() => u.executable) === true ? "0744" : "0644");
-      return [[file, { owner: text(() => u.owner) ?? "0", group: text(() => u.group) ?? "0", mode: parseInt(permissions, 8) }]];
-    }),
+    modes: uploadsOf(container).map((u): [string, FileMode] => [
+      u.file,
+      { owner: u.owner ?? "0", group: u.group ?? "0", mode: parseInt(u.permissions ?? (u.executable ? "0744" : "0644"), 8) },
+    ]),
     image: asString(container.props.image) ?? "",
   };
 }

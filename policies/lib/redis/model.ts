@@ -8,7 +8,7 @@ import {
 } from "./acl";
 import { redisServerArguments, type ImageDefaults, type RedisLaunch } from "./command-line";
 import { REDIS_CONFIGS } from "./config-table";
-import { resolvePath } from "../paths";
+import { innermostMount, resolvePath } from "../paths";
 import { loadRedisConfig, type LoadedConfig, type Origin } from "./load";
 
 export interface RedisInput {
@@ -66,14 +66,6 @@ export interface RedisModel {
   readonly readOnlyDataMount?: string;
 }
 
-/** The innermost mount holding `dir`, as the kernel resolves the path; undefined when none does. */
-function mountOf(dir: string, mounts: NonNullable<RedisInput["mounts"]>): { path: string; readOnly: boolean } | undefined {
-  const holds = (m: string) => dir === m || dir.startsWith(`${m}/`) || m === "/";
-  return mounts
-    .map((m) => ({ path: m.path.replace(/(.)\/+$/, "$1"), readOnly: m.readOnly }))
-    .filter((m) => holds(m.path))
-    .sort((a, b) => b.path.length - a.path.length)[0];
-}
 
 const DEBUG_LIKE: Readonly<Record<string, string>> = { debug: "enable-debug-command", module: "enable-module-command" };
 
@@ -175,8 +167,8 @@ export function buildRedisModel(input: RedisInput): RedisModel {
   // aofOpenIfNeededOnServerStart (aof.c, 7.0 and 7.4): with appendonly yes, redis-server creates
   // <dir>/<appenddirname> at start and exits when it cannot ("Can't open or create append-only dir";
   // seen with redis-server 7.0.15 on a directory it may not write).
-  const dataMount = mountOf(loaded.cwd, input.mounts ?? []);
-  const readOnlyDataMount = dataMount?.readOnly ? dataMount.path : undefined;
+  const dataMount = innermostMount(input.mounts ?? [], (m) => m.path, loaded.cwd);
+  const readOnlyDataMount = dataMount?.readOnly ? dataMount.path.replace(/(.)\/+$/, "$1") : undefined;
   if (readOnlyDataMount !== undefined && setting("appendonly").value === "yes") {
     error ??= `Can't open or create append-only dir ${setting("appenddirname").value ?? "appendonlydir"}: Read-only file system (${loaded.cwd} is on the read-only mount ${readOnlyDataMount})`;
   }

@@ -1,5 +1,6 @@
-// IPv4/IPv6 addresses and CIDR blocks as numbers, for pg_hba.conf address matching and for picking
-// one client address in each region that the file's blocks carve out.
+// IPv4/IPv6 addresses and CIDR blocks as numbers: pg_hba.conf address matching and picking one client
+// address in each region that the file's blocks carve out (lib/postgres), and nginx's allow/deny and
+// set_real_ip_from (lib/nginx/request.ts).
 
 export interface Ip {
   readonly family: 4 | 6;
@@ -13,7 +14,7 @@ export interface Cidr {
   readonly bits: number;
 }
 
-const width = (family: 4 | 6) => (family === 4 ? 32 : 128);
+export const width = (family: 4 | 6) => (family === 4 ? 32 : 128);
 
 function parseIpv4(text: string): bigint | undefined {
   const parts = text.split(".");
@@ -52,7 +53,7 @@ export function parseIp(text: string): Ip | undefined {
   return v6 === undefined ? undefined : { family: 6, value: v6 };
 }
 
-const maskOf = (family: 4 | 6, bits: number): bigint => {
+export const maskOf = (family: 4 | 6, bits: number): bigint => {
   const w = width(family);
   return bits === 0 ? 0n : ((1n << BigInt(bits)) - 1n) << BigInt(w - bits);
 };
